@@ -64,6 +64,8 @@ export class Progress {
   probeSent = false;
   /** In snapshot state: the index of the snapshot being sent. */
   pendingSnapshot = 0;
+  /** The highest commit index sent to the follower: resend only when it moved on. */
+  sentCommit = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;

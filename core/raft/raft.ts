@@ -738,6 +738,7 @@ export class RaftCore {
       entries,
       commit: this.log.committed,
     });
+    pr.sentCommit = this.log.committed;
     const last = entries[entries.length - 1];
     let bytes = 0;
     for (const e of entries) bytes += entrySize(e);
@@ -796,8 +797,9 @@ export class RaftCore {
     } else if (pr.state === 'replicate') {
       pr.inflights.freeUpTo(m.index);
     }
+    // A follower that was paused may have missed the newest commit index.
     if (this.maybeCommit()) this.bcastAppend();
-    else if (wasPaused) this.sendAppend(m.from);
+    else if (wasPaused && pr.sentCommit < this.log.committed) this.sendAppend(m.from);
     while (this.sendAppend(m.from, false)) {
       // Stream what is left until the window is full.
     }
@@ -828,6 +830,7 @@ export class RaftCore {
       if (id === this.id) continue;
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.log.committed);
+      pr.sentCommit = Math.max(pr.sentCommit, commit);
       this.send({ type: 'heartbeat', to: id, commit, ...(context === undefined ? {} : { context }) });
     }
   }

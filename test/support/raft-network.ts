@@ -133,6 +133,16 @@ export class RaftNetwork {
     if (node.status().role !== 'leader') throw new Error(`${id} did not become leader`);
   }
 
+  /** Ticks `ids` together until one of them leads (faults elsewhere stay as they are). */
+  electAmong(ids: NodeId[], maxTicks = 1000): RaftCore {
+    for (let i = 0; i < maxTicks; i++) {
+      const leader = ids.map((id) => this.node(id)).find((n) => n.status().role === 'leader');
+      if (leader) return leader;
+      this.tick(1, ids);
+    }
+    throw new Error(`none of ${ids.join(', ')} became leader`);
+  }
+
   leader(): RaftCore | undefined {
     return [...this.nodes.values()].find((n) => n.status().role === 'leader');
   }

@@ -1,0 +1,126 @@
+/** Membership scenarios (thesis §4.1–§4.2): learners, snapshots for newcomers, removing the leader. */
+import { describe, expect, it } from 'vitest';
+import { RaftNetwork, bytes } from '../../../support/raft-network.js';
+
+describe('removing the leader', () => {
+  it('steps the leader down once its removal applies; the others elect a leader and it stays quiet', () => {
+    const net = new RaftNetwork(['a', 'b', 'c']);
+    net.elect('a');
+    const { index } = net.node('a').proposeConfChange({ type: 'removeNode', nodeId: 'a' });
+    expect(index).toBe(2);
+    net.settle();
+    expect(net.node('a').status()).toMatchObject({ role: 'follower', leader: '', term: 1, applied: 2 });
+    expect(net.node('a').status().conf).toEqual({ voters: ['b', 'c'], learners: [] });
+    const next = net.electAmong(['a', 'b', 'c']);
+    expect(['b', 'c']).toContain(next.id);
+    expect(next.status()).toMatchObject({ term: 2, conf: { voters: ['b', 'c'], learners: [] } });
+    // The removed node never campaigns, and what it sends is dropped as from an unknown sender.
+    net.trace.length = 0;
+    net.tick(60, ['a']);
+    expect(net.trace).toEqual([]);
+    const result = next.step({ type: 'vote', from: 'a', to: next.id, term: 9, index: 9, logTerm: 9 });
+    expect(result).toEqual({ ok: false, reason: 'UNKNOWN_SENDER' });
+    next.propose(bytes('after'));
+    net.settle();
+    expect(net.appliedData(next.id)).toEqual(['after']);
+  });
+});
+
+describe('adding a learner that needs a snapshot', () => {
+  it('sends the snapshot in chunks, then the log; the learner is promoted once caught up', () => {
+    const net = new RaftNetwork(['a', 'b', 'c'], { snapshotChunkBytes: 16, snapshotWindow: 2 });
+    net.elect('a');
+    for (let i = 0; i < 10; i++) net.node('a').propose(bytes(`v${i}`));
+    net.settle();
+    const a = net.node('a');
+    const data = bytes(JSON.stringify(net.appliedData('a'))); // the "state machine": 51 bytes
+    const snapshot = a.createSnapshot(a.status().applied, data);
+    expect(snapshot.meta).toEqual({ index: 11, term: 1, conf: { voters: ['a', 'b', 'c'], learners: [] } });
+    expect(a.compact(snapshot, 0)).toBe(12);
+
+    net.addNode('d');
+    a.proposeConfChange({ type: 'addLearner', nodeId: 'd', context: 'd.example:8441' });
+    net.trace.length = 0;
+    net.settle();
+    const chunks = net.trace.filter((l) => l.startsWith('a->d snapshot'));
+    expect(chunks).toEqual([
+      `a->d snapshot t1 snap 11/t1 0+16/${data.length}`,
+      `a->d snapshot t1 snap 11/t1 16+16/${data.length}`,
+      `a->d snapshot t1 snap 11/t1 32+16/${data.length}`,
+      `a->d snapshot t1 snap 11/t1 48+3/${data.length}`,
+    ]);
+    const d = net.node('d');
+    expect(net.stored.get('d')?.snapshot?.data).toEqual(data);
+    expect(d.status()).toMatchObject({
+      role: 'follower',
+      leader: 'a',
+      commit: 12,
+      applied: 12,
+      conf: { voters: ['a', 'b', 'c'], learners: ['d'], context: { d: 'd.example:8441' } },
+    });
+    expect(a.status().progress.d).toMatchObject({ match: 12, state: 'replicate', learner: true });
+
+    // A learner answers vote requests but never campaigns itself.
+    net.trace.length = 0;
+    net.tick(40, ['d']);
+    expect(net.trace).toEqual([]);
+
+    a.proposeConfChange({ type: 'addVoter', nodeId: 'd' });
+    net.settle();
+    expect(d.status().conf).toMatchObject({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    a.transferLeader('d');
+    net.settle();
+    expect(d.status()).toMatchObject({ role: 'leader', term: 2 });
+  });
+
+  it('keeps the membership in snapshots, so a restarted node knows it without its log', () => {
+    const net = new RaftNetwork(['a', 'b', 'c']);
+    net.elect('a');
+    net.addNode('d');
+    net.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'd' });
+    net.settle();
+    const b = net.node('b');
+    const snapshot = b.createSnapshot(b.status().applied, new Uint8Array());
+    expect(snapshot.meta.conf).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    net.stored.get('b')!.snapshot = snapshot;
+    net.stored.get('b')!.entries = [];
+    net.stop('b');
+    expect(net.start('b').status().conf).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
+  });
+});
+
+describe('a slow follower after compaction', () => {
+  function laggingFollower(trailing: number): RaftNetwork {
+    const net = new RaftNetwork(['a', 'b', 'c']);
+    net.elect('a');
+    net.isolate('c');
+    for (let i = 0; i < 20; i++) net.node('a').propose(bytes(`v${i}`));
+    net.settle();
+    const a = net.node('a');
+    a.compact(a.createSnapshot(21, bytes('state at 21')), trailing);
+    net.heal();
+    net.trace.length = 0;
+    return net;
+  }
+
+  it('catches up by snapshot when the entries it needs are gone', () => {
+    const net = laggingFollower(5);
+    net.tick(1, ['a']);
+    expect(net.trace).toContain('a->c snapshot t1 snap 21/t1 0+11/11');
+    expect(net.node('c').status()).toMatchObject({
+      commit: 21,
+      applied: 21,
+      snapshotIndex: 21,
+      lastIndex: 21,
+    });
+    expect(net.node('a').status().progress.c).toMatchObject({ match: 21, state: 'replicate' });
+  });
+
+  it('catches up from the trailing entries when they reach back far enough', () => {
+    const net = laggingFollower(20);
+    net.tick(1, ['a']);
+    expect(net.trace.some((l) => l.includes('snapshot'))).toBe(false);
+    expect(net.node('c').status()).toMatchObject({ commit: 21, applied: 21, snapshotIndex: 0 });
+    expect(net.appliedData('c')).toHaveLength(20);
+  });
+});
