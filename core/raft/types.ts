@@ -206,7 +206,7 @@ export interface Rng {
 /** What a node restarts from: exactly what it had persisted. */
 export interface PersistedState {
   readonly hardState?: HardState;
-  /** The newest snapshot; for a brand new cluster, a snapshot at index 0 holding the first membership. */
+  /** The newest snapshot. A brand new cluster starts from `bootstrapState()` instead (bootstrap.ts). */
   readonly snapshot?: Snapshot;
   /** Entries after the snapshot, contiguous. Entries at or below the snapshot index are ignored. */
   readonly entries?: readonly Entry[];

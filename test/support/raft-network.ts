@@ -3,6 +3,7 @@
  * Messages are delivered in order, one Ready at a time, and can be filtered (dropped) per link.
  * Persistence is perfect here (the simulator in test/sim models crashes and lost writes).
  */
+import { bootstrapState } from '../../core/raft/bootstrap.js';
 import { RaftCore } from '../../core/raft/raft.js';
 import { seededRng } from '../../core/raft/rng.js';
 import type {
@@ -42,7 +43,10 @@ export class RaftNetwork {
     readonly ids: NodeId[],
     private readonly options: NetworkOptions = {},
   ) {
-    for (const id of ids) this.stored.set(id, { snapshot: bootstrap(ids), entries: [] });
+    for (const id of ids) {
+      const initial = bootstrapState(ids.map((voter) => ({ id: voter })));
+      this.stored.set(id, { hardState: initial.hardState as HardState, entries: [...initial.entries] });
+    }
     for (const id of ids) this.start(id);
   }
 
@@ -182,10 +186,6 @@ export class RaftNetwork {
       .filter((e) => e.type === 'normal' && e.data.length > 0)
       .map((e) => text(e.data));
   }
-}
-
-export function bootstrap(voters: NodeId[]): Snapshot {
-  return { meta: { index: 0, term: 0, conf: { voters: [...voters], learners: [] } }, data: new Uint8Array() };
 }
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -1,4 +1,8 @@
-/** Election scenarios: the vote restriction, pre-vote, check-quorum and an old leader returning. */
+/**
+ * Election scenarios: the vote restriction, pre-vote, check-quorum and an old leader returning.
+ * Every cluster starts from its bootstrap entries (indexes 1..3, term 1), so the first leader
+ * leads term 2 and its no-op is index 4.
+ */
 import { describe, expect, it } from 'vitest';
 import { RaftNetwork, bytes } from '../../../support/raft-network.js';
 
@@ -10,18 +14,18 @@ describe('a vote goes only to a candidate whose log is at least as up-to-date (�
     const net = new RaftNetwork(['a', 'b', 'c'], plain);
     net.elect('a');
     net.isolate('c');
-    net.node('a').propose(bytes('x')); // index 2 on a and b only
+    net.node('a').propose(bytes('x')); // index 5 on a and b only
     net.settle();
     net.stop('a');
     net.heal();
     net.trace.length = 0;
     net.node('c').tick(); // keep c's clock moving until it campaigns
     for (let i = 0; i < 100 && net.node('c').status().role === 'follower'; i++) net.tick(1, ['c']);
-    expect(net.trace).toEqual(['c->b vote t2 last 1/t1', 'b->c voteResponse t2 reject']);
-    expect(net.node('c').status()).toMatchObject({ role: 'candidate', term: 2 });
-    expect(net.node('b').status()).toMatchObject({ term: 2, vote: '' });
+    expect(net.trace).toEqual(['c->b vote t3 last 4/t2', 'b->c voteResponse t3 reject']);
+    expect(net.node('c').status()).toMatchObject({ role: 'candidate', term: 3 });
+    expect(net.node('b').status()).toMatchObject({ term: 3, vote: '' });
     net.elect('b');
-    expect(net.node('b').status()).toMatchObject({ role: 'leader', term: 3 });
+    expect(net.node('b').status()).toMatchObject({ role: 'leader', term: 4 });
     expect(net.appliedData('c')).toEqual(['x']);
   });
 
@@ -29,20 +33,20 @@ describe('a vote goes only to a candidate whose log is at least as up-to-date (�
     const net = new RaftNetwork(['a', 'b', 'c'], plain);
     net.elect('a');
     net.isolate('a');
-    for (let i = 0; i < 3; i++) net.node('a').propose(bytes(`stale${i}`)); // a: 4 entries of term 1
+    for (let i = 0; i < 3; i++) net.node('a').propose(bytes(`stale${i}`)); // a: up to 7, term 2
     net.settle();
-    net.elect('b'); // term 2, b and c: 2 entries, the last of term 2
-    expect(net.node('b').status()).toMatchObject({ term: 2, lastIndex: 2 });
+    net.elect('b'); // term 3, b and c: up to 5, the last of term 3
+    expect(net.node('b').status()).toMatchObject({ term: 3, lastIndex: 5 });
     net.stop('b');
-    net.stop('a'); // a crashes and restarts as a follower of term 1
+    net.stop('a'); // a crashes and restarts as a follower of term 2
     net.start('a');
     net.heal();
     net.trace.length = 0;
-    // In term 2 c has voted already; from term 3 on its vote is free, so only the logs decide.
-    for (let i = 0; i < 100 && net.node('a').status().term < 3; i++) net.tick(1, ['a']);
-    // a's log (4/t1) is longer but older than c's (2/t2): c refuses.
-    expect(net.trace).toContain('a->c vote t3 last 4/t1');
-    expect(net.trace).toContain('c->a voteResponse t3 reject');
+    // In term 3 c has voted already; from term 4 on its vote is free, so only the logs decide.
+    for (let i = 0; i < 100 && net.node('a').status().term < 4; i++) net.tick(1, ['a']);
+    // a's log (7/t2) is longer but older than c's (5/t3): c refuses.
+    expect(net.trace).toContain('a->c vote t4 last 7/t2');
+    expect(net.trace).toContain('c->a voteResponse t4 reject');
     expect(net.node('a').status().role).not.toBe('leader');
   });
 });
@@ -53,12 +57,12 @@ describe('pre-vote (thesis §9.6)', () => {
     net.elect('a');
     net.isolate('c');
     net.tick(50, ['a', 'b', 'c']); // c times out again and again, alone
-    expect(net.node('c').status()).toMatchObject({ term: 1, role: 'preCandidate' });
+    expect(net.node('c').status()).toMatchObject({ term: 2, role: 'preCandidate' });
     net.node('a').propose(bytes('x'));
     net.heal();
     net.tick(30, ['a', 'b', 'c']);
-    expect(net.node('a').status()).toMatchObject({ role: 'leader', term: 1 });
-    expect(net.node('c').status()).toMatchObject({ role: 'follower', leader: 'a', term: 1 });
+    expect(net.node('a').status()).toMatchObject({ role: 'leader', term: 2 });
+    expect(net.node('c').status()).toMatchObject({ role: 'follower', leader: 'a', term: 2 });
     expect(net.appliedData('c')).toEqual(['x']);
   });
 
@@ -68,7 +72,7 @@ describe('pre-vote (thesis §9.6)', () => {
     net.isolate('c');
     net.tick(50, ['c']);
     const inflated = net.node('c').status().term;
-    expect(inflated).toBeGreaterThan(2);
+    expect(inflated).toBeGreaterThan(3);
     net.heal();
     net.tick(20, ['c']); // c campaigns again, with a term higher than the leader's
     expect(net.node('a').status().role).toBe('follower');
@@ -90,7 +94,7 @@ describe('check-quorum (thesis §6.2)', () => {
     for (const line of net.trace) if (line.startsWith('c->b preVote')) drops.push(line);
     expect(drops.length).toBeGreaterThan(0);
     expect(net.trace.some((l) => l.startsWith('b->c preVoteResponse') && l.endsWith('granted'))).toBe(false);
-    expect(net.node('a').status()).toMatchObject({ role: 'leader', term: 1 });
+    expect(net.node('a').status()).toMatchObject({ role: 'leader', term: 2 });
   });
 
   it('makes a leader that lost its quorum step down within an election timeout', () => {
@@ -98,9 +102,9 @@ describe('check-quorum (thesis §6.2)', () => {
     net.elect('a');
     net.isolate('a');
     net.tick(10, ['a']);
-    expect(net.node('a').status()).toMatchObject({ role: 'leader', term: 1 }); // first check: heard from all
+    expect(net.node('a').status()).toMatchObject({ role: 'leader', term: 2 }); // first check: heard from all
     net.tick(10, ['a']);
-    expect(net.node('a').status()).toMatchObject({ role: 'follower', leader: '', term: 1 });
+    expect(net.node('a').status()).toMatchObject({ role: 'follower', leader: '', term: 2 });
     expect(() => net.node('a').propose(bytes('x'))).toThrow(/no leader is known/);
   });
 });
@@ -111,18 +115,18 @@ describe('an old leader partitioned away and coming back', () => {
     net.elect('a');
     net.isolate('a');
     const lost = net.node('a').propose(bytes('lost'));
-    expect(lost).toEqual({ index: 2, term: 1 });
+    expect(lost).toEqual({ index: 5, term: 2 });
     net.settle();
     const b = net.electAmong(['b', 'c']);
-    expect(b.status()).toMatchObject({ term: 2, lastIndex: 2 });
+    expect(b.status()).toMatchObject({ term: 3, lastIndex: 5 });
     b.propose(bytes('kept'));
     net.settle();
     net.heal();
     net.tick(1, [b.id]);
-    expect(net.node('a').status()).toMatchObject({ role: 'follower', term: 2, leader: b.id, commit: 3 });
-    // The driver learns the proposal was lost: index 2 now holds an entry of another term.
-    const atTwo = net.applied.get('a')?.find((e) => e.index === 2);
-    expect(atTwo?.term).toBe(2);
+    expect(net.node('a').status()).toMatchObject({ role: 'follower', term: 3, leader: b.id, commit: 6 });
+    // The driver learns the proposal was lost: index 5 now holds an entry of another term.
+    const atFive = net.applied.get('a')?.find((e) => e.index === 5);
+    expect(atFive?.term).toBe(3);
     expect(net.appliedData('a')).toEqual(['kept']);
   });
 });

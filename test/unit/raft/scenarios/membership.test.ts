@@ -1,4 +1,7 @@
-/** Membership scenarios (thesis §4.1–§4.2): learners, snapshots for newcomers, removing the leader. */
+/**
+ * Membership scenarios (thesis §4.1–§4.2): learners, snapshots for newcomers, removing the leader.
+ * Clusters start from bootstrap entries 1..3 (term 1); the first leader's no-op is index 4 of term 2.
+ */
 import { describe, expect, it } from 'vitest';
 import { RaftNetwork, bytes } from '../../../support/raft-network.js';
 
@@ -7,13 +10,13 @@ describe('removing the leader', () => {
     const net = new RaftNetwork(['a', 'b', 'c']);
     net.elect('a');
     const { index } = net.node('a').proposeConfChange({ type: 'removeNode', nodeId: 'a' });
-    expect(index).toBe(2);
+    expect(index).toBe(5);
     net.settle();
-    expect(net.node('a').status()).toMatchObject({ role: 'follower', leader: '', term: 1, applied: 2 });
+    expect(net.node('a').status()).toMatchObject({ role: 'follower', leader: '', term: 2, applied: 5 });
     expect(net.node('a').status().conf).toEqual({ voters: ['b', 'c'], learners: [] });
     const next = net.electAmong(['a', 'b', 'c']);
     expect(['b', 'c']).toContain(next.id);
-    expect(next.status()).toMatchObject({ term: 2, conf: { voters: ['b', 'c'], learners: [] } });
+    expect(next.status()).toMatchObject({ term: 3, conf: { voters: ['b', 'c'], learners: [] } });
     // The removed node never campaigns, and what it sends is dropped as from an unknown sender.
     net.trace.length = 0;
     net.tick(60, ['a']);
@@ -35,8 +38,8 @@ describe('adding a learner that needs a snapshot', () => {
     const a = net.node('a');
     const data = bytes(JSON.stringify(net.appliedData('a'))); // the "state machine": 51 bytes
     const snapshot = a.createSnapshot(a.status().applied, data);
-    expect(snapshot.meta).toEqual({ index: 11, term: 1, conf: { voters: ['a', 'b', 'c'], learners: [] } });
-    expect(a.compact(snapshot, 0)).toBe(12);
+    expect(snapshot.meta).toEqual({ index: 14, term: 2, conf: { voters: ['a', 'b', 'c'], learners: [] } });
+    expect(a.compact(snapshot, 0)).toBe(15);
 
     net.addNode('d');
     a.proposeConfChange({ type: 'addLearner', nodeId: 'd', context: 'd.example:8441' });
@@ -44,21 +47,21 @@ describe('adding a learner that needs a snapshot', () => {
     net.settle();
     const chunks = net.trace.filter((l) => l.startsWith('a->d snapshot'));
     expect(chunks).toEqual([
-      `a->d snapshot t1 snap 11/t1 0+16/${data.length}`,
-      `a->d snapshot t1 snap 11/t1 16+16/${data.length}`,
-      `a->d snapshot t1 snap 11/t1 32+16/${data.length}`,
-      `a->d snapshot t1 snap 11/t1 48+3/${data.length}`,
+      `a->d snapshot t2 snap 14/t2 0+16/${data.length}`,
+      `a->d snapshot t2 snap 14/t2 16+16/${data.length}`,
+      `a->d snapshot t2 snap 14/t2 32+16/${data.length}`,
+      `a->d snapshot t2 snap 14/t2 48+3/${data.length}`,
     ]);
     const d = net.node('d');
     expect(net.stored.get('d')?.snapshot?.data).toEqual(data);
     expect(d.status()).toMatchObject({
       role: 'follower',
       leader: 'a',
-      commit: 12,
-      applied: 12,
+      commit: 15,
+      applied: 15,
       conf: { voters: ['a', 'b', 'c'], learners: ['d'], context: { d: 'd.example:8441' } },
     });
-    expect(a.status().progress.d).toMatchObject({ match: 12, state: 'replicate', learner: true });
+    expect(a.status().progress.d).toMatchObject({ match: 15, state: 'replicate', learner: true });
 
     // A learner answers vote requests but never campaigns itself.
     net.trace.length = 0;
@@ -70,7 +73,7 @@ describe('adding a learner that needs a snapshot', () => {
     expect(d.status().conf).toMatchObject({ voters: ['a', 'b', 'c', 'd'], learners: [] });
     a.transferLeader('d');
     net.settle();
-    expect(d.status()).toMatchObject({ role: 'leader', term: 2 });
+    expect(d.status()).toMatchObject({ role: 'leader', term: 3 });
   });
 
   it('keeps the membership in snapshots, so a restarted node knows it without its log', () => {
@@ -97,7 +100,7 @@ describe('a slow follower after compaction', () => {
     for (let i = 0; i < 20; i++) net.node('a').propose(bytes(`v${i}`));
     net.settle();
     const a = net.node('a');
-    a.compact(a.createSnapshot(21, bytes('state at 21')), trailing);
+    a.compact(a.createSnapshot(24, bytes('state at 24')), trailing);
     net.heal();
     net.trace.length = 0;
     return net;
@@ -106,21 +109,21 @@ describe('a slow follower after compaction', () => {
   it('catches up by snapshot when the entries it needs are gone', () => {
     const net = laggingFollower(5);
     net.tick(1, ['a']);
-    expect(net.trace).toContain('a->c snapshot t1 snap 21/t1 0+11/11');
+    expect(net.trace).toContain('a->c snapshot t2 snap 24/t2 0+11/11');
     expect(net.node('c').status()).toMatchObject({
-      commit: 21,
-      applied: 21,
-      snapshotIndex: 21,
-      lastIndex: 21,
+      commit: 24,
+      applied: 24,
+      snapshotIndex: 24,
+      lastIndex: 24,
     });
-    expect(net.node('a').status().progress.c).toMatchObject({ match: 21, state: 'replicate' });
+    expect(net.node('a').status().progress.c).toMatchObject({ match: 24, state: 'replicate' });
   });
 
   it('catches up from the trailing entries when they reach back far enough', () => {
     const net = laggingFollower(20);
     net.tick(1, ['a']);
     expect(net.trace.some((l) => l.includes('snapshot'))).toBe(false);
-    expect(net.node('c').status()).toMatchObject({ commit: 21, applied: 21, snapshotIndex: 0 });
+    expect(net.node('c').status()).toMatchObject({ commit: 24, applied: 24, snapshotIndex: 0 });
     expect(net.appliedData('c')).toHaveLength(20);
   });
 });

@@ -1,4 +1,7 @@
-/** Replication scenarios: a lagging commit index, transfer to a lagging node, lost proposals, ReadIndex. */
+/**
+ * Replication scenarios: a lagging commit index, transfer to a lagging node, lost proposals, ReadIndex.
+ * Clusters start from bootstrap entries 1..3 (term 1); the first leader's no-op is index 4 of term 2.
+ */
 import { describe, expect, it } from 'vitest';
 import { RaftError } from '../../../../core/raft/errors.js';
 import { RaftNetwork, bytes } from '../../../support/raft-network.js';
@@ -18,13 +21,13 @@ describe('a lagging commit index', () => {
     net.node('a').propose(bytes('x'));
     net.settle();
     expect(seen).toBe(true);
-    expect(net.node('a').status().commit).toBe(2);
-    expect(net.node('c').status()).toMatchObject({ lastIndex: 2, commit: 1 });
+    expect(net.node('a').status().commit).toBe(5);
+    expect(net.node('c').status()).toMatchObject({ lastIndex: 5, commit: 4 });
     net.filter = () => false;
     net.trace.length = 0;
     net.tick(1, ['a']);
-    expect(net.trace).toContain('a->c heartbeat t1 c2');
-    expect(net.node('c').status().commit).toBe(2);
+    expect(net.trace).toContain('a->c heartbeat t2 c5');
+    expect(net.node('c').status().commit).toBe(5);
     expect(net.appliedData('c')).toEqual(['x']);
   });
 
@@ -36,8 +39,8 @@ describe('a lagging commit index', () => {
     net.settle();
     net.trace.length = 0;
     net.tick(1, ['a']);
-    expect(net.trace).toContain('a->c heartbeat t1 c1');
-    expect(net.node('c').status()).toMatchObject({ lastIndex: 1, commit: 1 });
+    expect(net.trace).toContain('a->c heartbeat t2 c4');
+    expect(net.node('c').status()).toMatchObject({ lastIndex: 4, commit: 4 });
   });
 });
 
@@ -55,26 +58,26 @@ describe('leadership transfer to a lagging node (thesis §3.10)', () => {
     expect(() => a.propose(bytes('y'))).toThrow(expect.objectContaining({ code: 'TRANSFER_IN_PROGRESS' }));
     net.settle();
     expect(net.trace).toEqual([
-      'a->c append t1 i2/t1 [] c2',
-      'c->a appendResponse t1 i2 reject hint 1/t1',
-      'a->c append t1 i1/t1 [2/t1] c2',
-      'c->a appendResponse t1 i2',
-      'a->c timeoutNow t1',
-      'c->a vote t2 last 2/t1 transfer',
-      'c->b vote t2 last 2/t1 transfer',
-      'a->c voteResponse t2 granted',
-      'b->c voteResponse t2 granted',
-      'c->a append t2 i2/t1 [3/t2] c2',
-      'c->b append t2 i2/t1 [3/t2] c2',
-      'a->c appendResponse t2 i3',
-      'b->c appendResponse t2 i3',
-      'c->a append t2 i3/t2 [] c3',
-      'c->b append t2 i3/t2 [] c3',
-      'a->c appendResponse t2 i3',
-      'b->c appendResponse t2 i3',
+      'a->c append t2 i5/t2 [] c5',
+      'c->a appendResponse t2 i5 reject hint 4/t2',
+      'a->c append t2 i4/t2 [5/t2] c5',
+      'c->a appendResponse t2 i5',
+      'a->c timeoutNow t2',
+      'c->a vote t3 last 5/t2 transfer',
+      'c->b vote t3 last 5/t2 transfer',
+      'a->c voteResponse t3 granted',
+      'b->c voteResponse t3 granted',
+      'c->a append t3 i5/t2 [6/t3] c5',
+      'c->b append t3 i5/t2 [6/t3] c5',
+      'a->c appendResponse t3 i6',
+      'b->c appendResponse t3 i6',
+      'c->a append t3 i6/t3 [] c6',
+      'c->b append t3 i6/t3 [] c6',
+      'a->c appendResponse t3 i6',
+      'b->c appendResponse t3 i6',
     ]);
-    expect(net.node('c').status()).toMatchObject({ role: 'leader', term: 2 });
-    expect(a.status()).toMatchObject({ role: 'follower', leader: 'c', term: 2 });
+    expect(net.node('c').status()).toMatchObject({ role: 'leader', term: 3 });
+    expect(a.status()).toMatchObject({ role: 'follower', leader: 'c', term: 3 });
   });
 
   it('gives up after an election timeout when the target never catches up', () => {
@@ -86,7 +89,7 @@ describe('leadership transfer to a lagging node (thesis §3.10)', () => {
     expect(a.status().leadTransferee).toBe('c');
     net.tick(10, ['a', 'b']);
     expect(a.status()).toMatchObject({ role: 'leader', leadTransferee: '' });
-    expect(a.propose(bytes('y')).index).toBe(2);
+    expect(a.propose(bytes('y')).index).toBe(5);
   });
 
   it('refuses a learner as target', () => {
@@ -116,7 +119,7 @@ describe('proposals dropped during an election', () => {
     net.heal();
     net.tick(1, [leader.id]);
     const applied = net.applied.get('a')?.find((e) => e.index === lost.index);
-    expect(applied).toMatchObject({ index: 2, term: 2 }); // not the term it was proposed in: lost
+    expect(applied).toMatchObject({ index: 5, term: 3 }); // not the term it was proposed in: lost
     expect(net.appliedData('a')).toEqual([]);
   });
 });
@@ -131,12 +134,12 @@ describe('ReadIndex (thesis §6.4)', () => {
     net.node('a').readIndex('r1');
     net.settle();
     expect(net.trace.slice(0, 4)).toEqual([
-      'a->b heartbeat t1 c2 ctx r1',
-      'a->c heartbeat t1 c2 ctx r1',
-      'b->a heartbeatResponse t1 ctx r1',
-      'c->a heartbeatResponse t1 ctx r1',
+      'a->b heartbeat t2 c5 ctx r1',
+      'a->c heartbeat t2 c5 ctx r1',
+      'b->a heartbeatResponse t2 ctx r1',
+      'c->a heartbeatResponse t2 ctx r1',
     ]);
-    expect(net.readStates.get('a')).toEqual([{ index: 2, context: 'r1' }]);
+    expect(net.readStates.get('a')).toEqual([{ index: 5, context: 'r1' }]);
   });
 
   it('serves a follower through the leader', () => {
@@ -144,9 +147,9 @@ describe('ReadIndex (thesis §6.4)', () => {
     net.elect('a');
     net.node('b').readIndex('r1');
     net.settle();
-    expect(net.trace).toContain('b->a readIndex t1 ctx r1');
-    expect(net.trace).toContain('a->b readIndexResponse t1 ctx r1 i1');
-    expect(net.readStates.get('b')).toEqual([{ index: 1, context: 'r1' }]);
+    expect(net.trace).toContain('b->a readIndex t2 ctx r1');
+    expect(net.trace).toContain('a->b readIndexResponse t2 ctx r1 i4');
+    expect(net.readStates.get('b')).toEqual([{ index: 4, context: 'r1' }]);
   });
 
   it('waits until a new leader has committed an entry of its term', () => {
@@ -155,13 +158,13 @@ describe('ReadIndex (thesis §6.4)', () => {
     net.stop('a');
     net.filter = (m) => m.type === 'append' && m.entries.length > 0; // the no-op cannot commit
     const leader = net.electAmong(['b', 'c']);
-    expect(leader.status()).toMatchObject({ term: 2, commit: 1, lastIndex: 2 });
+    expect(leader.status()).toMatchObject({ term: 3, commit: 4, lastIndex: 5 });
     leader.readIndex('r1');
     net.settle();
     expect(net.readStates.get(leader.id)).toEqual([]);
     net.filter = () => false;
     net.tick(1, [leader.id]);
-    expect(net.readStates.get(leader.id)).toEqual([{ index: 2, context: 'r1' }]);
+    expect(net.readStates.get(leader.id)).toEqual([{ index: 5, context: 'r1' }]);
   });
 
   it('across a leader change: the old request dies with the old leader and the retry sees newer writes', () => {
@@ -188,7 +191,7 @@ describe('ReadIndex (thesis §6.4)', () => {
     // A late answer from the old term cannot be taken for the retry.
     const stale = net
       .node('b')
-      .step({ type: 'readIndexResponse', from: 'a', to: 'b', term: 1, context: 'r2', index: 1 });
+      .step({ type: 'readIndexResponse', from: 'a', to: 'b', term: 2, context: 'r2', index: 4 });
     expect(stale).toEqual({ ok: false, reason: 'STALE_TERM' });
   });
 });
