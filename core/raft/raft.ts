@@ -1017,8 +1017,12 @@ export class RaftCore {
     }
   }
 
+  /** Stamps a freshly built message with sender and term (in place: a spread here was the hot spot). */
   private send(m: Outgoing): void {
-    this.messages.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+    const message = m as { from?: NodeId; term?: number };
+    message.from = this.id;
+    message.term ??= this.term;
+    this.messages.push(m as Message);
   }
 
   private hardState(): HardState {
