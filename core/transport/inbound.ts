@@ -1,0 +1,161 @@
+/**
+ * The server side of the `/raft` namespace: peers connect here to send us Raft frames and cluster
+ * requests. A connection is refused unless its handshake completes (handshake.ts); until then not
+ * one frame is accepted. Every frame is validated (codec.ts) and what fails is counted and dropped.
+ */
+import type { Namespace, Socket } from 'socket.io';
+import type { Message, NodeId } from '../raft/types.js';
+import { decodeFrame } from './codec.js';
+import type { Counters, Log } from './counters.js';
+import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
+import type { FaultTable } from './faults.js';
+import {
+  CHALLENGE_EVENT,
+  WELCOME_EVENT,
+  checkHello,
+  isLocalRefusal,
+  serverHandshake,
+  type Hello,
+} from './handshake.js';
+import { answerRequest, transportFailure, type Reply } from './requests.js';
+import type { PeerAuthenticator, RequestHandler } from './types.js';
+
+export interface InboundContext {
+  readonly self: NodeId;
+  readonly auth: PeerAuthenticator;
+  readonly handshakeTimeoutMs: number;
+  readonly counters: Counters;
+  readonly log: Log;
+  readonly faults: FaultTable;
+  readonly handlers: ReadonlyMap<string, RequestHandler>;
+  deliver(messages: readonly Message[]): void;
+}
+
+const KNOWN_EVENTS: ReadonlySet<string> = new Set([
+  RAFT_EVENT,
+  REQUEST_EVENT,
+  PING_EVENT,
+  CHALLENGE_EVENT,
+  WELCOME_EVENT,
+]);
+
+export class InboundPeers {
+  /** Authenticated connections by peer: more than one while a restarted peer's old one lingers. */
+  private readonly sessions = new Map<NodeId, Set<Socket>>();
+  private readonly hellos = new WeakMap<Socket, Hello>();
+
+  constructor(
+    nsp: Namespace,
+    private readonly ctx: InboundContext,
+  ) {
+    nsp.use((socket, next) => {
+      const checked = checkHello(socket.handshake.auth, ctx.self, ctx.auth.clusterId);
+      if (!checked.ok) {
+        this.refused(socket, checked.failure, checked.detail);
+        next(Object.assign(new Error('handshake refused'), { data: { code: checked.failure } }));
+        return;
+      }
+      this.hellos.set(socket, checked.hello);
+      next();
+    });
+    nsp.on('connection', (socket) => this.accept(socket));
+  }
+
+  /** Whether an authenticated connection from `peer` is open. */
+  has(peer: NodeId): boolean {
+    return (this.sessions.get(peer)?.size ?? 0) > 0;
+  }
+
+  private accept(socket: Socket): void {
+    const { ctx } = this;
+    const hello = this.hellos.get(socket);
+    if (!hello) {
+      socket.disconnect(true);
+      return;
+    }
+    let peer: NodeId | undefined;
+
+    socket.onAny((event: unknown) => {
+      if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) ctx.counters.malformed += 1;
+    });
+    socket.on(RAFT_EVENT, (frame: unknown) => {
+      if (peer === undefined) {
+        // Never accepted before the handshake completed; the client broke the protocol.
+        ctx.counters.malformed += 1;
+        return;
+      }
+      ctx.counters.framesReceived += 1;
+      if (ctx.faults.isCut(peer)) {
+        ctx.counters.dropped += Array.isArray(frame) ? frame.length : 1;
+        return;
+      }
+      const { messages, malformed } = decodeFrame(frame, peer, ctx.self);
+      if (malformed > 0) {
+        ctx.counters.malformed += malformed;
+        ctx.log('warn', 'dropped malformed raft messages', { peer, count: malformed });
+      }
+      if (messages.length > 0) ctx.deliver(messages);
+    });
+    socket.on(REQUEST_EVENT, (method: unknown, payload: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') {
+        ctx.counters.malformed += 1;
+        return;
+      }
+      const reply = ack as (reply: Reply) => void;
+      if (peer === undefined) {
+        ctx.counters.malformed += 1;
+        reply(transportFailure('UNREACHABLE', 'handshake not completed'));
+        return;
+      }
+      // Across a cut link the request is lost: the caller times out.
+      if (ctx.faults.isCut(peer)) return;
+      const from = peer;
+      void answerRequest(ctx.handlers, from, method, payload).then((answer) => {
+        try {
+          reply(answer);
+        } catch (err) {
+          ctx.log('error', 'cluster request answer could not be encoded', {
+            peer: from,
+            method,
+            err: String(err),
+          });
+          reply(transportFailure('BAD_MESSAGE', 'the answer could not be encoded'));
+        }
+      });
+    });
+    socket.on(PING_EVENT, (ack: unknown) => {
+      if (peer !== undefined && !ctx.faults.isCut(peer) && typeof ack === 'function') (ack as () => void)();
+    });
+    socket.on('disconnect', () => {
+      if (peer === undefined) return;
+      const set = this.sessions.get(peer);
+      set?.delete(socket);
+      if (set?.size === 0) this.sessions.delete(peer);
+    });
+
+    void serverHandshake(socket, hello, ctx.self, ctx.auth, ctx.handshakeTimeoutMs).then((result) => {
+      if (result.ok) {
+        if (!socket.connected) return;
+        peer = result.peer;
+        let set = this.sessions.get(peer);
+        if (!set) this.sessions.set(peer, (set = new Set()));
+        set.add(socket);
+        ctx.log('info', 'peer connected to us', { peer });
+        return;
+      }
+      if (isLocalRefusal(result.failure)) this.refused(socket, result.failure, result.detail);
+      socket.disconnect(true);
+    });
+  }
+
+  private refused(socket: Socket, failure: string, detail: string | undefined): void {
+    this.ctx.counters.refusedHandshakes += 1;
+    const claimed = (socket.handshake.auth as { from?: unknown } | undefined)?.from;
+    this.ctx.log('warn', 'refused peer handshake', {
+      reason: failure,
+      ...(detail ? { detail } : {}),
+      ...(typeof claimed === 'string' ? { claimedPeer: claimed.slice(0, 256) } : {}),
+      address: socket.handshake.address,
+    });
+  }
+}

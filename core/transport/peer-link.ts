@@ -1,0 +1,276 @@
+/**
+ * The connection we keep to one peer: our socket.io client to its cluster listener, the only way
+ * we send to it. Each attempt is a fresh socket with a fresh nonce; when the handshake fails or the
+ * connection drops, the socket is discarded and the next attempt waits a capped, jittered back-off.
+ *
+ * Nothing is buffered while the peer is not connected: Raft messages to it are dropped and counted
+ * (Raft retries on its own), and socket.io-client's offline buffer is never used. Within a turn,
+ * messages queue up (bounded in bytes) and leave as one frame (or a few, if they are large).
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { Message, NodeId } from '../raft/types.js';
+import { Backoff } from './backoff.js';
+import { encodeFrame, toWireValue } from './codec.js';
+import type { Counters, Log } from './counters.js';
+import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
+import type { FrameParser } from './frame-parser.js';
+import { TransportError } from './errors.js';
+import { clientHandshake, isLocalRefusal, makeHello, newNonce, type HandshakeResult } from './handshake.js';
+import { ackFailure, readReply } from './requests.js';
+import type { PeerAuthenticator } from './types.js';
+
+export interface LinkContext {
+  readonly self: NodeId;
+  readonly auth: PeerAuthenticator;
+  readonly parser: FrameParser;
+  readonly counters: Counters;
+  readonly log: Log;
+  readonly random: () => number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly maxFrameBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly maxQueuedBytes: number;
+}
+
+export class PeerLink {
+  private socket: Socket | undefined;
+  private abortHandshake: AbortController | undefined;
+  private ready = false;
+  private closed = false;
+  /** Set after a failure is logged, so that a peer that stays down is logged once, not per attempt. */
+  private unreachableLogged = false;
+  private readonly backoff: Backoff;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private queue: Message[] = [];
+  private queueSizes: number[] = [];
+  private queuedBytes = 0;
+  rttMs: number | undefined;
+
+  constructor(
+    readonly id: NodeId,
+    private addr: string,
+    private readonly ctx: LinkContext,
+  ) {
+    this.backoff = new Backoff(ctx.reconnectMinMs, ctx.reconnectMaxMs, ctx.random);
+    this.connect();
+  }
+
+  get address(): string {
+    return this.addr;
+  }
+
+  /** Handshake completed and the socket is up: messages to the peer are sent, not dropped. */
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  get queuedMessages(): number {
+    return this.queue.length;
+  }
+
+  /** Bytes handed to the websocket that the peer has not taken yet (kernel buffers included). */
+  get bufferedBytes(): number {
+    const engine = this.socket?.io.engine as unknown as
+      { transport?: { ws?: { bufferedAmount?: unknown } } } | undefined;
+    const amount = engine?.transport?.ws?.bufferedAmount;
+    return typeof amount === 'number' ? amount : 0;
+  }
+
+  /** A new address: drop the current connection and dial the new one now. */
+  setAddress(address: string): void {
+    if (address === this.addr || this.closed) return;
+    this.addr = address;
+    this.teardown();
+    this.backoff.reset();
+    this.connect();
+  }
+
+  /** Queues a message for this turn's frame; false if it was dropped (counted). */
+  enqueue(message: Message, bytes: number): boolean {
+    if (!this.ready || bytes > this.ctx.maxFrameBytes || this.queuedBytes + bytes > this.ctx.maxQueuedBytes) {
+      if (this.ready && bytes > this.ctx.maxFrameBytes) {
+        this.ctx.log('warn', 'dropped a raft message larger than a frame', {
+          peer: this.id,
+          type: message.type,
+          bytes,
+        });
+      }
+      this.ctx.counters.dropped += 1;
+      return false;
+    }
+    this.queue.push(message);
+    this.queueSizes.push(bytes);
+    this.queuedBytes += bytes;
+    return true;
+  }
+
+  /** Sends what was queued this turn: one frame, split only where it would exceed maxFrameBytes. */
+  flush(): void {
+    const batch = this.queue;
+    const sizes = this.queueSizes;
+    if (batch.length === 0) return;
+    this.queue = [];
+    this.queueSizes = [];
+    this.queuedBytes = 0;
+    const socket = this.socket;
+    // Back-pressure: a peer that does not keep up loses messages rather than growing our memory.
+    if (!this.ready || !socket?.connected || this.bufferedBytes > this.ctx.maxBufferedBytes) {
+      this.ctx.counters.dropped += batch.length;
+      return;
+    }
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i <= batch.length; i++) {
+      const size = sizes[i] ?? 0;
+      if (i === batch.length || (i > start && bytes + size > this.ctx.maxFrameBytes)) {
+        this.emitFrame(socket, batch.slice(start, i));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+  }
+
+  async request(method: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const socket = this.socket;
+    if (!this.ready || !socket?.connected) {
+      throw new TransportError('UNREACHABLE', `peer ${this.id} is not connected`);
+    }
+    let reply: unknown;
+    try {
+      reply = await socket.timeout(timeoutMs).emitWithAck(REQUEST_EVENT, method, toWireValue(payload));
+    } catch (err) {
+      throw ackFailure(err, this.id, method);
+    }
+    return readReply(reply, this.id);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.teardown();
+  }
+
+  private emitFrame(socket: Socket, messages: Message[]): void {
+    try {
+      socket.emit(RAFT_EVENT, encodeFrame(messages));
+    } catch (err) {
+      this.ctx.counters.dropped += messages.length;
+      this.ctx.log('error', 'could not encode a raft frame', { peer: this.id, err: String(err) });
+      return;
+    }
+    this.ctx.counters.framesSent += 1;
+    this.ctx.counters.sent += messages.length;
+  }
+
+  private connect(): void {
+    this.reconnectTimer = undefined;
+    if (this.closed) return;
+    const nonce = newNonce();
+    const hello = makeHello(this.ctx.auth.clusterId, this.ctx.self, this.id, nonce);
+    const socket = io(raftUrl(this.addr), {
+      transports: ['websocket'],
+      forceNew: true,
+      // Reconnection is ours (a fresh socket and nonce per attempt, one back-off for every failure).
+      reconnection: false,
+      timeout: this.ctx.handshakeTimeoutMs,
+      parser: this.ctx.parser,
+      auth: (cb) => cb(hello),
+    });
+    const abort = new AbortController();
+    this.socket = socket;
+    this.abortHandshake = abort;
+    void clientHandshake(
+      socket,
+      this.ctx.self,
+      this.id,
+      nonce,
+      this.ctx.auth,
+      this.ctx.handshakeTimeoutMs,
+      abort.signal,
+    ).then((result) => this.onHandshake(socket, result));
+  }
+
+  private onHandshake(socket: Socket, result: HandshakeResult): void {
+    if (socket !== this.socket || this.closed) return;
+    this.abortHandshake = undefined;
+    if (!result.ok) {
+      const details = { peer: this.id, address: this.addr, reason: result.failure, detail: result.detail };
+      if (isLocalRefusal(result.failure)) {
+        this.ctx.counters.refusedHandshakes += 1;
+        this.ctx.log('warn', 'refused peer handshake', details);
+      } else if (result.failure === 'REFUSED_BY_PEER') {
+        this.ctx.log('warn', 'peer refused our handshake', details);
+      } else if (!this.unreachableLogged) {
+        this.ctx.log('info', 'peer unreachable; retrying', details);
+      }
+      this.unreachableLogged = true;
+      this.retry();
+      return;
+    }
+    this.ready = true;
+    this.unreachableLogged = false;
+    this.backoff.reset();
+    this.ctx.log('info', 'connected to peer', { peer: this.id, address: this.addr });
+    socket.on('disconnect', (reason) => {
+      if (socket !== this.socket) return;
+      this.ctx.log('info', 'lost connection to peer', { peer: this.id, reason });
+      this.retry();
+    });
+    this.startPing(socket);
+  }
+
+  private startPing(socket: Socket): void {
+    const ping = (): void => {
+      const started = performance.now();
+      socket
+        .timeout(this.ctx.pingIntervalMs)
+        .emitWithAck(PING_EVENT)
+        .then(
+          () => {
+            if (socket === this.socket) this.rttMs = performance.now() - started;
+          },
+          () => undefined,
+        );
+    };
+    ping();
+    this.pingTimer = setInterval(ping, this.ctx.pingIntervalMs);
+  }
+
+  private retry(): void {
+    this.teardown();
+    if (this.closed) return;
+    this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
+  }
+
+  /** Discards the current socket and everything queued for it. */
+  private teardown(): void {
+    this.ready = false;
+    this.rttMs = undefined;
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+    this.abortHandshake?.abort();
+    this.abortHandshake = undefined;
+    this.ctx.counters.dropped += this.queue.length;
+    this.queue = [];
+    this.queueSizes = [];
+    this.queuedBytes = 0;
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return;
+    socket.removeAllListeners();
+    socket.sendBuffer.length = 0;
+    socket.disconnect();
+  }
+}
+
+/** `host:port` (or a URL) of a peer's cluster listener → its `/raft` namespace URL. */
+export function raftUrl(address: string): string {
+  const base = /^[a-z]+:\/\//i.test(address) ? address.replace(/\/+$/, '') : `http://${address}`;
+  return `${base}/raft`;
+}

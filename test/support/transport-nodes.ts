@@ -1,0 +1,194 @@
+/**
+ * Peer transports on 127.0.0.1 for tests: start a few, wire them to each other, collect what they
+ * receive and log. Also a hand-driven socket.io peer (`RawPeer`) that speaks the wire protocol
+ * step by step, so that tests can misbehave at any point of it.
+ */
+import { randomBytes } from 'node:crypto';
+import msgpackParser from 'socket.io-msgpack-parser';
+import { io, type Socket } from 'socket.io-client';
+import type { Message, NodeId } from '../../core/raft/types.js';
+import { createSecretAuthenticator } from '../../core/transport/auth.js';
+import { createPeerTransport } from '../../core/transport/peer-transport.js';
+import type { PeerTransport, TransportOptions } from '../../core/transport/types.js';
+import { waitFor } from './wait.js';
+
+export const CLUSTER = 'c-test';
+export const SECRET = 'correct horse battery staple';
+
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface TestNode {
+  readonly id: NodeId;
+  readonly transport: PeerTransport;
+  readonly port: number;
+  readonly address: string;
+  readonly received: Message[];
+  readonly logs: LogLine[];
+}
+
+export interface NodeSettings extends Partial<Omit<TransportOptions, 'nodeId' | 'authenticator' | 'listen'>> {
+  readonly clusterId?: string;
+  readonly secret?: string;
+  readonly port?: number;
+}
+
+/** Fast reconnects and pings, so that tests wait for little. */
+const FAST: Partial<TransportOptions> = {
+  reconnectMinMs: 20,
+  reconnectMaxMs: 200,
+  handshakeTimeoutMs: 2_000,
+  pingIntervalMs: 200,
+};
+
+export async function startNode(id: NodeId, settings: NodeSettings = {}): Promise<TestNode> {
+  const { clusterId = CLUSTER, secret = SECRET, port = 0, ...rest } = settings;
+  const logs: LogLine[] = [];
+  const received: Message[] = [];
+  const transport = createPeerTransport({
+    ...FAST,
+    ...rest,
+    nodeId: id,
+    authenticator: createSecretAuthenticator(clusterId, secret),
+    listen: { host: '127.0.0.1', port },
+    log: (level, message, details) => logs.push({ level, message, ...(details ? { details } : {}) }),
+  });
+  transport.onMessage((m) => received.push(m));
+  const started = await transport.start();
+  return { id, transport, port: started.port, address: `127.0.0.1:${started.port}`, received, logs };
+}
+
+/** Every node knows every other one. */
+export function connectAll(nodes: readonly TestNode[]): void {
+  for (const a of nodes) for (const b of nodes) if (a !== b) a.transport.addPeer(b.id, b.address);
+}
+
+export async function waitConnected(nodes: readonly TestNode[], timeoutMs = 5_000): Promise<void> {
+  await waitFor(
+    () => nodes.every((n) => n.transport.peers().every((p) => p.connected)),
+    'every transport connected to all its peers',
+    timeoutMs,
+  );
+}
+
+export async function startMesh(ids: readonly NodeId[], settings: NodeSettings = {}): Promise<TestNode[]> {
+  const nodes = await Promise.all(ids.map((id) => startNode(id, settings)));
+  connectAll(nodes);
+  await waitConnected(nodes);
+  return nodes;
+}
+
+export async function closeAll(nodes: readonly (TestNode | undefined)[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n?.transport.close()));
+}
+
+/** One message of every type, with bytes where the type has them. */
+export function everyMessage(from: NodeId, to: NodeId): Message[] {
+  const base = { from, to, term: 7 };
+  const bytes = (n: number, seed: number): Uint8Array =>
+    Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
+  const conf = { voters: ['n1', 'n2', 'n3'], learners: ['n4'], context: { n1: '{"address":"127.0.0.1:1"}' } };
+  return [
+    {
+      ...base,
+      type: 'append',
+      index: 41,
+      logTerm: 6,
+      commit: 40,
+      entries: [
+        { term: 7, index: 42, type: 'normal', data: bytes(300, 1) },
+        { term: 7, index: 43, type: 'confChange', data: bytes(20, 2) },
+        { term: 7, index: 44, type: 'normal', data: new Uint8Array() },
+      ],
+    },
+    { ...base, type: 'appendResponse', index: 44, reject: false, hintIndex: 0, hintTerm: 0 },
+    { ...base, type: 'appendResponse', index: 41, reject: true, hintIndex: 30, hintTerm: 5 },
+    { ...base, type: 'heartbeat', commit: 44 },
+    { ...base, type: 'heartbeat', commit: 44, context: 'read-1' },
+    { ...base, type: 'heartbeatResponse', context: 'read-1' },
+    { ...base, type: 'heartbeatResponse' },
+    { ...base, type: 'vote', index: 44, logTerm: 7 },
+    { ...base, type: 'preVote', index: 44, logTerm: 7, transfer: true },
+    { ...base, type: 'voteResponse', reject: false },
+    { ...base, type: 'preVoteResponse', reject: true },
+    {
+      ...base,
+      type: 'snapshot',
+      meta: { index: 40, term: 6, conf },
+      offset: 4096,
+      total: 10_000,
+      data: bytes(4096, 3),
+    },
+    {
+      ...base,
+      type: 'snapshot',
+      meta: { index: 40, term: 6, conf: { voters: ['n1'], learners: [] } },
+      offset: 0,
+      total: 0,
+      data: new Uint8Array(),
+    },
+    { ...base, type: 'snapshotResponse', index: 40, received: 8192 },
+    { ...base, type: 'timeoutNow' },
+    { ...base, type: 'readIndex', context: 'ctx-9' },
+    { ...base, type: 'readIndexResponse', context: 'ctx-9', index: 44 },
+  ];
+}
+
+export function heartbeat(from: NodeId, to: NodeId, commit: number): Message {
+  return { type: 'heartbeat', from, to, term: 1, commit };
+}
+
+/**
+ * A peer driven by hand: connects to a transport's `/raft` namespace as `id`, answers (or fails)
+ * the handshake as told, and can then emit anything at all.
+ */
+export class RawPeer {
+  readonly socket: Socket;
+  readonly nonce = randomBytes(32);
+  /** The server's proof in its welcome, once received. */
+  welcome: Uint8Array | undefined;
+  connectError: string | undefined;
+  disconnected = false;
+
+  constructor(
+    readonly id: NodeId,
+    target: TestNode,
+    options: { clusterId?: string; secret?: string; to?: NodeId; answerChallenge?: boolean } = {},
+  ) {
+    const clusterId = options.clusterId ?? CLUSTER;
+    const auth = createSecretAuthenticator(clusterId, options.secret ?? SECRET);
+    const to = options.to ?? target.id;
+    this.socket = io(`http://${target.address}/raft`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      parser: msgpackParser,
+      auth: { v: 1, clusterId, from: id, to, nonce: this.nonce },
+    });
+    this.socket.on('auth:challenge', (challenge: { nonce: Uint8Array }, ack: (reply: unknown) => void) => {
+      if (options.answerChallenge === false) return;
+      ack({ proof: Buffer.from(auth.prove(challenge.nonce, id, to)) });
+    });
+    this.socket.on('auth:welcome', (w: { proof: Uint8Array }) => (this.welcome = w.proof));
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      this.connectError = err.data?.code ?? err.message;
+    });
+    this.socket.on('disconnect', () => (this.disconnected = true));
+  }
+
+  async waitWelcome(): Promise<void> {
+    await waitFor(() => this.welcome !== undefined, `${this.id} welcomed by the transport`);
+  }
+
+  /** Sends raw bytes as one websocket message, below socket.io: a frame that is not msgpack at all. */
+  sendRawBytes(bytes: Uint8Array): void {
+    (this.socket.io.engine as unknown as { write(data: Uint8Array): void }).write(bytes);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
