@@ -14,6 +14,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
     // core/ is the controller: it logs through the logger it is handed, never the console, and
     // never reaches into Electron or React.
     files: ['core/**/*.ts'],

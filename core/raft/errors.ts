@@ -19,9 +19,7 @@ export type RaftErrorCode =
   /** Leadership cannot go to that node (a learner, an unknown node). */
   | 'INVALID_TRANSFER_TARGET'
   /** The driver asked for something the log cannot give (compacting past `applied`, ...). */
-  | 'INVALID_REQUEST'
-  /** This node is not a member of the cluster (removed, or never added). */
-  | 'NOT_MEMBER';
+  | 'INVALID_REQUEST';
 
 export class RaftError extends Error {
   override readonly name = 'RaftError';

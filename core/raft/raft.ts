@@ -72,6 +72,10 @@ function isFromLeader(m: Message): m is AppendMessage | HeartbeatMessage | Snaps
   return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
 }
 
+function isVoteRequest(m: Message): m is VoteMessage {
+  return m.type === 'vote' || m.type === 'preVote';
+}
+
 interface Defaults {
   electionTicks: number;
   heartbeatTicks: number;
@@ -136,6 +140,11 @@ export class RaftCore {
   /** ReadIndex requests that arrived before this leader committed an entry of its term (§6.4 step 1). */
   private pendingReads: { context: string; from: NodeId }[] = [];
 
+  /**
+   * Proposals since the last Ready wait to be sent together: one append per follower per Ready
+   * instead of one per proposal.
+   */
+  private appendsDue = false;
   private readonly snapshotSenders = new Map<NodeId, SnapshotSender>();
   private snapshotReceiver: SnapshotReceiver | undefined;
 
@@ -189,9 +198,17 @@ export class RaftCore {
   /** Takes a message from a peer. Never throws for a bad or untimely message: it is dropped. */
   step(m: Message): StepResult {
     if (m.to !== this.id || m.from === this.id) return dropped('WRONG_RECIPIENT');
-    // A removed or never-added node must not disrupt the cluster. Messages from a leader are let
-    // through: this node may simply not have applied the change that added it yet.
-    if (this.conf.voters.length > 0 && !isMember(this.conf, m.from) && !isFromLeader(m)) {
+    // Answers and requests from a node outside the membership are dropped. Leader traffic and
+    // vote requests are not: this node may not have applied the change that added the sender
+    // yet, and refusing a candidate that a newer membership counts can leave the cluster without
+    // a leader (found by the simulator). Pre-vote and the leader lease keep a removed node from
+    // disrupting anything; the candidate's own quorum count keeps elections safe.
+    if (
+      this.conf.voters.length > 0 &&
+      !isMember(this.conf, m.from) &&
+      !isFromLeader(m) &&
+      !isVoteRequest(m)
+    ) {
       return dropped('UNKNOWN_SENDER');
     }
 
@@ -246,7 +263,7 @@ export class RaftCore {
     this.checkCanPropose();
     if (data.length === 0) throw new RaftError('INVALID_REQUEST', 'a batch needs at least one entry');
     const index = this.appendEntries(data.map((d) => ({ type: 'normal', data: d })));
-    this.bcastAppend();
+    this.appendsDue = true;
     return { index, term: this.term };
   }
 
@@ -271,7 +288,7 @@ export class RaftCore {
     if (why !== undefined) throw new RaftError('INVALID_CONF_CHANGE', why);
     const index = this.appendEntries([{ type: 'confChange', data: encodeConfChange(cc) }]);
     this.pendingConfIndex = index;
-    this.bcastAppend();
+    this.appendsDue = true;
     return { index, term: this.term };
   }
 
@@ -354,6 +371,7 @@ export class RaftCore {
   hasReady(): boolean {
     if (this.inFlight) return false;
     return (
+      this.appendsDue ||
       this.messages.length > 0 ||
       this.readStates.length > 0 ||
       this.log.pendingSnapshot !== undefined ||
@@ -366,6 +384,10 @@ export class RaftCore {
 
   ready(): Ready {
     if (this.inFlight) throw new Error('ready() called again before advance()');
+    if (this.appendsDue) {
+      this.appendsDue = false;
+      if (this.role === 'leader') this.bcastAppend();
+    }
     const hardState = this.hardState();
     const softState = this.softState();
     const entries = this.log.unstableEntries();
@@ -492,6 +514,7 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.opts.electionTicks + this.rng.int(this.opts.electionTicks);
     this.leadTransferee = NONE;
+    this.appendsDue = false;
     this.votes.clear();
     this.progress.clear();
     this.snapshotSenders.clear();
@@ -836,6 +859,13 @@ export class RaftCore {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
+    if (m.commit > this.log.lastIndex()) {
+      // The leader only names entries this node acknowledged: its log lost acknowledged writes.
+      throw new Error(
+        `leader ${m.from} says entry ${m.commit} is committed but this log ends at ${this.log.lastIndex()}: ` +
+          'acknowledged entries were lost (damaged disk?)',
+      );
+    }
     this.log.commitTo(m.commit);
     this.send({
       type: 'heartbeatResponse',

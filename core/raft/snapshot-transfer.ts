@@ -12,6 +12,8 @@ export class SnapshotSender {
   /** Ticks since the follower last acknowledged a chunk. */
   idleTicks = 0;
   private started = false;
+  /** The position last resent on a repeated acknowledgement. */
+  private fastResendAt = -1;
 
   constructor(readonly snapshot: Snapshot) {}
 
@@ -43,6 +45,13 @@ export class SnapshotSender {
       this.acked = received;
       this.sent = received;
       this.started = false;
+    } else if (this.sent > this.acked && this.fastResendAt !== received) {
+      // The same position again: the follower refused a chunk out of order, so the one it waits
+      // for was lost or overtaken. Resend from there at once (once per position), not after an
+      // election timeout of silence.
+      this.fastResendAt = received;
+      this.sent = received;
+      this.started = received > 0;
     }
   }
 

@@ -245,8 +245,15 @@ describe('createSnapshot / compact (thesis §5.1)', () => {
 describe('step: messages dropped', () => {
   it('drops a message from a node that is not a member: UNKNOWN_SENDER (thesis §4.2.3)', () => {
     const b = electedCluster().node('b');
+    const answer: Message = { type: 'readIndex', from: 'z', to: 'b', term: 2, context: 'r' };
+    expect(expectDropped(b, answer)).toBe('UNKNOWN_SENDER');
+    expect(b.status()).toMatchObject({ term: 2, vote: 'a', leader: 'a' });
+  });
+
+  it('weighs a vote request from a node outside its membership, which the lease then ignores', () => {
+    const b = electedCluster().node('b');
     const vote: Message = { type: 'vote', from: 'z', to: 'b', term: 9, index: 99, logTerm: 9 };
-    expect(expectDropped(b, vote)).toBe('UNKNOWN_SENDER');
+    expect(expectDropped(b, vote)).toBe('IN_LEASE');
     expect(b.status()).toMatchObject({ term: 2, vote: 'a', leader: 'a' });
   });
 

@@ -70,14 +70,20 @@ describe('SnapshotSender', () => {
     expect([s.acked, s.idleTicks]).toEqual([3, 0]);
   });
 
-  it('a repeated acknowledgement changes nothing', () => {
+  it('a repeated acknowledgement resends from that position at once, but only once per position', () => {
     const s = new SnapshotSender(snapshot(10));
     s.nextChunks(3, 2);
     s.acknowledge(3);
     s.idleTicks = 4;
-    s.acknowledge(3);
-    expect([s.acked, s.sent, s.idleTicks]).toEqual([3, 6, 4]);
-    expect(s.nextChunks(3, 2)).toEqual([{ offset: 6, data: snapshot(10).data.subarray(6, 9) }]);
+    s.acknowledge(3); // the chunk at 3 was lost or overtaken: the follower refused what came next
+    expect([s.acked, s.sent, s.idleTicks]).toEqual([3, 3, 4]);
+    const data = snapshot(10).data;
+    expect(s.nextChunks(3, 2)).toEqual([
+      { offset: 3, data: data.subarray(3, 6) },
+      { offset: 6, data: data.subarray(6, 9) },
+    ]);
+    s.acknowledge(3); // a late answer to one of the chunks refused earlier
+    expect([s.acked, s.sent]).toEqual([3, 9]);
   });
 
   it('an acknowledgement below the acknowledged bytes (the follower restarted) resends from there', () => {

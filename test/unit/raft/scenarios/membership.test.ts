@@ -17,11 +17,11 @@ describe('removing the leader', () => {
     const next = net.electAmong(['a', 'b', 'c']);
     expect(['b', 'c']).toContain(next.id);
     expect(next.status()).toMatchObject({ term: 3, conf: { voters: ['b', 'c'], learners: [] } });
-    // The removed node never campaigns, and what it sends is dropped as from an unknown sender.
+    // The removed node never campaigns, and its answers are dropped as from an unknown sender.
     net.trace.length = 0;
     net.tick(60, ['a']);
     expect(net.trace).toEqual([]);
-    const result = next.step({ type: 'vote', from: 'a', to: next.id, term: 9, index: 9, logTerm: 9 });
+    const result = next.step({ type: 'heartbeatResponse', from: 'a', to: next.id, term: 3 });
     expect(result).toEqual({ ok: false, reason: 'UNKNOWN_SENDER' });
     next.propose(bytes('after'));
     net.settle();
