@@ -12,4 +12,10 @@ export const benchmarks: readonly Benchmark[] = [
       'committed entries/s of the pure RaftCore, 3 nodes in memory, 200-byte entries, batch 1 and 64',
     run: async (options) => (await import('./raft.js')).runRaft(options),
   },
+  {
+    name: 'node',
+    description:
+      '3 node processes on loopback: proposals/s, p50/p99 at 1/16/64 proposers, fsyncs/s; append vs bare fdatasync',
+    run: async (options) => (await import('./node.js')).runNode(options),
+  },
 ];

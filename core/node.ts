@@ -1,0 +1,196 @@
+/**
+ * createNode: the composition root of a controller node. It opens the data directory, the Raft
+ * storage and the cluster transport, and runs a replica over the state machine it is given. Only
+ * cli.ts and electron/ import this module; everything else receives the parts it needs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { bootstrapState } from './raft/bootstrap.js';
+import type { NodeId, PersistedState } from './raft/types.js';
+import { encodeMemberInfo } from './replication/members.js';
+import { Replica, type ReplicaOptions } from './replication/replica.js';
+import type { StateMachine } from './replication/state-machine.js';
+import { openRaftStorage } from './storage/index.js';
+import type { RaftStorage } from './storage/types.js';
+import { createSecretAuthenticator } from './transport/auth.js';
+import { createPeerTransport } from './transport/peer-transport.js';
+import type { PeerTransport } from './transport/types.js';
+
+export interface InitialMember {
+  readonly id: NodeId;
+  /** host:port of the member's cluster listener. */
+  readonly address: string;
+  readonly name?: string;
+}
+
+export interface NodeOptions {
+  readonly dataDir: string;
+  /** This node's id; generated on first start and kept in the data directory when omitted. */
+  readonly nodeId?: NodeId;
+  readonly name?: string;
+  /** Where the cluster listener binds. */
+  readonly cluster: { readonly host: string; readonly port: number };
+  /** host:port that peers use to reach this node (default: the cluster listener's). */
+  readonly advertise?: string;
+  /** The secret every member and router of the cluster presents. */
+  readonly secret: string;
+  /**
+   * On an empty data directory: start a new cluster whose first members are these (this node
+   * alone when the list is empty). Ignored once the node has state. Without it, an empty node
+   * waits to be added to an existing cluster.
+   */
+  readonly bootstrap?: { readonly clusterId?: string; readonly members?: readonly InitialMember[] };
+  /** The cluster id to expect when joining (the handshake refuses other clusters). */
+  readonly clusterId?: string;
+  readonly stateMachine: StateMachine;
+  readonly logger?: Logger;
+  /** Raft storage tuning (segment size). */
+  readonly storage?: { readonly segmentBytes?: number };
+  readonly replica?: Partial<
+    Omit<ReplicaOptions, 'id' | 'storage' | 'transport' | 'stateMachine' | 'logger'>
+  >;
+}
+
+export interface ControllerNode {
+  readonly id: NodeId;
+  readonly clusterId: string;
+  readonly name: string;
+  readonly clusterPort: number;
+  readonly advertise: string;
+  readonly replica: Replica;
+  readonly transport: PeerTransport;
+  readonly logger: Logger;
+  stop(): Promise<void>;
+}
+
+interface Identity {
+  readonly nodeId: NodeId;
+  readonly clusterId: string;
+  readonly name: string;
+}
+
+export async function createNode(options: NodeOptions): Promise<ControllerNode> {
+  await mkdir(options.dataDir, { recursive: true });
+  const identity = await loadIdentity(options);
+  const logger = (options.logger ?? pino({ level: 'info' })).child({ node: identity.nodeId });
+  const storage = await openRaftStorage({
+    dir: options.dataDir,
+    ...options.storage,
+    warn: (message, details) => logger.warn(details ?? {}, message),
+  });
+  let transport: PeerTransport | undefined;
+  try {
+    transport = createPeerTransport({
+      nodeId: identity.nodeId,
+      authenticator: createSecretAuthenticator(identity.clusterId, options.secret),
+      listen: options.cluster,
+      log: (level, message, details) => logger[level](details ?? {}, message),
+    });
+    const { port } = await transport.start();
+    const advertise = options.advertise ?? `${advertiseHost(options.cluster.host)}:${port}`;
+    const persisted = await bootstrapIfEmpty(storage, identity, advertise, options);
+    const replica = new Replica({
+      ...options.replica,
+      id: identity.nodeId,
+      storage,
+      transport,
+      stateMachine: options.stateMachine,
+      logger,
+      ...(persisted ? { persisted } : {}),
+    });
+    replica.start();
+    const started = transport;
+    return {
+      id: identity.nodeId,
+      clusterId: identity.clusterId,
+      name: identity.name,
+      clusterPort: port,
+      advertise,
+      replica,
+      transport: started,
+      logger,
+      async stop() {
+        await replica.stop();
+        await started.close();
+        await storage.close();
+      },
+    };
+  } catch (err) {
+    await transport?.close();
+    await storage.close();
+    throw err;
+  }
+}
+
+/** The node's id and cluster id, kept in `<dataDir>/node.json` from the first start on. */
+async function loadIdentity(options: NodeOptions): Promise<Identity> {
+  const file = join(options.dataDir, 'node.json');
+  let stored: Identity | undefined;
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as Identity;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`cannot read ${file}: ${String(err)}`);
+  }
+  if (stored) {
+    if (options.nodeId && options.nodeId !== stored.nodeId) {
+      throw new Error(
+        `data directory ${options.dataDir} belongs to node ${stored.nodeId}, not ${options.nodeId}`,
+      );
+    }
+    return stored;
+  }
+  const nodeId = options.nodeId ?? `n${randomBytes(6).toString('hex')}`;
+  const clusterId =
+    options.bootstrap?.clusterId ??
+    options.clusterId ??
+    (options.bootstrap ? `c${randomBytes(8).toString('hex')}` : '');
+  if (!clusterId) throw new Error('a node that joins a cluster needs its cluster id');
+  const identity: Identity = { nodeId, clusterId, name: options.name ?? nodeId };
+  await writeFile(`${file}.tmp`, JSON.stringify(identity, null, 2), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  return identity;
+}
+
+/**
+ * A new cluster starts from its first membership as committed log entries (raft/bootstrap.ts),
+ * persisted before the node starts so that a crash right after bootstrap restarts the same cluster.
+ */
+async function bootstrapIfEmpty(
+  storage: RaftStorage,
+  identity: Identity,
+  advertise: string,
+  options: NodeOptions,
+): Promise<PersistedState | undefined> {
+  const recovered = storage.recovered;
+  if (
+    !options.bootstrap ||
+    recovered.snapshot ||
+    recovered.hardState ||
+    (recovered.entries?.length ?? 0) > 0
+  ) {
+    return undefined;
+  }
+  const members: readonly InitialMember[] =
+    options.bootstrap.members && options.bootstrap.members.length > 0
+      ? options.bootstrap.members
+      : [{ id: identity.nodeId, address: advertise, name: identity.name }];
+  const initial = bootstrapState(
+    members.map((m) => ({
+      id: m.id,
+      context: encodeMemberInfo({ address: m.address, ...(m.name ? { name: m.name } : {}) }),
+    })),
+  );
+  await storage.save({
+    entries: initial.entries,
+    ...(initial.hardState ? { hardState: initial.hardState } : {}),
+    mustSync: true,
+  });
+  return initial;
+}
+
+function advertiseHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}

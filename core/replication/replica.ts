@@ -1,0 +1,537 @@
+/**
+ * The running replica: drives the pure RaftCore with timers, durable storage, the peer transport
+ * and a state machine (DESIGN.md section 3). One Ready at a time, in this order: persist (one
+ * fsync for the batch) → send → apply → advance. Proposals that arrive while a batch is being
+ * persisted join the next batch (group commit).
+ */
+import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { RaftError } from '../raft/errors.js';
+import { RaftCore } from '../raft/raft.js';
+import { seededRng } from '../raft/rng.js';
+import {
+  NONE,
+  type ConfChange,
+  type ConfState,
+  type DropReason,
+  type Entry,
+  type Message,
+  type NodeId,
+  type PersistedState,
+  type RaftOptions,
+  type RaftStatus,
+  type Ready,
+  type Role,
+} from '../raft/types.js';
+import type { RaftStorage } from '../storage/types.js';
+import type { PeerTransport } from '../transport/types.js';
+import { ReplicaError } from './errors.js';
+import { memberAddress } from './members.js';
+import { PendingProposals, IndexWaiters } from './pending.js';
+import type { StateMachine } from './state-machine.js';
+
+export interface ReplicaOptions {
+  readonly id: NodeId;
+  readonly storage: RaftStorage;
+  readonly transport: PeerTransport;
+  readonly stateMachine: StateMachine;
+  readonly logger: Logger;
+  /** What to start from, when not what storage recovered (a new cluster's first membership). */
+  readonly persisted?: PersistedState;
+  /** Milliseconds per Raft tick (default 50). */
+  readonly tickMs?: number;
+  /** Raft tuning: election and heartbeat ticks, flow control (DESIGN.md section 3 defaults). */
+  readonly raft?: Partial<Omit<RaftOptions, 'id' | 'rng'>>;
+  /** Take a snapshot and compact the log every this many applied entries (default 10,000). */
+  readonly snapshotEvery?: number;
+  /** Entries kept below a snapshot for followers that lag a little (default 1,000). */
+  readonly trailingEntries?: number;
+  /** How long a write may wait to be applied before it fails as TIMEOUT (default 5 s). */
+  readonly proposalTimeoutMs?: number;
+  /** Writes waiting to apply on this node before new ones are refused with QUEUE_FULL. */
+  readonly maxPendingProposals?: number;
+}
+
+export interface ProposeResult {
+  readonly index: number;
+  readonly result: unknown;
+}
+
+export type Consistency = 'local' | 'linearizable';
+
+export interface PeerReplicaStatus {
+  readonly id: NodeId;
+  readonly address: string | undefined;
+  readonly voter: boolean;
+  readonly connected: boolean;
+  /** On the leader: the peer's match index. */
+  readonly matchIndex: number | undefined;
+  readonly lastContactMs: number | undefined;
+  readonly rttMs: number | undefined;
+}
+
+export interface ReplicaStatus extends RaftStatus {
+  readonly peers: readonly PeerReplicaStatus[];
+  readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
+  readonly fsyncs: number;
+  readonly batches: number;
+  /** Snapshots received from a leader and installed. */
+  readonly snapshotsInstalled: number;
+}
+
+export interface ReplicaEvents {
+  role: [{ role: Role; term: number }];
+  leader: [{ leader: NodeId; term: number }];
+  membership: [{ conf: ConfState; index: number }];
+  applied: [{ index: number }];
+  fatal: [Error];
+}
+
+/** Forwarded writes travel as this cluster request to the leader. */
+const FORWARD_PROPOSE = 'replica.propose';
+
+export class Replica extends EventEmitter<ReplicaEvents> {
+  readonly id: NodeId;
+  private readonly raft: RaftCore;
+  private readonly storage: RaftStorage;
+  private readonly transport: PeerTransport;
+  private readonly sm: StateMachine;
+  private readonly log: Logger;
+  private readonly tickMs: number;
+  private readonly electionMs: number;
+  private readonly snapshotEvery: number;
+  private readonly trailing: number;
+  private readonly proposalTimeoutMs: number;
+  private readonly maxPending: number;
+
+  private readonly proposals = new PendingProposals();
+  private readonly appliedWaiters = new IndexWaiters();
+  private readonly reads = new Map<string, { resolve: (index: number | undefined) => void }>();
+  private readCounter = 0;
+  private readonly lastContact = new Map<NodeId, number>();
+  private readonly dropped: Partial<Record<DropReason, number>> = {};
+  private ticker: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private applied = 0;
+  private snapshotIndex = 0;
+  private batches = 0;
+  private snapshotsInstalled = 0;
+  private role: Role = 'follower';
+  private leader: NodeId = NONE;
+  private conf: ConfState;
+
+  constructor(options: ReplicaOptions) {
+    super();
+    this.id = options.id;
+    this.storage = options.storage;
+    this.transport = options.transport;
+    this.sm = options.stateMachine;
+    this.log = options.logger;
+    this.tickMs = options.tickMs ?? 50;
+    this.snapshotEvery = options.snapshotEvery ?? 10_000;
+    this.trailing = options.trailingEntries ?? 1_000;
+    this.proposalTimeoutMs = options.proposalTimeoutMs ?? 5_000;
+    this.maxPending = options.maxPendingProposals ?? 10_000;
+    const recovered = options.persisted ?? this.storage.recovered;
+    this.raft = new RaftCore(
+      {
+        electionTicks: 6,
+        heartbeatTicks: 2,
+        ...options.raft,
+        id: this.id,
+        rng: seededRng(randomInt(2 ** 32)),
+      },
+      recovered,
+    );
+    this.electionMs = (options.raft?.electionTicks ?? 6) * this.tickMs;
+    const snapshot = recovered.snapshot;
+    if (snapshot && snapshot.meta.index > 0) this.sm.restore(snapshot.data);
+    this.applied = snapshot?.meta.index ?? 0;
+    this.snapshotIndex = this.applied;
+    this.conf = this.raft.status().conf;
+  }
+
+  /** Starts ticking and listening; replays committed entries the state machine has not seen. */
+  start(): void {
+    this.syncPeers();
+    this.transport.onMessage((m) => this.receive(m));
+    this.transport.handle(FORWARD_PROPOSE, async (_from, payload) => {
+      const data = (payload as { data?: unknown }).data;
+      if (!(data instanceof Uint8Array)) throw new ReplicaError('INVALID_REQUEST', 'no data', 'not-proposed');
+      return this.proposeHere(data);
+    });
+    this.ticker = setInterval(() => {
+      this.raft.tick();
+      this.schedule();
+    }, this.tickMs);
+    this.schedule();
+  }
+
+  /**
+   * Proposes a command and resolves once it has applied on this node, with the state machine's
+   * result. A follower forwards it to the leader over the cluster transport.
+   */
+  async propose(data: Uint8Array): Promise<ProposeResult> {
+    this.checkRunning();
+    const leader = await this.awaitLeader();
+    if (leader === this.id) return this.proposeHere(data);
+    let answer: ProposeResult;
+    try {
+      answer = (await this.transport.request(
+        leader,
+        FORWARD_PROPOSE,
+        { data },
+        this.proposalTimeoutMs,
+      )) as ProposeResult;
+    } catch (err) {
+      throw forwardedError(err);
+    }
+    // Read-your-writes: answer only once the write has applied here too.
+    await this.waitForIndex(answer.index);
+    return answer;
+  }
+
+  /** Proposes one membership change on the leader (thesis §4.1); resolves once applied here. */
+  async proposeConfChange(cc: ConfChange): Promise<{ index: number }> {
+    this.checkRunning();
+    let proposed;
+    try {
+      proposed = this.raft.proposeConfChange(cc);
+    } catch (err) {
+      throw notProposed(err);
+    }
+    this.schedule();
+    await this.proposals.wait(proposed.index, proposed.term, this.proposalTimeoutMs);
+    return { index: proposed.index };
+  }
+
+  /**
+   * A read point: `local` is this node's applied index (fast, maybe stale); `linearizable` asks
+   * the leader for its commit index (ReadIndex) and waits until this node has applied it.
+   */
+  async read(consistency: Consistency): Promise<{ index: number }> {
+    this.checkRunning();
+    if (consistency === 'local') return { index: this.applied };
+    const deadline = Date.now() + this.proposalTimeoutMs;
+    for (;;) {
+      const leader = await this.awaitLeader(deadline - Date.now());
+      // A fresh context per attempt: an answer meant for an earlier attempt can never be taken
+      // for this one (a stale leader's read index would break linearizability).
+      const context = `${this.id}:${++this.readCounter}`;
+      const index = await new Promise<number | undefined>((resolve) => {
+        const timer = setTimeout(
+          () => finish(undefined),
+          Math.min(this.electionMs * 2, Math.max(0, deadline - Date.now())),
+        );
+        const finish = (value: number | undefined): void => {
+          clearTimeout(timer);
+          this.reads.delete(context);
+          resolve(value);
+        };
+        this.reads.set(context, { resolve: finish });
+        try {
+          this.raft.readIndex(context);
+          this.schedule();
+        } catch {
+          finish(undefined);
+        }
+      });
+      if (index !== undefined) {
+        await this.waitForIndex(index, Math.max(1, deadline - Date.now()));
+        return { index };
+      }
+      this.checkRunning();
+      if (Date.now() >= deadline)
+        throw new ReplicaError('TIMEOUT', `no read index from leader ${leader}`, 'not-proposed');
+    }
+  }
+
+  /** Resolves once this node has applied `index` (rejects with TIMEOUT after `timeoutMs`). */
+  waitForIndex(index: number, timeoutMs = this.proposalTimeoutMs): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    this.checkRunning();
+    return this.appliedWaiters.wait(index, timeoutMs);
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.checkRunning();
+    try {
+      this.raft.transferLeader(to);
+    } catch (err) {
+      throw notProposed(err);
+    }
+    this.schedule();
+  }
+
+  /** Takes a snapshot of the state machine now and compacts the log behind it. */
+  async snapshotNow(): Promise<{ index: number }> {
+    this.checkRunning();
+    await this.idle();
+    await this.takeSnapshot();
+    return { index: this.snapshotIndex };
+  }
+
+  /** Records where a member's cluster listener is, for members whose address is not in the log yet. */
+  addPeerAddress(id: NodeId, address: string): void {
+    if (id !== this.id) this.transport.addPeer(id, address);
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  status(): ReplicaStatus {
+    const raft = this.raft.status();
+    const transportPeers = new Map(this.transport.peers().map((p) => [p.id, p]));
+    const now = Date.now();
+    const members = [...raft.conf.voters, ...raft.conf.learners].filter((id) => id !== this.id);
+    const peers = members.map((id): PeerReplicaStatus => {
+      const tp = transportPeers.get(id);
+      const contact = this.lastContact.get(id);
+      return {
+        id,
+        address: memberAddress(raft.conf, id) ?? tp?.address,
+        voter: raft.conf.voters.includes(id),
+        connected: tp?.connected ?? false,
+        matchIndex: raft.progress[id]?.match,
+        lastContactMs: contact === undefined ? undefined : now - contact,
+        rttMs: tp?.rttMs,
+      };
+    });
+    return {
+      ...raft,
+      peers,
+      dropped: { ...this.dropped },
+      fsyncs: this.storage.stats().fsyncs,
+      batches: this.batches,
+      snapshotsInstalled: this.snapshotsInstalled,
+    };
+  }
+
+  /** Stops timers and the Ready loop; pending requests fail with STOPPED. Storage stays open. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await this.running;
+    const stopped = new ReplicaError('STOPPED', 'the node is shutting down', 'unknown');
+    this.proposals.rejectAll(stopped);
+    this.appliedWaiters.rejectAll(stopped);
+    for (const read of this.reads.values()) read.resolve(undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private proposeHere(data: Uint8Array): Promise<ProposeResult> {
+    if (this.proposals.size >= this.maxPending) {
+      return Promise.reject(
+        new ReplicaError('QUEUE_FULL', `${this.proposals.size} writes are waiting`, 'not-proposed'),
+      );
+    }
+    let proposed;
+    try {
+      proposed = this.raft.propose(data);
+    } catch (err) {
+      return Promise.reject(notProposed(err));
+    }
+    this.schedule();
+    return this.proposals
+      .wait(proposed.index, proposed.term, this.proposalTimeoutMs)
+      .then((result) => ({ index: proposed.index, result }));
+  }
+
+  /** The current leader, waiting up to `timeoutMs` (default: two election timeouts) for one. */
+  private async awaitLeader(timeoutMs = this.electionMs * 2): Promise<NodeId> {
+    if (this.leader !== NONE) return this.leader;
+    const leader = await new Promise<NodeId>((resolve) => {
+      const timer = setTimeout(() => done(NONE), Math.max(0, timeoutMs));
+      const onLeader = ({ leader: id }: { leader: NodeId }): void => {
+        if (id !== NONE) done(id);
+      };
+      const done = (id: NodeId): void => {
+        clearTimeout(timer);
+        this.off('leader', onLeader);
+        resolve(id);
+      };
+      this.on('leader', onLeader);
+    });
+    if (leader === NONE) throw new ReplicaError('NO_LEADER', 'the cluster has no leader', 'not-proposed');
+    return leader;
+  }
+
+  private receive(m: Message): void {
+    if (this.stopped) return;
+    this.lastContact.set(m.from, Date.now());
+    let result;
+    try {
+      result = this.raft.step(m);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (!result.ok) this.dropped[result.reason] = (this.dropped[result.reason] ?? 0) + 1;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.running) this.running = this.runReadyLoop().finally(() => (this.running = undefined));
+    });
+  }
+
+  private async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async runReadyLoop(): Promise<void> {
+    try {
+      while (!this.stopped && this.raft.hasReady()) {
+        await this.handleReady(this.raft.ready());
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    this.batches++;
+    // The leader's own messages go out first, so followers write in parallel with the leader
+    // (thesis §10.2.1): they depend on nothing this Ready persists (the leader counts its own
+    // entries, but nothing it learns from that leaves this node before the next Ready, which
+    // waits for this one's persistence).
+    const early = rd.messages.filter(isLeaderTraffic);
+    if (early.length > 0) this.transport.send(early);
+    // 1. Persist: no answer, vote or acknowledgement leaves before what it vouches for is durable.
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      await this.storage.save({
+        ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+        entries: rd.entries,
+        ...(rd.hardState ? { hardState: rd.hardState } : {}),
+        mustSync: rd.mustSync,
+      });
+    }
+    // 2. Send the rest.
+    const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderTraffic(m)) : rd.messages;
+    if (late.length > 0) this.transport.send(late);
+    // 3. Apply.
+    if (rd.snapshot) {
+      this.sm.restore(rd.snapshot.data);
+      this.snapshotsInstalled++;
+      this.applied = rd.snapshot.meta.index;
+      this.snapshotIndex = this.applied;
+      // Writes waiting below the snapshot cannot tell whether they applied.
+      this.proposals.settleThrough(this.applied, () => {
+        throw new ReplicaError('OUTCOME_UNKNOWN', 'a snapshot from the leader replaced the log', 'unknown');
+      });
+    }
+    if (rd.committed.length > 0) this.apply(rd.committed);
+    // 4. Advance.
+    this.raft.advance();
+    this.afterAdvance(rd);
+    for (const rs of rd.readStates) this.reads.get(rs.context)?.resolve(rs.index);
+    if (this.applied - this.snapshotIndex >= this.snapshotEvery) await this.takeSnapshot();
+  }
+
+  private apply(committed: readonly Entry[]): void {
+    const commands = committed.filter((e) => e.type === 'normal' && e.data.length > 0);
+    const last = committed[committed.length - 1] as Entry;
+    const results = commands.length > 0 ? this.sm.apply(commands, last.index) : [];
+    const byIndex = new Map<number, unknown>();
+    commands.forEach((c, i) => byIndex.set(c.index, results[i]));
+    for (const entry of committed) this.proposals.settle(entry.index, entry.term, byIndex.get(entry.index));
+    this.applied = last.index;
+  }
+
+  private afterAdvance(rd: Ready): void {
+    if (rd.snapshot || rd.committed.length > 0) {
+      this.appliedWaiters.release(this.applied);
+      this.emit('applied', { index: this.applied });
+    }
+    const conf = this.raft.status().conf;
+    if (conf !== this.conf) {
+      this.conf = conf;
+      this.syncPeers();
+      this.emit('membership', { conf, index: this.applied });
+    }
+    if (rd.softState) {
+      const { role, leader } = rd.softState;
+      const term = this.raft.status().term;
+      if (role !== this.role) {
+        this.role = role;
+        this.log.info({ role, term }, 'role changed');
+        this.emit('role', { role, term });
+      }
+      if (leader !== this.leader) {
+        this.leader = leader;
+        this.log.info({ leader, term }, 'leader changed');
+        this.emit('leader', { leader, term });
+      }
+    }
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    if (this.applied <= this.snapshotIndex) return;
+    const snapshot = this.raft.createSnapshot(this.applied, this.sm.snapshot());
+    await this.storage.saveSnapshot(snapshot);
+    try {
+      const first = this.raft.compact(snapshot, this.trailing);
+      await this.storage.compact(first);
+      this.snapshotIndex = snapshot.meta.index;
+      this.log.info({ index: snapshot.meta.index, bytes: snapshot.data.length, first }, 'snapshot taken');
+    } catch (err) {
+      // A snapshot from the leader replaced the log meanwhile: ours is already obsolete.
+      if (!(err instanceof RaftError)) throw err;
+    }
+  }
+
+  /** Connects to every member whose address the membership carries. */
+  private syncPeers(): void {
+    const members = new Set([...this.conf.voters, ...this.conf.learners]);
+    for (const id of members) {
+      const address = memberAddress(this.conf, id);
+      if (id !== this.id && address) this.transport.addPeer(id, address);
+    }
+    for (const peer of this.transport.peers()) if (!members.has(peer.id)) this.transport.removePeer(peer.id);
+  }
+
+  private checkRunning(): void {
+    if (this.stopped) throw new ReplicaError('STOPPED', 'the node is shutting down', 'not-proposed');
+  }
+
+  private fail(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.log.fatal({ err: error }, 'replica stopped: unrecoverable error');
+    void this.stop();
+    this.emit('fatal', error);
+  }
+}
+
+/** What only a leader sends: replication traffic, which vouches for nothing of this Ready. */
+function isLeaderTraffic(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeoutNow';
+}
+
+function notProposed(err: unknown): ReplicaError {
+  if (err instanceof RaftError) {
+    const code = err.code === 'NOT_LEADER' || err.code === 'NO_LEADER' ? 'NO_LEADER' : 'INVALID_REQUEST';
+    return new ReplicaError(code, err.message, 'not-proposed');
+  }
+  return err instanceof ReplicaError ? err : new ReplicaError('INVALID_REQUEST', String(err), 'not-proposed');
+}
+
+/** An error from a write forwarded to the leader: keep what the leader knew, else unknown. */
+function forwardedError(err: unknown): ReplicaError {
+  const code = (err as { code?: unknown })?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'NO_LEADER' || code === 'QUEUE_FULL' || code === 'INVALID_REQUEST') {
+    return new ReplicaError(code, message, 'not-proposed');
+  }
+  if (code === 'PROPOSAL_DROPPED') return new ReplicaError(code, message, 'not-applied');
+  return new ReplicaError('OUTCOME_UNKNOWN', `forwarding to the leader failed: ${message}`, 'unknown');
+}
