@@ -110,12 +110,16 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly reads = new Map<string, { resolve: (index: number | undefined) => void }>();
   private readCounter = 0;
   private readonly lastContact = new Map<NodeId, number>();
+  /** Requests waiting for a leader to be known (during an election). */
+  private readonly leaderWaiters = new Set<(leader: NodeId) => void>();
   private readonly dropped: Partial<Record<DropReason, number>> = {};
   private ticker: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running: Promise<void> | undefined;
   private stopped = false;
   private applied = 0;
+  /** The last log index this node's storage holds durably. */
+  private persistedIndex = 0;
   private snapshotIndex = 0;
   private batches = 0;
   private snapshotsInstalled = 0;
@@ -151,6 +155,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (snapshot && snapshot.meta.index > 0) this.sm.restore(snapshot.data);
     this.applied = snapshot?.meta.index ?? 0;
     this.snapshotIndex = this.applied;
+    this.persistedIndex = recovered.entries?.at(-1)?.index ?? this.applied;
     this.conf = this.raft.status().conf;
   }
 
@@ -347,16 +352,13 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private async awaitLeader(timeoutMs = this.electionMs * 2): Promise<NodeId> {
     if (this.leader !== NONE) return this.leader;
     const leader = await new Promise<NodeId>((resolve) => {
-      const timer = setTimeout(() => done(NONE), Math.max(0, timeoutMs));
-      const onLeader = ({ leader: id }: { leader: NodeId }): void => {
-        if (id !== NONE) done(id);
-      };
       const done = (id: NodeId): void => {
         clearTimeout(timer);
-        this.off('leader', onLeader);
+        this.leaderWaiters.delete(done);
         resolve(id);
       };
-      this.on('leader', onLeader);
+      const timer = setTimeout(() => done(NONE), Math.max(0, timeoutMs));
+      this.leaderWaiters.add(done);
     });
     if (leader === NONE) throw new ReplicaError('NO_LEADER', 'the cluster has no leader', 'not-proposed');
     return leader;
@@ -408,14 +410,31 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     const early = rd.messages.filter(isLeaderTraffic);
     if (early.length > 0) this.transport.send(early);
     // 1. Persist: no answer, vote or acknowledgement leaves before what it vouches for is durable.
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.storage.save({
-        ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
-        entries: rd.entries,
-        ...(rd.hardState ? { hardState: rd.hardState } : {}),
-        mustSync: rd.mustSync,
-      });
+    const durableBefore = this.persistedIndex;
+    const saving =
+      rd.snapshot || rd.entries.length > 0 || rd.hardState
+        ? this.storage.save({
+            ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+            entries: rd.entries,
+            ...(rd.hardState ? { hardState: rd.hardState } : {}),
+            mustSync: rd.mustSync,
+          })
+        : undefined;
+    // Committed entries this node had made durable before this batch depend on nothing it
+    // writes: apply them while it syncs, so their writers do not wait for a second fsync.
+    let committed = rd.committed;
+    if (saving && !rd.snapshot) {
+      let durable = 0;
+      while (durable < committed.length && (committed[durable] as Entry).index <= durableBefore) durable++;
+      if (durable > 0) {
+        this.apply(committed.slice(0, durable));
+        committed = committed.slice(durable);
+      }
     }
+    await saving;
+    const lastEntry = rd.entries[rd.entries.length - 1];
+    if (lastEntry) this.persistedIndex = lastEntry.index;
+    else if (rd.snapshot) this.persistedIndex = rd.snapshot.meta.index;
     // 2. Send the rest.
     const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderTraffic(m)) : rd.messages;
     if (late.length > 0) this.transport.send(late);
@@ -430,7 +449,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         throw new ReplicaError('OUTCOME_UNKNOWN', 'a snapshot from the leader replaced the log', 'unknown');
       });
     }
-    if (rd.committed.length > 0) this.apply(rd.committed);
+    if (committed.length > 0) this.apply(committed);
     // 4. Advance.
     this.raft.advance();
     this.afterAdvance(rd);
@@ -444,8 +463,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     const results = commands.length > 0 ? this.sm.apply(commands, last.index) : [];
     const byIndex = new Map<number, unknown>();
     commands.forEach((c, i) => byIndex.set(c.index, results[i]));
-    for (const entry of committed) this.proposals.settle(entry.index, entry.term, byIndex.get(entry.index));
     this.applied = last.index;
+    for (const entry of committed) this.proposals.settle(entry.index, entry.term, byIndex.get(entry.index));
+    this.appliedWaiters.release(this.applied);
   }
 
   private afterAdvance(rd: Ready): void {
@@ -471,6 +491,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         this.leader = leader;
         this.log.info({ leader, term }, 'leader changed');
         this.emit('leader', { leader, term });
+        if (leader !== NONE) for (const wake of [...this.leaderWaiters]) wake(leader);
       }
     }
   }
