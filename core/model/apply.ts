@@ -1,0 +1,346 @@
+/**
+ * Deterministic apply of model commands. A committed batch of Raft entries runs in one SQL
+ * transaction together with the applied index; each command runs in a savepoint, so a refused
+ * command leaves no trace and yields the same error result on every node. Nothing here reads a
+ * clock or a random source: ids, timestamps and hashes come in the command.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { SqlValue } from 'sql.js';
+import type { ModelDatabase } from './database.js';
+import { collections, spec, type Collection, type FieldSpec } from './entities.js';
+import {
+  validateCreate,
+  validatePatch,
+  type EntityData,
+  type ModelCommand,
+  type SingleCommand,
+} from './commands.js';
+import { ModelError } from './errors.js';
+import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
+
+/** What apply tells the policy index, inside its transaction (core/model/policy-index.ts). */
+export interface PolicyIndexHooks {
+  servicePolicyChanged(id: string): void;
+  edgeRouterPolicyChanged(id: string): void;
+  serviceEdgeRouterPolicyChanged(id: string): void;
+  policyDeleted(kind: 'service' | 'edgeRouter' | 'serviceEdgeRouter', id: string): void;
+  entityChanged(type: 'identity' | 'service' | 'router', id: string): void;
+  entityDeleted(type: 'identity' | 'service' | 'router', id: string): void;
+}
+
+export interface AppliedEntity {
+  readonly ok: true;
+  readonly op: SingleCommand['op'];
+  readonly collection: Collection;
+  readonly id: string;
+  /** The entity's revision after the command (0 once deleted). */
+  readonly revision: number;
+}
+
+export type CommandResult =
+  AppliedEntity | { readonly ok: true; readonly op: 'batch'; readonly results: readonly AppliedEntity[] };
+
+/** Which collection an `@id` in each role field must name. */
+const ROLE_TARGET: Readonly<Record<string, Collection>> = {
+  identityRoles: 'identities',
+  serviceRoles: 'services',
+  routerRoles: 'routers',
+  postureCheckRoles: 'posture-checks',
+};
+
+/** Policy tables, by collection, and how the policy index names them. */
+const POLICY_KIND = {
+  'service-policies': 'service',
+  'edge-router-policies': 'edgeRouter',
+  'service-edge-router-policies': 'serviceEdgeRouter',
+} as const;
+
+const INDEXED_ENTITY: Partial<Record<RoleEntityType, 'identity' | 'service' | 'router'>> = {
+  identity: 'identity',
+  service: 'service',
+  router: 'router',
+};
+
+/** References that forbid deleting their target: [table, column, what it is]. */
+const REFERENCED_BY: Partial<Record<Collection, readonly (readonly [string, string, string])[]>> = {
+  services: [['terminators', 'service_id', 'terminator']],
+  routers: [['terminators', 'router_id', 'terminator']],
+  identities: [['terminators', 'identity_id', 'terminator']],
+  'config-types': [['configs', 'config_type_id', 'config']],
+};
+
+export class ModelApplier {
+  private readonly ajv = new Ajv({ allErrors: true, strict: false });
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(
+    private readonly model: ModelDatabase,
+    private readonly index: PolicyIndexHooks | undefined,
+  ) {}
+
+  /** Applies one command inside the caller's transaction; throws ModelError when refused. */
+  apply(command: ModelCommand): CommandResult {
+    if (command.op !== 'batch') return this.model.savepoint(() => this.applySingle(command));
+    // All or nothing: the first refusal rolls back the whole batch.
+    return this.model.savepoint(() => {
+      const results = command.commands.map((c, i) => {
+        try {
+          return this.applySingle(c);
+        } catch (err) {
+          if (err instanceof ModelError) {
+            throw new ModelError(
+              err.code,
+              `operation ${i} (${c.op} ${c.collection}): ${err.message}`,
+              err.errors,
+            );
+          }
+          throw err;
+        }
+      });
+      return { ok: true as const, op: 'batch' as const, results };
+    });
+  }
+
+  private applySingle(c: SingleCommand): AppliedEntity {
+    switch (c.op) {
+      case 'create':
+        return this.create(c.collection, c.id, c.at, validateCreate(c.collection, c.data));
+      case 'update':
+      case 'patch': {
+        const current = this.load(c.collection, c.id);
+        if (c.ifRevision !== undefined && c.ifRevision !== current.revision) {
+          throw new ModelError(
+            'REVISION_MISMATCH',
+            `${c.collection} ${c.id} is at revision ${current.revision}, not ${c.ifRevision}`,
+          );
+        }
+        const fields =
+          c.op === 'update'
+            ? validateCreate(c.collection, c.data)
+            : { ...current.fields, ...validatePatch(c.collection, c.data) };
+        return { ...this.write(c.collection, c.id, c.at, fields, current.revision), op: c.op };
+      }
+      case 'delete':
+        return this.remove(c.collection, c.id, c.ifRevision);
+    }
+  }
+
+  private create(c: Collection, id: string, at: string, fields: EntityData): AppliedEntity {
+    const { table } = spec(c);
+    if (this.model.value(`SELECT 1 FROM ${table} WHERE id = ?`, [id]) !== undefined) {
+      throw new ModelError('ID_TAKEN', `${c} ${id} already exists`);
+    }
+    return this.write(c, id, at, fields, 0);
+  }
+
+  /** Inserts (revision 0) or replaces an entity after checking every rule. */
+  private write(c: Collection, id: string, at: string, fields: EntityData, revision: number): AppliedEntity {
+    const s = spec(c);
+    this.checkRules(c, id, fields);
+    const columns: string[] = [];
+    const values: SqlValue[] = [];
+    for (const [field, f] of Object.entries(s.fields)) {
+      columns.push(f.column);
+      values.push(toColumn(f, fields[field]));
+    }
+    if (revision === 0) {
+      this.model.run(
+        `INSERT INTO ${s.table} (id, ${columns.join(', ')}, created_at, updated_at, revision) VALUES (?, ${columns.map(() => '?').join(', ')}, ?, ?, 1)`,
+        [id, ...values, at, at],
+      );
+    } else {
+      this.model.run(
+        `UPDATE ${s.table} SET ${columns.map((col) => `${col} = ?`).join(', ')}, updated_at = ?, revision = revision + 1 WHERE id = ?`,
+        [...values, at, id],
+      );
+    }
+    if (s.attributes)
+      this.syncAttributes(s.attributes, id, (fields.roleAttributes as string[] | undefined) ?? []);
+    this.notifyChanged(c, id);
+    return { ok: true, op: revision === 0 ? 'create' : 'patch', collection: c, id, revision: revision + 1 };
+  }
+
+  private remove(c: Collection, id: string, ifRevision: number | undefined): AppliedEntity {
+    const s = spec(c);
+    const current = this.load(c, id);
+    if (ifRevision !== undefined && ifRevision !== current.revision) {
+      throw new ModelError(
+        'REVISION_MISMATCH',
+        `${c} ${id} is at revision ${current.revision}, not ${ifRevision}`,
+      );
+    }
+    for (const [table, column, what] of REFERENCED_BY[c] ?? []) {
+      if (this.model.value(`SELECT 1 FROM ${table} WHERE ${column} = ? LIMIT 1`, [id]) !== undefined) {
+        throw new ModelError('IN_USE', `${c} ${id} is still used by a ${what}`);
+      }
+    }
+    this.checkNotNamedByRoles(c, id);
+    if (
+      c === 'configs' &&
+      this.model.value(
+        `SELECT 1 FROM services, json_each(services.configs) WHERE json_each.value = ? LIMIT 1`,
+        [id],
+      ) !== undefined
+    ) {
+      throw new ModelError('IN_USE', `config ${id} is still used by a service`);
+    }
+    const policyKind = POLICY_KIND[c as keyof typeof POLICY_KIND];
+    if (policyKind) this.index?.policyDeleted(policyKind, id);
+    const indexed = s.attributes ? INDEXED_ENTITY[s.attributes] : undefined;
+    if (indexed) this.index?.entityDeleted(indexed, id);
+    if (s.attributes)
+      this.model.run('DELETE FROM entity_attributes WHERE entity_type = ? AND entity_id = ?', [
+        s.attributes,
+        id,
+      ]);
+    this.model.run(`DELETE FROM ${s.table} WHERE id = ?`, [id]);
+    return { ok: true, op: 'delete', collection: c, id, revision: 0 };
+  }
+
+  private load(c: Collection, id: string): { fields: EntityData; revision: number } {
+    const s = spec(c);
+    const row = this.model.all(`SELECT * FROM ${s.table} WHERE id = ?`, [id])[0];
+    if (!row) throw new ModelError('NOT_FOUND', `${c} ${id} does not exist`);
+    const fields: EntityData = {};
+    for (const [field, f] of Object.entries(s.fields)) fields[field] = fromColumn(f, row[f.column] ?? null);
+    return { fields, revision: Number(row.revision) };
+  }
+
+  /** The rules zod cannot see: uniqueness, references, role syntax, config data against its type. */
+  private checkRules(c: Collection, id: string, fields: EntityData): void {
+    const s = spec(c);
+    if (s.unique) {
+      const field = Object.entries(s.fields).find(([, f]) => f.column === s.unique)?.[0] ?? s.unique;
+      const taken = this.model.value(`SELECT id FROM ${s.table} WHERE ${s.unique} = ? AND id != ?`, [
+        fields[field] as string,
+        id,
+      ]);
+      if (taken !== undefined) {
+        throw new ModelError('NAME_TAKEN', `${c} ${field} "${String(fields[field])}" is taken`, [
+          { field, message: 'already in use' },
+        ]);
+      }
+    }
+    for (const [field, f] of Object.entries(s.fields)) {
+      const value = fields[field];
+      if (f.kind === 'ref' && value !== null && value !== undefined)
+        this.checkExists(f.ref as Collection, value as string, field);
+      if (f.kind === 'attributes') {
+        for (const attribute of value as string[]) {
+          const why = checkRoleAttribute(attribute);
+          if (why) throw new ModelError('INVALID', why, [{ field, message: why }]);
+        }
+      }
+      if (f.kind === 'roles') {
+        const parsed = parseRoles(value as string[]);
+        if (typeof parsed === 'string') throw new ModelError('INVALID', parsed, [{ field, message: parsed }]);
+        const target = ROLE_TARGET[field];
+        for (const ref of parsed.ids) if (target) this.checkExists(target, ref, field);
+      }
+    }
+    if (c === 'services')
+      for (const config of fields.configs as string[]) this.checkExists('configs', config, 'configs');
+    if (c === 'configs') this.checkConfigData(fields.configTypeId as string, fields.data);
+  }
+
+  private checkExists(c: Collection, id: string, field: string): void {
+    if (this.model.value(`SELECT 1 FROM ${spec(c).table} WHERE id = ?`, [id]) === undefined) {
+      throw new ModelError('UNKNOWN_REFERENCE', `${field} names ${c} ${id}, which does not exist`, [
+        { field, message: `no ${c} ${id}` },
+      ]);
+    }
+  }
+
+  /** An entity named by `@id` in a policy cannot be deleted until the policy stops naming it. */
+  private checkNotNamedByRoles(c: Collection, id: string): void {
+    for (const [policies, policySpec] of Object.entries(collections)) {
+      for (const [field, f] of Object.entries(policySpec.fields as Record<string, FieldSpec>)) {
+        if (f.kind !== 'roles' || ROLE_TARGET[field] !== c) continue;
+        const named = this.model.value(
+          `SELECT name FROM ${policySpec.table}, json_each(${policySpec.table}.${f.column}) WHERE json_each.value = ? LIMIT 1`,
+          [`@${id}`],
+        );
+        if (named !== undefined)
+          throw new ModelError('IN_USE', `${c} ${id} is named in ${policies} "${String(named)}"`);
+      }
+    }
+  }
+
+  private checkConfigData(configTypeId: string, data: unknown): void {
+    const row = this.model.all('SELECT schema, revision FROM config_types WHERE id = ?', [configTypeId])[0];
+    if (!row) return; // reported by the reference check
+    const key = `${configTypeId}@${String(row.revision)}`;
+    let validate = this.validators.get(key);
+    if (!validate) {
+      try {
+        validate = this.ajv.compile(JSON.parse(String(row.schema)) as object);
+      } catch (err) {
+        throw new ModelError(
+          'INVALID',
+          `config type ${configTypeId} has an unusable schema: ${(err as Error).message}`,
+        );
+      }
+      this.validators.set(key, validate);
+    }
+    if (!validate(data)) {
+      const errors = (validate.errors ?? []).map((e) => ({
+        field: `data${e.instancePath.replaceAll('/', '.')}`,
+        message: e.message ?? 'invalid',
+      }));
+      throw new ModelError('INVALID', 'config data does not match its type', errors);
+    }
+  }
+
+  private syncAttributes(type: RoleEntityType, id: string, attributes: readonly string[]): void {
+    this.model.run('DELETE FROM entity_attributes WHERE entity_type = ? AND entity_id = ?', [type, id]);
+    for (const attribute of new Set(attributes)) {
+      this.model.run('INSERT INTO entity_attributes (entity_type, entity_id, attribute) VALUES (?, ?, ?)', [
+        type,
+        id,
+        attribute,
+      ]);
+    }
+  }
+
+  private notifyChanged(c: Collection, id: string): void {
+    if (!this.index) return;
+    if (c === 'service-policies') this.index.servicePolicyChanged(id);
+    else if (c === 'edge-router-policies') this.index.edgeRouterPolicyChanged(id);
+    else if (c === 'service-edge-router-policies') this.index.serviceEdgeRouterPolicyChanged(id);
+    else {
+      const type = spec(c).attributes;
+      const indexed = type ? INDEXED_ENTITY[type] : undefined;
+      if (indexed) this.index.entityChanged(indexed, id);
+    }
+  }
+}
+
+function toColumn(f: FieldSpec, value: unknown): SqlValue {
+  switch (f.kind) {
+    case 'bool':
+      return value ? 1 : 0;
+    case 'int':
+      return Number(value ?? 0);
+    case 'json':
+    case 'roles':
+    case 'attributes':
+      return JSON.stringify(value ?? (f.kind === 'json' ? {} : []));
+    default:
+      return (value ?? null) as SqlValue;
+  }
+}
+
+export function fromColumn(f: FieldSpec, value: SqlValue): unknown {
+  switch (f.kind) {
+    case 'bool':
+      return value === 1;
+    case 'int':
+      return Number(value);
+    case 'json':
+    case 'roles':
+    case 'attributes':
+      return JSON.parse(String(value)) as unknown;
+    default:
+      return value;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Model commands: what a write becomes before it is proposed. The node that takes the request
+ * validates it (zod), chooses the id and the timestamp, hashes secrets, and puts all of it in the
+ * command, so that apply on every node reads no clock and no random source.
+ */
+import { z } from 'zod';
+import { collectionNames, spec, type Collection } from './entities.js';
+import { ModelError, type FieldError } from './errors.js';
+
+export type EntityData = Record<string, unknown>;
+
+export type SingleCommand =
+  | {
+      readonly op: 'create';
+      readonly collection: Collection;
+      readonly id: string;
+      readonly at: string;
+      readonly data: EntityData;
+    }
+  | {
+      readonly op: 'patch';
+      readonly collection: Collection;
+      readonly id: string;
+      readonly at: string;
+      readonly data: EntityData;
+      readonly ifRevision?: number;
+    }
+  | {
+      readonly op: 'update';
+      readonly collection: Collection;
+      readonly id: string;
+      readonly at: string;
+      readonly data: EntityData;
+      readonly ifRevision?: number;
+    }
+  | {
+      readonly op: 'delete';
+      readonly collection: Collection;
+      readonly id: string;
+      readonly ifRevision?: number;
+    };
+
+/** Several commands in one Raft entry: all of them apply, or none. */
+export interface BatchCommand {
+  readonly op: 'batch';
+  readonly commands: readonly SingleCommand[];
+}
+
+export type ModelCommand = SingleCommand | BatchCommand;
+
+const collection = z.enum(collectionNames);
+const entityId = z.string().min(1).max(255);
+const timestamp = z.iso.datetime();
+const data = z.record(z.string(), z.unknown());
+const revision = z.number().int().positive().optional();
+
+const singleSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('create'), collection, id: entityId, at: timestamp, data }),
+  z.strictObject({
+    op: z.literal('patch'),
+    collection,
+    id: entityId,
+    at: timestamp,
+    data,
+    ifRevision: revision,
+  }),
+  z.strictObject({
+    op: z.literal('update'),
+    collection,
+    id: entityId,
+    at: timestamp,
+    data,
+    ifRevision: revision,
+  }),
+  z.strictObject({ op: z.literal('delete'), collection, id: entityId, ifRevision: revision }),
+]);
+
+const commandSchema = z.union([
+  singleSchema,
+  z.strictObject({ op: z.literal('batch'), commands: z.array(singleSchema).min(1).max(10_000) }),
+]);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The bytes of a command as they travel in a Raft entry. */
+export function encodeCommand(command: ModelCommand): Uint8Array {
+  return encoder.encode(JSON.stringify({ v: 1, command }));
+}
+
+/** Decodes a committed entry; a malformed one is refused like any other bad command. */
+export function decodeCommand(bytes: Uint8Array): ModelCommand {
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new ModelError('INVALID', 'the command is not JSON');
+  }
+  const v = (envelope as { v?: unknown })?.v;
+  if (v !== 1) throw new ModelError('INVALID', `unknown command version ${String(v)}`);
+  const parsed = commandSchema.safeParse((envelope as { command?: unknown }).command);
+  if (!parsed.success) throw new ModelError('INVALID', 'malformed command', fieldErrors(parsed.error));
+  return parsed.data as ModelCommand;
+}
+
+/** Validates a create (or full update) payload, filling defaults; throws INVALID with field errors. */
+export function validateCreate(c: Collection, input: unknown): EntityData {
+  const parsed = spec(c).create.safeParse(input);
+  if (!parsed.success) throw new ModelError('INVALID', `invalid ${c} fields`, fieldErrors(parsed.error));
+  return parsed.data as EntityData;
+}
+
+/** Validates the fields a patch names, one by one, without filling defaults for the others. */
+export function validatePatch(c: Collection, input: unknown): EntityData {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ModelError('INVALID', 'a patch is an object of fields', [
+      { field: '', message: 'expected an object' },
+    ]);
+  }
+  const shape = spec(c).create.shape as Record<string, z.ZodType>;
+  const out: EntityData = {};
+  const errors: FieldError[] = [];
+  for (const [field, value] of Object.entries(input)) {
+    const schema = shape[field];
+    if (!schema) {
+      errors.push({ field, message: `unknown field for ${c}` });
+      continue;
+    }
+    const parsed = schema.safeParse(value);
+    if (parsed.success) out[field] = parsed.data;
+    else errors.push(...fieldErrors(parsed.error, field));
+  }
+  if (errors.length > 0) throw new ModelError('INVALID', `invalid ${c} fields`, errors);
+  return out;
+}
+
+function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
+  return error.issues.map((issue) => {
+    const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
+    return { field: path, message: issue.message };
+  });
+}

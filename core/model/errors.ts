@@ -1,0 +1,43 @@
+/**
+ * A command the model refuses. Every node refuses it identically (apply is deterministic), and the
+ * API maps each stable `code` to one HTTP status.
+ */
+export type ModelErrorCode =
+  | 'INVALID'
+  | 'NOT_FOUND'
+  | 'NAME_TAKEN'
+  | 'ID_TAKEN'
+  | 'UNKNOWN_REFERENCE'
+  | 'IN_USE'
+  | 'REVISION_MISMATCH'
+  | 'INTERNAL';
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  constructor(
+    readonly code: ModelErrorCode,
+    message: string,
+    readonly errors: readonly FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** What apply returns for a refused command: plain data, identical on every node. */
+export interface ModelErrorResult {
+  readonly ok: false;
+  readonly error: {
+    readonly code: ModelErrorCode;
+    readonly message: string;
+    readonly errors: readonly FieldError[];
+  };
+}
+
+export function errorResult(err: ModelError): ModelErrorResult {
+  return { ok: false, error: { code: err.code, message: err.message, errors: err.errors } };
+}

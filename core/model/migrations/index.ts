@@ -1,0 +1,14 @@
+/**
+ * The schema's numbered migrations, oldest first. A database records the last one it ran in
+ * `PRAGMA user_version`; opening runs the ones after it, each in its own transaction. Never edit a
+ * migration that has shipped: add the next number.
+ */
+import { migration001 } from './001-entities.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [migration001];
