@@ -18,6 +18,7 @@ export interface KvClusterOptions {
   readonly trailingEntries?: number;
   readonly segmentBytes?: number;
   readonly secret?: string;
+  readonly stateMachine?: 'kv' | 'model';
 }
 
 export interface KvProcess {
@@ -64,6 +65,7 @@ export class KvCluster {
           ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
           ...(options.trailingEntries !== undefined ? { trailingEntries: options.trailingEntries } : {}),
           ...(options.segmentBytes ? { segmentBytes: options.segmentBytes } : {}),
+          ...(options.stateMachine ? { stateMachine: options.stateMachine } : {}),
         },
         proc: undefined,
         stderr: '',
@@ -145,6 +147,18 @@ export class KvCluster {
     }
   > {
     return (await (await fetch(`${this.url(i)}/status`)).json()) as never;
+  }
+
+  async command(i: number, command: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${this.url(i)}/model`, { method: 'POST', body: JSON.stringify(command) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async tables(i: number): Promise<{ applied: number; tables: Record<string, unknown[]> }> {
+    return (await (await fetch(`${this.url(i)}/model/tables`)).json()) as {
+      applied: number;
+      tables: Record<string, unknown[]>;
+    };
   }
 
   running(): number[] {

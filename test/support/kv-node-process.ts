@@ -1,12 +1,14 @@
 /**
- * A controller node process with the key-value state machine and a tiny HTTP front, for the
- * integration tests and the node benchmark. Configured by one JSON argument; prints one line
+ * A controller node process with the key-value state machine (or the model, with
+ * `stateMachine: 'model'`) and a tiny HTTP front, for the integration tests and the node benchmark. Configured by one JSON argument; prints one line
  * `{"ready":true,...}` on stdout once it serves.
  *
  *   PUT  /kv/:key           body = value       → {index, result}        (any node; followers forward)
  *   GET  /kv/:key?consistency=local|linearizable → {value, index}
  *   GET  /kv                                    → {applied, data: {key: value}}
  *   GET  /status                                → the replica's status
+ *   POST /model             body = a ModelCommand  → {index, result}     (model nodes)
+ *   GET  /model/tables                         → {applied, tables: {name: rows}}
  *   POST /load?proposers=N&ms=T                 → closed-loop write load run inside this node
  *                                                  (the node benchmark: no HTTP per write)
  */
@@ -15,6 +17,8 @@ import pino from 'pino';
 import { createNode, type InitialMember } from '../../core/node.js';
 import { ReplicaError } from '../../core/replication/errors.js';
 import type { Consistency, Replica } from '../../core/replication/replica.js';
+import { encodeCommand, type ModelCommand } from '../../core/model/commands.js';
+import { ModelStateMachine } from '../../core/model/state-machine.js';
 import { encodeKv, KvStateMachine } from './kv-state-machine.js';
 
 export interface KvNodeConfig {
@@ -29,7 +33,18 @@ export interface KvNodeConfig {
   trailingEntries?: number;
   segmentBytes?: number;
   logLevel?: string;
+  stateMachine?: 'kv' | 'model';
 }
+
+const MODEL_TABLES = [
+  'identities',
+  'services',
+  'routers',
+  'service_policies',
+  'edge_router_policies',
+  'service_edge_router_policies',
+  'entity_attributes',
+];
 
 const STATUS_OF: Record<string, number> = {
   NO_LEADER: 503,
@@ -41,6 +56,7 @@ const STATUS_OF: Record<string, number> = {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as KvNodeConfig;
   const sm = new KvStateMachine();
+  const model = config.stateMachine === 'model' ? await ModelStateMachine.create() : undefined;
   const logger = pino({ level: config.logLevel ?? 'warn' }, pino.destination(2));
   const node = await createNode({
     dataDir: config.dataDir,
@@ -48,7 +64,7 @@ async function main(): Promise<void> {
     cluster: { host: '127.0.0.1', port: config.clusterPort },
     secret: config.secret,
     bootstrap: { clusterId: config.clusterId, members: config.members },
-    stateMachine: sm,
+    stateMachine: model ?? sm,
     logger,
     ...(config.segmentBytes ? { storage: { segmentBytes: config.segmentBytes } } : {}),
     replica: {
@@ -83,6 +99,16 @@ async function main(): Promise<void> {
           applied: node.replica.appliedIndex(),
           data: Object.fromEntries([...sm.data].map(([k, v]) => [k, v.value])),
         });
+      }
+      if (model && req.method === 'POST' && url.pathname === '/model') {
+        const command = JSON.parse(await body(req)) as ModelCommand;
+        return reply(res, 200, await node.replica.propose(encodeCommand(command)));
+      }
+      if (model && req.method === 'GET' && url.pathname === '/model/tables') {
+        const tables = Object.fromEntries(
+          MODEL_TABLES.map((t) => [t, model.model.all(`SELECT * FROM ${t} ORDER BY 1, 2`)]),
+        );
+        return reply(res, 200, { applied: node.replica.appliedIndex(), tables });
       }
       if (req.method === 'POST' && url.pathname === '/load') {
         const proposers = Number(url.searchParams.get('proposers') ?? '1');
