@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
+import initSqlJs, { type Database, type SqlJsStatic, type SqlValue, type Statement } from 'sql.js';
 import { migrations, type Migration } from './migrations/index.js';
 
 let sqlJs: Promise<SqlJsStatic> | undefined;
@@ -21,6 +21,9 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
 }
 
 export class ModelDatabase {
+  /** Prepared statements by SQL text: preparing costs more than running for most of ours. */
+  private readonly statements = new Map<string, Statement>();
+
   private constructor(readonly db: Database) {}
 
   /** A database from `bytes` (a snapshot or a backup), or a new one; migrated to the newest schema. */
@@ -95,30 +98,39 @@ export class ModelDatabase {
 
   /** The first column of the first row, or undefined. */
   value(sql: string, params: SqlValue[] = []): SqlValue | undefined {
-    const stmt = this.db.prepare(sql);
+    const stmt = this.prepared(sql);
     try {
       stmt.bind(params);
       return stmt.step() ? stmt.get()[0] : undefined;
     } finally {
-      stmt.free();
+      stmt.reset();
     }
   }
 
   /** Every row as an object keyed by column name. */
   all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
-    const stmt = this.db.prepare(sql);
+    const stmt = this.prepared(sql);
     try {
       stmt.bind(params);
       const rows: Record<string, SqlValue>[] = [];
       while (stmt.step()) rows.push(stmt.getAsObject());
       return rows;
     } finally {
-      stmt.free();
+      stmt.reset();
     }
   }
 
   run(sql: string, params: SqlValue[] = []): void {
-    this.db.run(sql, params);
+    this.prepared(sql).run(params);
+  }
+
+  private prepared(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   /** Rows changed by the last statement. */
@@ -128,12 +140,15 @@ export class ModelDatabase {
 
   /** The whole database as bytes. sql.js reopens the database to export it, resetting pragmas. */
   export(): Uint8Array {
+    // sql.js frees every prepared statement when it exports.
+    this.statements.clear();
     const bytes = this.db.export();
     this.db.run('PRAGMA foreign_keys = ON');
     return bytes;
   }
 
   close(): void {
+    this.statements.clear();
     this.db.close();
   }
 }
