@@ -50,7 +50,8 @@ export type ModelCommand = SingleCommand | BatchCommand;
 
 const collection = z.enum(collectionNames);
 const entityId = z.string().min(1).max(255);
-const timestamp = z.iso.datetime();
+// toISOString() form only: timestamps compare as text in filters and sorts.
+const timestamp = z.iso.datetime({ precision: 3 });
 const data = z.record(z.string(), z.unknown());
 const revision = z.number().int().positive().optional();
 
