@@ -8,6 +8,7 @@ import { ModelApplier, type PolicyIndexHooks } from './apply.js';
 import { decodeCommand } from './commands.js';
 import { ModelDatabase, loadSqlJs } from './database.js';
 import { errorResult, ModelError } from './errors.js';
+import { PolicyIndex } from './policy-index.js';
 
 /** Builds the policy index over a database (created again after every restore). */
 export type PolicyIndexFactory = (model: ModelDatabase) => PolicyIndexHooks;
@@ -23,7 +24,9 @@ export class ModelStateMachine implements StateMachine {
     this.applier = new ModelApplier(current, indexFactory?.(current));
   }
 
-  static async create(indexFactory?: PolicyIndexFactory): Promise<ModelStateMachine> {
+  static async create(
+    indexFactory: PolicyIndexFactory | undefined = (model) => new PolicyIndex(model),
+  ): Promise<ModelStateMachine> {
     const SQL = await loadSqlJs();
     return new ModelStateMachine(SQL, ModelDatabase.openWith(SQL), indexFactory);
   }

@@ -18,4 +18,10 @@ export const benchmarks: readonly Benchmark[] = [
       '3 node processes on loopback: proposals/s, p50/p99 at 1/16/64 proposers, fsyncs/s; append vs bare fdatasync',
     run: async (options) => (await import('./node.js')).runNode(options),
   },
+  {
+    name: 'model',
+    description:
+      'the model in-process at 100k identities: policy checks/s, batched apply, write p50 1k vs 100k, snapshot, RSS',
+    run: async (options) => (await import('./model.js')).runModel(options),
+  },
 ];

@@ -4,6 +4,7 @@
  * migration that has shipped: add the next number.
  */
 import { migration001 } from './001-entities.js';
+import { migration002 } from './002-policy-index.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001];
+export const migrations: readonly Migration[] = [migration001, migration002];

@@ -1,11 +1,13 @@
 /**
  * Properties of apply over random command sequences (fast-check): two fresh databases given the
- * same commands end identical, and a snapshot restores to the same contents.
+ * same commands end identical with a policy index equal to its recomputation, and a snapshot
+ * restores to the same contents.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, type ModelCommand, type SingleCommand } from '../../../core/model/commands.js';
 import type { Collection } from '../../../core/model/entities.js';
+import { PolicyIndex } from '../../../core/model/policy-index.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
 
 const AT = '2026-11-26T00:00:00.000Z';
@@ -116,6 +118,8 @@ describe('model apply properties', () => {
         const b = await ModelStateMachine.create();
         expect(applyAll(a, commands)).toEqual(applyAll(b, commands));
         expect(contents(a)).toEqual(contents(b));
+        // The policy index that apply kept up to date equals one computed from scratch.
+        expect(new PolicyIndex(a.model).checkIntegrity()).toMatchObject({ ok: true });
       }),
       { numRuns: 60 },
     );

@@ -1,0 +1,996 @@
+/**
+ * The policy index: who may dial or bind which service, which routers an identity or a service may
+ * use, denormalised at write time (tables of migrations/002-policy-index.ts) so that a policy check
+ * is a few primary-key lookups instead of an evaluation of every policy.
+ *
+ * Selection rules (role lists, see roles.ts): `#all` selects every entity of the type, `@id` that
+ * entity, `#attr` the entities carrying that role attribute. With semantic AllOf an entity is
+ * selected when it matches every role of the list (every #attr among its attributes, every @id its
+ * id), with AnyOf when it matches any. An empty list, or one that does not parse, selects nothing.
+ * The semantic applies to both lists.
+ *
+ * Access is reference counted: a service policy of type T that selects identities I and services S
+ * adds one to (i, T, s) for every pair of I × S; edge router policies do the same for
+ * identity × router, service edge router policies for service × router. A pair's row exists while
+ * its count is above zero.
+ *
+ * Hook contract. The apply code calls the hooks inside the transaction that changes the rows:
+ * - after writing a policy row (create or update): `servicePolicyChanged`, `edgeRouterPolicyChanged`
+ *   or `serviceEdgeRouterPolicyChanged`;
+ * - after writing an identity, service or router row AND its entity_attributes rows (create, or a
+ *   change of role attributes): `entityChanged`;
+ * - when deleting a policy or an entity: `policyDeleted` / `entityDeleted`, before or after
+ *   deleting the row — they read only the index's own tables, so either order gives the same result.
+ * The change hooks read the current row; finding no row they behave as the matching delete hook.
+ * Every hook is idempotent: calling it again without a change in between changes nothing. A
+ * router's disabled flag needs no hook: checks read it from the routers table.
+ */
+import type { SqlValue, Statement } from 'sql.js';
+
+import type { ModelDatabase } from './database.js';
+import { parseRoles, type ParsedRoles, type Semantic } from './roles.js';
+
+export type PolicyKind = 'service' | 'edgeRouter' | 'serviceEdgeRouter';
+export type IndexedEntityType = 'identity' | 'service' | 'router';
+export type ServicePolicyType = 'Dial' | 'Bind';
+
+export interface PolicyRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface PolicyCheck {
+  readonly allowed: boolean;
+  /** The service policies of the asked type that select both the identity and the service. */
+  readonly policies: readonly PolicyRef[];
+  /** What stands between the identity and the service, in an admin's words; empty when allowed. */
+  readonly missing: readonly string[];
+}
+
+export interface IntegrityReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+export interface EntityAttributeRow {
+  readonly entityType: IndexedEntityType;
+  readonly entityId: string;
+  readonly attribute: string;
+}
+export interface IndexedPolicyRow {
+  readonly policyKind: PolicyKind;
+  readonly policyId: string;
+  readonly name: string;
+  readonly semantic: Semantic;
+  readonly grantType: string;
+}
+export interface PolicyRoleRow {
+  readonly policyKind: PolicyKind;
+  readonly policyId: string;
+  readonly entityType: IndexedEntityType;
+  readonly roleKind: 'all' | 'id' | 'attribute';
+  readonly value: string;
+}
+export interface PolicyMemberRow {
+  readonly policyKind: PolicyKind;
+  readonly policyId: string;
+  readonly entityType: IndexedEntityType;
+  readonly entityId: string;
+}
+export interface IdentityServiceRow {
+  readonly identityId: string;
+  readonly type: string;
+  readonly serviceId: string;
+  readonly policyCount: number;
+}
+export interface IdentityRouterRow {
+  readonly identityId: string;
+  readonly routerId: string;
+  readonly policyCount: number;
+}
+export interface ServiceRouterRow {
+  readonly serviceId: string;
+  readonly routerId: string;
+  readonly policyCount: number;
+}
+
+/**
+ * Everything the index stores, each list sorted by its key. entityAttributes (of identities,
+ * services and routers) is the index's input rather than its output, but an index fed wrong
+ * attributes drifts, so it is checked and repaired with the rest.
+ */
+export interface IndexContents {
+  readonly entityAttributes: readonly EntityAttributeRow[];
+  readonly policies: readonly IndexedPolicyRow[];
+  readonly policyRoles: readonly PolicyRoleRow[];
+  readonly policyMembers: readonly PolicyMemberRow[];
+  readonly identityServices: readonly IdentityServiceRow[];
+  readonly identityRouters: readonly IdentityRouterRow[];
+  readonly serviceRouters: readonly ServiceRouterRow[];
+}
+
+interface KindShape {
+  readonly policyTable: string;
+  /** The two sides of the policy, with the role list column that selects each. */
+  readonly a: IndexedEntityType;
+  readonly aRoles: string;
+  readonly b: IndexedEntityType;
+  readonly bRoles: string;
+  readonly access: string;
+  readonly accessA: string;
+  readonly accessB: string;
+  /** Whether the access table has a type column (Dial/Bind): service policies only. */
+  readonly typed: boolean;
+}
+
+const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
+  service: {
+    policyTable: 'service_policies',
+    a: 'identity',
+    aRoles: 'identity_roles',
+    b: 'service',
+    bRoles: 'service_roles',
+    access: 'identity_service_access',
+    accessA: 'identity_id',
+    accessB: 'service_id',
+    typed: true,
+  },
+  edgeRouter: {
+    policyTable: 'edge_router_policies',
+    a: 'identity',
+    aRoles: 'identity_roles',
+    b: 'router',
+    bRoles: 'router_roles',
+    access: 'identity_router_access',
+    accessA: 'identity_id',
+    accessB: 'router_id',
+    typed: false,
+  },
+  serviceEdgeRouter: {
+    policyTable: 'service_edge_router_policies',
+    a: 'service',
+    aRoles: 'service_roles',
+    b: 'router',
+    bRoles: 'router_roles',
+    access: 'service_router_access',
+    accessA: 'service_id',
+    accessB: 'router_id',
+    typed: false,
+  },
+};
+const POLICY_KINDS = Object.keys(KINDS) as PolicyKind[];
+
+const ENTITY_TABLES: Readonly<Record<IndexedEntityType, string>> = {
+  identity: 'identities',
+  service: 'services',
+  router: 'routers',
+};
+const ENTITY_TYPES = Object.keys(ENTITY_TABLES) as IndexedEntityType[];
+
+/** The index's tables as generic rows, for reading, comparing and rewriting them wholesale. */
+interface TableShape {
+  readonly field: keyof IndexContents;
+  readonly table: string;
+  readonly columns: readonly string[];
+  /** Names in the row objects, column by column. */
+  readonly fields: readonly string[];
+  /** How many leading columns make the key. */
+  readonly keyLength: number;
+  readonly where?: string;
+}
+
+const TABLES: readonly TableShape[] = [
+  {
+    field: 'entityAttributes',
+    table: 'entity_attributes',
+    columns: ['entity_type', 'entity_id', 'attribute'],
+    fields: ['entityType', 'entityId', 'attribute'],
+    keyLength: 3,
+    where: "entity_type IN ('identity', 'service', 'router')",
+  },
+  {
+    field: 'policies',
+    table: 'policy_index_policies',
+    columns: ['policy_kind', 'policy_id', 'name', 'semantic', 'grant_type'],
+    fields: ['policyKind', 'policyId', 'name', 'semantic', 'grantType'],
+    keyLength: 2,
+  },
+  {
+    field: 'policyRoles',
+    table: 'policy_roles',
+    columns: ['policy_kind', 'policy_id', 'entity_type', 'role_kind', 'value'],
+    fields: ['policyKind', 'policyId', 'entityType', 'roleKind', 'value'],
+    keyLength: 5,
+  },
+  {
+    field: 'policyMembers',
+    table: 'policy_members',
+    columns: ['policy_kind', 'policy_id', 'entity_type', 'entity_id'],
+    fields: ['policyKind', 'policyId', 'entityType', 'entityId'],
+    keyLength: 4,
+  },
+  {
+    field: 'identityServices',
+    table: 'identity_service_access',
+    columns: ['identity_id', 'type', 'service_id', 'policy_count'],
+    fields: ['identityId', 'type', 'serviceId', 'policyCount'],
+    keyLength: 3,
+  },
+  {
+    field: 'identityRouters',
+    table: 'identity_router_access',
+    columns: ['identity_id', 'router_id', 'policy_count'],
+    fields: ['identityId', 'routerId', 'policyCount'],
+    keyLength: 2,
+  },
+  {
+    field: 'serviceRouters',
+    table: 'service_router_access',
+    columns: ['service_id', 'router_id', 'policy_count'],
+    fields: ['serviceId', 'routerId', 'policyCount'],
+    keyLength: 2,
+  },
+];
+
+/** At most this many problems are listed one by one; the rest are counted. */
+const PROBLEM_LIMIT = 50;
+
+/*
+ * Statements run often are written without joins. sql.js's SQLite re-prepares a statement that
+ * joins tables on a bound parameter every time it is bound again (measured: 20-150 µs a run, ten
+ * times a primary-key lookup), and not one made of correlated scalar subqueries and IN lists.
+ */
+
+/**
+ * The policy check in one statement (?1 identity, ?2 service, ?3 type). The access row decides,
+ * tested once before the scan, so a denial costs one lookup. When granted: one row per service
+ * policy of type ?3 that selects both — the service's memberships, each probed for the
+ * identity's, since a service is usually in a few policies and an identity in many — with its
+ * name (null when the type differs) and, for Dial, whether a usable router exists (evaluated once).
+ */
+const CHECK_SQL = `
+SELECT ms.policy_id,
+  (SELECT ip.name FROM policy_index_policies ip
+   WHERE ip.policy_kind = 'service' AND ip.policy_id = ms.policy_id AND ip.grant_type = ?3),
+  CASE WHEN ?3 = 'Dial' THEN (
+    SELECT 1 FROM identity_router_access ir WHERE ir.identity_id = ?1
+      AND (SELECT 1 FROM service_router_access sr WHERE sr.service_id = ?2 AND sr.router_id = ir.router_id)
+      AND (SELECT r.disabled FROM routers r WHERE r.id = ir.router_id) = 0
+    LIMIT 1) ELSE 1 END
+FROM policy_members ms
+WHERE (SELECT policy_count FROM identity_service_access
+       WHERE identity_id = ?1 AND type = ?3 AND service_id = ?2) > 0
+  AND ms.entity_type = 'service' AND ms.entity_id = ?2 AND ms.policy_kind = 'service'
+  AND (SELECT 1 FROM policy_members mi WHERE mi.policy_kind = 'service' AND mi.policy_id = ms.policy_id
+       AND mi.entity_type = 'identity' AND mi.entity_id = ?1)`;
+
+/**
+ * What a denial needs to explain itself, in one statement (?1 identity, ?2 service, ?3 type):
+ * the two names and, for Dial, whether a usable router exists.
+ */
+const DENIAL_SQL = `
+SELECT (SELECT name FROM identities WHERE id = ?1), (SELECT name FROM services WHERE id = ?2),
+  CASE WHEN ?3 = 'Dial' THEN (
+    SELECT 1 FROM identity_router_access ir WHERE ir.identity_id = ?1
+      AND (SELECT 1 FROM service_router_access sr WHERE sr.service_id = ?2 AND sr.router_id = ir.router_id)
+      AND (SELECT r.disabled FROM routers r WHERE r.id = ir.router_id) = 0
+    LIMIT 1) ELSE 1 END`;
+
+/** Whether identity ?1 and service ?2 have any router at all, for a Dial denied for want of one. */
+const ANY_ROUTERS_SQL = `
+SELECT (SELECT 1 FROM identity_router_access WHERE identity_id = ?1 LIMIT 1),
+  (SELECT 1 FROM service_router_access WHERE service_id = ?2 LIMIT 1)`;
+
+export class PolicyIndex {
+  /** Prepared once per SQL text and reused: preparing costs more than running a lookup. */
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: ModelDatabase) {}
+
+  // ---- hooks -------------------------------------------------------------------------------
+
+  servicePolicyChanged(id: string): void {
+    this.policyChanged('service', id);
+  }
+
+  edgeRouterPolicyChanged(id: string): void {
+    this.policyChanged('edgeRouter', id);
+  }
+
+  serviceEdgeRouterPolicyChanged(id: string): void {
+    this.policyChanged('serviceEdgeRouter', id);
+  }
+
+  /** Forgets the policy and withdraws what it granted. Before or after deleting its row. */
+  policyDeleted(kind: PolicyKind, id: string): void {
+    const shape = KINDS[kind];
+    const grant = this.grantTypeOf(kind, id) ?? '';
+    this.updateMembership(kind, id, {
+      oldGrant: grant,
+      newGrant: grant,
+      oldA: this.members(kind, id, shape.a),
+      newA: [],
+      oldB: this.members(kind, id, shape.b),
+      newB: [],
+    });
+    this.exec('DELETE FROM policy_roles WHERE policy_kind = ? AND policy_id = ?', [kind, id]);
+    this.exec('DELETE FROM policy_index_policies WHERE policy_kind = ? AND policy_id = ?', [kind, id]);
+  }
+
+  /**
+   * Re-evaluates the one entity against the policies that could select it — those whose role list
+   * holds #all, @id of it or one of its attributes, found through policy_roles_by_role — and
+   * moves it in or out of each. Call after its row and its entity_attributes rows are written.
+   */
+  entityChanged(type: IndexedEntityType, id: string): void {
+    if (!this.exists(`SELECT 1 FROM ${ENTITY_TABLES[type]} WHERE id = ?`, [id])) {
+      this.entityDeleted(type, id);
+      return;
+    }
+    const matches = new Map<string, { kind: PolicyKind; policyId: string; matched: number }>();
+    for (const [kind, policyId] of this.rows(CANDIDATE_ROLES_SQL, [type, id])) {
+      const key = policyKey(String(kind), String(policyId));
+      const candidate = matches.get(key);
+      if (candidate) candidate.matched++;
+      else matches.set(key, { kind: String(kind) as PolicyKind, policyId: String(policyId), matched: 1 });
+    }
+    const selecting = new Map<string, { kind: PolicyKind; policyId: string; grant: string }>();
+    for (const [key, { kind, policyId, matched }] of matches) {
+      const [row] = this.rows(POLICY_SIDE_SQL, [kind, policyId, type]);
+      if (!row) continue;
+      const [semantic, grant, roleCount] = row;
+      if (semantic === 'AnyOf' || matched === Number(roleCount)) {
+        selecting.set(key, { kind, policyId, grant: String(grant) });
+      }
+    }
+    for (const m of this.membershipsOf(type, id)) {
+      if (!selecting.delete(policyKey(m.kind, m.policyId))) this.leave(m.kind, m.policyId, m.grant, type, id);
+    }
+    for (const p of selecting.values()) this.join(p.kind, p.policyId, p.grant, type, id);
+  }
+
+  /** Takes the entity out of every policy that selects it. Before or after deleting its row. */
+  entityDeleted(type: IndexedEntityType, id: string): void {
+    for (const m of this.membershipsOf(type, id)) this.leave(m.kind, m.policyId, m.grant, type, id);
+  }
+
+  // ---- queries -----------------------------------------------------------------------------
+
+  /**
+   * Whether the identity may dial or bind the service. Dial also needs a router that the
+   * identity may use (edge router policy), the service may use (service edge router policy) and
+   * that is not disabled.
+   */
+  policyCheck(identityId: string, serviceId: string, type: ServicePolicyType): PolicyCheck {
+    const stmt = this.bound(CHECK_SQL, [identityId, serviceId, type]);
+    const policies: PolicyRef[] = [];
+    let routed = false;
+    try {
+      while (stmt.step()) {
+        const [id, name, usable] = stmt.get();
+        if (name === null || name === undefined) continue;
+        policies.push({ id: String(id), name: String(name) });
+        routed = usable === 1;
+      }
+    } finally {
+      stmt.reset();
+    }
+    if (policies.length > 1) {
+      policies.sort((x, y) => compareStrings(x.name, y.name) || compareStrings(x.id, y.id));
+    }
+    if (policies.length > 0 && routed) return { allowed: true, policies, missing: [] };
+    return {
+      allowed: false,
+      policies,
+      missing: this.explain(identityId, serviceId, type, policies.length > 0),
+    };
+  }
+
+  /** The services the identity may dial (or bind), by id. */
+  servicesForIdentity(identityId: string, type: ServicePolicyType): string[] {
+    return this.sorted('SELECT service_id FROM identity_service_access WHERE identity_id = ? AND type = ?', [
+      identityId,
+      type,
+    ]);
+  }
+
+  /** The routers edge router policies give the identity, disabled ones included. */
+  routersForIdentity(identityId: string): string[] {
+    return this.sorted('SELECT router_id FROM identity_router_access WHERE identity_id = ?', [identityId]);
+  }
+
+  /** The routers service edge router policies give the service, disabled ones included. */
+  routersForService(serviceId: string): string[] {
+    return this.sorted('SELECT router_id FROM service_router_access WHERE service_id = ?', [serviceId]);
+  }
+
+  // ---- integrity ---------------------------------------------------------------------------
+
+  /**
+   * The whole index computed from scratch, from the entity and policy tables only (role
+   * attributes from their JSON columns), by a plain in-memory evaluation that shares nothing with
+   * the incremental SQL but the parsing of role lists.
+   */
+  recompute(): IndexContents {
+    const populations = new Map<IndexedEntityType, Population>();
+    const entityAttributes: EntityAttributeRow[] = [];
+    for (const type of ENTITY_TYPES) {
+      const population: Population = { ids: [], byAttribute: new Map() };
+      for (const row of this.db.all(`SELECT id, role_attributes FROM ${ENTITY_TABLES[type]} ORDER BY id`)) {
+        const id = String(row.id);
+        population.ids.push(id);
+        for (const attribute of parseStringList(row.role_attributes) ?? []) {
+          let holders = population.byAttribute.get(attribute);
+          if (!holders) population.byAttribute.set(attribute, (holders = new Set()));
+          if (holders.has(id)) continue;
+          holders.add(id);
+          entityAttributes.push({ entityType: type, entityId: id, attribute });
+        }
+      }
+      populations.set(type, population);
+    }
+    const policies: IndexedPolicyRow[] = [];
+    const policyRoles: PolicyRoleRow[] = [];
+    const policyMembers: PolicyMemberRow[] = [];
+    const access = new Map<PolicyKind, Map<string, number>>(POLICY_KINDS.map((k) => [k, new Map()]));
+    for (const kind of POLICY_KINDS) {
+      const shape = KINDS[kind];
+      const counts = access.get(kind) ?? new Map<string, number>();
+      const typeColumn = shape.typed ? ', type' : ", '' AS type";
+      for (const row of this.db.all(
+        `SELECT id, name, semantic, ${shape.aRoles} AS a, ${shape.bRoles} AS b${typeColumn} FROM ${shape.policyTable}`,
+      )) {
+        const policyId = String(row.id);
+        const semantic = toSemantic(row.semantic);
+        const grantType = String(row.type);
+        policies.push({ policyKind: kind, policyId, name: String(row.name), semantic, grantType });
+        const selected: string[][] = [];
+        for (const [entityType, list] of [
+          [shape.a, row.a],
+          [shape.b, row.b],
+        ] as const) {
+          const roles = roleRows(parseRoleList(list));
+          for (const r of roles) policyRoles.push({ policyKind: kind, policyId, entityType, ...r });
+          const ids = select(roles, semantic, populations.get(entityType));
+          for (const entityId of ids)
+            policyMembers.push({ policyKind: kind, policyId, entityType, entityId });
+          selected.push(ids);
+        }
+        const [as = [], bs = []] = selected;
+        for (const a of as) {
+          for (const b of bs) {
+            const key = accessKey(a, grantType, b);
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+          }
+        }
+      }
+    }
+    const pairs = (kind: PolicyKind) => [...(access.get(kind) ?? new Map<string, number>())];
+    const contents: IndexContents = {
+      entityAttributes,
+      policies,
+      policyRoles,
+      policyMembers,
+      identityServices: pairs('service').map(([key, policyCount]) => {
+        const [identityId = '', type = '', serviceId = ''] = key.split('\u0000');
+        return { identityId, type, serviceId, policyCount };
+      }),
+      identityRouters: pairs('edgeRouter').map(([key, policyCount]) => {
+        const [identityId = '', , routerId = ''] = key.split('\u0000');
+        return { identityId, routerId, policyCount };
+      }),
+      serviceRouters: pairs('serviceEdgeRouter').map(([key, policyCount]) => {
+        const [serviceId = '', , routerId = ''] = key.split('\u0000');
+        return { serviceId, routerId, policyCount };
+      }),
+    };
+    return sortContents(contents);
+  }
+
+  /** The index as stored, in the shape of `recompute()`. */
+  stored(): IndexContents {
+    const contents: Record<string, Record<string, SqlValue>[]> = {};
+    for (const t of TABLES) {
+      const rows = this.db.all(
+        `SELECT ${t.columns.join(', ')} FROM ${t.table}${t.where ? ` WHERE ${t.where}` : ''}`,
+      );
+      contents[t.field] = rows.map((row) =>
+        Object.fromEntries(t.columns.map((c, i) => [t.fields[i] ?? c, row[c] ?? null])),
+      );
+    }
+    return sortContents(contents as unknown as IndexContents);
+  }
+
+  /** Compares the stored index with the recomputation; `problems` names each difference. */
+  checkIntegrity(): IntegrityReport {
+    return compare(this.stored(), this.recompute());
+  }
+
+  /**
+   * Replaces the stored index with the recomputation (inside a savepoint: all or nothing) and
+   * reports what was wrong before. In a cluster this must run as a replicated command so that
+   * every node repairs the same way.
+   */
+  fixIntegrity(): IntegrityReport {
+    const expected = this.recompute();
+    const report = compare(this.stored(), expected);
+    if (report.ok) return report;
+    this.db.savepoint(() => {
+      for (const t of TABLES) {
+        this.db.run(`DELETE FROM ${t.table}${t.where ? ` WHERE ${t.where}` : ''}`);
+        const insert = `INSERT INTO ${t.table} (${t.columns.join(', ')}) VALUES (${t.columns.map(() => '?').join(', ')})`;
+        for (const row of expected[t.field] as readonly object[]) {
+          const r = row as Record<string, SqlValue>;
+          this.exec(
+            insert,
+            t.fields.map((f) => r[f] ?? null),
+          );
+        }
+      }
+    });
+    return report;
+  }
+
+  // ---- incremental maintenance -------------------------------------------------------------
+
+  private policyChanged(kind: PolicyKind, id: string): void {
+    const shape = KINDS[kind];
+    const typeColumn = shape.typed ? 'type' : "''";
+    const [row] = this.rows(
+      `SELECT semantic, ${shape.aRoles}, ${shape.bRoles}, ${typeColumn}, name FROM ${shape.policyTable} WHERE id = ?`,
+      [id],
+    );
+    if (!row) {
+      this.policyDeleted(kind, id);
+      return;
+    }
+    const semantic = toSemantic(row[0]);
+    const newGrant = String(row[3]);
+    const oldGrant = this.grantTypeOf(kind, id) ?? newGrant;
+    this.exec(
+      `INSERT INTO policy_index_policies (policy_kind, policy_id, name, semantic, grant_type) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET name = excluded.name, semantic = excluded.semantic, grant_type = excluded.grant_type`,
+      [kind, id, String(row[4]), semantic, newGrant],
+    );
+    this.exec('DELETE FROM policy_roles WHERE policy_kind = ? AND policy_id = ?', [kind, id]);
+    const insertRole =
+      'INSERT INTO policy_roles (policy_kind, policy_id, entity_type, role_kind, value) VALUES (?, ?, ?, ?, ?)';
+    const aRoles = roleRows(parseRoleList(row[1]));
+    const bRoles = roleRows(parseRoleList(row[2]));
+    for (const r of aRoles) this.exec(insertRole, [kind, id, shape.a, r.roleKind, r.value]);
+    for (const r of bRoles) this.exec(insertRole, [kind, id, shape.b, r.roleKind, r.value]);
+    this.updateMembership(kind, id, {
+      oldGrant,
+      newGrant,
+      oldA: this.members(kind, id, shape.a),
+      newA: this.selectFromRoles(kind, id, shape.a, aRoles, semantic),
+      oldB: this.members(kind, id, shape.b),
+      newB: this.selectFromRoles(kind, id, shape.b, bRoles, semantic),
+    });
+  }
+
+  /**
+   * Moves the policy from its old membership and grant to the new ones, touching only the pairs
+   * that change. Old pairs are oldA × oldB, new ones newA × newB; with kept = old ∩ new on each
+   * side, the pairs to withdraw are removedA × oldB and keptA × removedB, those to add keptA ×
+   * addedB and addedA × newB. Each step is one statement per changed entity against the other
+   * side's members as they stand at that moment. A changed grant type withdraws everything.
+   */
+  private updateMembership(
+    kind: PolicyKind,
+    policyId: string,
+    change: {
+      oldGrant: string;
+      newGrant: string;
+      oldA: readonly string[];
+      newA: readonly string[];
+      oldB: readonly string[];
+      newB: readonly string[];
+    },
+  ): void {
+    const shape = KINDS[kind];
+    const same = change.oldGrant === change.newGrant;
+    const removedA = same ? difference(change.oldA, change.newA) : change.oldA;
+    const removedB = same ? difference(change.oldB, change.newB) : change.oldB;
+    const addedA = same ? difference(change.newA, change.oldA) : change.newA;
+    const addedB = same ? difference(change.newB, change.oldB) : change.newB;
+    for (const id of removedA) this.leave(kind, policyId, change.oldGrant, shape.a, id);
+    for (const id of removedB) this.leave(kind, policyId, change.oldGrant, shape.b, id);
+    for (const id of addedB) this.join(kind, policyId, change.newGrant, shape.b, id);
+    for (const id of addedA) this.join(kind, policyId, change.newGrant, shape.a, id);
+  }
+
+  /** The entity joins the policy: one more grant for each pair with the other side's members. */
+  private join(kind: PolicyKind, policyId: string, grant: string, type: IndexedEntityType, id: string): void {
+    const shape = KINDS[kind];
+    const side = type === shape.a ? 'a' : 'b';
+    this.exec(
+      'INSERT INTO policy_members (policy_kind, policy_id, entity_type, entity_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [kind, policyId, type, id],
+    );
+    if (this.db.changes() === 0) return;
+    this.exec(accessSql(shape, kind, side).increment, accessParams(shape, id, policyId, grant));
+  }
+
+  /** The entity leaves the policy: one grant fewer for each pair, rows at zero removed. */
+  private leave(
+    kind: PolicyKind,
+    policyId: string,
+    grant: string,
+    type: IndexedEntityType,
+    id: string,
+  ): void {
+    const shape = KINDS[kind];
+    const side = type === shape.a ? 'a' : 'b';
+    const sql = accessSql(shape, kind, side);
+    const params = accessParams(shape, id, policyId, grant);
+    this.exec(sql.decrement, params);
+    this.exec(sql.removeZero, params);
+    this.exec(
+      'DELETE FROM policy_members WHERE policy_kind = ? AND policy_id = ? AND entity_type = ? AND entity_id = ?',
+      [kind, policyId, type, id],
+    );
+  }
+
+  /** The ids one side of a policy selects now, from its stored roles and entity_attributes. */
+  private selectFromRoles(
+    kind: PolicyKind,
+    policyId: string,
+    type: IndexedEntityType,
+    roles: readonly RoleRow[],
+    semantic: Semantic,
+  ): string[] {
+    if (roles.length === 0) return [];
+    const table = ENTITY_TABLES[type];
+    if (roles.some((r) => r.roleKind === 'all')) return this.column(`SELECT id FROM ${table}`, []);
+    const needed = semantic === 'AnyOf' ? 1 : roles.length;
+    return this.column(
+      `SELECT entity_id FROM (
+         SELECT a.entity_id AS entity_id FROM entity_attributes a
+         WHERE a.entity_type = '${type}' AND a.attribute IN (
+           SELECT r.value FROM policy_roles r WHERE r.policy_kind = ?1 AND r.policy_id = ?2
+           AND r.entity_type = '${type}' AND r.role_kind = 'attribute')
+         AND (SELECT 1 FROM ${table} e WHERE e.id = a.entity_id)
+         UNION ALL
+         SELECT r.value FROM policy_roles r
+         WHERE r.policy_kind = ?1 AND r.policy_id = ?2 AND r.entity_type = '${type}' AND r.role_kind = 'id'
+         AND (SELECT 1 FROM ${table} e WHERE e.id = r.value)
+       ) GROUP BY entity_id HAVING count(*) >= ?3`,
+      [kind, policyId, needed],
+    );
+  }
+
+  private members(kind: PolicyKind, policyId: string, type: IndexedEntityType): string[] {
+    return this.column(
+      'SELECT entity_id FROM policy_members WHERE policy_kind = ? AND policy_id = ? AND entity_type = ?',
+      [kind, policyId, type],
+    );
+  }
+
+  private membershipsOf(
+    type: IndexedEntityType,
+    id: string,
+  ): { kind: PolicyKind; policyId: string; grant: string }[] {
+    return this.rows(
+      `SELECT m.policy_kind, m.policy_id, coalesce((SELECT p.grant_type FROM policy_index_policies p
+         WHERE p.policy_kind = m.policy_kind AND p.policy_id = m.policy_id), '')
+       FROM policy_members m WHERE m.entity_type = ? AND m.entity_id = ?`,
+      [type, id],
+    ).map(([kind, policyId, grant]) => ({
+      kind: String(kind) as PolicyKind,
+      policyId: String(policyId),
+      grant: String(grant),
+    }));
+  }
+
+  private grantTypeOf(kind: PolicyKind, id: string): string | undefined {
+    const [row] = this.rows(
+      'SELECT grant_type FROM policy_index_policies WHERE policy_kind = ? AND policy_id = ?',
+      [kind, id],
+    );
+    return row ? String(row[0]) : undefined;
+  }
+
+  // ---- explaining a denial -----------------------------------------------------------------
+
+  private explain(
+    identityId: string,
+    serviceId: string,
+    type: ServicePolicyType,
+    granted: boolean,
+  ): string[] {
+    const [row = []] = this.rows(DENIAL_SQL, [identityId, serviceId, type]);
+    const [identityName, serviceName, routed] = row;
+    const missing: string[] = [];
+    if (identityName === null) missing.push(`identity ${quote(identityId)} does not exist`);
+    if (serviceName === null) missing.push(`service ${quote(serviceId)} does not exist`);
+    if (missing.length > 0) return missing;
+    const identity = `identity ${quote(String(identityName))}`;
+    const service = `service ${quote(String(serviceName))}`;
+    if (!granted) missing.push(`no ${type} service policy grants ${identity} ${service}`);
+    if (routed === 1) return missing;
+    const [identityHasRouters, serviceHasRouters] =
+      this.rows(ANY_ROUTERS_SQL, [identityId, serviceId])[0] ?? [];
+    if (identityHasRouters !== 1) missing.push(`no edge router policy gives ${identity} a router`);
+    if (serviceHasRouters !== 1) missing.push(`no service edge router policy gives ${service} a router`);
+    if (identityHasRouters !== 1 || serviceHasRouters !== 1) return missing;
+    const common = this.sorted(
+      `SELECT name FROM routers WHERE id IN (
+         SELECT ir.router_id FROM identity_router_access ir WHERE ir.identity_id = ?1
+         AND (SELECT 1 FROM service_router_access sr WHERE sr.service_id = ?2 AND sr.router_id = ir.router_id))`,
+      [identityId, serviceId],
+    );
+    if (common.length === 0) {
+      missing.push(`no router is usable by both ${identity} and ${service}`);
+    } else {
+      missing.push(
+        `every router usable by both ${identity} and ${service} is disabled: ${common.map(quote).join(', ')}`,
+      );
+    }
+    return missing;
+  }
+
+  // ---- statements --------------------------------------------------------------------------
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** The statement bound to `params`; prepared again if sql.js has freed it meanwhile. */
+  private bound(sql: string, params: SqlValue[]): Statement {
+    const stmt = this.statement(sql);
+    try {
+      stmt.bind(params);
+      return stmt;
+    } catch (err) {
+      if (err !== 'Statement closed') throw err;
+    }
+    this.statements.delete(sql);
+    const fresh = this.statement(sql);
+    fresh.bind(params);
+    return fresh;
+  }
+
+  private rows(sql: string, params: SqlValue[]): SqlValue[][] {
+    const stmt = this.bound(sql, params);
+    try {
+      const out: SqlValue[][] = [];
+      while (stmt.step()) out.push(stmt.get());
+      return out;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private exists(sql: string, params: SqlValue[]): boolean {
+    const stmt = this.bound(sql, params);
+    try {
+      return stmt.step();
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private column(sql: string, params: SqlValue[]): string[] {
+    return this.rows(sql, params).map((row) => String(row[0]));
+  }
+
+  /** ORDER BY in SQL made sql.js re-prepare these statements on every run; sorting here does not. */
+  private sorted(sql: string, params: SqlValue[]): string[] {
+    return this.column(sql, params).sort(compareStrings);
+  }
+
+  private exec(sql: string, params: SqlValue[]): void {
+    const stmt = this.bound(sql, params);
+    try {
+      stmt.step();
+    } finally {
+      stmt.reset();
+    }
+  }
+}
+
+/**
+ * The roles of any policy that entity ?2 of type ?1 matches: #all, @?2 and its attributes. A
+ * policy appears once per matching role, so the rows per policy count the roles matched.
+ */
+const CANDIDATE_ROLES_SQL = `
+SELECT policy_kind, policy_id FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'all' AND value = ''
+UNION ALL
+SELECT policy_kind, policy_id FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'id' AND value = ?2
+UNION ALL
+SELECT policy_kind, policy_id FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'attribute'
+  AND value IN (SELECT attribute FROM entity_attributes WHERE entity_type = ?1 AND entity_id = ?2)`;
+
+/** Policy ?1/?2's semantic, grant type and how many roles its list for entity type ?3 holds. */
+const POLICY_SIDE_SQL = `
+SELECT semantic, grant_type,
+  (SELECT count(*) FROM policy_roles WHERE policy_kind = ?1 AND policy_id = ?2 AND entity_type = ?3)
+FROM policy_index_policies WHERE policy_kind = ?1 AND policy_id = ?2`;
+
+interface AccessSql {
+  readonly increment: string;
+  readonly decrement: string;
+  readonly removeZero: string;
+}
+
+const accessSqlCache = new Map<string, AccessSql>();
+
+/**
+ * Statements that add or withdraw one grant for every pair of entity ?1 (on `side` of a policy
+ * of `kind`) with the members of policy ?2 on the other side; ?3 is the grant type when typed.
+ */
+function accessSql(shape: KindShape, kind: PolicyKind, side: 'a' | 'b'): AccessSql {
+  const cacheKey = `${kind}/${side}`;
+  const cached = accessSqlCache.get(cacheKey);
+  if (cached) return cached;
+  const [fixed, other, otherType] =
+    side === 'a' ? [shape.accessA, shape.accessB, shape.b] : [shape.accessB, shape.accessA, shape.a];
+  const others = `SELECT entity_id FROM policy_members
+    WHERE policy_kind = '${kind}' AND policy_id = ?2 AND entity_type = '${otherType}'`;
+  const typeMatch = shape.typed ? ' AND type = ?3' : '';
+  const sql: AccessSql = {
+    increment: `INSERT INTO ${shape.access} (${fixed}, ${other}${shape.typed ? ', type' : ''}, policy_count)
+      SELECT ?1, entity_id${shape.typed ? ', ?3' : ''}, 1 FROM policy_members
+      WHERE policy_kind = '${kind}' AND policy_id = ?2 AND entity_type = '${otherType}'
+      ON CONFLICT DO UPDATE SET policy_count = policy_count + 1`,
+    decrement: `UPDATE ${shape.access} SET policy_count = policy_count - 1
+      WHERE ${fixed} = ?1${typeMatch} AND ${other} IN (${others})`,
+    removeZero: `DELETE FROM ${shape.access}
+      WHERE ${fixed} = ?1${typeMatch} AND policy_count <= 0 AND ${other} IN (${others})`,
+  };
+  accessSqlCache.set(cacheKey, sql);
+  return sql;
+}
+
+function accessParams(shape: KindShape, id: string, policyId: string, grant: string): SqlValue[] {
+  return shape.typed ? [id, policyId, grant] : [id, policyId];
+}
+
+// ---- role lists ------------------------------------------------------------------------------
+
+type RoleRow = Pick<PolicyRoleRow, 'roleKind' | 'value'>;
+
+/** A JSON array of strings, or undefined when the value is anything else. */
+function parseStringList(value: SqlValue | undefined): string[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A role list column parsed; a list that is not valid JSON or not valid roles selects nothing. */
+function parseRoleList(value: SqlValue | undefined): ParsedRoles | undefined {
+  const list = parseStringList(value);
+  if (!list) return undefined;
+  const parsed = parseRoles(list);
+  return typeof parsed === 'string' ? undefined : parsed;
+}
+
+/** The distinct roles of a parsed list, as stored in policy_roles. */
+function roleRows(roles: ParsedRoles | undefined): RoleRow[] {
+  if (!roles) return [];
+  if (roles.all) return [{ roleKind: 'all', value: '' }];
+  return [
+    ...[...new Set(roles.ids)].map((value) => ({ roleKind: 'id' as const, value })),
+    ...[...new Set(roles.attributes)].map((value) => ({ roleKind: 'attribute' as const, value })),
+  ];
+}
+
+function toSemantic(value: SqlValue | undefined): Semantic {
+  return value === 'AnyOf' ? 'AnyOf' : 'AllOf';
+}
+
+interface Population {
+  readonly ids: string[];
+  readonly byAttribute: Map<string, Set<string>>;
+}
+
+/** The in-memory evaluation used by `recompute()`: sets of ids, intersected or united. */
+function select(roles: readonly RoleRow[], semantic: Semantic, population: Population | undefined): string[] {
+  if (!population || roles.length === 0) return [];
+  if (roles.some((r) => r.roleKind === 'all')) return [...population.ids];
+  const known = new Set(population.ids);
+  const sets = roles.map((r) =>
+    r.roleKind === 'id'
+      ? new Set(known.has(r.value) ? [r.value] : [])
+      : (population.byAttribute.get(r.value) ?? new Set<string>()),
+  );
+  if (semantic === 'AnyOf') return [...new Set(sets.flatMap((s) => [...s]))];
+  const [smallest, ...rest] = [...sets].sort((x, y) => x.size - y.size);
+  return [...(smallest ?? [])].filter((id) => rest.every((s) => s.has(id)));
+}
+
+// ---- comparing contents ----------------------------------------------------------------------
+
+function sortContents(contents: IndexContents): IndexContents {
+  const sorted: Record<string, unknown> = {};
+  for (const t of TABLES) {
+    const rows = [...(contents[t.field] as readonly object[])] as Record<string, SqlValue>[];
+    const key = (r: Record<string, SqlValue>) => rowKey(t, r);
+    rows.sort((x, y) => compareStrings(key(x), key(y)));
+    sorted[t.field] = rows;
+  }
+  return sorted as unknown as IndexContents;
+}
+
+function compare(stored: IndexContents, expected: IndexContents): IntegrityReport {
+  const problems: string[] = [];
+  for (const t of TABLES) {
+    const have = byKey(t, stored[t.field]);
+    const want = byKey(t, expected[t.field]);
+    for (const [key, row] of want) {
+      const found = have.get(key);
+      if (!found) {
+        problems.push(`${t.table}: missing ${describe(t, row)}`);
+        continue;
+      }
+      for (let i = t.keyLength; i < t.columns.length; i++) {
+        const field = t.fields[i] ?? '';
+        if (String(found[field]) !== String(row[field])) {
+          problems.push(
+            `${t.table}: ${describe(t, row)} has ${t.columns[i]} ${String(found[field])}, should be ${String(row[field])}`,
+          );
+        }
+      }
+    }
+    for (const [key, row] of have) {
+      if (!want.has(key)) problems.push(`${t.table}: unexpected ${describe(t, row)}`);
+    }
+  }
+  const listed = problems.slice(0, PROBLEM_LIMIT);
+  if (problems.length > PROBLEM_LIMIT) listed.push(`… and ${problems.length - PROBLEM_LIMIT} more`);
+  return { ok: problems.length === 0, problems: listed };
+}
+
+function byKey(t: TableShape, rows: readonly object[]): Map<string, Record<string, SqlValue>> {
+  const map = new Map<string, Record<string, SqlValue>>();
+  for (const row of rows as Record<string, SqlValue>[]) map.set(rowKey(t, row), row);
+  return map;
+}
+
+function rowKey(t: TableShape, row: Record<string, SqlValue>): string {
+  return t.fields
+    .slice(0, t.keyLength)
+    .map((f) => String(row[f]))
+    .join('\u0000');
+}
+
+function describe(t: TableShape, row: Record<string, SqlValue>): string {
+  const key = t.columns
+    .slice(0, t.keyLength)
+    .map((c, i) => `${c}=${String(row[t.fields[i] ?? c])}`)
+    .join(', ');
+  return `(${key})`;
+}
+
+// ---- small things ----------------------------------------------------------------------------
+
+function policyKey(kind: string, id: string): string {
+  return `${kind}\u0000${id}`;
+}
+
+function accessKey(a: string, type: string, b: string): string {
+  return `${a}\u0000${type}\u0000${b}`;
+}
+
+function difference(xs: readonly string[], ys: readonly string[]): string[] {
+  const remove = new Set(ys);
+  return xs.filter((x) => !remove.has(x));
+}
+
+function compareStrings(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function quote(s: string): string {
+  return JSON.stringify(s);
+}
