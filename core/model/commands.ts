@@ -18,15 +18,8 @@ export type SingleCommand =
       readonly data: EntityData;
     }
   | {
-      readonly op: 'patch';
-      readonly collection: Collection;
-      readonly id: string;
-      readonly at: string;
-      readonly data: EntityData;
-      readonly ifRevision?: number;
-    }
-  | {
-      readonly op: 'update';
+      /** patch changes the fields it names; update replaces them all (defaults for the rest). */
+      readonly op: 'patch' | 'update';
       readonly collection: Collection;
       readonly id: string;
       readonly at: string;
