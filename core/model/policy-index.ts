@@ -4,10 +4,10 @@
  * is a few primary-key lookups instead of an evaluation of every policy.
  *
  * Selection rules (role lists, see roles.ts): `#all` selects every entity of the type, `@id` that
- * entity, `#attr` the entities carrying that role attribute. With semantic AllOf an entity is
- * selected when it matches every role of the list (every #attr among its attributes, every @id its
- * id), with AnyOf when it matches any. An empty list, or one that does not parse, selects nothing.
- * The semantic applies to both lists.
+ * entity, `#attr` the entities carrying that role attribute. As in OpenZiti, `#all` and `@id`
+ * always select their entities, and the semantic applies to the `#attr` roles: with AllOf an
+ * entity must carry every one of them, with AnyOf any one. An empty list, or one that does not
+ * parse, selects nothing. The semantic applies to both lists.
  *
  * Access is reference counted: a service policy of type T that selects identities I and services S
  * adds one to (i, T, s) for every pair of I × S; edge router policies do the same for
@@ -327,19 +327,32 @@ export class PolicyIndex {
       this.entityDeleted(type, id);
       return;
     }
-    const matches = new Map<string, { kind: PolicyKind; policyId: string; matched: number }>();
-    for (const [kind, policyId] of this.rows(CANDIDATE_ROLES_SQL, [type, id])) {
+    const matches = new Map<
+      string,
+      { kind: PolicyKind; policyId: string; named: boolean; matched: number }
+    >();
+    for (const [kind, policyId, roleKind] of this.rows(CANDIDATE_ROLES_SQL, [type, id])) {
       const key = policyKey(String(kind), String(policyId));
-      const candidate = matches.get(key);
-      if (candidate) candidate.matched++;
-      else matches.set(key, { kind: String(kind) as PolicyKind, policyId: String(policyId), matched: 1 });
+      let candidate = matches.get(key);
+      if (!candidate) {
+        candidate = {
+          kind: String(kind) as PolicyKind,
+          policyId: String(policyId),
+          named: false,
+          matched: 0,
+        };
+        matches.set(key, candidate);
+      }
+      if (roleKind === 'attribute') candidate.matched++;
+      else candidate.named = true;
     }
     const selecting = new Map<string, { kind: PolicyKind; policyId: string; grant: string }>();
-    for (const [key, { kind, policyId, matched }] of matches) {
+    for (const [key, { kind, policyId, named, matched }] of matches) {
       const [row] = this.rows(POLICY_SIDE_SQL, [kind, policyId, type]);
       if (!row) continue;
-      const [semantic, grant, roleCount] = row;
-      if (semantic === 'AnyOf' || matched === Number(roleCount)) {
+      const [semantic, grant, attributeRoles] = row;
+      // #all and @id select outright; the semantic decides over the #attr roles.
+      if (named || (matched > 0 && (semantic === 'AnyOf' || matched === Number(attributeRoles)))) {
         selecting.set(key, { kind, policyId, grant: String(grant) });
       }
     }
@@ -643,21 +656,25 @@ export class PolicyIndex {
     if (roles.length === 0) return [];
     const table = ENTITY_TABLES[type];
     if (roles.some((r) => r.roleKind === 'all')) return this.column(`SELECT id FROM ${table}`, []);
-    const needed = semantic === 'AnyOf' ? 1 : roles.length;
-    return this.column(
-      `SELECT entity_id FROM (
-         SELECT a.entity_id AS entity_id FROM entity_attributes a
-         WHERE a.entity_type = '${type}' AND a.attribute IN (
-           SELECT r.value FROM policy_roles r WHERE r.policy_kind = ?1 AND r.policy_id = ?2
-           AND r.entity_type = '${type}' AND r.role_kind = 'attribute')
-         AND (SELECT 1 FROM ${table} e WHERE e.id = a.entity_id)
-         UNION ALL
-         SELECT r.value FROM policy_roles r
-         WHERE r.policy_kind = ?1 AND r.policy_id = ?2 AND r.entity_type = '${type}' AND r.role_kind = 'id'
-         AND (SELECT 1 FROM ${table} e WHERE e.id = r.value)
-       ) GROUP BY entity_id HAVING count(*) >= ?3`,
+    const named = this.column(
+      `SELECT r.value FROM policy_roles r
+       WHERE r.policy_kind = ?1 AND r.policy_id = ?2 AND r.entity_type = '${type}' AND r.role_kind = 'id'
+       AND (SELECT 1 FROM ${table} e WHERE e.id = r.value)`,
+      [kind, policyId],
+    );
+    const attributeRoles = roles.filter((r) => r.roleKind === 'attribute').length;
+    if (attributeRoles === 0) return named;
+    const needed = semantic === 'AnyOf' ? 1 : attributeRoles;
+    const carrying = this.column(
+      `SELECT a.entity_id FROM entity_attributes a
+       WHERE a.entity_type = '${type}' AND a.attribute IN (
+         SELECT r.value FROM policy_roles r WHERE r.policy_kind = ?1 AND r.policy_id = ?2
+         AND r.entity_type = '${type}' AND r.role_kind = 'attribute')
+       AND (SELECT 1 FROM ${table} e WHERE e.id = a.entity_id)
+       GROUP BY a.entity_id HAVING count(*) >= ?3`,
       [kind, policyId, needed],
     );
+    return [...new Set([...named, ...carrying])];
   }
 
   private members(kind: PolicyKind, policyId: string, type: IndexedEntityType): string[] {
@@ -796,21 +813,23 @@ export class PolicyIndex {
 }
 
 /**
- * The roles of any policy that entity ?2 of type ?1 matches: #all, @?2 and its attributes. A
- * policy appears once per matching role, so the rows per policy count the roles matched.
+ * The roles of any policy that entity ?2 of type ?1 matches: #all, @?2 and its attributes, with
+ * the kind of role. A policy appears once per matching role, so the attribute rows per policy
+ * count the attribute roles matched.
  */
 const CANDIDATE_ROLES_SQL = `
-SELECT policy_kind, policy_id FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'all' AND value = ''
+SELECT policy_kind, policy_id, role_kind FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'all' AND value = ''
 UNION ALL
-SELECT policy_kind, policy_id FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'id' AND value = ?2
+SELECT policy_kind, policy_id, role_kind FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'id' AND value = ?2
 UNION ALL
-SELECT policy_kind, policy_id FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'attribute'
+SELECT policy_kind, policy_id, role_kind FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'attribute'
   AND value IN (SELECT attribute FROM entity_attributes WHERE entity_type = ?1 AND entity_id = ?2)`;
 
-/** Policy ?1/?2's semantic, grant type and how many roles its list for entity type ?3 holds. */
+/** Policy ?1/?2's semantic, grant type and how many #attr roles its list for entity type ?3 holds. */
 const POLICY_SIDE_SQL = `
 SELECT semantic, grant_type,
-  (SELECT count(*) FROM policy_roles WHERE policy_kind = ?1 AND policy_id = ?2 AND entity_type = ?3)
+  (SELECT count(*) FROM policy_roles WHERE policy_kind = ?1 AND policy_id = ?2 AND entity_type = ?3
+     AND role_kind = 'attribute')
 FROM policy_index_policies WHERE policy_kind = ?1 AND policy_id = ?2`;
 
 interface AccessSql {
@@ -899,14 +918,17 @@ function select(roles: readonly RoleRow[], semantic: Semantic, population: Popul
   if (!population || roles.length === 0) return [];
   if (roles.some((r) => r.roleKind === 'all')) return [...population.ids];
   const known = new Set(population.ids);
-  const sets = roles.map((r) =>
-    r.roleKind === 'id'
-      ? new Set(known.has(r.value) ? [r.value] : [])
-      : (population.byAttribute.get(r.value) ?? new Set<string>()),
-  );
-  if (semantic === 'AnyOf') return [...new Set(sets.flatMap((s) => [...s]))];
-  const [smallest, ...rest] = [...sets].sort((x, y) => x.size - y.size);
-  return [...(smallest ?? [])].filter((id) => rest.every((s) => s.has(id)));
+  const named = roles.filter((r) => r.roleKind === 'id' && known.has(r.value)).map((r) => r.value);
+  const sets = roles
+    .filter((r) => r.roleKind === 'attribute')
+    .map((r) => population.byAttribute.get(r.value) ?? new Set<string>());
+  let carrying: string[] = [];
+  if (sets.length > 0 && semantic === 'AnyOf') carrying = sets.flatMap((s) => [...s]);
+  else if (sets.length > 0) {
+    const [smallest, ...rest] = [...sets].sort((x, y) => x.size - y.size);
+    carrying = [...(smallest ?? [])].filter((id) => rest.every((s) => s.has(id)));
+  }
+  return [...new Set([...named, ...carrying])];
 }
 
 // ---- comparing contents ----------------------------------------------------------------------

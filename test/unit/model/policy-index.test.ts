@@ -80,15 +80,22 @@ describe('role lists select entities', () => {
     expect(dialers('web', everyone)).toEqual(['alice', 'bob', 'carol']);
   });
 
-  it('AllOf with @id and #attr needs that entity to carry the attribute', () => {
+  it('an @id selects its entity whatever the semantic; AllOf applies to the #attr roles (OpenZiti)', () => {
     f.servicePolicy('p1', { identityRoles: ['@bob', '#sales'], serviceRoles: ['@web'] });
-    f.servicePolicy('p2', { identityRoles: ['@bob', '#emea'], serviceRoles: ['@web'] });
+    f.servicePolicy('p2', { identityRoles: ['@carol', '#emea', '#sales'], serviceRoles: ['@web'] });
+    // bob is named by p1 and lacks #emea for p2; carol is named by p2 though she lacks #sales;
+    // alice is named by neither but carries every #attr of both.
     expect(f.index.policyCheck('bob', 'web', 'Dial').policies).toEqual([{ id: 'p1', name: 'p1' }]);
+    expect(f.index.policyCheck('carol', 'web', 'Dial').policies).toEqual([{ id: 'p2', name: 'p2' }]);
+    expect(f.index.policyCheck('alice', 'web', 'Dial').policies).toEqual([
+      { id: 'p1', name: 'p1' },
+      { id: 'p2', name: 'p2' },
+    ]);
   });
 
-  it('AllOf with two @ids selects nothing; AnyOf selects both', () => {
+  it('two @ids select both, with AllOf as with AnyOf', () => {
     f.servicePolicy('p', { semantic: 'AllOf', identityRoles: ['@bob', '@carol'], serviceRoles: ['@web'] });
-    expect(dialers('web', everyone)).toEqual([]);
+    expect(dialers('web', everyone)).toEqual(['bob', 'carol']);
     f.servicePolicy('p', { semantic: 'AnyOf', identityRoles: ['@bob', '@carol'], serviceRoles: ['@web'] });
     expect(dialers('web', everyone)).toEqual(['bob', 'carol']);
   });
