@@ -20,6 +20,7 @@ import type { Consistency, Replica } from '../../core/replication/replica.js';
 import { encodeCommand, type ModelCommand } from '../../core/model/commands.js';
 import { ModelStateMachine } from '../../core/model/state-machine.js';
 import { encodeKv, KvStateMachine } from './kv-state-machine.js';
+import { modelContents } from './model-tables.js';
 
 export interface KvNodeConfig {
   dataDir: string;
@@ -35,16 +36,6 @@ export interface KvNodeConfig {
   logLevel?: string;
   stateMachine?: 'kv' | 'model';
 }
-
-const MODEL_TABLES = [
-  'identities',
-  'services',
-  'routers',
-  'service_policies',
-  'edge_router_policies',
-  'service_edge_router_policies',
-  'entity_attributes',
-];
 
 const STATUS_OF: Record<string, number> = {
   NO_LEADER: 503,
@@ -105,9 +96,7 @@ async function main(): Promise<void> {
         return reply(res, 200, await node.replica.propose(encodeCommand(command)));
       }
       if (model && req.method === 'GET' && url.pathname === '/model/tables') {
-        const tables = Object.fromEntries(
-          MODEL_TABLES.map((t) => [t, model.model.all(`SELECT * FROM ${t} ORDER BY 1, 2`)]),
-        );
+        const tables = modelContents(model.model);
         return reply(res, 200, { applied: node.replica.appliedIndex(), tables });
       }
       if (req.method === 'POST' && url.pathname === '/load') {

@@ -9,6 +9,7 @@ import { encodeCommand, type ModelCommand, type SingleCommand } from '../../../c
 import type { Collection } from '../../../core/model/entities.js';
 import { PolicyIndex } from '../../../core/model/policy-index.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
+import { MODEL_TABLES, modelContents } from '../../support/model-tables.js';
 
 const AT = '2026-11-26T00:00:00.000Z';
 const ids = ['a', 'b', 'c'];
@@ -88,19 +89,8 @@ const command: fc.Arbitrary<ModelCommand> = fc.oneof(
   },
 );
 
-const TABLES = [
-  'identities',
-  'services',
-  'routers',
-  'service_policies',
-  'edge_router_policies',
-  'service_edge_router_policies',
-  'entity_attributes',
-  'meta',
-];
-
 function contents(sm: ModelStateMachine): Record<string, unknown> {
-  return Object.fromEntries(TABLES.map((t) => [t, sm.model.all(`SELECT * FROM ${t} ORDER BY 1, 2`)]));
+  return modelContents(sm.model, [...MODEL_TABLES, 'meta']);
 }
 
 function applyAll(sm: ModelStateMachine, commands: readonly ModelCommand[]): unknown[] {
