@@ -5,6 +5,7 @@
  */
 import { migration001 } from './001-entities.js';
 import { migration002 } from './002-policy-index.js';
+import { migration003 } from './003-time-indexes.js';
 
 export interface Migration {
   readonly version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001, migration002];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003];

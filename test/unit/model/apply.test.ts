@@ -7,6 +7,7 @@ import {
   type SingleCommand,
 } from '../../../core/model/commands.js';
 import { ModelDatabase } from '../../../core/model/database.js';
+import { migrations } from '../../../core/model/migrations/index.js';
 import type { Collection } from '../../../core/model/entities.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
 
@@ -213,6 +214,22 @@ describe('model apply', () => {
 });
 
 describe('model schema migrations', () => {
+  it('migrates a database of version 2 to 3: sorting by time reads an index', async () => {
+    const v2 = await ModelDatabase.open(undefined, migrations.slice(0, 2));
+    expect(v2.schemaVersion).toBe(2);
+    v2.run(
+      "INSERT INTO identities (id, name, type, created_at, updated_at) VALUES ('i1', 'a', 'Device', ?, ?)",
+      [AT, AT],
+    );
+    const v3 = await ModelDatabase.open(v2.export());
+    expect(v3.schemaVersion).toBe(3);
+    expect(v3.value('SELECT name FROM identities ORDER BY created_at, id')).toBe('a');
+    const plan = v3
+      .all('EXPLAIN QUERY PLAN SELECT id FROM identities ORDER BY created_at, id')
+      .map((r) => String(r.detail));
+    expect(plan.join(' ')).toMatch(/identities_by_created_at/);
+  });
+
   it('migrates a database of the version before each migration (v0 → v1)', async () => {
     const v0 = await ModelDatabase.open(undefined, []);
     expect(v0.schemaVersion).toBe(0);

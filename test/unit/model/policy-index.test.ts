@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ModelDatabase } from '../../../core/model/database.js';
 import { migration001 } from '../../../core/model/migrations/001-entities.js';
+import { migration002 } from '../../../core/model/migrations/002-policy-index.js';
 import { PolicyIndex } from '../../../core/model/policy-index.js';
 import { ModelFixture } from './fixtures.js';
 
@@ -471,7 +472,7 @@ describe('integrity', () => {
        VALUES ('p', 'p', 'Bind', '["#staff"]', '["#all"]', 'x', 'x')`,
     );
     expect(v1.schemaVersion).toBe(1);
-    const db = await ModelDatabase.open(v1.export());
+    const db = await ModelDatabase.open(v1.export(), [migration001, migration002]);
     v1.close();
     expect(db.schemaVersion).toBe(2);
     const index = new PolicyIndex(db);
