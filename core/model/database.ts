@@ -121,12 +121,22 @@ export class ModelDatabase {
   all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
     const stmt = this.prepared(sql);
     try {
-      stmt.bind(params);
-      const rows: Record<string, SqlValue>[] = [];
-      while (stmt.step()) rows.push(stmt.getAsObject());
-      return rows;
+      return collect(stmt, params);
     } finally {
       stmt.reset();
+    }
+  }
+
+  /**
+   * The same on a statement prepared for this call and freed after it, for SQL whose text varies
+   * with client input (a list's filter and sort), which must not grow the statement cache.
+   */
+  allOnce(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
+    const stmt = this.db.prepare(sql);
+    try {
+      return collect(stmt, params);
+    } finally {
+      stmt.free();
     }
   }
 
@@ -161,4 +171,11 @@ export class ModelDatabase {
     this.statements.clear();
     this.db.close();
   }
+}
+
+function collect(stmt: Statement, params: SqlValue[]): Record<string, SqlValue>[] {
+  stmt.bind(params);
+  const rows: Record<string, SqlValue>[] = [];
+  while (stmt.step()) rows.push(stmt.getAsObject());
+  return rows;
 }

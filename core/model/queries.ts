@@ -313,23 +313,6 @@ function orderBy(spec: QueryCollectionSpec, sort: string): string {
 }
 
 /**
- * Runs a list query on a statement of its own and frees it. ModelDatabase keeps its statements
- * for ever, keyed by SQL text; a list's SQL follows the shape of its filter and sort, which the
- * client chooses, so caching it would let clients grow that cache without bound.
- */
-function queryOnce(db: ModelDatabase, sql: string, params: SqlValue[]): Record<string, SqlValue>[] {
-  const stmt = db.db.prepare(sql);
-  try {
-    stmt.bind(params);
-    const rows: Record<string, SqlValue>[] = [];
-    while (stmt.step()) rows.push(stmt.getAsObject());
-    return rows;
-  } finally {
-    stmt.free();
-  }
-}
-
-/**
  * One page of a collection, filtered and sorted, with the total number of matching rows. Throws
  * a FilterError for a bad filter and a QueryError for a bad collection, sort, limit or offset.
  */
@@ -356,15 +339,17 @@ export function listEntities(
   }
 
   const from = `FROM ${spec.table} ${ALIAS}${where}`;
-  const total = Number(queryOnce(db, `SELECT count(*) AS total ${from}`, params)[0]?.total ?? 0);
+  const total = Number(db.allOnce(`SELECT count(*) AS total ${from}`, params)[0]?.total ?? 0);
   const rows =
     limit === 0 || offset >= total
       ? []
-      : queryOnce(db, `SELECT ${selectList(spec)} ${from} ORDER BY ${order} LIMIT ? OFFSET ?`, [
-          ...params,
-          limit,
-          offset,
-        ]).map((raw) => decodeRow(spec, raw));
+      : db
+          .allOnce(`SELECT ${selectList(spec)} ${from} ORDER BY ${order} LIMIT ? OFFSET ?`, [
+            ...params,
+            limit,
+            offset,
+          ])
+          .map((raw) => decodeRow(spec, raw));
   return { rows, total, limit, offset };
 }
 

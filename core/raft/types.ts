@@ -183,7 +183,10 @@ export type MessageType = Message['type'];
  * What the driver must do, in this order: persist `snapshot` (if any), then `entries` (replacing any
  * stored entries at or after `entries[0].index`) and `hardState` (if any), with one sync when
  * `mustSync`; then send `messages`; then apply `snapshot` (if any) and `committed` to the state
- * machine and serve `readStates` once applied; then call `advance()`.
+ * machine and serve `readStates` once applied; then call `advance()`. A leader's replication
+ * traffic (append, heartbeat, snapshot, timeoutNow) may be sent before persisting (thesis
+ * §10.2.1): it vouches for nothing in this Ready, and the commit it enables only shows in a later
+ * Ready, which the driver takes after this one's persistence.
  */
 export interface Ready {
   readonly softState?: SoftState;
