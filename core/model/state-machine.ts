@@ -4,8 +4,8 @@
  */
 import type { SqlJsStatic } from 'sql.js';
 import type { CommittedCommand, StateMachine } from '../replication/state-machine.js';
-import { ModelApplier, type PolicyIndexHooks } from './apply.js';
-import { decodeCommand } from './commands.js';
+import { ModelApplier, type CommandResult, type PolicyIndexHooks } from './apply.js';
+import { decodeEnvelope } from './commands.js';
 import { ModelDatabase, loadSqlJs } from './database.js';
 import { errorResult, ModelError } from './errors.js';
 import { PolicyIndex } from './policy-index.js';
@@ -13,8 +13,24 @@ import { PolicyIndex } from './policy-index.js';
 /** Builds the policy index over a database (created again after every restore). */
 export type PolicyIndexFactory = (model: ModelDatabase) => PolicyIndexHooks;
 
+/** A command that applied (refused ones are left out), with the Raft index of its entry. */
+export interface AppliedCommand {
+  readonly index: number;
+  readonly result: CommandResult;
+}
+
+/** What `onApplied` listeners hear after each committed batch: the API's entity events. */
+export interface AppliedBatch {
+  /** The applied index after the batch (no-ops included). */
+  readonly appliedIndex: number;
+  readonly applied: readonly AppliedCommand[];
+}
+
+export type AppliedListener = (batch: AppliedBatch) => void;
+
 export class ModelStateMachine implements StateMachine {
   private applier: ModelApplier;
+  private readonly listeners = new Set<AppliedListener>();
 
   private constructor(
     private readonly SQL: SqlJsStatic,
@@ -36,11 +52,40 @@ export class ModelStateMachine implements StateMachine {
     return this.current;
   }
 
+  /** Calls `listener` after each committed batch; returns the function that removes it. */
+  onApplied(listener: AppliedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   apply(commands: readonly CommittedCommand[], appliedIndex: number): unknown[] {
+    const results = this.applyBatch(commands, appliedIndex);
+    if (this.listeners.size > 0) this.notify(commands, results, appliedIndex);
+    return results;
+  }
+
+  private notify(commands: readonly CommittedCommand[], results: unknown[], appliedIndex: number): void {
+    const applied: AppliedCommand[] = [];
+    results.forEach((result, i) => {
+      const command = commands[i];
+      if (command && (result as { ok?: unknown }).ok === true)
+        applied.push({ index: command.index, result: result as CommandResult });
+    });
+    for (const listener of this.listeners) {
+      // A listener is an observer: its failure must not reach the replica's apply loop.
+      try {
+        listener({ appliedIndex, applied });
+      } catch {
+        // ignored on purpose
+      }
+    }
+  }
+
+  private applyBatch(commands: readonly CommittedCommand[], appliedIndex: number): unknown[] {
     return this.current.transaction(() => {
       const results = commands.map((c) => {
         try {
-          return this.applier.apply(decodeCommand(c.data));
+          return this.applier.applyEntry(decodeEnvelope(c.data));
         } catch (err) {
           // A refusal is a result, never an exception out of the state machine.
           return errorResult(err instanceof ModelError ? err : new ModelError('INTERNAL', String(err)));
