@@ -11,11 +11,14 @@ import { collections, spec, type Collection, type FieldSpec } from './entities.j
 import {
   validateCreate,
   validatePatch,
+  type CommandEnvelope,
   type EntityData,
   type ModelCommand,
   type SingleCommand,
 } from './commands.js';
-import { ModelError } from './errors.js';
+import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
+import { rememberedResult, rememberResult } from './idempotency.js';
+import { writeSetting } from './settings.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
 
 /** What apply tells the policy index, inside its transaction (core/model/policy-index.ts). */
@@ -30,15 +33,31 @@ export interface PolicyIndexHooks {
 
 export interface AppliedEntity {
   readonly ok: true;
-  readonly op: SingleCommand['op'];
+  readonly op: 'create' | 'patch' | 'update' | 'delete';
   readonly collection: Collection;
   readonly id: string;
   /** The entity's revision after the command (0 once deleted). */
   readonly revision: number;
 }
 
+export interface AppliedSetting {
+  readonly ok: true;
+  readonly op: 'setSetting';
+  readonly key: string;
+  /** False when `onlyIfAbsent` kept an existing value. */
+  readonly written: boolean;
+}
+
+export type SingleResult = AppliedEntity | AppliedSetting;
+
 export type CommandResult =
-  AppliedEntity | { readonly ok: true; readonly op: 'batch'; readonly results: readonly AppliedEntity[] };
+  SingleResult | { readonly ok: true; readonly op: 'batch'; readonly results: readonly SingleResult[] };
+
+/** What apply answers for one entry: a result, or the refusal every node reaches identically. */
+export type EntryResult = (CommandResult | ModelErrorResult) & {
+  /** Present when an idempotency key had already been used: this is the first write's result. */
+  readonly replayed?: true;
+};
 
 /** Which collection an `@id` in each role field must name. */
 const ROLE_TARGET: Readonly<Record<string, Collection>> = {
@@ -78,6 +97,27 @@ export class ModelApplier {
     private readonly index: PolicyIndexHooks | undefined,
   ) {}
 
+  /**
+   * Applies one committed entry inside the caller's transaction. Never throws a ModelError: a
+   * refusal is a result. A keyed write whose key is remembered returns the first result instead.
+   */
+  applyEntry(envelope: CommandEnvelope): EntryResult {
+    const key = envelope.idempotency;
+    if (key) {
+      const first = rememberedResult(this.model, key);
+      if (first !== undefined) return { ...(first as EntryResult), replayed: true };
+    }
+    let result: EntryResult;
+    try {
+      result = this.apply(envelope.command);
+    } catch (err) {
+      if (!(err instanceof ModelError)) throw err;
+      result = errorResult(err);
+    }
+    if (key) rememberResult(this.model, key, result);
+    return result;
+  }
+
   /** Applies one command inside the caller's transaction; throws ModelError when refused. */
   apply(command: ModelCommand): CommandResult {
     if (command.op !== 'batch') return this.model.savepoint(() => this.applySingle(command));
@@ -90,7 +130,7 @@ export class ModelApplier {
           if (err instanceof ModelError) {
             throw new ModelError(
               err.code,
-              `operation ${i} (${c.op} ${c.collection}): ${err.message}`,
+              `operation ${i} (${c.op} ${'collection' in c ? c.collection : c.key}): ${err.message}`,
               err.errors,
             );
           }
@@ -101,8 +141,15 @@ export class ModelApplier {
     });
   }
 
-  private applySingle(c: SingleCommand): AppliedEntity {
+  private applySingle(c: SingleCommand): SingleResult {
     switch (c.op) {
+      case 'setSetting':
+        return {
+          ok: true,
+          op: 'setSetting',
+          key: c.key,
+          written: writeSetting(this.model, c.key, c.value, c.at, c.onlyIfAbsent ?? false),
+        };
       case 'create':
         return this.create(c.collection, c.id, c.at, validateCreate(c.collection, c.data));
       case 'update':

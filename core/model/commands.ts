@@ -31,7 +31,17 @@ export type SingleCommand =
       readonly collection: Collection;
       readonly id: string;
       readonly ifRevision?: number;
-    };
+    }
+  | SettingCommand;
+
+/** Sets a cluster-wide setting (core/model/settings.ts); `onlyIfAbsent` keeps an existing value. */
+export interface SettingCommand {
+  readonly op: 'setSetting';
+  readonly key: string;
+  readonly value: string;
+  readonly at: string;
+  readonly onlyIfAbsent?: boolean;
+}
 
 /** Several commands in one Raft entry: all of them apply, or none. */
 export interface BatchCommand {
@@ -40,6 +50,26 @@ export interface BatchCommand {
 }
 
 export type ModelCommand = SingleCommand | BatchCommand;
+
+/**
+ * What travels in a Raft entry: the command and, for a write that carried an Idempotency-Key, the
+ * key with the time the taking node chose (expiry is counted from it, so apply reads no clock).
+ */
+export interface CommandEnvelope {
+  readonly command: ModelCommand;
+  readonly idempotency?: { readonly key: string; readonly at: string; readonly ttlMs: number };
+}
+
+export interface EncodeOptions {
+  readonly idempotencyKey?: string;
+  /** When the taking node received the write (ISO, ms precision); required with a key. */
+  readonly at?: string;
+  /** How long the key is remembered (default 24 hours). */
+  readonly idempotencyTtlMs?: number;
+}
+
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 const collection = z.enum(collectionNames);
 const entityId = z.string().min(1).max(255);
@@ -67,6 +97,13 @@ const singleSchema = z.discriminatedUnion('op', [
     ifRevision: revision,
   }),
   z.strictObject({ op: z.literal('delete'), collection, id: entityId, ifRevision: revision }),
+  z.strictObject({
+    op: z.literal('setSetting'),
+    key: z.string().min(1).max(255),
+    value: z.string().max(65_536),
+    at: timestamp,
+    onlyIfAbsent: z.boolean().optional(),
+  }),
 ]);
 
 const commandSchema = z.union([
@@ -74,16 +111,30 @@ const commandSchema = z.union([
   z.strictObject({ op: z.literal('batch'), commands: z.array(singleSchema).min(1).max(10_000) }),
 ]);
 
+const idempotencySchema = z.strictObject({
+  key: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH),
+  at: timestamp,
+  ttlMs: z.number().int().positive(),
+});
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The bytes of a command as they travel in a Raft entry. */
-export function encodeCommand(command: ModelCommand): Uint8Array {
-  return encoder.encode(JSON.stringify({ v: 1, command }));
+export function encodeCommand(command: ModelCommand, options: EncodeOptions = {}): Uint8Array {
+  const { idempotencyKey, at } = options;
+  if (idempotencyKey === undefined) return encoder.encode(JSON.stringify({ v: 1, command }));
+  if (at === undefined) throw new Error('an idempotency key needs the time the write was taken');
+  const idempotency = {
+    key: idempotencyKey,
+    at,
+    ttlMs: options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+  };
+  return encoder.encode(JSON.stringify({ v: 1, command, idempotency }));
 }
 
 /** Decodes a committed entry; a malformed one is refused like any other bad command. */
-export function decodeCommand(bytes: Uint8Array): ModelCommand {
+export function decodeEnvelope(bytes: Uint8Array): CommandEnvelope {
   let envelope: unknown;
   try {
     envelope = JSON.parse(decoder.decode(bytes));
@@ -94,7 +145,16 @@ export function decodeCommand(bytes: Uint8Array): ModelCommand {
   if (v !== 1) throw new ModelError('INVALID', `unknown command version ${String(v)}`);
   const parsed = commandSchema.safeParse((envelope as { command?: unknown }).command);
   if (!parsed.success) throw new ModelError('INVALID', 'malformed command', fieldErrors(parsed.error));
-  return parsed.data as ModelCommand;
+  const rawKey = (envelope as { idempotency?: unknown }).idempotency;
+  if (rawKey === undefined) return { command: parsed.data as ModelCommand };
+  const key = idempotencySchema.safeParse(rawKey);
+  if (!key.success) throw new ModelError('INVALID', 'malformed idempotency key', fieldErrors(key.error));
+  return { command: parsed.data as ModelCommand, idempotency: key.data };
+}
+
+/** The command alone (see decodeEnvelope). */
+export function decodeCommand(bytes: Uint8Array): ModelCommand {
+  return decodeEnvelope(bytes).command;
 }
 
 /** Validates a create (or full update) payload, filling defaults; throws INVALID with field errors. */

@@ -214,7 +214,7 @@ describe('model apply', () => {
 });
 
 describe('model schema migrations', () => {
-  it('migrates a database of version 2 to 3: sorting by time reads an index', async () => {
+  it('migrates a database of version 2 to the newest: sorting by time reads an index', async () => {
     const v2 = await ModelDatabase.open(undefined, migrations.slice(0, 2));
     expect(v2.schemaVersion).toBe(2);
     v2.run(
@@ -222,7 +222,7 @@ describe('model schema migrations', () => {
       [AT, AT],
     );
     const v3 = await ModelDatabase.open(v2.export());
-    expect(v3.schemaVersion).toBe(3);
+    expect(v3.schemaVersion).toBe(migrations.at(-1)?.version);
     expect(v3.value('SELECT name FROM identities ORDER BY created_at, id')).toBe('a');
     const plan = v3
       .all('EXPLAIN QUERY PLAN SELECT id FROM identities ORDER BY created_at, id')

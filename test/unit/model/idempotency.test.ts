@@ -1,0 +1,142 @@
+/** Idempotency keys and settings: replayed first results, expiry counted from commands, all or nothing. */
+import { describe, expect, it } from 'vitest';
+import { encodeCommand, type EncodeOptions, type ModelCommand } from '../../../core/model/commands.js';
+import { ModelStateMachine } from '../../../core/model/state-machine.js';
+import { readSetting } from '../../../core/model/settings.js';
+
+const T0 = '2026-11-26T00:00:00.000Z';
+const T1 = '2026-11-26T00:00:01.000Z';
+const DAY_LATER = '2026-11-27T00:00:00.001Z';
+
+async function machine() {
+  const sm = await ModelStateMachine.create();
+  let index = 0;
+  const apply = (command: ModelCommand, options?: EncodeOptions) => {
+    index++;
+    return sm.apply([{ index, term: 1, data: encodeCommand(command, options) }], index)[0] as Record<
+      string,
+      unknown
+    >;
+  };
+  const count = (table: string) => Number(sm.model.value(`SELECT count(*) FROM ${table}`));
+  return { sm, apply, count };
+}
+
+const identity = (id: string, name: string, at = T0): ModelCommand => ({
+  op: 'create',
+  collection: 'identities',
+  id,
+  at,
+  data: { name },
+});
+
+describe('idempotency keys', () => {
+  it('applies a keyed write once and answers a retry (with a new id) with the first result', async () => {
+    const { apply, count } = await machine();
+    const first = apply(identity('i1', 'alice'), { idempotencyKey: 'k1', at: T0 });
+    expect(first).toEqual({ ok: true, op: 'create', collection: 'identities', id: 'i1', revision: 1 });
+    // The retry reached another node, which chose another id and timestamp.
+    const retry = apply(identity('i2', 'alice', T1), { idempotencyKey: 'k1', at: T1 });
+    expect(retry).toEqual({ ...first, replayed: true });
+    expect(count('identities')).toBe(1);
+  });
+
+  it('replays a refusal too, so a retry cannot turn a refused write into an applied one', async () => {
+    const { apply, count } = await machine();
+    apply(identity('i1', 'alice'));
+    const refused = apply(identity('i2', 'alice'), { idempotencyKey: 'k', at: T0 });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'NAME_TAKEN' } });
+    apply({ op: 'delete', collection: 'identities', id: 'i1' });
+    expect(apply(identity('i2', 'alice', T1), { idempotencyKey: 'k', at: T1 })).toMatchObject({
+      ok: false,
+      error: { code: 'NAME_TAKEN' },
+      replayed: true,
+    });
+    expect(count('identities')).toBe(0);
+  });
+
+  it('forgets a key once its time is over, counted from the commands', async () => {
+    const { apply, count } = await machine();
+    apply(identity('i1', 'a'), { idempotencyKey: 'k', at: T0, idempotencyTtlMs: 86_400_000 });
+    const later = apply(identity('i2', 'b', DAY_LATER), { idempotencyKey: 'k', at: DAY_LATER });
+    expect(later).toMatchObject({ ok: true, id: 'i2' });
+    expect(later).not.toHaveProperty('replayed');
+    expect(count('identities')).toBe(2);
+  });
+
+  it('purges expired keys on the next keyed write', async () => {
+    const { apply, count } = await machine();
+    apply(identity('i1', 'a'), { idempotencyKey: 'old', at: T0, idempotencyTtlMs: 1000 });
+    expect(count('idempotency_keys')).toBe(1);
+    apply(identity('i2', 'b', DAY_LATER), { idempotencyKey: 'new', at: DAY_LATER });
+    expect(count('idempotency_keys')).toBe(1);
+  });
+
+  it('keys a batch as one write', async () => {
+    const { apply, count } = await machine();
+    const batch: ModelCommand = { op: 'batch', commands: [identity('i1', 'a'), identity('i2', 'b')] };
+    const first = apply(batch, { idempotencyKey: 'b', at: T0 });
+    expect(apply(batch, { idempotencyKey: 'b', at: T1 })).toEqual({ ...first, replayed: true });
+    expect(count('identities')).toBe(2);
+  });
+
+  it('refuses a malformed key as a bad command, identically', async () => {
+    const { sm, count } = await machine();
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({ v: 1, command: identity('i1', 'a'), idempotency: { key: '', at: T0, ttlMs: 1 } }),
+    );
+    expect(sm.apply([{ index: 1, term: 1, data: bytes }], 1)[0]).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID' },
+    });
+    expect(count('identities')).toBe(0);
+  });
+
+  it('needs the time with a key', () => {
+    expect(() => encodeCommand(identity('i1', 'a'), { idempotencyKey: 'k' })).toThrow(/time/);
+  });
+});
+
+describe('settings', () => {
+  it('sets, overwrites, and keeps an existing value with onlyIfAbsent', async () => {
+    const { sm, apply } = await machine();
+    expect(apply({ op: 'setSetting', key: 'k', value: 'v1', at: T0 })).toEqual({
+      ok: true,
+      op: 'setSetting',
+      key: 'k',
+      written: true,
+    });
+    expect(apply({ op: 'setSetting', key: 'k', value: 'v2', at: T1, onlyIfAbsent: true })).toMatchObject({
+      written: false,
+    });
+    expect(readSetting(sm.model, 'k')).toBe('v1');
+    apply({ op: 'setSetting', key: 'k', value: 'v3', at: T1 });
+    expect(readSetting(sm.model, 'k')).toBe('v3');
+    expect(readSetting(sm.model, 'missing')).toBeUndefined();
+  });
+
+  it('rolls a setting back with the batch it was in', async () => {
+    const { sm, apply } = await machine();
+    apply(identity('i1', 'taken'));
+    const refused = apply({
+      op: 'batch',
+      commands: [{ op: 'setSetting', key: 'k', value: 'v', at: T0 }, identity('i2', 'taken')],
+    });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'NAME_TAKEN' } });
+    expect(readSetting(sm.model, 'k')).toBeUndefined();
+  });
+
+  it('survives a snapshot and restore', async () => {
+    const { sm, apply } = await machine();
+    apply({ op: 'setSetting', key: 'auth.jwtKey', value: 'secret', at: T0 });
+    apply(identity('i1', 'a'), { idempotencyKey: 'k', at: T0 });
+    const other = await ModelStateMachine.create();
+    other.restore(sm.snapshot());
+    expect(readSetting(other.model, 'auth.jwtKey')).toBe('secret');
+    const retry = other.apply(
+      [{ index: 9, term: 1, data: encodeCommand(identity('i9', 'a', T1), { idempotencyKey: 'k', at: T1 }) }],
+      9,
+    );
+    expect(retry[0]).toMatchObject({ id: 'i1', replayed: true });
+  });
+});
