@@ -68,7 +68,9 @@ export class ModelStateMachine implements StateMachine {
     const applied: AppliedCommand[] = [];
     results.forEach((result, i) => {
       const command = commands[i];
-      if (command && (result as { ok?: unknown }).ok === true)
+      const r = result as { ok?: unknown; replayed?: unknown };
+      // A replayed idempotent retry changed nothing: nothing to announce.
+      if (command && r.ok === true && r.replayed !== true)
         applied.push({ index: command.index, result: result as CommandResult });
     });
     for (const listener of this.listeners) {

@@ -1,0 +1,56 @@
+/**
+ * The socket.io namespace `/events`, on the API's own HTTP server. A client connects with
+ * `auth: { token, since? }`; it first receives the backlog after `since` from the ring (then a
+ * `backlog` message saying whether it was truncated), then every new event as `event`. The
+ * connection closes when the token expires.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { ApiServices } from './services.js';
+import { toProblem } from './problem.js';
+
+export interface LiveEvents {
+  close(): Promise<void>;
+}
+
+export function attachLiveEvents(server: HttpServer, s: ApiServices): LiveEvents {
+  const io = new Server(server, { serveClient: false });
+  const events = io.of('/events');
+
+  events.use((socket, next) => {
+    const token: unknown = socket.handshake.auth?.token;
+    s.tokens
+      .verify(typeof token === 'string' ? token : '')
+      .then((verified) => {
+        socket.data.expiresAt = verified.expiresAt;
+        next();
+      })
+      .catch((err: unknown) => {
+        const { problem } = toProblem(err);
+        next(Object.assign(new Error(problem.detail), { data: problem }));
+      });
+  });
+
+  events.on('connection', (socket) => {
+    const since = Number(socket.handshake.auth?.since);
+    if (Number.isSafeInteger(since) && since >= 0) {
+      const page = s.events.since(since);
+      for (const event of page.data) socket.emit('event', event);
+      socket.emit('backlog', { truncated: page.truncated, latestIndex: page.latestIndex });
+    }
+    const expiresIn = Number(socket.data.expiresAt) - Date.now();
+    const expiry = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(expiresIn, 2 ** 31 - 1)));
+    socket.on('disconnect', () => clearTimeout(expiry));
+  });
+
+  const unsubscribe = s.events.subscribe((event) => events.emit('event', event));
+
+  return {
+    async close() {
+      unsubscribe();
+      events.disconnectSockets(true);
+      // Closing the engine only: the HTTP server belongs to fastify, which closes it.
+      io.engine.close();
+    },
+  };
+}

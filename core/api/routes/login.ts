@@ -1,0 +1,48 @@
+/**
+ * `POST /auth/login`: a username and password for a bearer token. Failed attempts are counted per
+ * username and client address with @fastify/rate-limit's store; once `max` failed within the
+ * window, further attempts are refused (429, Retry-After) without checking the password.
+ */
+import '@fastify/rate-limit';
+import { checkLogin } from '../auth.js';
+import { ApiProblem } from '../problem.js';
+import { loginBody } from '../schemas.js';
+import type { ApiServices, ZodApp } from '../services.js';
+
+export function loginRoutes(app: ZodApp, s: ApiServices): void {
+  const failures = app.createRateLimit({
+    max: s.loginLimit.max,
+    timeWindow: s.loginLimit.windowMs,
+    keyGenerator: (request) => {
+      const username = (request.body as { username?: unknown } | undefined)?.username;
+      return `login|${request.ip}|${typeof username === 'string' ? username.toLowerCase() : ''}`;
+    },
+  });
+
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange an admin’s username and password for a bearer token',
+        body: loginBody,
+      },
+      config: { auth: 'public' },
+    },
+    async (request) => {
+      const seen = await failures(request, { increment: false });
+      if (!seen.isAllowed && seen.remaining === 0) {
+        throw new ApiProblem(429, 'TOO_MANY_FAILED_LOGINS', 'too many failed logins; try again later', [], {
+          'retry-after': String(Math.max(1, seen.ttlInSeconds)),
+        });
+      }
+      const { username, password } = request.body;
+      const admin = await checkLogin(s.db, username, password);
+      if (!admin) {
+        await failures(request);
+        throw new ApiProblem(401, 'BAD_CREDENTIALS', 'wrong username or password');
+      }
+      return s.tokens.issue({ adminId: admin.id, username: admin.username });
+    },
+  );
+}

@@ -1,0 +1,70 @@
+/** Policy questions answered from the policy index: what an identity may use, and why (not). */
+import type { ModelDatabase } from '../../model/database.js';
+import { PolicyIndex, type ServicePolicyType } from '../../model/policy-index.js';
+import { getEntity } from '../../model/queries.js';
+import { awaitReadPoint } from '../reads.js';
+import { idParams, identityServicesQuery, policyCheckQuery } from '../schemas.js';
+import type { ApiServices, ZodApp } from '../services.js';
+import { entityOrNotFound } from './collections.js';
+
+// One index per database, for its cached statements; a restored database gets a new one.
+const indexes = new WeakMap<ModelDatabase, PolicyIndex>();
+
+function policyIndex(db: ModelDatabase): PolicyIndex {
+  let index = indexes.get(db);
+  if (!index) {
+    index = new PolicyIndex(db);
+    indexes.set(db, index);
+  }
+  return index;
+}
+
+function policyType(type: string): ServicePolicyType {
+  return type.toLowerCase() === 'bind' ? 'Bind' : 'Dial';
+}
+
+export function policyRoutes(app: ZodApp, s: ApiServices): void {
+  app.get(
+    '/identities/:id/services',
+    {
+      schema: {
+        tags: ['identities', 'policies'],
+        summary: 'The services an identity may dial (or bind)',
+        params: idParams,
+        querystring: identityServicesQuery,
+      },
+    },
+    async (request, reply) => {
+      const at = await awaitReadPoint(s.ctx.replica, request.query, s.readWaitMs);
+      entityOrNotFound(s, 'identities', request.params.id);
+      const db = s.db();
+      const ids = policyIndex(db).servicesForIdentity(request.params.id, policyType(request.query.type));
+      const data = ids.flatMap((id) => getEntity(db, 'services', id) ?? []);
+      reply.header('x-raft-index', String(at));
+      return { data, meta: { total: data.length } };
+    },
+  );
+
+  app.get(
+    '/policy-check',
+    {
+      schema: {
+        tags: ['policies'],
+        summary: 'Whether an identity may dial (or bind) a service, and through which policies',
+        querystring: policyCheckQuery,
+      },
+    },
+    async (request, reply) => {
+      const at = await awaitReadPoint(s.ctx.replica, request.query, s.readWaitMs);
+      entityOrNotFound(s, 'identities', request.query.identity);
+      entityOrNotFound(s, 'services', request.query.service);
+      const check = policyIndex(s.db()).policyCheck(
+        request.query.identity,
+        request.query.service,
+        policyType(request.query.type),
+      );
+      reply.header('x-raft-index', String(at));
+      return check;
+    },
+  );
+}

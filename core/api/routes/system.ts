@@ -1,0 +1,56 @@
+/** Health (no auth), Prometheus metrics, the OpenAPI document and the event backlog. */
+import { eventsQuery } from '../schemas.js';
+import type { ApiServices, ZodApp } from '../services.js';
+
+export function systemRoutes(app: ZodApp, s: ApiServices): void {
+  app.get(
+    '/health',
+    {
+      schema: { tags: ['system'], summary: 'Role, leader, term and indexes of this node (no auth)' },
+      config: { auth: 'public' },
+    },
+    async () => {
+      const status = s.ctx.replica.status();
+      return {
+        status: 'ok',
+        nodeId: s.ctx.nodeId,
+        name: s.ctx.name,
+        clusterId: s.ctx.clusterId,
+        role: status.role,
+        leaderId: status.leader,
+        term: status.term,
+        commitIndex: status.commit,
+        appliedIndex: s.ctx.replica.appliedIndex(),
+        lastIndex: status.lastIndex,
+      };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['system'], summary: 'Prometheus metrics' } },
+    async (_request, reply) => {
+      const text = await s.metrics.registry.metrics();
+      return reply.type(s.metrics.registry.contentType).send(text);
+    },
+  );
+
+  app.get('/openapi.json', { schema: { tags: ['system'], summary: 'This document' } }, async () =>
+    app.swagger(),
+  );
+
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Recent entity and cluster events after a Raft index (live: socket.io namespace /events)',
+        querystring: eventsQuery,
+      },
+    },
+    async (request) => {
+      const page = s.events.since(request.query.since ?? 0, request.query.limit);
+      return { data: page.data, meta: { truncated: page.truncated, latestIndex: page.latestIndex } };
+    },
+  );
+}

@@ -1,0 +1,171 @@
+/**
+ * createApiServer: the controller's REST API (`/api/v1`), socket.io events on the same HTTP
+ * server, and optionally the admin UI at `/`. It composes the route modules under one auth hook,
+ * one error table (problem.ts) and one metrics registry; it holds no state the model does not.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import {
+  createJsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { readSetting } from '../model/settings.js';
+import { authenticate } from './auth.js';
+import type { ApiContext } from './context.js';
+import { EventLog, recordEvents } from './events.js';
+import { attachLiveEvents } from './live-events.js';
+import { createMetrics } from './metrics.js';
+import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem.js';
+import { batchRoutes } from './routes/batch.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { collectionRoutes } from './routes/collections.js';
+import { loginRoutes } from './routes/login.js';
+import { policyRoutes } from './routes/policies.js';
+import { systemRoutes } from './routes/system.js';
+import { API_PREFIX, type ApiServices, type ZodApp } from './services.js';
+import { JWT_KEY_SETTING, TokenService } from './token.js';
+import { isUiPath, SECURITY_HEADERS, serveUi, UI_CONTENT_SECURITY_POLICY } from './ui.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ApiServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The built admin UI, served at `/` when given. */
+  readonly uiDir?: string;
+  /** Lifetime of login tokens (default 12 h). */
+  readonly tokenTtlMs?: number;
+  /** How long a read waits for `minIndex` before 504 (default 5 s). */
+  readonly readWaitMs?: number;
+  /** Failed logins allowed per username and client address per window (default 10 per minute). */
+  readonly loginLimit?: { readonly max: number; readonly windowMs: number };
+  /** Events kept for `GET /events?since=` (default 10 000). */
+  readonly eventBacklog?: number;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const { problem: body, headers, unexpected } = toProblem(err);
+  if (unexpected)
+    request.log.error({ err, url: request.url, method: request.method }, 'unexpected API error');
+  const raftIndex = (err as { raftIndex?: unknown } | null)?.raftIndex;
+  if (typeof raftIndex === 'number') reply.header('x-raft-index', String(raftIndex));
+  return reply.code(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+export async function createApiServer(ctx: ApiContext, options: ApiServerOptions): Promise<ApiServer> {
+  const logger = ctx.logger.child({ component: 'api' });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_BODY_BYTES,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 1024 },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const metrics = createMetrics(ctx.replica, { node: ctx.nodeId, cluster: ctx.clusterId });
+  const events = new EventLog(options.eventBacklog);
+  const stopRecording = recordEvents(events, ctx.model, ctx.replica);
+  const services: ApiServices = {
+    ctx,
+    metrics,
+    events,
+    tokens: new TokenService({
+      clusterId: ctx.clusterId,
+      key: () => readSetting(ctx.model.model, JWT_KEY_SETTING),
+      ...(options.tokenTtlMs !== undefined ? { ttlMs: options.tokenTtlMs } : {}),
+    }),
+    readWaitMs: options.readWaitMs ?? 5_000,
+    loginLimit: options.loginLimit ?? { max: 10, windowMs: 60_000 },
+    db: () => ctx.model.model,
+  };
+
+  app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err));
+  app.setNotFoundHandler((request, reply) => {
+    if (options.uiDir && isUiPath(request.url) && (request.method === 'GET' || request.method === 'HEAD')) {
+      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    const body = problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    if (isUiPath(request.url)) reply.header('content-security-policy', UI_CONTENT_SECURITY_POLICY);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'meshdesk controller API', version: '1.0.0' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          cluster: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'Cluster <ms>.<hex HMAC-SHA256(secret, ms + "\\n" + body)> (joining nodes)',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: createJsonSchemaTransform({ skipList: [] }),
+  });
+
+  await app.register(
+    async (api) => {
+      const scoped: ZodApp = api.withTypeProvider<ZodTypeProvider>();
+      scoped.addHook('onRequest', authenticate(services.tokens, services.db));
+      loginRoutes(scoped, services);
+      systemRoutes(scoped, services);
+      collectionRoutes(scoped, services);
+      batchRoutes(scoped, services);
+      policyRoutes(scoped, services);
+      clusterRoutes(scoped, services);
+    },
+    { prefix: API_PREFIX },
+  );
+  if (options.uiDir) await serveUi(app, options.uiDir);
+
+  await app.ready();
+  const live = attachLiveEvents(app.server, services);
+  let address: string;
+  try {
+    address = await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await live.close();
+    stopRecording();
+    await app.close();
+    throw err;
+  }
+  logger.info({ address }, 'API listening');
+  return {
+    url: address,
+    async close() {
+      stopRecording();
+      await live.close();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** What the route modules share: the context from the composition root and the server's parts. */
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ModelDatabase } from '../model/database.js';
+import type { ApiContext } from './context.js';
+import type { EventLog } from './events.js';
+import type { ApiMetrics } from './metrics.js';
+import type { TokenService } from './token.js';
+
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface ApiServices {
+  readonly ctx: ApiContext;
+  readonly tokens: TokenService;
+  readonly metrics: ApiMetrics;
+  readonly events: EventLog;
+  /** How long a read waits for `minIndex` before answering 504. */
+  readonly readWaitMs: number;
+  /** Failed logins allowed per username and address in `windowMs`. */
+  readonly loginLimit: { readonly max: number; readonly windowMs: number };
+  /** The current database: replaced on snapshot restore, so never kept. */
+  db(): ModelDatabase;
+}
+
+export const API_PREFIX = '/api/v1';

@@ -1,0 +1,161 @@
+/**
+ * The write path: check the input, build the command here (id, timestamp, password hash) so apply
+ * stays deterministic, and propose it through the replica, which forwards to the leader and
+ * resolves once the entry has applied on this node (read-your-writes). A refusal by the model
+ * comes back as a result and is thrown as a ModelError for the problem table.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CommandResult } from '../model/apply.js';
+import {
+  encodeCommand,
+  validateCreate,
+  validatePatch,
+  type BatchCommand,
+  type EntityData,
+  type ModelCommand,
+  type SingleCommand,
+} from '../model/commands.js';
+import type { Collection } from '../model/entities.js';
+import { ModelError, type FieldError, type ModelErrorResult } from '../model/errors.js';
+import { hashPassword } from '../model/passwords.js';
+import { ReplicaError } from '../replication/errors.js';
+import type { Replica } from '../replication/replica.js';
+import type { ApiMetrics } from './metrics.js';
+import { ApiProblem, modelRefusal } from './problem.js';
+import type { BatchOperation } from './schemas.js';
+
+export interface WriteResult {
+  readonly index: number;
+  readonly result: CommandResult;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header, checked: visible ASCII, at most 255 characters. */
+export function idempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (Array.isArray(header) || !IDEMPOTENCY_KEY.test(header)) {
+    throw new ApiProblem(400, 'INVALID', 'Idempotency-Key must be 1 to 255 visible ASCII characters', [
+      { field: 'Idempotency-Key', message: 'invalid' },
+    ]);
+  }
+  return header;
+}
+
+/** The revision an If-Match header asks for: `"3"`, `W/"3"` or `3`; `*` (any) is undefined. */
+export function ifMatchRevision(header: string | string[] | undefined): number | undefined {
+  if (header === undefined || header === '*') return undefined;
+  const match = typeof header === 'string' ? /^\s*(?:W\/)?"?([1-9][0-9]{0,15})"?\s*$/.exec(header) : null;
+  if (!match) {
+    throw new ApiProblem(400, 'INVALID', 'If-Match must be an entity revision such as "3"', [
+      { field: 'If-Match', message: 'expected a revision' },
+    ]);
+  }
+  return Number(match[1]);
+}
+
+/** Prefixes field errors, for an operation inside a batch. */
+function within(prefix: string, err: unknown): unknown {
+  if (!(err instanceof ModelError)) return err;
+  const errors: FieldError[] = err.errors.map((e) => ({
+    field: e.field ? `${prefix}.${e.field}` : prefix,
+    message: e.message,
+  }));
+  return new ModelError(err.code, `${prefix}: ${err.message}`, errors);
+}
+
+/** An admin's password becomes its scrypt hash here, so only the hash is ever proposed. */
+async function withPasswordHash(c: Collection, data: EntityData): Promise<EntityData> {
+  if (c !== 'admins' || data.password === undefined) return data;
+  const { password, ...rest } = data;
+  if (typeof password !== 'string' || password.length < 8 || password.length > 1024) {
+    throw new ModelError('INVALID', 'invalid admins fields', [
+      { field: 'password', message: 'must be 8 to 1024 characters' },
+    ]);
+  }
+  return { ...rest, passwordHash: await hashPassword(password) };
+}
+
+export async function createCommand(
+  c: Collection,
+  body: unknown,
+  at: string,
+  id: string = randomUUID(),
+): Promise<SingleCommand> {
+  const data = validateCreate(c, await withPasswordHash(c, asObject(body)));
+  return { op: 'create', collection: c, id, at, data };
+}
+
+export async function patchCommand(
+  c: Collection,
+  id: string,
+  body: unknown,
+  at: string,
+  ifRevision?: number,
+): Promise<SingleCommand> {
+  const data = validatePatch(c, await withPasswordHash(c, asObject(body)));
+  return { op: 'patch', collection: c, id, at, data, ...(ifRevision !== undefined ? { ifRevision } : {}) };
+}
+
+export function deleteCommand(c: Collection, id: string, ifRevision?: number): SingleCommand {
+  return { op: 'delete', collection: c, id, ...(ifRevision !== undefined ? { ifRevision } : {}) };
+}
+
+export async function batchCommand(operations: readonly BatchOperation[], at: string): Promise<BatchCommand> {
+  const commands: SingleCommand[] = [];
+  for (const [i, o] of operations.entries()) {
+    try {
+      if (o.op === 'create') commands.push(await createCommand(o.collection, o.data, at, o.id));
+      else if (o.op === 'patch')
+        commands.push(await patchCommand(o.collection, o.id, o.data, at, o.ifRevision));
+      else commands.push(deleteCommand(o.collection, o.id, o.ifRevision));
+    } catch (err) {
+      throw within(`operations.${i}.data`, err);
+    }
+  }
+  return { op: 'batch', commands };
+}
+
+function asObject(body: unknown): EntityData {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ModelError('INVALID', 'the body must be a JSON object', [
+      { field: '', message: 'expected an object' },
+    ]);
+  }
+  return body as EntityData;
+}
+
+export interface ProposeOptions {
+  readonly idempotencyKey?: string | undefined;
+  /** When this node took the write (the command's `at`); keys expire counted from it. */
+  readonly at: string;
+}
+
+/** Proposes and waits for the apply here; throws ModelError (refused) or ReplicaError. */
+export async function propose(
+  replica: Replica,
+  metrics: ApiMetrics,
+  command: ModelCommand,
+  options: ProposeOptions,
+): Promise<WriteResult> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  const bytes = encodeCommand(
+    command,
+    options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey, at: options.at },
+  );
+  let answer;
+  try {
+    answer = await replica.propose(bytes);
+  } catch (err) {
+    metrics.observeProposal(err instanceof ReplicaError ? err.code : 'ERROR', seconds());
+    throw err;
+  }
+  const result = answer.result as CommandResult | ModelErrorResult;
+  if (result.ok === false) {
+    metrics.observeProposal(result.error.code, seconds());
+    throw Object.assign(modelRefusal(result), { raftIndex: answer.index });
+  }
+  metrics.observeProposal('ok', seconds());
+  return { index: answer.index, result };
+}

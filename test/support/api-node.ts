@@ -1,0 +1,130 @@
+/**
+ * One in-process controller node with its REST API on 127.0.0.1 (port 0): a real replica over
+ * real storage in a temporary directory, the real model, bootstrapped with a first admin. Tests
+ * talk to it over HTTP with `call`.
+ */
+import pino from 'pino';
+import { firstAdminCommand } from '../../core/api/bootstrap.js';
+import type { ApiContext } from '../../core/api/context.js';
+import { createApiServer, type ApiServerOptions } from '../../core/api/server.js';
+import { createClusterOps } from '../../core/cluster/ops.js';
+import { encodeCommand } from '../../core/model/commands.js';
+import { ModelStateMachine } from '../../core/model/state-machine.js';
+import { createNode, type ControllerNode } from '../../core/node.js';
+
+export const ADMIN = { username: 'admin', password: 'correct horse battery' } as const;
+export const CLUSTER_SECRET = 'test-cluster-secret';
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+  readonly contentType: string;
+}
+
+export interface CallOptions {
+  /** Sent as JSON unless `raw` is given. */
+  readonly body?: unknown;
+  /** Sent as is, with content-type application/json unless headers say otherwise. */
+  readonly raw?: string;
+  readonly headers?: Record<string, string>;
+  /** The bearer token; the admin's by default, null for none. */
+  readonly token?: string | null;
+}
+
+export interface ApiNode {
+  /** The server's base URL, e.g. http://127.0.0.1:40123 */
+  readonly url: string;
+  readonly node: ControllerNode;
+  readonly model: ModelStateMachine;
+  /** The admin's token (logged in once). */
+  readonly token: string;
+  login(username?: string, password?: string): Promise<string>;
+  /** A request to `/api/v1` + path. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read JSON bodies loosely
+  call<T = any>(method: string, path: string, options?: CallOptions): Promise<ApiResponse<T>>;
+  stop(): Promise<void>;
+}
+
+export async function startApiNode(
+  dataDir: string,
+  options: Partial<ApiServerOptions> = {},
+): Promise<ApiNode> {
+  const model = await ModelStateMachine.create();
+  const logger = pino({ level: process.env.MESHDESK_TEST_LOG ?? 'silent' });
+  const node = await createNode({
+    dataDir,
+    cluster: { host: '127.0.0.1', port: 0 },
+    secret: CLUSTER_SECRET,
+    bootstrap: {},
+    stateMachine: model,
+    logger,
+  });
+  const ctx: ApiContext = {
+    nodeId: node.id,
+    clusterId: node.clusterId,
+    name: node.name,
+    replica: node.replica,
+    model,
+    cluster: createClusterOps({
+      clusterId: node.clusterId,
+      replica: node.replica,
+      transport: node.transport,
+      logger: node.logger,
+    }),
+    clusterSecret: CLUSTER_SECRET,
+    logger: node.logger,
+  };
+  let server;
+  try {
+    server = await createApiServer(ctx, { host: '127.0.0.1', port: 0, ...options });
+    await node.replica.propose(encodeCommand(await firstAdminCommand(ADMIN)));
+  } catch (err) {
+    await server?.close();
+    await node.stop();
+    throw err;
+  }
+  const url = server.url;
+  const call = async <T>(method: string, path: string, o: CallOptions = {}): Promise<ApiResponse<T>> => {
+    const headers: Record<string, string> = { ...o.headers };
+    const token = o.token === undefined ? api.token : o.token;
+    if (token !== null && headers.authorization === undefined) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (o.raw !== undefined || o.body !== undefined) {
+      body = o.raw ?? JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await res.text();
+    const contentType = res.headers.get('content-type') ?? '';
+    let parsed: unknown = text;
+    if (contentType.includes('json') && text !== '') parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as T, contentType };
+  };
+  const login = async (username: string = ADMIN.username, password: string = ADMIN.password) => {
+    const res = await call<{ token: string }>('POST', '/auth/login', {
+      body: { username, password },
+      token: null,
+    });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token;
+  };
+  const api: { token: string } & Omit<ApiNode, 'token'> = {
+    url,
+    node,
+    model,
+    token: '',
+    login,
+    call,
+    async stop() {
+      await server.close();
+      await node.stop();
+    },
+  };
+  api.token = await login();
+  return api;
+}
