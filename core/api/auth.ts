@@ -77,7 +77,7 @@ export function authenticate(tokens: TokenService, db: () => ModelDatabase) {
   };
 }
 
-/** The preHandler of admin-or-cluster routes: a cluster signature must cover the raw body. */
+/** The preValidation hook of admin-or-cluster routes: a cluster signature must cover the raw body. */
 export function verifyClusterSignature(secret: string) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (request.clusterSignature === undefined) return;

@@ -46,7 +46,7 @@ export function clusterRoutes(app: ZodApp, s: ApiServices): void {
           body: addMemberBody,
         },
         config: { auth: 'admin-or-cluster' },
-        preHandler: verifyClusterSignature(s.ctx.clusterSecret),
+        preValidation: verifyClusterSignature(s.ctx.clusterSecret),
       },
       async (request, reply) => {
         const added = await s.ctx.cluster.addMember(request.body);
