@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'out/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'out/', 'renderer/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -54,6 +54,16 @@ export default tseslint.config(
         { selector: "NewExpression[callee.name='Date']", message: 'raft reads no clock' },
       ],
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'net', 'crypto', '../*'] }],
+    },
+  },
+  {
+    // renderer/ (the admin UI) knows the node only through its REST contract: no core/, no Node.
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/core/**', '**/electron/**', 'node:*', 'electron', 'electron/*'] },
+      ],
     },
   },
   {

@@ -1,0 +1,170 @@
+/**
+ * The shell: the login page without a session; with one, the navigation, the node banner and the
+ * page the hash names. It also keeps the live parts running while signed in: the event stream and
+ * the health check behind the banner.
+ */
+import { Activity, Boxes, LogOut, Network, Radio, ShieldCheck, type LucideIcon } from 'lucide-react';
+import { useEffect } from 'react';
+import type { MeshEvent } from './api/types.js';
+import { NodeBanner } from './components/banner.js';
+import { collectionOrder, describeCollection } from './model/collections.js';
+import { ClusterPage } from './pages/cluster-page.js';
+import { CollectionPage } from './pages/collection-page.js';
+import { EntityPage } from './pages/entity-page.js';
+import { EventsPage } from './pages/events-page.js';
+import { LoginPage } from './pages/login-page.js';
+import { PolicyAdvisorPage } from './pages/policy-advisor-page.js';
+import { formatRoute, parseRoute, type Route } from './router/routes.js';
+import { useHash, useSelect, useServices } from './services.js';
+
+/** How often the banner's health check runs, in ms. */
+const HEALTH_INTERVAL_MS = 4000;
+/** Events are handed to the store at most this often, in ms. */
+const EVENT_BATCH_MS = 100;
+
+function useLiveConnections(signedIn: boolean) {
+  const { api, cluster, events } = useServices();
+  useEffect(() => {
+    if (!signedIn) return;
+    let stopped = false;
+    const check = () =>
+      api.health().then(
+        (health) => !stopped && cluster.getState().healthChecked({ health }),
+        (error: unknown) => !stopped && cluster.getState().healthChecked({ error }),
+      );
+    void check();
+    const timer = window.setInterval(() => void check(), HEALTH_INTERVAL_MS);
+    window.addEventListener('online', check);
+
+    // Events arrive in bursts (a reconnect's backlog): hand them to the store in batches.
+    let pending: MeshEvent[] = [];
+    const flush = () => {
+      const batch = pending;
+      pending = [];
+      if (!stopped) events.getState().received(batch);
+    };
+    const subscription = api.subscribe({
+      onEvent: (event) => {
+        if (pending.push(event) === 1) window.setTimeout(flush, EVENT_BATCH_MS);
+      },
+      onState: (state, detail) => events.getState().connectionChanged(state, detail),
+    });
+    return () => {
+      stopped = true;
+      window.clearInterval(timer);
+      window.removeEventListener('online', check);
+      subscription.close();
+    };
+  }, [api, cluster, events, signedIn]);
+}
+
+interface NavItem {
+  readonly route: Route;
+  readonly label: string;
+  readonly icon: LucideIcon;
+}
+
+const mainNav: readonly NavItem[] = [
+  { route: { page: 'cluster' }, label: 'Cluster', icon: Network },
+  { route: { page: 'policy-advisor' }, label: 'Policy advisor', icon: ShieldCheck },
+  { route: { page: 'events' }, label: 'Events', icon: Activity },
+];
+
+function isCurrent(item: Route, current: Route): boolean {
+  if (item.page === 'collection') {
+    return 'collection' in current && current.collection === item.collection;
+  }
+  return item.page === current.page;
+}
+
+function Navigation({ current }: { current: Route }) {
+  const link = (route: Route, label: string, Icon: LucideIcon) => (
+    <li key={formatRoute(route)}>
+      <a href={formatRoute(route)} aria-current={isCurrent(route, current) ? 'page' : undefined}>
+        <Icon aria-hidden size={16} />
+        <span>{label}</span>
+      </a>
+    </li>
+  );
+  return (
+    <nav className="sidebar" aria-label="Main">
+      <div className="brand">
+        <Boxes aria-hidden size={20} /> meshdesk
+      </div>
+      <ul>{mainNav.map((item) => link(item.route, item.label, item.icon))}</ul>
+      <div className="nav-heading">Model</div>
+      <ul>
+        {collectionOrder.map((collection) =>
+          link({ page: 'collection', collection }, describeCollection(collection).plural, Boxes),
+        )}
+      </ul>
+    </nav>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'cluster':
+      return <ClusterPage />;
+    case 'collection':
+      return <CollectionPage key={route.collection} collection={route.collection} />;
+    case 'create':
+      return <EntityPage key={`${route.collection}/new`} collection={route.collection} />;
+    case 'entity':
+      return (
+        <EntityPage key={`${route.collection}/${route.id}`} collection={route.collection} id={route.id} />
+      );
+    case 'policy-advisor':
+      return <PolicyAdvisorPage initialIdentity={route.identity} initialService={route.service} />;
+    case 'events':
+      return <EventsPage />;
+    case 'not-found':
+      return (
+        <div className="page">
+          <h1>Not found</h1>
+          <p>
+            Nothing lives at <code>{route.path}</code>.{' '}
+            <a href={formatRoute({ page: 'cluster' })}>Go to the cluster.</a>
+          </p>
+        </div>
+      );
+  }
+}
+
+export function App() {
+  const { auth, events } = useServices();
+  const session = useSelect(auth, (s) => s.session);
+  const connection = useSelect(events, (s) => s.connection);
+  const route = parseRoute(useHash());
+  useLiveConnections(session !== null);
+
+  if (!session) return <LoginPage />;
+  return (
+    <div className="shell">
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}
+      >
+        Skip to content
+      </a>
+      <Navigation current={route} />
+      <div className="content">
+        <header className="topbar">
+          <span className={`live live-${connection}`} title={`Event stream: ${connection}`}>
+            <Radio aria-hidden size={14} />{' '}
+            {connection === 'connected' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Offline'}
+          </span>
+          <span className="muted">Signed in as {session.username}</span>
+          <button type="button" className="button small" onClick={() => auth.getState().signedOut()}>
+            <LogOut aria-hidden size={14} /> Sign out
+          </button>
+        </header>
+        <NodeBanner />
+        <main id="main" tabIndex={-1}>
+          <Page route={route} />
+        </main>
+      </div>
+    </div>
+  );
+}

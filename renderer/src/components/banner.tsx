@@ -1,0 +1,32 @@
+/** The node's state at the top of every page: unreachable, or reachable without a leader. */
+import { CloudOff, ServerCrash } from 'lucide-react';
+import { useSelect, useServices } from '../services.js';
+
+export function NodeBanner() {
+  const { cluster } = useServices();
+  const status = useSelect(cluster, (s) => s.status);
+  const detail = useSelect(cluster, (s) => s.statusDetail);
+  if (status === 'unreachable') {
+    return (
+      <div className="banner banner-error" role="alert">
+        <CloudOff aria-hidden size={16} />
+        <span>
+          <strong>The node is unreachable.</strong> Showing what was last loaded; retrying.
+          {detail ? <span className="muted"> ({detail})</span> : null}
+        </span>
+      </div>
+    );
+  }
+  if (status === 'no-leader') {
+    return (
+      <div className="banner banner-warn" role="alert">
+        <ServerCrash aria-hidden size={16} />
+        <span>
+          <strong>The cluster has no leader.</strong> Reads work; writes wait until a quorum of members elects
+          one.
+        </span>
+      </div>
+    );
+  }
+  return null;
+}

@@ -1,0 +1,263 @@
+/**
+ * The cluster: its members as this node sees them, refreshed by cluster events and a short poll
+ * (last contact changes continuously), with the membership operations.
+ */
+import { Camera, Crown, Plus, RefreshCw, Trash2 } from 'lucide-react';
+import { useCallback, useEffect, useState } from 'react';
+import { describeError } from '../api/problem.js';
+import type { ClusterView } from '../api/types.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { JsonView } from '../components/json-view.js';
+import { ErrorNotice, Loading } from '../components/states.js';
+import { memberRows, type MemberRow } from '../stores/cluster.js';
+import { useSelect, useServices } from '../services.js';
+import { AddMemberDialog } from './add-member-dialog.js';
+
+const POLL_MS = 2000;
+
+function formatContact(ms: number | null): string {
+  if (ms === null) return 'never';
+  if (ms < 1000) return `${ms} ms ago`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s ago`;
+  return `${Math.round(ms / 60_000)} min ago`;
+}
+
+type PendingAction =
+  | { readonly kind: 'remove'; readonly member: MemberRow }
+  | { readonly kind: 'transfer'; readonly member: MemberRow | null };
+
+function Summary({ view }: { view: ClusterView }) {
+  const leader = view.members.find((m) => m.id === view.leaderId);
+  const items: [string, string][] = [
+    ['Cluster', view.clusterId],
+    ['Leader', leader ? leader.name || leader.id : view.leaderId || 'none'],
+    ['Term', String(view.term)],
+    ['Commit index', String(view.commitIndex)],
+  ];
+  if (view.appliedIndex !== undefined) items.push(['Applied here', String(view.appliedIndex)]);
+  if (view.nodeId) items.push(['This node', view.nodeId]);
+  return (
+    <dl className="summary">
+      {items.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function ClusterPage() {
+  const { api, cluster, events } = useServices();
+  const view = useSelect(cluster, (s) => s.view);
+  const error = useSelect(cluster, (s) => s.error);
+  const clusterChanges = useSelect(events, (s) => s.clusterChanges);
+  const [pending, setPending] = useState<PendingAction | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [showJson, setShowJson] = useState(false);
+
+  const refresh = useCallback(() => {
+    cluster.getState().loadStarted();
+    api.cluster().then(
+      (v) => cluster.getState().loaded(v),
+      (e: unknown) => cluster.getState().failed(e),
+    );
+  }, [api, cluster]);
+
+  useEffect(() => {
+    refresh();
+  }, [refresh, clusterChanges]);
+
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === 'visible') refresh();
+    }, POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [refresh]);
+
+  const run = async (label: string, action: () => Promise<unknown>) => {
+    setMessage(null);
+    try {
+      await action();
+      setMessage({ text: label, error: false });
+      refresh();
+    } catch (cause) {
+      setMessage({ text: describeError(cause), error: true });
+      throw cause;
+    }
+  };
+
+  const rows = view ? memberRows(view) : [];
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Cluster</h1>
+        <div className="actions">
+          <button type="button" className="button" onClick={refresh}>
+            <RefreshCw aria-hidden size={14} /> Refresh
+          </button>
+          <button type="button" className="button" onClick={() => setAdding(true)}>
+            <Plus aria-hidden size={14} /> Add member
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => setPending({ kind: 'transfer', member: null })}
+          >
+            <Crown aria-hidden size={14} /> Transfer leadership
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void run('Snapshot taken.', () => api.snapshot()).catch(() => undefined)}
+          >
+            <Camera aria-hidden size={14} /> Snapshot
+          </button>
+        </div>
+      </div>
+      {message ? (
+        <p className={message.error ? 'error-text' : 'success-text'} role="status">
+          {message.text}
+        </p>
+      ) : null}
+      {error ? <ErrorNotice error={error} onRetry={refresh} /> : null}
+      {!view && !error ? <Loading label="Loading the cluster…" /> : null}
+      {view ? (
+        <>
+          <Summary view={view} />
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Cluster members</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Member</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Connected</th>
+                  <th scope="col">Address</th>
+                  <th scope="col" className="num">
+                    Match index
+                  </th>
+                  <th scope="col" className="num">
+                    Applied index
+                  </th>
+                  <th scope="col" className="num">
+                    Lag
+                  </th>
+                  <th scope="col">Last contact</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((m) => (
+                  <tr key={m.id}>
+                    <td>
+                      <div>{m.name || m.id}</div>
+                      <div className="muted mono small">{m.id}</div>
+                    </td>
+                    <td>
+                      <span className={`pill pill-${m.role}`}>{m.role}</span>
+                    </td>
+                    <td>
+                      <span className={m.connected ? 'dot dot-ok' : 'dot dot-bad'} aria-hidden />
+                      {m.connected ? 'yes' : 'no'}
+                    </td>
+                    <td className="mono small">
+                      {m.address}
+                      {m.apiUrl ? <div className="muted">{m.apiUrl}</div> : null}
+                    </td>
+                    <td className="num">{m.matchIndex ?? '–'}</td>
+                    <td className="num">{m.appliedIndex ?? '–'}</td>
+                    <td className="num">{m.lag ?? '–'}</td>
+                    <td>{formatContact(m.lastContactMs)}</td>
+                    <td className="row-actions">
+                      {!m.leader && m.voter ? (
+                        <button
+                          type="button"
+                          className="button small"
+                          onClick={() => setPending({ kind: 'transfer', member: m })}
+                          aria-label={`Make ${m.name || m.id} the leader`}
+                        >
+                          <Crown aria-hidden size={14} /> Make leader
+                        </button>
+                      ) : null}
+                      <button
+                        type="button"
+                        className="button small danger"
+                        onClick={() => setPending({ kind: 'remove', member: m })}
+                        aria-label={`Remove ${m.name || m.id}`}
+                      >
+                        <Trash2 aria-hidden size={14} /> Remove
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <button
+            type="button"
+            className="button small link"
+            onClick={() => setShowJson((s) => !s)}
+            aria-expanded={showJson}
+          >
+            {showJson ? 'Hide raw JSON' : 'Show raw JSON'}
+          </button>
+          {showJson ? <JsonView value={view} /> : null}
+        </>
+      ) : null}
+
+      <ConfirmDialog
+        open={pending?.kind === 'remove'}
+        title="Remove member"
+        confirmLabel="Remove member"
+        onClose={() => setPending(null)}
+        onConfirm={async () => {
+          if (pending?.kind !== 'remove') return;
+          const m = pending.member;
+          await run(`Removed ${m.name || m.id}.`, () => api.removeMember(m.id));
+        }}
+      >
+        {pending?.kind === 'remove' ? (
+          <p>
+            Remove <strong>{pending.member.name || pending.member.id}</strong> ({pending.member.address}) from
+            the cluster? It stops receiving the log; with fewer voters the cluster tolerates fewer failures.
+            {pending.member.leader ? ' It is the leader: the cluster elects another one first.' : ''}
+          </p>
+        ) : null}
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={pending?.kind === 'transfer'}
+        title="Transfer leadership"
+        confirmLabel="Transfer leadership"
+        onClose={() => setPending(null)}
+        onConfirm={async () => {
+          if (pending?.kind !== 'transfer') return;
+          const to = pending.member?.id;
+          await run('Leadership transferred.', () => api.transferLeadership(to));
+        }}
+      >
+        {pending?.kind === 'transfer' ? (
+          <p>
+            {pending.member
+              ? `Make ${pending.member.name || pending.member.id} the leader?`
+              : 'Hand leadership to the most caught-up voter?'}{' '}
+            Writes pause for a moment while it changes hands.
+          </p>
+        ) : null}
+      </ConfirmDialog>
+      <AddMemberDialog
+        open={adding}
+        onClose={() => setAdding(false)}
+        onAdded={(id) => {
+          setMessage({ text: `Added member ${id}.`, error: false });
+          refresh();
+        }}
+      />
+    </div>
+  );
+}

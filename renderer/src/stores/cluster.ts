@@ -1,0 +1,124 @@
+/**
+ * The cluster as this node sees it (`GET /cluster`) and the node's own health (`GET /health`),
+ * which drives the banner: unreachable, or reachable with no leader.
+ */
+import { createStore } from 'zustand/vanilla';
+import { ApiError, describeError } from '../api/problem.js';
+import type { ClusterMember, ClusterView, Health } from '../api/types.js';
+
+export type NodeStatus = 'unknown' | 'ok' | 'no-leader' | 'unreachable';
+
+export interface ClusterState {
+  readonly view: ClusterView | null;
+  readonly loading: boolean;
+  /** Why the last `GET /cluster` failed; the last good view stays shown. */
+  readonly error: string | null;
+  readonly status: NodeStatus;
+  readonly statusDetail: string | null;
+}
+
+export interface ClusterActions {
+  loadStarted(): void;
+  loaded(view: ClusterView): void;
+  failed(error: unknown): void;
+  healthChecked(result: { health: Health } | { error: unknown }): void;
+}
+
+export const initialClusterState: ClusterState = {
+  view: null,
+  loading: false,
+  error: null,
+  status: 'unknown',
+  statusDetail: null,
+};
+
+function leaderOf(health: Health): string | null {
+  const leader = health.leaderId ?? health.leader;
+  return typeof leader === 'string' && leader !== '' ? leader : null;
+}
+
+/** The banner's status from a health check: a failed request means unreachable. */
+export function statusFromHealth(result: { health: Health } | { error: unknown }): {
+  status: NodeStatus;
+  detail: string | null;
+} {
+  if ('error' in result) {
+    const error = result.error;
+    // A 503 from /health is a node that answers but has no leader; anything else: unreachable.
+    if (error instanceof ApiError && error.status === 503)
+      return { status: 'no-leader', detail: error.message };
+    return { status: 'unreachable', detail: describeError(error) };
+  }
+  return leaderOf(result.health) === null
+    ? { status: 'no-leader', detail: null }
+    : { status: 'ok', detail: null };
+}
+
+// --- transitions ------------------------------------------------------------------------------
+
+export function clusterLoaded(state: ClusterState, view: ClusterView): ClusterState {
+  const noLeader = !view.leaderId;
+  return {
+    ...state,
+    view,
+    loading: false,
+    error: null,
+    // The view is as fresh as a health check: let it correct the banner either way.
+    status: noLeader
+      ? 'no-leader'
+      : state.status === 'unknown' || state.status === 'no-leader'
+        ? 'ok'
+        : state.status,
+  };
+}
+
+export function clusterFailed(state: ClusterState, error: unknown): ClusterState {
+  const unreachable = error instanceof ApiError && error.kind === 'network';
+  return {
+    ...state,
+    loading: false,
+    error: describeError(error),
+    ...(unreachable ? { status: 'unreachable' as const, statusDetail: describeError(error) } : {}),
+  };
+}
+
+export function healthChecked(
+  state: ClusterState,
+  result: { health: Health } | { error: unknown },
+): ClusterState {
+  const { status, detail } = statusFromHealth(result);
+  return { ...state, status, statusDetail: detail };
+}
+
+// --- what the members table shows -------------------------------------------------------------
+
+export type MemberRole = 'leader' | 'follower' | 'learner';
+
+export interface MemberRow extends ClusterMember {
+  readonly role: MemberRole;
+  /** Entries behind the commit index; null when this node cannot know (it is not the leader). */
+  readonly lag: number | null;
+}
+
+export function memberRows(view: ClusterView): MemberRow[] {
+  return view.members
+    .map((member): MemberRow => {
+      const role: MemberRole = member.leader ? 'leader' : member.voter ? 'follower' : 'learner';
+      const known = member.matchIndex ?? member.appliedIndex;
+      const lag = known === null ? null : Math.max(0, view.commitIndex - known);
+      return { ...member, role, lag };
+    })
+    .sort((a, b) => (a.leader === b.leader ? a.name.localeCompare(b.name) : a.leader ? -1 : 1));
+}
+
+export function createClusterStore() {
+  return createStore<ClusterState & ClusterActions>()((set, get) => ({
+    ...initialClusterState,
+    loadStarted: () => set({ loading: true }),
+    loaded: (view) => set(clusterLoaded(get(), view)),
+    failed: (error) => set(clusterFailed(get(), error)),
+    healthChecked: (result) => set(healthChecked(get(), result)),
+  }));
+}
+
+export type ClusterStore = ReturnType<typeof createClusterStore>;
