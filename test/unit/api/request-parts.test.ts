@@ -77,7 +77,7 @@ describe('the first admin', () => {
     if (command.op !== 'batch') return;
     const [admin, key] = command.commands;
     expect(admin).toMatchObject({ op: 'create', collection: 'admins', data: { username: 'root' } });
-    const hash = (admin as { data: { passwordHash: string } }).data.passwordHash;
+    const hash = (admin as unknown as { data: { passwordHash: string } }).data.passwordHash;
     expect(await verifyPassword('pw for root', hash)).toBe(true);
     expect(JSON.stringify(command)).not.toContain('pw for root');
     expect(key).toMatchObject({ op: 'setSetting', key: JWT_KEY_SETTING, value: 'k', onlyIfAbsent: true });
