@@ -1009,7 +1009,12 @@ export class RaftCore {
     for (const id of [...next.voters, ...next.learners]) {
       const pr = this.progress.get(id);
       if (pr) pr.learner = next.learners.includes(id);
-      else this.addProgress(id);
+      else {
+        this.addProgress(id);
+        // Counted as active until the next check-quorum round, as etcd does: a member added
+        // just before that round must not make the leader step down before it could answer.
+        (this.progress.get(id) as Progress).recentActive = true;
+      }
     }
     if (this.leadTransferee !== NONE && !next.voters.includes(this.leadTransferee))
       this.leadTransferee = NONE;

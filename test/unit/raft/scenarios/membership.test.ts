@@ -127,3 +127,21 @@ describe('a slow follower after compaction', () => {
     expect(net.appliedData('c')).toHaveLength(20);
   });
 });
+
+describe('check-quorum right after a member is added', () => {
+  it('counts a new member as active for one round, then steps down if it never answers', () => {
+    const net = new RaftNetwork(['a'], { checkQuorum: true });
+    net.elect('a');
+    net.addNode('b');
+    net.isolate('b');
+    net.node('a').proposeConfChange({ type: 'addVoter', nodeId: 'b', context: 'b:8441' });
+    net.settle();
+    expect(net.node('a').status().conf.voters).toEqual(['a', 'b']);
+    // The first round after the change: b has had no chance to answer yet, a keeps leading.
+    net.tick(10, ['a']);
+    expect(net.node('a').status().role).toBe('leader');
+    // A whole round in which b stayed silent: a has lost its quorum and steps down.
+    net.tick(10, ['a']);
+    expect(net.node('a').status()).toMatchObject({ role: 'follower', leader: '' });
+  });
+});
