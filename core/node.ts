@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { bootstrapState } from './raft/bootstrap.js';
+import { bootstrapFromSnapshot, bootstrapState } from './raft/bootstrap.js';
 import type { NodeId, PersistedState } from './raft/types.js';
 import { encodeMemberInfo } from './replication/members.js';
 import { Replica, type ReplicaOptions } from './replication/replica.js';
@@ -23,6 +23,8 @@ export interface InitialMember {
   /** host:port of the member's cluster listener. */
   readonly address: string;
   readonly name?: string;
+  /** Base URL of the member's REST API, shown by `GET /cluster`. */
+  readonly apiUrl?: string;
 }
 
 export interface NodeOptions {
@@ -41,7 +43,14 @@ export interface NodeOptions {
    * alone when the list is empty). Ignored once the node has state. Without it, an empty node
    * waits to be added to an existing cluster.
    */
-  readonly bootstrap?: { readonly clusterId?: string; readonly members?: readonly InitialMember[] };
+  readonly bootstrap?: {
+    readonly clusterId?: string;
+    readonly members?: readonly InitialMember[];
+    /** The state machine's first data (a restored backup); the cluster starts from it. */
+    readonly seed?: Uint8Array;
+    /** This node's API base URL, when it starts the cluster alone. */
+    readonly apiUrl?: string;
+  };
   /** The cluster id to expect when joining (the handshake refuses other clusters). */
   readonly clusterId?: string;
   readonly stateMachine: StateMachine;
@@ -90,6 +99,7 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
     });
     const { port } = await transport.start();
     const advertise = options.advertise ?? `${advertiseHost(options.cluster.host)}:${port}`;
+    transport.setAdvertise(advertise);
     const persisted = await bootstrapIfEmpty(storage, identity, advertise, options);
     const replica = new Replica({
       ...options.replica,
@@ -176,15 +186,27 @@ async function bootstrapIfEmpty(
   const members: readonly InitialMember[] =
     options.bootstrap.members && options.bootstrap.members.length > 0
       ? options.bootstrap.members
-      : [{ id: identity.nodeId, address: advertise, name: identity.name }];
-  const initial = bootstrapState(
-    members.map((m) => ({
-      id: m.id,
-      context: encodeMemberInfo({ address: m.address, ...(m.name ? { name: m.name } : {}) }),
-    })),
-  );
+      : [
+          {
+            id: identity.nodeId,
+            address: advertise,
+            name: identity.name,
+            ...(options.bootstrap.apiUrl ? { apiUrl: options.bootstrap.apiUrl } : {}),
+          },
+        ];
+  const bootstrapMembers = members.map((m) => ({
+    id: m.id,
+    context: encodeMemberInfo({
+      address: m.address,
+      ...(m.name ? { name: m.name } : {}),
+      ...(m.apiUrl ? { apiUrl: m.apiUrl } : {}),
+    }),
+  }));
+  const seed = options.bootstrap.seed;
+  const initial = seed ? bootstrapFromSnapshot(bootstrapMembers, seed) : bootstrapState(bootstrapMembers);
   await storage.save({
-    entries: initial.entries,
+    entries: initial.entries ?? [],
+    ...(initial.snapshot ? { snapshot: initial.snapshot } : {}),
     ...(initial.hardState ? { hardState: initial.hardState } : {}),
     mustSync: true,
   });

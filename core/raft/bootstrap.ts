@@ -6,7 +6,7 @@
  * believing it is alone.
  */
 import { encodeConfChange } from './confchange.js';
-import { NONE, type Entry, type NodeId, type PersistedState } from './types.js';
+import { NONE, type Entry, type NodeId, type PersistedState, type Snapshot } from './types.js';
 
 export interface BootstrapMember {
   readonly id: NodeId;
@@ -30,4 +30,30 @@ export function bootstrapState(
     }),
   }));
   return { hardState: { term: 1, vote: NONE, commit: entries.length }, entries };
+}
+
+/**
+ * The first state of a new cluster seeded with a state machine's data (a restored backup): a
+ * snapshot at index N holding that data and the first membership, instead of N addVoter entries.
+ * A node added later receives the snapshot, membership included, so it never believes it is alone.
+ */
+export function bootstrapFromSnapshot(
+  members: readonly BootstrapMember[],
+  data: Uint8Array,
+): PersistedState & { snapshot: Snapshot } {
+  const { hardState, entries } = bootstrapState(members);
+  const context: Record<NodeId, string> = {};
+  for (const m of members) if (m.context !== undefined) context[m.id] = m.context;
+  const last = entries.at(-1) as Entry;
+  return {
+    hardState,
+    snapshot: {
+      meta: {
+        index: last.index,
+        term: last.term,
+        conf: { voters: members.map((m) => m.id), learners: [], context },
+      },
+      data,
+    },
+  };
 }

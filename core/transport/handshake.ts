@@ -49,6 +49,8 @@ const helloSchema = z.object({
   from: id,
   to: id,
   nonce,
+  /** Where the dialer's own listener is reached (so a node that does not know it yet can answer). */
+  address: z.string().min(1).max(300).optional(),
 });
 const challengeSchema = z.object({
   v: z.literal(HANDSHAKE_VERSION),
@@ -70,8 +72,9 @@ export function makeHello(
   from: NodeId,
   to: NodeId,
   nonce: Uint8Array,
+  address?: string,
 ): Record<string, unknown> {
-  return { v: HANDSHAKE_VERSION, clusterId, from, to, nonce };
+  return { v: HANDSHAKE_VERSION, clusterId, from, to, nonce, ...(address ? { address } : {}) };
 }
 
 /** The server's first check, on the CONNECT packet's auth payload (before the socket joins). */

@@ -21,6 +21,8 @@ import { answerRequest, transportFailure, type Reply } from './requests.js';
 import type { PeerAuthenticator, RequestHandler } from './types.js';
 
 export interface InboundContext {
+  /** An authenticated peer said where it listens (its hello's address). */
+  readonly onPeerAddress?: (peer: NodeId, address: string) => void;
   readonly self: NodeId;
   readonly auth: PeerAuthenticator;
   readonly handshakeTimeoutMs: number;
@@ -137,6 +139,7 @@ export class InboundPeers {
       if (result.ok) {
         if (!socket.connected) return;
         peer = result.peer;
+        if (hello.address) ctx.onPeerAddress?.(peer, hello.address);
         let set = this.sessions.get(peer);
         if (!set) this.sessions.set(peer, (set = new Set()));
         set.add(socket);

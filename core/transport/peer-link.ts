@@ -33,6 +33,8 @@ export interface LinkContext {
   readonly maxFrameBytes: number;
   readonly maxBufferedBytes: number;
   readonly maxQueuedBytes: number;
+  /** This node's advertised cluster address, sent in the hello (set once the listener is up). */
+  readonly advertise: () => string | undefined;
 }
 
 export class PeerLink {
@@ -172,7 +174,7 @@ export class PeerLink {
     this.reconnectTimer = undefined;
     if (this.closed) return;
     const nonce = newNonce();
-    const hello = makeHello(this.ctx.auth.clusterId, this.ctx.self, this.id, nonce);
+    const hello = makeHello(this.ctx.auth.clusterId, this.ctx.self, this.id, nonce, this.ctx.advertise());
     const socket = io(raftUrl(this.addr), {
       transports: ['websocket'],
       forceNew: true,

@@ -48,7 +48,9 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
   });
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
+  let advertised: string | undefined;
   const linkContext: LinkContext = {
+    advertise: () => advertised,
     self: options.nodeId,
     auth: options.authenticator,
     parser,
@@ -126,8 +128,20 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
         faults,
         handlers,
         deliver,
+        // A peer that dials us and that we cannot dial yet (a node joining a cluster knows none of
+        // its members) becomes reachable at the address it says, so that we can answer it. An
+        // address we already have (from the membership) is kept.
+        onPeerAddress: (peer, address) => {
+          if (!closed && !links.has(peer) && peer !== options.nodeId) {
+            links.set(peer, new PeerLink(peer, address, linkContext));
+          }
+        },
       });
       return { port: listener.port };
+    },
+
+    setAdvertise(address) {
+      advertised = address;
     },
 
     addPeer(id, address) {

@@ -95,6 +95,8 @@ export interface PeerTransport {
   start(): Promise<{ port: number }>;
   /** Connects (and keeps reconnecting) to a peer; replaces the address if it changed. */
   addPeer(id: NodeId, address: string): void;
+  /** The address peers reach this node's listener at; sent when dialing them. */
+  setAdvertise(address: string): void;
   removePeer(id: NodeId): void;
   /** Queues Raft messages; messages to one peer are coalesced into one frame per event-loop turn. */
   send(messages: readonly Message[]): void;

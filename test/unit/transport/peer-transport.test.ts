@@ -22,6 +22,33 @@ afterEach(async () => {
 });
 
 describe('peer transport', () => {
+  it('answers a peer it does not know at the address that peer advertised when it dialed', async () => {
+    // A node joining a cluster knows none of its members: the leader dials it first.
+    const a = await startNode('n1');
+    const b = await startNode('n2');
+    nodes = [a, b];
+    a.transport.setAdvertise(a.address);
+    a.transport.addPeer('n2', b.address);
+    await waitFor(() => a.transport.peers()[0]?.connected === true, 'n1 connected to n2');
+    a.transport.send([heartbeat('n1', 'n2', 1)]);
+    await waitFor(() => b.received.length === 1, 'the heartbeat at n2');
+    expect(b.transport.peers().map((p) => [p.id, p.address])).toEqual([['n1', a.address]]);
+    b.transport.send([heartbeat('n2', 'n1', 2)]);
+    await waitFor(() => a.received.length === 1, 'the answer at n1');
+    expect(a.received[0]).toMatchObject({ from: 'n2', commit: 2 });
+  });
+
+  it('keeps the address it has for a peer over the one the peer advertises', async () => {
+    const a = await startNode('n1');
+    const b = await startNode('n2');
+    nodes = [a, b];
+    a.transport.setAdvertise('127.0.0.1:1');
+    b.transport.addPeer('n1', a.address);
+    a.transport.addPeer('n2', b.address);
+    await waitConnected([a, b]);
+    expect(b.transport.peers().map((p) => p.address)).toEqual([a.address]);
+  });
+
   it('carries every Raft message type between two nodes, bytes included', async () => {
     const [a, b] = (nodes = await startMesh(['n1', 'n2'])) as [TestNode, TestNode];
     const toB = everyMessage('n1', 'n2');
