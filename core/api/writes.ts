@@ -27,6 +27,8 @@ import type { BatchOperation } from './schemas.js';
 export interface WriteResult {
   readonly index: number;
   readonly result: CommandResult;
+  /** True when an earlier write with the same Idempotency-Key answered: nothing applied now. */
+  readonly replayed: boolean;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -151,11 +153,11 @@ export async function propose(
     metrics.observeProposal(err instanceof ReplicaError ? err.code : 'ERROR', seconds());
     throw err;
   }
-  const result = answer.result as CommandResult | ModelErrorResult;
+  const result = answer.result as (CommandResult | ModelErrorResult) & { replayed?: true };
   if (result.ok === false) {
     metrics.observeProposal(result.error.code, seconds());
     throw Object.assign(modelRefusal(result), { raftIndex: answer.index });
   }
   metrics.observeProposal('ok', seconds());
-  return { index: answer.index, result };
+  return { index: answer.index, result, replayed: result.replayed === true };
 }

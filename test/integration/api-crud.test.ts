@@ -21,6 +21,21 @@ describe('the API on one node', () => {
     expect(res.body.appliedIndex).toBeGreaterThan(0);
   });
 
+  it('shows the cluster and takes a snapshot', async () => {
+    const cluster = await api.call('GET', '/cluster');
+    expect(cluster.status).toBe(200);
+    expect(cluster.body).toMatchObject({ clusterId: api.node.clusterId, leaderId: api.node.id });
+    expect(cluster.body.members).toEqual([
+      expect.objectContaining({ id: api.node.id, voter: true, leader: true }),
+    ]);
+    const snapshot = await api.call('POST', '/cluster/snapshot');
+    expect(snapshot.status).toBe(200);
+    expect(snapshot.body.index).toBeGreaterThan(0);
+    expect(snapshot.headers.get('x-raft-index')).toBe(String(snapshot.body.index));
+    // Reads and writes go on after the snapshot (it exports the database).
+    expect((await api.call('POST', '/identities', { body: { name: 'after-snapshot' } })).status).toBe(201);
+  });
+
   it('creates, gets, patches and deletes in every collection', async () => {
     const ids: Record<string, string> = {};
     const create = async (c: string, body: unknown) => {

@@ -188,6 +188,8 @@ describe('writes', () => {
     expect(retry.status).toBe(201);
     expect(retry.body.id).toBe(first.body.id);
     expect(retry.headers.get('location')).toBe(first.headers.get('location'));
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
     const list = await api.call('GET', `/identities?filter=${encodeURIComponent('name = "carol"')}`);
     expect(list.body.meta.total).toBe(1);
   });

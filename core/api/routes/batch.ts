@@ -1,5 +1,6 @@
 /** `POST /batch`: many operations in one Raft entry, applied all or nothing. */
 import { batchBody } from '../schemas.js';
+import { writeHeaders } from './collections.js';
 import type { ApiServices, ZodApp } from '../services.js';
 import { batchCommand, idempotencyKey, propose } from '../writes.js';
 
@@ -19,7 +20,7 @@ export function batchRoutes(app: ZodApp, s: ApiServices): void {
       const command = await batchCommand(request.body.operations, at);
       const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
       const results = write.result.op === 'batch' ? write.result.results : [write.result];
-      reply.header('x-raft-index', String(write.index));
+      writeHeaders(reply, write);
       return { index: write.index, results };
     },
   );

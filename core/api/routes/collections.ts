@@ -32,8 +32,14 @@ function entityId(result: CommandResult): string {
   return 'id' in result ? result.id : '';
 }
 
-function sendEntity(reply: FastifyReply, row: EntityRow | undefined, write: WriteResult, status = 200) {
+/** The headers every write answers with. */
+export function writeHeaders(reply: FastifyReply, write: WriteResult): void {
   reply.header('x-raft-index', String(write.index));
+  if (write.replayed) reply.header('idempotent-replayed', 'true');
+}
+
+function sendEntity(reply: FastifyReply, row: EntityRow | undefined, write: WriteResult, status = 200) {
+  writeHeaders(reply, write);
   if (!row) return reply.code(204).send();
   if (typeof row.revision === 'number') reply.header('etag', `"${row.revision}"`);
   return reply.code(status).send(row);
@@ -103,7 +109,7 @@ export function collectionRoutes(app: ZodApp, s: ApiServices): void {
         const ifRevision = ifMatchRevision(request.headers['if-match']);
         const command = deleteCommand(c, request.params.id, ifRevision);
         const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
-        reply.header('x-raft-index', String(write.index));
+        writeHeaders(reply, write);
         return reply.code(204).send();
       },
     );
