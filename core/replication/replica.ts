@@ -547,7 +547,7 @@ function notProposed(err: unknown): ReplicaError {
 }
 
 /** An error from a write forwarded to the leader: keep what the leader knew, else unknown. */
-function forwardedError(err: unknown): ReplicaError {
+export function forwardedError(err: unknown): ReplicaError {
   const code = (err as { code?: unknown })?.code;
   const message = err instanceof Error ? err.message : String(err);
   if (code === 'NO_LEADER' || code === 'QUEUE_FULL' || code === 'INVALID_REQUEST') {

@@ -1,0 +1,82 @@
+/**
+ * What the REST API receives from the composition root (core/node.ts): the parts it may use and
+ * nothing more. The API builds commands (ids, timestamps, hashes), proposes them through the
+ * replica (which forwards to the leader), reads this node's database, and runs cluster operations
+ * through `ClusterOps` (core/cluster/).
+ */
+import type { Logger } from 'pino';
+import type { ModelStateMachine } from '../model/state-machine.js';
+import type { NodeId } from '../raft/types.js';
+import type { Replica } from '../replication/replica.js';
+
+/** One member as `GET /cluster` shows it (DESIGN.md section 4). */
+export interface ClusterMemberView {
+  readonly id: NodeId;
+  readonly name: string;
+  readonly address: string;
+  readonly apiUrl: string | null;
+  readonly voter: boolean;
+  readonly leader: boolean;
+  /** Whether this node has a live cluster connection to it (true for itself). */
+  readonly connected: boolean;
+  /** The leader's match index for it (null when this node is not the leader). */
+  readonly matchIndex: number | null;
+  /** Its applied index as last reported (this node's own for itself; null when unknown). */
+  readonly appliedIndex: number | null;
+  /** Milliseconds since this node last heard from it (0 for itself; null when never). */
+  readonly lastContactMs: number | null;
+}
+
+export interface ClusterView {
+  readonly clusterId: string;
+  /** This node. */
+  readonly nodeId: NodeId;
+  /** '' when no leader is known. */
+  readonly leaderId: NodeId | '';
+  readonly role: string;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: readonly ClusterMemberView[];
+}
+
+export interface AddMemberRequest {
+  /** host:port of the new member's cluster listener. */
+  readonly address: string;
+  /** Its node id; asked of the node at `address` when omitted. */
+  readonly id?: NodeId;
+  readonly name?: string;
+  readonly apiUrl?: string;
+  /** Add as a learner and promote to voter once caught up (default true). */
+  readonly voter?: boolean;
+}
+
+/**
+ * Cluster operations. Each runs on (or is forwarded to) the leader and resolves once the change
+ * has applied on this node. Errors are ReplicaError (core/replication/errors.ts) with an outcome,
+ * or ClusterError (core/cluster/errors.ts) for requests that make no sense (unknown member, …).
+ */
+export interface ClusterOps {
+  view(): ClusterView;
+  addMember(request: AddMemberRequest): Promise<{ id: NodeId; index: number }>;
+  removeMember(id: NodeId): Promise<{ index: number }>;
+  /** To the given member, or to the most caught-up voter when omitted; resolves with the new leader. */
+  transferLeadership(to?: NodeId): Promise<{ leaderId: NodeId }>;
+  snapshot(): Promise<{ index: number }>;
+}
+
+export interface ApiContext {
+  readonly nodeId: NodeId;
+  readonly clusterId: string;
+  readonly name: string;
+  readonly replica: Replica;
+  /** The model; its `model` database is replaced on snapshot restore: read it per request. */
+  readonly model: ModelStateMachine;
+  readonly cluster: ClusterOps;
+  /**
+   * The cluster secret, for requests that come from nodes rather than admins (a joining node
+   * proves it holds the secret with an HMAC; see core/cluster/join.ts).
+   */
+  readonly clusterSecret: string;
+  readonly logger: Logger;
+}

@@ -1,0 +1,40 @@
+/**
+ * Cluster operations refused for what they ask (not for the cluster's state, which is a
+ * ReplicaError): the API maps each code to one HTTP status.
+ */
+export type ClusterErrorCode =
+  /** The request itself is wrong (missing id, bad address, …): 400. */
+  | 'INVALID_MEMBER'
+  /** No such member: 404. */
+  | 'UNKNOWN_MEMBER'
+  /** It conflicts with the membership as it is (already a member, change in progress, …): 409. */
+  | 'MEMBERSHIP_CONFLICT'
+  /** A new member did not catch up in time to be promoted; it stays a learner: 504. */
+  | 'CATCH_UP_TIMEOUT';
+
+export class ClusterError extends Error {
+  override readonly name = 'ClusterError';
+  constructor(
+    readonly code: ClusterErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CODES = new Set<string>([
+  'INVALID_MEMBER',
+  'UNKNOWN_MEMBER',
+  'MEMBERSHIP_CONFLICT',
+  'CATCH_UP_TIMEOUT',
+]);
+
+/** A ClusterError that crossed the cluster transport comes back as a plain error with its code. */
+export function asClusterError(err: unknown): ClusterError | undefined {
+  if (err instanceof ClusterError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && CODES.has(code)) {
+    return new ClusterError(code as ClusterErrorCode, err instanceof Error ? err.message : String(err));
+  }
+  return undefined;
+}
