@@ -1,20 +1,60 @@
 /**
  * The `meshdesk` command. Every subcommand answers `--help`; bad arguments exit 2 with one line
- * saying what is wrong (DESIGN.md section 4).
+ * saying what is wrong; a command that fails at run time exits 1 with one line saying why
+ * (DESIGN.md section 4).
  */
+import { UsageError } from './cli/args.js';
+import { backup, restore } from './cli/backup.js';
+import { cluster } from './cli/cluster.js';
+import { lab } from './cli/lab.js';
+import { startUntilSignalled } from './cli/start.js';
+
 const USAGE = `usage: meshdesk <command> [options]
 
 commands:
-  help      show this help
+  start      run a controller node headless (--bootstrap a new cluster, or --join one)
+  lab        run a local demo cluster of several nodes with a sample model
+  cluster    cluster status and operations through a node's API
+  backup     write a consistent copy of the model to a file
+  restore    seed a new cluster from a backup and run it
+  help       show this help
 
-The node commands (start, lab, cluster, backup, restore) arrive with the running node.`;
+'meshdesk <command> --help' shows a command's options.`;
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const [command] = argv;
+type Command = (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  start: (argv, env) => startUntilSignalled(argv, env),
+  lab,
+  cluster,
+  backup,
+  restore,
+};
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    out(USAGE);
     return command === undefined ? 2 : 0;
   }
-  process.stderr.write(`meshdesk: unknown command '${command}' (see meshdesk --help)\n`);
-  return 2;
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`meshdesk: unknown command '${command}' (see meshdesk --help)\n`);
+    return 2;
+  }
+  try {
+    return await run(rest, env, out);
+  } catch (err) {
+    const usage = err instanceof UsageError;
+    const message = (err as Error).message?.split('\n')[0] ?? String(err);
+    process.stderr.write(
+      `meshdesk ${command}: ${message}${usage ? ` (see meshdesk ${command} --help)` : ''}\n`,
+    );
+    return usage ? 2 : 1;
+  }
 }

@@ -1,0 +1,83 @@
+/**
+ * The CLI's client of a node's REST API: logs in (token from --token / MESHDESK_TOKEN, or
+ * username and password), sends JSON, and turns a problem+json answer into one line.
+ */
+export class ApiClientError extends Error {
+  override readonly name = 'ApiClientError';
+}
+
+export interface Credentials {
+  readonly token?: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export class ApiClient {
+  private token: string | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly credentials: Credentials,
+  ) {
+    this.token = credentials.token;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; index?: number }> {
+    if (!this.token) await this.login();
+    const response = await this.send(method, path, body);
+    const data = (await response.json().catch(() => undefined)) as T;
+    if (!response.ok) throw new ApiClientError(describeProblem(method, path, response.status, data));
+    const index = response.headers.get('x-raft-index');
+    return { data, ...(index ? { index: Number(index) } : {}) };
+  }
+
+  async raw(path: string): Promise<Response> {
+    if (!this.token) await this.login();
+    const response = await this.send('GET', path);
+    if (!response.ok) {
+      const data = await response.json().catch(() => undefined);
+      throw new ApiClientError(describeProblem('GET', path, response.status, data));
+    }
+    return response;
+  }
+
+  private async login(): Promise<void> {
+    const { username = 'admin', password } = this.credentials;
+    if (!password) {
+      throw new ApiClientError(
+        'no credentials: pass --token (or MESHDESK_TOKEN) or --password (or MESHDESK_ADMIN_PASSWORD)',
+      );
+    }
+    const response = await this.send('POST', '/auth/login', { username, password });
+    const data = (await response.json().catch(() => undefined)) as { token?: string } | undefined;
+    if (!response.ok || !data?.token) {
+      throw new ApiClientError(describeProblem('POST', '/auth/login', response.status, data));
+    }
+    this.token = data.token;
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+    const url = `${this.baseUrl}/api/v1${path}`;
+    try {
+      return await fetch(url, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(120_000),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new ApiClientError(`cannot reach ${this.baseUrl}: ${cause}`);
+    }
+  }
+}
+
+function describeProblem(method: string, path: string, status: number, body: unknown): string {
+  const p = (body ?? {}) as { title?: unknown; detail?: unknown };
+  const why =
+    typeof p.detail === 'string' ? p.detail : typeof p.title === 'string' ? p.title : `HTTP ${status}`;
+  return `${method} ${path} failed (${status}): ${why}`;
+}

@@ -1,0 +1,157 @@
+/** `meshdesk cluster …`: cluster status and operations through a node's REST API. */
+import type { ClusterMemberView, ClusterView } from '../api/context.js';
+import { ApiClient, type Credentials } from './api-client.js';
+import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
+
+export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot> [options]
+
+  status                           the cluster as the node at --api sees it
+  members                          its members, one per line
+  add --id ID --address HOST:PORT  add a member (learner first, voter once caught up)
+      [--name N] [--api-url URL] [--learner]
+  remove ID                        remove a member
+  transfer-leadership [--to ID]    hand leadership to ID (default: the most caught-up voter)
+  snapshot                         take a snapshot on the node at --api now
+
+options:
+  --api URL        a member's API (default http://127.0.0.1:8440)
+  --user U         admin username (default admin)
+  --password P     admin password (or MESHDESK_ADMIN_PASSWORD)
+  --token T        a bearer token instead of a password (or MESHDESK_TOKEN)
+  --json           print the API's JSON answer`;
+
+const OPTIONS = {
+  api: { type: 'string' },
+  user: { type: 'string' },
+  password: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  id: { type: 'string' },
+  address: { type: 'string' },
+  name: { type: 'string' },
+  'api-url': { type: 'string' },
+  learner: { type: 'boolean' },
+  to: { type: 'string' },
+} as const;
+
+const SUBCOMMANDS = ['status', 'members', 'add', 'remove', 'transfer-leadership', 'snapshot'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+export async function cluster(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+): Promise<number> {
+  const { values, positionals, help } = parse(argv, OPTIONS, 2);
+  const [sub, arg] = positionals;
+  if (help || sub === undefined) {
+    out(CLUSTER_USAGE);
+    return help ? 0 : 2;
+  }
+  if (!SUBCOMMANDS.includes(sub as Subcommand)) {
+    throw new UsageError(`unknown cluster command '${sub}' (one of ${SUBCOMMANDS.join(', ')})`);
+  }
+  if (arg !== undefined && sub !== 'remove') throw new UsageError(`unexpected argument '${arg}'`);
+  const client = new ApiClient(
+    httpUrl('api', text(values, 'api') ?? 'http://127.0.0.1:8440'),
+    credentials(values, env),
+  );
+  const json = values.json === true;
+  const show = (data: unknown, line: string): void => out(json ? JSON.stringify(data, null, 2) : line);
+  switch (sub as Subcommand) {
+    case 'status': {
+      const { data } = await client.request<ClusterView>('GET', '/cluster');
+      show(data, formatStatus(data));
+      return 0;
+    }
+    case 'members': {
+      const { data } = await client.request<ClusterView>('GET', '/cluster');
+      show(data.members, formatMembers(data.members));
+      return 0;
+    }
+    case 'add': {
+      const id = text(values, 'id');
+      const address = text(values, 'address');
+      if (!id || !address) throw new UsageError('cluster add needs --id ID and --address HOST:PORT');
+      hostPort('address', address);
+      const apiUrl = text(values, 'api-url');
+      const name = text(values, 'name');
+      const body = {
+        id,
+        address,
+        ...(name ? { name } : {}),
+        ...(apiUrl ? { apiUrl: httpUrl('api-url', apiUrl) } : {}),
+        ...(values.learner ? { voter: false } : {}),
+      };
+      const { data } = await client.request('POST', '/cluster/members', body);
+      show(data, `added ${id} (${address})${values.learner ? ' as a learner' : ' as a voter'}`);
+      return 0;
+    }
+    case 'remove': {
+      if (!arg) throw new UsageError('cluster remove needs the member id');
+      const { data } = await client.request('DELETE', `/cluster/members/${encodeURIComponent(arg)}`);
+      show(data, `removed ${arg}`);
+      return 0;
+    }
+    case 'transfer-leadership': {
+      const to = text(values, 'to');
+      const { data } = await client.request<{ leaderId?: string }>(
+        'POST',
+        '/cluster/transfer-leadership',
+        to ? { to } : {},
+      );
+      show(data, `leader is now ${data.leaderId ?? to ?? '?'}`);
+      return 0;
+    }
+    case 'snapshot': {
+      const { data } = await client.request<{ index?: number }>('POST', '/cluster/snapshot');
+      show(data, `snapshot taken at index ${String(data.index ?? '?')}`);
+      return 0;
+    }
+  }
+}
+
+export function credentials(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): Credentials {
+  const token = text(values, 'token') ?? env.MESHDESK_TOKEN;
+  const password = text(values, 'password') ?? env.MESHDESK_ADMIN_PASSWORD;
+  return {
+    ...(token ? { token } : {}),
+    username: text(values, 'user') ?? 'admin',
+    ...(password ? { password } : {}),
+  };
+}
+
+function formatStatus(view: ClusterView): string {
+  const leader = view.leaderId === '' ? 'none' : view.leaderId;
+  return [
+    `cluster ${view.clusterId}  leader ${leader}  term ${view.term}  commit ${view.commitIndex}  (seen from ${view.nodeId}, applied ${view.appliedIndex})`,
+    formatMembers(view.members),
+  ].join('\n');
+}
+
+function formatMembers(members: readonly ClusterMemberView[]): string {
+  const rows = [
+    ['ID', 'NAME', 'ADDRESS', 'ROLE', 'CONNECTED', 'MATCH', 'LAST CONTACT'],
+    ...members.map((m) => [
+      m.id,
+      m.name,
+      m.address,
+      m.leader ? 'leader' : m.voter ? 'voter' : 'learner',
+      m.connected ? 'yes' : 'no',
+      m.matchIndex === null ? '-' : String(m.matchIndex),
+      m.lastContactMs === null ? '-' : `${m.lastContactMs} ms`,
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

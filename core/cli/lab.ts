@@ -1,0 +1,154 @@
+/**
+ * `meshdesk lab`: a demo cluster of N controller processes on 127.0.0.1, seeded with a sample
+ * model. Node 0 bootstraps, the others join it one at a time (membership changes are one at a
+ * time); Ctrl-C or SIGTERM stops them all. With an existing --data-dir the lab restarts the nodes
+ * it finds there, with their data.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomSecret } from '../files.js';
+import { ApiClient } from './api-client.js';
+import { integer, parse, text, UsageError } from './args.js';
+import { SAMPLE_MODEL } from './lab-model.js';
+
+export const LAB_USAGE = `usage: meshdesk lab [options]
+
+Runs a local demo cluster on 127.0.0.1 with a sample model, until Ctrl-C.
+Node i serves the API and UI on port P+i and the cluster on P+100+i.
+
+options:
+  --controllers N   controller processes (default 3, at most 7)
+  --routers M       router agents (default 0; routers arrive with the runtime data)
+  --data-dir D      keep the nodes' data here (default: a new temporary directory)
+  --base-port P     first API port (default 8440)
+
+The admin password comes from MESHDESK_ADMIN_PASSWORD, or is generated and printed.`;
+
+const OPTIONS = {
+  controllers: { type: 'string' },
+  routers: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'base-port': { type: 'string' },
+} as const;
+
+const BIN = fileURLToPath(new URL('../../bin/meshdesk.js', import.meta.url));
+const READY = /ready — UI at (\S+)/;
+
+interface LabNode {
+  readonly index: number;
+  readonly process: ChildProcess;
+  readonly url: string;
+}
+
+export async function lab(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+): Promise<number> {
+  const { values, help } = parse(argv, OPTIONS);
+  if (help) {
+    out(LAB_USAGE);
+    return 0;
+  }
+  const controllers = integer('controllers', text(values, 'controllers') ?? '3', 1, 7);
+  const routers = integer('routers', text(values, 'routers') ?? '0', 0, 64);
+  if (routers > 0)
+    throw new UsageError('--routers: router agents are not available yet (runtime data arrives later)');
+  const basePort = integer('base-port', text(values, 'base-port') ?? '8440', 1, 65535 - 100 - controllers);
+  const given = text(values, 'data-dir');
+  const dataDir = given ?? (await mkdtemp(join(tmpdir(), 'meshdesk-lab-')));
+  const fresh = !existsSync(join(dataDir, 'node-0', 'cluster-secret'));
+  const password = env.MESHDESK_ADMIN_PASSWORD ?? randomSecret(12);
+  const secret = env.MESHDESK_CLUSTER_SECRET ?? randomSecret();
+  const nodes: LabNode[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => stopProcess(n.process)));
+  };
+  try {
+    for (let i = 0; i < controllers; i++) {
+      const dir = join(dataDir, `node-${i}`);
+      await mkdir(dir, { recursive: true });
+      const role = !fresh ? [] : i === 0 ? ['--bootstrap'] : ['--join', `http://127.0.0.1:${basePort}`];
+      const args = [
+        'start',
+        '--data-dir',
+        dir,
+        '--name',
+        `node-${i}`,
+        '--api',
+        `127.0.0.1:${basePort + i}`,
+        '--cluster',
+        `127.0.0.1:${basePort + 100 + i}`,
+        ...role,
+      ];
+      const childEnv = { ...env, MESHDESK_ADMIN_PASSWORD: password, MESHDESK_CLUSTER_SECRET: secret };
+      nodes.push(await startNode(i, args, childEnv));
+    }
+    const first = nodes[0] as LabNode;
+    if (fresh) {
+      const client = new ApiClient(first.url, { username: 'admin', password });
+      await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
+    }
+    out(`meshdesk lab: ${controllers} controller(s) running, data in ${dataDir}`);
+    for (const n of nodes) out(`  node-${n.index}: ${n.url}/`);
+    out(`  log in as admin / ${env.MESHDESK_ADMIN_PASSWORD ? '(MESHDESK_ADMIN_PASSWORD)' : password}`);
+    out('  Ctrl-C stops the lab');
+    const exited = new Promise<number>((resolve) => {
+      for (const n of nodes) n.process.once('exit', (code) => resolve(code ?? 1));
+    });
+    const signalled = new Promise<number>((resolve) => {
+      process.once('SIGINT', () => resolve(0));
+      process.once('SIGTERM', () => resolve(0));
+    });
+    const code = await Promise.race([exited, signalled]);
+    if (code !== 0) out('meshdesk lab: a node exited; stopping the lab');
+    return code;
+  } finally {
+    await stopAll();
+  }
+}
+
+/** Starts one node process and resolves with its UI URL once it says it is ready. */
+function startNode(index: number, args: readonly string[], env: NodeJS.ProcessEnv): Promise<LabNode> {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const ready = READY.exec(output);
+      if (ready) {
+        child.stdout.off('data', onData);
+        resolve({ index, process: child, url: (ready[1] as string).replace(/\/$/, '') });
+      }
+    };
+    child.stdout.on('data', onData);
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors = (errors + chunk.toString()).slice(-4000);
+    });
+    child.once('exit', (code) => {
+      reject(
+        new Error(
+          `node-${index} exited (${String(code)}) before it was ready: ${lastLine(errors) || lastLine(output)}`,
+        ),
+      );
+    });
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1) ?? '';
+}

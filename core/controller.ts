@@ -1,0 +1,190 @@
+/**
+ * A controller node: the replicated model (core/model), the Raft node carrying it (node.ts),
+ * cluster operations (core/cluster) and the REST API (core/api), composed. `meshdesk start` and
+ * the desktop app run one of these; nothing else composes them.
+ */
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { firstAdminCommand } from './api/bootstrap.js';
+import type { ApiContext } from './api/context.js';
+import { createApiServer } from './api/server.js';
+import { createClusterOps } from './cluster/ops.js';
+import { prepareJoin, requestMembership, type JoinTarget } from './cluster/join.js';
+import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
+import { encodeCommand } from './model/commands.js';
+import { ModelStateMachine } from './model/state-machine.js';
+import { createNode, type ControllerNode } from './node.js';
+import { NONE } from './raft/types.js';
+
+export interface ControllerOptions {
+  readonly dataDir: string;
+  readonly name?: string;
+  readonly api: { readonly host: string; readonly port: number };
+  readonly cluster: { readonly host: string; readonly port: number };
+  readonly advertise?: string;
+  /** Start a new one-node cluster on an empty data directory (ignored once it has state). */
+  readonly bootstrap?: {
+    readonly adminUsername?: string;
+    /** The first admin's password; generated (and written to `<dataDir>/admin-password`) when absent. */
+    readonly adminPassword?: string;
+    /** The cluster secret; generated (and written to `<dataDir>/cluster-secret`) when absent. */
+    readonly secret?: string;
+    /** A backup to seed the new cluster from (`meshdesk restore`). */
+    readonly seed?: Uint8Array;
+  };
+  /** Join an existing cluster through one of its members' API (ignored once it has state). */
+  readonly join?: JoinTarget;
+  /** Serve the admin UI from this directory. */
+  readonly uiDir?: string;
+  readonly logger?: Logger;
+  /** Raft timing (tests shorten it). */
+  readonly replica?: { readonly tickMs?: number; readonly snapshotEvery?: number };
+}
+
+export interface Controller {
+  readonly node: ControllerNode;
+  readonly model: ModelStateMachine;
+  /** Base URL of the API (and the UI), e.g. http://127.0.0.1:8440 */
+  readonly url: string;
+  /** Set when this start created the first admin with a generated password: show it once. */
+  readonly generatedAdminPassword?: string;
+  stop(): Promise<void>;
+}
+
+const SECRET_FILE = 'cluster-secret';
+const ADMIN_PASSWORD_FILE = 'admin-password';
+
+export async function startController(options: ControllerOptions): Promise<Controller> {
+  const logger = options.logger ?? pino({ level: 'info' });
+  const secretFile = join(options.dataDir, SECRET_FILE);
+  const storedSecret = await readSecretFile(secretFile);
+  const secret =
+    storedSecret ??
+    options.bootstrap?.secret ??
+    options.join?.secret ??
+    (options.bootstrap ? randomSecret() : undefined);
+  if (!secret)
+    throw new Error('no cluster secret: pass --secret or set MESHDESK_CLUSTER_SECRET to join a cluster');
+  const model = await ModelStateMachine.create();
+  const apiHost = publicHost(options.api.host, options.advertise);
+  const joining = options.join && !storedSecret ? await prepareJoin(options.join) : undefined;
+  const node = await createNode({
+    dataDir: options.dataDir,
+    ...(options.name ? { name: options.name } : {}),
+    cluster: options.cluster,
+    ...(options.advertise ? { advertise: options.advertise } : {}),
+    secret,
+    ...(joining ? { clusterId: joining.clusterId } : {}),
+    ...(options.bootstrap
+      ? {
+          bootstrap: {
+            ...(options.bootstrap.seed ? { seed: options.bootstrap.seed } : {}),
+            // With a fixed API port the first member's apiUrl is known now; with port 0 it is not.
+            ...(options.api.port !== 0 ? { apiUrl: `http://${apiHost}:${options.api.port}` } : {}),
+          },
+        }
+      : {}),
+    stateMachine: model,
+    logger,
+    ...(options.replica ? { replica: options.replica } : {}),
+  });
+  try {
+    if (!storedSecret) await writeSecretFile(secretFile, secret);
+    const cluster = createClusterOps({
+      clusterId: node.clusterId,
+      replica: node.replica,
+      transport: node.transport,
+      logger,
+    });
+    const context: ApiContext = {
+      nodeId: node.id,
+      clusterId: node.clusterId,
+      name: node.name,
+      replica: node.replica,
+      model,
+      cluster,
+      clusterSecret: secret,
+      logger,
+    };
+    const server = await createApiServer(context, {
+      host: options.api.host,
+      port: options.api.port,
+      ...(options.uiDir ? { uiDir: options.uiDir } : {}),
+    });
+    const url = `http://${apiHost}:${new URL(server.url).port}`;
+    if (joining) {
+      const { index } = await requestMembership(joining, {
+        id: node.id,
+        name: node.name,
+        address: node.advertise,
+        apiUrl: url,
+      });
+      await node.replica.waitForIndex(index, 60_000);
+    }
+    const generatedAdminPassword = options.bootstrap
+      ? await ensureFirstAdmin(node, model, options.dataDir, options.bootstrap)
+      : undefined;
+    return {
+      node,
+      model,
+      url,
+      ...(generatedAdminPassword ? { generatedAdminPassword } : {}),
+      async stop() {
+        await server.close();
+        await node.stop();
+      },
+    };
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+}
+
+/**
+ * The first admin of a bootstrapped cluster, created once the node leads its new cluster. Runs on
+ * every `--bootstrap` start and does nothing once an admin exists, so a crash between creating the
+ * cluster and creating the admin is repaired by starting again. Returns a generated password.
+ */
+async function ensureFirstAdmin(
+  node: ControllerNode,
+  model: ModelStateMachine,
+  dataDir: string,
+  bootstrap: NonNullable<ControllerOptions['bootstrap']>,
+): Promise<string | undefined> {
+  await waitForLeader(node);
+  await node.replica.read('linearizable');
+  if (Number(model.model.value('SELECT count(*) FROM admins')) > 0) return undefined;
+  const passwordFile = join(dataDir, ADMIN_PASSWORD_FILE);
+  const given = bootstrap.adminPassword ?? (await readSecretFile(passwordFile));
+  const password = given ?? randomSecret(18);
+  if (!given) await writeSecretFile(passwordFile, password);
+  const command = await firstAdminCommand({ username: bootstrap.adminUsername ?? 'admin', password });
+  const { result } = await node.replica.propose(encodeCommand(command));
+  if ((result as { ok?: boolean }).ok !== true) {
+    throw new Error(`could not create the first admin: ${JSON.stringify(result)}`);
+  }
+  return given ? undefined : password;
+}
+
+async function waitForLeader(node: ControllerNode, timeoutMs = 30_000): Promise<void> {
+  if (node.replica.status().leader !== NONE) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      node.replica.off('leader', onLeader);
+      reject(new Error(`no leader elected within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onLeader = (): void => {
+      clearTimeout(timer);
+      node.replica.off('leader', onLeader);
+      resolve();
+    };
+    node.replica.on('leader', onLeader);
+  });
+}
+
+/** The host others reach a listener on: a wildcard bind is reached through the advertised host. */
+function publicHost(bindHost: string, advertise: string | undefined): string {
+  if (bindHost !== '0.0.0.0' && bindHost !== '::') return bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  const advertised = advertise?.replace(/:\d+$/, '');
+  return advertised && advertised !== '0.0.0.0' ? advertised : '127.0.0.1';
+}
