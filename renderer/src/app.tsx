@@ -3,9 +3,28 @@
  * page the hash names. It also keeps the live parts running while signed in: the event stream and
  * the health check behind the banner.
  */
-import { Activity, Boxes, LogOut, Network, Radio, ShieldCheck, type LucideIcon } from 'lucide-react';
+import {
+  Activity,
+  Boxes,
+  Braces,
+  FileBraces,
+  FileKey,
+  Globe,
+  IdCard,
+  LogOut,
+  Network,
+  Plug,
+  Radio,
+  Route as RouteIcon,
+  Router,
+  ScanFace,
+  ShieldCheck,
+  UserCog,
+  Waypoints,
+  type LucideIcon,
+} from 'lucide-react';
 import { useEffect } from 'react';
-import type { MeshEvent } from './api/types.js';
+import type { CollectionName, MeshEvent } from './api/types.js';
 import { NodeBanner } from './components/banner.js';
 import { collectionOrder, describeCollection } from './model/collections.js';
 import { ClusterPage } from './pages/cluster-page.js';
@@ -70,6 +89,20 @@ const mainNav: readonly NavItem[] = [
   { route: { page: 'events' }, label: 'Events', icon: Activity },
 ];
 
+const collectionIcons: Readonly<Record<CollectionName, LucideIcon>> = {
+  identities: IdCard,
+  services: Globe,
+  routers: Router,
+  terminators: Plug,
+  'service-policies': FileKey,
+  'edge-router-policies': RouteIcon,
+  'service-edge-router-policies': Waypoints,
+  configs: Braces,
+  'config-types': FileBraces,
+  'posture-checks': ScanFace,
+  admins: UserCog,
+};
+
 function isCurrent(item: Route, current: Route): boolean {
   if (item.page === 'collection') {
     return 'collection' in current && current.collection === item.collection;
@@ -95,7 +128,11 @@ function Navigation({ current }: { current: Route }) {
       <div className="nav-heading">Model</div>
       <ul>
         {collectionOrder.map((collection) =>
-          link({ page: 'collection', collection }, describeCollection(collection).plural, Boxes),
+          link(
+            { page: 'collection', collection },
+            describeCollection(collection).plural,
+            collectionIcons[collection],
+          ),
         )}
       </ul>
     </nav>
@@ -141,13 +178,9 @@ export function App() {
   if (!session) return <LoginPage />;
   return (
     <div className="shell">
-      <a
-        className="skip-link"
-        href="#main"
-        onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}
-      >
+      <button type="button" className="skip-link" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <Navigation current={route} />
       <div className="content">
         <header className="topbar">

@@ -1,0 +1,150 @@
+/**
+ * The admin UI in a real browser (Debian's Chromium through playwright-core) against a real node
+ * that serves the built UI under its Content-Security-Policy: sign in, create an identity through
+ * the form, find it in the table, see the API's field error for a taken name, and ask the policy
+ * advisor. Screenshots of each page go to out/e2e/ (ignored by git).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, startApiNode, type ApiNode } from '../support/api-node.js';
+
+const CHROMIUM = process.env.MESHDESK_CHROMIUM ?? '/usr/bin/chromium';
+const configFile = fileURLToPath(new URL('../../renderer/vite.config.ts', import.meta.url));
+const screenshots = fileURLToPath(new URL('../../out/e2e/', import.meta.url));
+
+let workDir: string;
+let node: ApiNode;
+let browser: Browser;
+let page: Page;
+/** Errors the page reported (uncaught exceptions, console errors such as CSP refusals). */
+const pageErrors: string[] = [];
+
+async function shoot(name: string): Promise<void> {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  workDir = await mkdtemp(join(tmpdir(), 'meshdesk-e2e-ui-'));
+  const uiDir = join(workDir, 'ui');
+  await build({
+    configFile,
+    logLevel: 'silent',
+    build: { outDir: uiDir, emptyOutDir: true, sourcemap: false },
+  });
+  node = await startApiNode(join(workDir, 'node'), { uiDir });
+  await mkdir(screenshots, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    // A failed request is logged by the browser as a console error; the tests that cause one
+    // on purpose (a taken name: 409) filter it out below.
+    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await node?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('the admin UI in Chromium', () => {
+  it('signs in and shows the cluster', async () => {
+    await page.goto(`${node.url}/`);
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await shoot('login');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Cluster' }).isVisible()).toBe(true);
+    const members = page.getByRole('table', { name: 'Cluster members' });
+    await members.getByText('leader', { exact: true }).waitFor();
+    await page.locator('.live-connected').waitFor();
+    await shoot('cluster');
+  });
+
+  it('creates an identity through the form and finds it in the table', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identities' }).click();
+    await page.getByRole('heading', { name: 'Identities' }).waitFor();
+    await page.getByText('No identities yet').waitFor();
+    await page.getByRole('link', { name: 'New identity' }).click();
+    await page.getByLabel('Name').fill('e2e-laptop');
+    await page.getByLabel('Role attributes').fill('staff, vpn');
+    await page.getByLabel('Type').selectOption('User');
+    await shoot('identity-form');
+    await page.getByRole('button', { name: 'Create identity' }).click();
+
+    const table = page.getByRole('table', { name: 'Identities' });
+    const row = table.getByRole('row').filter({ hasText: 'e2e-laptop' });
+    await row.waitFor();
+    await expect.poll(() => row.textContent()).toContain('staff, vpn');
+    await shoot('identities');
+
+    const stored = await node.call<{ data: { name: string; type: string; roleAttributes: string[] }[] }>(
+      'GET',
+      '/identities',
+    );
+    expect(stored.body.data).toMatchObject([
+      { name: 'e2e-laptop', type: 'User', roleAttributes: ['staff', 'vpn'] },
+    ]);
+  });
+
+  it('shows a form error before sending, and the API’s field error after', async () => {
+    await page.getByRole('link', { name: 'New identity' }).click();
+    await page.getByRole('button', { name: 'Create identity' }).click();
+    await page.getByText('Required', { exact: true }).waitFor();
+    const name = page.getByLabel('Name', { exact: true });
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+
+    await name.fill('e2e-laptop');
+    const before = pageErrors.length;
+    await page.getByRole('button', { name: 'Create identity' }).click();
+    // The node's 409 lands on the field it names, and the form says what happened.
+    await page.getByRole('alert').filter({ hasText: 'Conflict' }).waitFor();
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    const errorId = (await name.getAttribute('aria-describedby'))?.split(' ').at(-1);
+    expect(await page.locator(`[id="${errorId}"]`).textContent()).toMatch(/in use|taken/);
+    await shoot('identity-form-error');
+    // The browser logs the 409 response itself; nothing else may have gone wrong.
+    expect(pageErrors.slice(before).every((e) => e.includes('409'))).toBe(true);
+    pageErrors.splice(before);
+  });
+
+  it('answers in the policy advisor', async () => {
+    const identity = (await node.call<{ data: { id: string }[] }>('GET', '/identities')).body.data[0]?.id;
+    const service = await node.call<{ id: string }>('POST', '/services', { body: { name: 'e2e-wiki' } });
+    await node.call('POST', '/service-policies', {
+      body: {
+        name: 'staff dial wiki',
+        type: 'Dial',
+        identityRoles: ['#staff'],
+        serviceRoles: [`@${service.body.id}`],
+      },
+    });
+    await page.goto(`${node.url}/#/policy-advisor?identity=${identity}&service=${service.body.id}`);
+    await page.getByText('Allowed to dial').waitFor();
+    await page.getByRole('link', { name: 'staff dial wiki' }).waitFor();
+    await page.getByLabel('Bind (host the service)').check();
+    await page.getByText('Not allowed to bind').waitFor();
+    await shoot('policy-advisor');
+  });
+
+  it('shows the live events and reports no page errors', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('heading', { name: 'Events' }).waitFor();
+    await page.locator('.event-line').filter({ hasText: 'entity.create' }).first().waitFor();
+    await shoot('events');
+    expect(pageErrors).toEqual([]);
+  });
+});
