@@ -79,6 +79,12 @@ describe('auth', () => {
     expect((await a.call('GET', '/identities', { token })).status).toBe(200);
     expect((await a.call('DELETE', `/admins/${created.body.id}`)).status).toBe(204);
     expect((await a.call('GET', '/identities', { token })).status).toBe(401);
+    // The last admin stays.
+    const admins = await a.call('GET', '/admins');
+    expect(admins.body.data).toHaveLength(1);
+    const last = await a.call('DELETE', `/admins/${admins.body.data[0].id}`);
+    expect(last.status).toBe(409);
+    expect(last.body.code).toBe('LAST_ADMIN');
   });
 
   it('limits failed logins per username and address', async () => {

@@ -8,6 +8,7 @@ import type { CommandResult } from '../../model/apply.js';
 import { collectionNames, type Collection } from '../../model/entities.js';
 import { ModelError } from '../../model/errors.js';
 import { getEntity, listEntities, type EntityRow } from '../../model/queries.js';
+import { ApiProblem } from '../problem.js';
 import { awaitReadPoint } from '../reads.js';
 import { createBody, idParams, listQuerySchema, patchBody, readQuerySchema } from '../schemas.js';
 import { API_PREFIX, type ApiServices, type ZodApp } from '../services.js';
@@ -26,6 +27,18 @@ export function entityOrNotFound(s: ApiServices, c: Collection, id: string): Ent
   const row = getEntity(s.db(), c, id);
   if (!row) throw new ModelError('NOT_FOUND', `${c} ${id} does not exist`);
   return row;
+}
+
+/**
+ * Deleting the only admin would lock everyone out. Checked here before proposing, so two
+ * concurrent deletes of the last two admins could still both pass; a model rule would close that.
+ */
+function refuseLastAdmin(s: ApiServices, id: string): void {
+  const db = s.db();
+  const others = db.value('SELECT count(*) FROM admins WHERE id != ?', [id]);
+  if (getEntity(db, 'admins', id) && Number(others) === 0) {
+    throw new ApiProblem(409, 'LAST_ADMIN', 'the last admin cannot be deleted; create another admin first');
+  }
 }
 
 function entityId(result: CommandResult): string {
@@ -107,6 +120,7 @@ export function collectionRoutes(app: ZodApp, s: ApiServices): void {
         const at = new Date().toISOString();
         const key = idempotencyKey(request.headers['idempotency-key']);
         const ifRevision = ifMatchRevision(request.headers['if-match']);
+        if (c === 'admins') refuseLastAdmin(s, request.params.id);
         const command = deleteCommand(c, request.params.id, ifRevision);
         const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
         writeHeaders(reply, write);
