@@ -1,0 +1,159 @@
+/**
+ * The API's contract against a real cluster of three `meshdesk start` processes, formed the way an
+ * admin forms one (bootstrap, then --join): forwarded writes with read-your-writes, read points on
+ * other nodes, idempotent retries across nodes, compare-and-set under concurrent writers, cluster
+ * operations, and 503 when there is no leader.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControllerCluster } from '../support/controller-processes.js';
+import { waitFor } from '../support/wait.js';
+
+let cluster: ControllerCluster;
+let leader: number;
+let followers: number[];
+
+beforeAll(async () => {
+  cluster = await ControllerCluster.start(3);
+  leader = await cluster.leaderIndex();
+  followers = [0, 1, 2].filter((i) => i !== leader);
+}, 180_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const follower = (k: number): number => followers[k] as number;
+
+describe('a cluster formed with --bootstrap and --join', () => {
+  it('has three voters, one leader, and every member’s API URL', async () => {
+    const { status, body } = await cluster.call(follower(0), 'GET', '/cluster');
+    expect(status).toBe(200);
+    expect(body.members).toHaveLength(3);
+    expect(body.members.filter((m: { voter: boolean }) => m.voter)).toHaveLength(3);
+    expect(body.members.filter((m: { leader: boolean }) => m.leader)).toHaveLength(1);
+    const urls = body.members.map((m: { apiUrl: string }) => m.apiUrl).sort();
+    expect(urls).toEqual(cluster.nodes.map((n) => n.url).sort());
+  });
+});
+
+describe('writes and reads across nodes', () => {
+  it('forwards a write taken by a follower and answers once it is readable there', async () => {
+    const created = await cluster.call(follower(0), 'POST', '/identities', { name: 'fwd-1' });
+    expect(created.status).toBe(201);
+    const index = Number(created.headers.get('x-raft-index'));
+    expect(index).toBeGreaterThan(0);
+    const read = await cluster.call(follower(0), 'GET', `/identities/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ name: 'fwd-1', revision: 1 });
+  });
+
+  it('serves a read at minIndex on another node', async () => {
+    const created = await cluster.call(leader, 'POST', '/identities', { name: 'min-index-1' });
+    const index = created.headers.get('x-raft-index');
+    const read = await cluster.call(follower(1), 'GET', `/identities/${created.body.id}?minIndex=${index}`);
+    expect(read.status).toBe(200);
+    expect(read.body.name).toBe('min-index-1');
+  });
+
+  it('serves a linearizable read on a follower', async () => {
+    const created = await cluster.call(follower(0), 'POST', '/services', { name: 'lin-1' });
+    const read = await cluster.call(
+      follower(1),
+      'GET',
+      `/services/${created.body.id}?consistency=linearizable`,
+    );
+    expect(read.status).toBe(200);
+  });
+
+  it('applies a retried write once, whichever node the retry reaches', async () => {
+    const key = { 'idempotency-key': 'retry-across-nodes-1' };
+    const first = await cluster.call(follower(0), 'POST', '/identities', { name: 'idem-1' }, key);
+    const retry = await cluster.call(follower(1), 'POST', '/identities', { name: 'idem-1' }, key);
+    const again = await cluster.call(leader, 'POST', '/identities', { name: 'idem-1' }, key);
+    expect(first.status).toBe(201);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(again.body.id).toBe(first.body.id);
+    const list = await cluster.call(
+      leader,
+      'GET',
+      `/identities?filter=${encodeURIComponent('name = "idem-1"')}`,
+    );
+    expect(list.body.meta.total).toBe(1);
+  });
+
+  it('lets exactly one of several concurrent If-Match writers win', async () => {
+    const created = await cluster.call(leader, 'POST', '/identities', { name: 'cas-1' });
+    const attempts = await Promise.all(
+      Array.from({ length: 9 }, (_, k) =>
+        cluster.call(
+          k % 3,
+          'PATCH',
+          `/identities/${created.body.id}`,
+          { name: `cas-1-by-${k}` },
+          { 'if-match': '1' },
+        ),
+      ),
+    );
+    const statuses = attempts.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 412)).toHaveLength(8);
+    const read = await cluster.call(
+      follower(0),
+      'GET',
+      `/identities/${created.body.id}?consistency=linearizable`,
+    );
+    expect(read.body.revision).toBe(2);
+  });
+});
+
+describe('cluster operations', () => {
+  it('takes a snapshot on the node asked', async () => {
+    const { status, body } = await cluster.call(follower(1), 'POST', '/cluster/snapshot');
+    expect(status).toBe(200);
+    expect(body.index).toBeGreaterThan(0);
+  });
+
+  it('transfers leadership to the member named, asked through a follower', async () => {
+    const to = follower(0);
+    const toId = (await cluster.call(to, 'GET', '/health', undefined, {}, false)).body.nodeId;
+    const moved = await cluster.call(follower(1), 'POST', '/cluster/transfer-leadership', { to: toId });
+    expect(moved.status).toBe(200);
+    expect(moved.body.leaderId).toBe(toId);
+    expect(await cluster.leaderIndex()).toBe(to);
+    leader = to;
+    followers = [0, 1, 2].filter((i) => i !== leader);
+  });
+
+  it('refuses to remove a member that does not exist, with a problem', async () => {
+    const { status, headers, body } = await cluster.call(leader, 'DELETE', '/cluster/members/nobody');
+    expect(status).toBe(404);
+    expect(headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(body.detail).toMatch(/nobody/);
+  });
+});
+
+describe('without a leader', () => {
+  it('answers a write with 503 and Retry-After, promising it was never proposed', async () => {
+    const survivor = follower(0);
+    await cluster.node(leader).kill();
+    await cluster.node(follower(1)).kill();
+    await waitFor(
+      async () => {
+        const health = await cluster.call(survivor, 'GET', '/health', undefined, {}, false);
+        return health.body.role !== 'leader' && health.body.leaderId === '';
+      },
+      'the survivor knows it has no leader',
+      15_000,
+    );
+    const { status, headers, body } = await cluster.call(survivor, 'POST', '/identities', { name: 'lost-1' });
+    expect(status).toBe(503);
+    expect(headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(body.status).toBe(503);
+    const list = await cluster.call(
+      survivor,
+      'GET',
+      `/identities?filter=${encodeURIComponent('name = "lost-1"')}`,
+    );
+    expect(list.body.meta.total).toBe(0);
+  }, 60_000);
+});
