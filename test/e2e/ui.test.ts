@@ -140,11 +140,15 @@ describe('the admin UI in Chromium', () => {
     await shoot('policy-advisor');
   });
 
-  it('shows the live events and reports no page errors', async () => {
+  it('shows the live events, reads in dark mode, and reports no page errors', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
     await page.getByRole('heading', { name: 'Events' }).waitFor();
     await page.locator('.event-line').filter({ hasText: 'entity.create' }).first().waitFor();
     await shoot('events');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cluster' }).click();
+    await page.getByRole('table', { name: 'Cluster members' }).waitFor();
+    await shoot('cluster-dark');
     expect(pageErrors).toEqual([]);
   });
 });
