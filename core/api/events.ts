@@ -67,8 +67,8 @@ export class EventLog {
   since(since: number, limit = this.capacity): EventPage {
     const data: ApiEvent[] = [];
     for (const event of this.ring) {
-      if (event.index > since) data.push(event);
       if (data.length >= limit) break;
+      if (event.index > since) data.push(event);
     }
     return {
       data,

@@ -103,6 +103,8 @@ describe('EventLog', () => {
     expect(log.since(0).data.map((e) => e.index)).toEqual([3, 4, 5]);
     expect(log.since(0).truncated).toBe(true);
     expect(log.since(5)).toMatchObject({ data: [], latestIndex: 5 });
+    expect(log.since(3, 1).data.map((e) => e.index)).toEqual([4]);
+    expect(log.since(0, 0).data).toEqual([]);
   });
 
   it('tells subscribers of each event, in order, with a sequence number', () => {
