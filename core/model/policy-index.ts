@@ -1,7 +1,7 @@
 /**
  * The policy index: who may dial or bind which service, which routers an identity or a service may
- * use, denormalised at write time (tables of migrations/002-policy-index.ts) so that a policy check
- * is a few primary-key lookups instead of an evaluation of every policy.
+ * use, denormalised at write time (tables of migrations/002-policy-index.ts, less the two dropped
+ * by 004) so that a policy check is a few indexed lookups instead of an evaluation of every policy.
  *
  * Selection rules (role lists, see roles.ts): `#all` selects every entity of the type, `@id` that
  * entity, `#attr` the entities carrying that role attribute. As in OpenZiti, `#all` and `@id`
@@ -9,10 +9,12 @@
  * entity must carry every one of them, with AnyOf any one. An empty list, or one that does not
  * parse, selects nothing. The semantic applies to both lists.
  *
- * Access is reference counted: a service policy of type T that selects identities I and services S
- * adds one to (i, T, s) for every pair of I × S; edge router policies do the same for
- * identity × router, service edge router policies for service × router. A pair's row exists while
- * its count is above zero.
+ * Every policy's members are stored (policy_members). Service access is also reference counted:
+ * a service policy of type T that selects identities I and services S adds one to (i, T, s) for
+ * every pair of I × S; a pair's row exists while its count is above zero. Router access is not
+ * stored as pairs: an `#all → #all` edge router policy would make that identities × routers rows
+ * (5M at 100k identities and 50 routers). The routers of an identity are read through its few edge
+ * router policies' router members instead, and those of a service the same way.
  *
  * Hook contract. The apply code calls the hooks inside the transaction that changes the rows:
  * - after writing a policy row (create or update): `servicePolicyChanged`, `edgeRouterPolicyChanged`
@@ -83,16 +85,6 @@ export interface IdentityServiceRow {
   readonly serviceId: string;
   readonly policyCount: number;
 }
-export interface IdentityRouterRow {
-  readonly identityId: string;
-  readonly routerId: string;
-  readonly policyCount: number;
-}
-export interface ServiceRouterRow {
-  readonly serviceId: string;
-  readonly routerId: string;
-  readonly policyCount: number;
-}
 
 /**
  * Everything the index stores, each list sorted by its key. entityAttributes (of identities,
@@ -105,8 +97,6 @@ export interface IndexContents {
   readonly policyRoles: readonly PolicyRoleRow[];
   readonly policyMembers: readonly PolicyMemberRow[];
   readonly identityServices: readonly IdentityServiceRow[];
-  readonly identityRouters: readonly IdentityRouterRow[];
-  readonly serviceRouters: readonly ServiceRouterRow[];
 }
 
 interface KindShape {
@@ -116,11 +106,8 @@ interface KindShape {
   readonly aRoles: string;
   readonly b: IndexedEntityType;
   readonly bRoles: string;
-  readonly access: string;
-  readonly accessA: string;
-  readonly accessB: string;
-  /** Whether the access table has a type column (Dial/Bind): service policies only. */
-  readonly typed: boolean;
+  /** Whether the policy grants a type (Dial/Bind) and counts its pairs in identity_service_access. */
+  readonly counted: boolean;
 }
 
 const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
@@ -130,10 +117,7 @@ const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
     aRoles: 'identity_roles',
     b: 'service',
     bRoles: 'service_roles',
-    access: 'identity_service_access',
-    accessA: 'identity_id',
-    accessB: 'service_id',
-    typed: true,
+    counted: true,
   },
   edgeRouter: {
     policyTable: 'edge_router_policies',
@@ -141,10 +125,7 @@ const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
     aRoles: 'identity_roles',
     b: 'router',
     bRoles: 'router_roles',
-    access: 'identity_router_access',
-    accessA: 'identity_id',
-    accessB: 'router_id',
-    typed: false,
+    counted: false,
   },
   serviceEdgeRouter: {
     policyTable: 'service_edge_router_policies',
@@ -152,10 +133,7 @@ const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
     aRoles: 'service_roles',
     b: 'router',
     bRoles: 'router_roles',
-    access: 'service_router_access',
-    accessA: 'service_id',
-    accessB: 'router_id',
-    typed: false,
+    counted: false,
   },
 };
 const POLICY_KINDS = Object.keys(KINDS) as PolicyKind[];
@@ -216,20 +194,6 @@ const TABLES: readonly TableShape[] = [
     fields: ['identityId', 'type', 'serviceId', 'policyCount'],
     keyLength: 3,
   },
-  {
-    field: 'identityRouters',
-    table: 'identity_router_access',
-    columns: ['identity_id', 'router_id', 'policy_count'],
-    fields: ['identityId', 'routerId', 'policyCount'],
-    keyLength: 2,
-  },
-  {
-    field: 'serviceRouters',
-    table: 'service_router_access',
-    columns: ['service_id', 'router_id', 'policy_count'],
-    fields: ['serviceId', 'routerId', 'policyCount'],
-    keyLength: 2,
-  },
 ];
 
 /** At most this many problems are listed one by one; the rest are counted. */
@@ -241,45 +205,80 @@ const PROBLEM_LIMIT = 50;
  * times a primary-key lookup), and not one made of correlated scalar subqueries and IN lists.
  */
 
+/** The policies of `kind` that select entity `param` of `type`: its few memberships, by index. */
+function policiesOf(kind: PolicyKind, type: IndexedEntityType, param: string): string {
+  return `SELECT policy_id FROM policy_members
+    WHERE entity_type = '${type}' AND entity_id = ${param} AND policy_kind = '${kind}'`;
+}
+
 /**
- * The policy check in one statement (?1 identity, ?2 service, ?3 type). The access row decides,
- * tested once before the scan, so a denial costs one lookup. When granted: one row per service
- * policy of type ?3 that selects both — the service's memberships, each probed for the
- * identity's, since a service is usually in a few policies and an identity in many — with its
- * name (null when the type differs) and, for Dial, whether a usable router exists (evaluated once).
+ * The routers that the policies of `kind` selecting entity `param` of `type` select, once per
+ * policy, disabled ones included.
+ */
+function routersGivenBy(kind: PolicyKind, type: IndexedEntityType, param: string): string {
+  return `SELECT entity_id FROM policy_members
+    WHERE policy_kind = '${kind}' AND entity_type = 'router' AND policy_id IN (${policiesOf(kind, type, param)})`;
+}
+
+/**
+ * What a policy check reads of identity ?1 in one statement: the index's generation (see
+ * PolicyReadCache), the identity's memberships as a JSON array of [kind, policy id] (the large
+ * side, never cached), and the disabled routers (routers_disabled, migration 004: usually none).
  */
 const CHECK_SQL = `
-SELECT ms.policy_id,
-  (SELECT ip.name FROM policy_index_policies ip
-   WHERE ip.policy_kind = 'service' AND ip.policy_id = ms.policy_id AND ip.grant_type = ?3),
-  CASE WHEN ?3 = 'Dial' THEN (
-    SELECT 1 FROM identity_router_access ir WHERE ir.identity_id = ?1
-      AND (SELECT 1 FROM service_router_access sr WHERE sr.service_id = ?2 AND sr.router_id = ir.router_id)
-      AND (SELECT r.disabled FROM routers r WHERE r.id = ir.router_id) = 0
-    LIMIT 1) ELSE 1 END
-FROM policy_members ms
-WHERE (SELECT policy_count FROM identity_service_access
-       WHERE identity_id = ?1 AND type = ?3 AND service_id = ?2) > 0
-  AND ms.entity_type = 'service' AND ms.entity_id = ?2 AND ms.policy_kind = 'service'
-  AND (SELECT 1 FROM policy_members mi WHERE mi.policy_kind = 'service' AND mi.policy_id = ms.policy_id
-       AND mi.entity_type = 'identity' AND mi.entity_id = ?1)`;
+SELECT (SELECT value FROM policy_index_generation),
+  (SELECT json_group_array(json_array(policy_kind, policy_id)) FROM policy_members
+   WHERE entity_type = 'identity' AND entity_id = ?1),
+  (SELECT json_group_array(id) FROM routers WHERE disabled = 1)`;
+
+/** The two names a denial is worded with (null when the entity does not exist). */
+const NAMES_SQL = `SELECT (SELECT name FROM identities WHERE id = ?1), (SELECT name FROM services WHERE id = ?2)`;
+
+/** Service ?1's memberships, as a JSON array of [kind, policy id]. */
+const SERVICE_MEMBERSHIPS_SQL = `SELECT json_group_array(json_array(policy_kind, policy_id)) FROM policy_members
+  WHERE entity_type = 'service' AND entity_id = ?1`;
+
+/** Policy ?1/?2's name and grant type. */
+const POLICY_NAME_SQL = `SELECT name, grant_type FROM policy_index_policies WHERE policy_kind = ?1 AND policy_id = ?2`;
+
+/** The routers policy ?1/?2 selects. */
+const POLICY_ROUTERS_SQL = `SELECT entity_id FROM policy_members
+  WHERE policy_kind = ?1 AND policy_id = ?2 AND entity_type = 'router'`;
+
+const BUMP_GENERATION_SQL = 'UPDATE policy_index_generation SET value = value + 1';
+
+/** The names of the routers whose ids are in the JSON array ?1. */
+const ROUTER_NAMES_SQL = `SELECT name FROM routers WHERE id IN (SELECT value FROM json_each(?1))`;
+
+/** What a check needs of one service: its service policies and the routers its policies give it. */
+interface ServiceSide {
+  readonly servicePolicies: ReadonlySet<string>;
+  readonly routers: ReadonlySet<string>;
+}
+
+interface PolicyInfo {
+  readonly name: string;
+  readonly grant: string;
+}
 
 /**
- * What a denial needs to explain itself, in one statement (?1 identity, ?2 service, ?3 type):
- * the two names and, for Dial, whether a usable router exists.
+ * The small side of a policy check, read from the index's tables on first use and kept: each
+ * service's policies and routers, each policy's name and grant type, each router policy's routers.
+ * Only the hooks and fixIntegrity change those tables, and each of them bumps
+ * policy_index_generation in the same transaction and drops the cache. A cache is used only under
+ * the generation it was filled at, so one filled inside a transaction that then rolled back is not
+ * used either. Shared by every PolicyIndex over the same database (a reader may make its own);
+ * a restore opens a new database and so starts with none. Hooks never read it: apply results
+ * cannot depend on it.
  */
-const DENIAL_SQL = `
-SELECT (SELECT name FROM identities WHERE id = ?1), (SELECT name FROM services WHERE id = ?2),
-  CASE WHEN ?3 = 'Dial' THEN (
-    SELECT 1 FROM identity_router_access ir WHERE ir.identity_id = ?1
-      AND (SELECT 1 FROM service_router_access sr WHERE sr.service_id = ?2 AND sr.router_id = ir.router_id)
-      AND (SELECT r.disabled FROM routers r WHERE r.id = ir.router_id) = 0
-    LIMIT 1) ELSE 1 END`;
+class PolicyReadCache {
+  readonly services = new Map<string, ServiceSide>();
+  readonly policies = new Map<string, PolicyInfo | undefined>();
+  readonly policyRouters = new Map<string, readonly string[]>();
+  constructor(readonly generation: number) {}
+}
 
-/** Whether identity ?1 and service ?2 have any router at all, for a Dial denied for want of one. */
-const ANY_ROUTERS_SQL = `
-SELECT (SELECT 1 FROM identity_router_access WHERE identity_id = ?1 LIMIT 1),
-  (SELECT 1 FROM service_router_access WHERE service_id = ?2 LIMIT 1)`;
+const readCaches = new WeakMap<ModelDatabase, PolicyReadCache>();
 
 export class PolicyIndex {
   /** Prepared once per SQL text and reused: preparing costs more than running a lookup. */
@@ -303,6 +302,7 @@ export class PolicyIndex {
 
   /** Forgets the policy and withdraws what it granted. Before or after deleting its row. */
   policyDeleted(kind: PolicyKind, id: string): void {
+    this.indexChanging();
     const shape = KINDS[kind];
     const grant = this.grantTypeOf(kind, id) ?? '';
     this.updateMembership(kind, id, {
@@ -323,6 +323,7 @@ export class PolicyIndex {
    * moves it in or out of each. Call after its row and its entity_attributes rows are written.
    */
   entityChanged(type: IndexedEntityType, id: string): void {
+    this.indexChanging();
     if (!this.exists(`SELECT 1 FROM ${ENTITY_TABLES[type]} WHERE id = ?`, [id])) {
       this.entityDeleted(type, id);
       return;
@@ -364,6 +365,7 @@ export class PolicyIndex {
 
   /** Takes the entity out of every policy that selects it. Before or after deleting its row. */
   entityDeleted(type: IndexedEntityType, id: string): void {
+    this.indexChanging();
     for (const m of this.membershipsOf(type, id)) this.leave(m.kind, m.policyId, m.grant, type, id);
   }
 
@@ -375,27 +377,32 @@ export class PolicyIndex {
    * that is not disabled.
    */
   policyCheck(identityId: string, serviceId: string, type: ServicePolicyType): PolicyCheck {
-    const stmt = this.bound(CHECK_SQL, [identityId, serviceId, type]);
+    const [generation, identityJson, disabledJson] = this.rows(CHECK_SQL, [identityId])[0] ?? [];
+    const cache = this.readCache(Number(generation));
+    const memberships = parseMemberships(identityJson);
+    const service = this.serviceSide(cache, serviceId);
     const policies: PolicyRef[] = [];
-    let routed = false;
-    try {
-      while (stmt.step()) {
-        const [id, name, usable] = stmt.get();
-        if (name === null || name === undefined) continue;
-        policies.push({ id: String(id), name: String(name) });
-        routed = usable === 1;
-      }
-    } finally {
-      stmt.reset();
+    for (const [kind, policyId] of memberships) {
+      if (kind !== 'service' || !service.servicePolicies.has(policyId)) continue;
+      const info = this.policyInfo(cache, kind, policyId);
+      if (info?.grant === type) policies.push({ id: policyId, name: info.name });
     }
     if (policies.length > 1) {
       policies.sort((x, y) => compareStrings(x.name, y.name) || compareStrings(x.id, y.id));
     }
+    const disabled = disabledRouters(disabledJson);
+    const routed = type === 'Bind' || this.usable(cache, memberships, service, disabled);
     if (policies.length > 0 && routed) return { allowed: true, policies, missing: [] };
     return {
       allowed: false,
       policies,
-      missing: this.explain(identityId, serviceId, type, policies.length > 0),
+      missing: this.explain(
+        identityId,
+        serviceId,
+        type,
+        policies.length > 0 ? undefined : type,
+        routed ? undefined : this.routes(cache, memberships, service),
+      ),
     };
   }
 
@@ -409,12 +416,12 @@ export class PolicyIndex {
 
   /** The routers edge router policies give the identity, disabled ones included. */
   routersForIdentity(identityId: string): string[] {
-    return this.sorted('SELECT router_id FROM identity_router_access WHERE identity_id = ?', [identityId]);
+    return distinct(this.column(routersGivenBy('edgeRouter', 'identity', '?1'), [identityId]));
   }
 
   /** The routers service edge router policies give the service, disabled ones included. */
   routersForService(serviceId: string): string[] {
-    return this.sorted('SELECT router_id FROM service_router_access WHERE service_id = ?', [serviceId]);
+    return distinct(this.column(routersGivenBy('serviceEdgeRouter', 'service', '?1'), [serviceId]));
   }
 
   // ---- integrity ---------------------------------------------------------------------------
@@ -445,11 +452,10 @@ export class PolicyIndex {
     const policies: IndexedPolicyRow[] = [];
     const policyRoles: PolicyRoleRow[] = [];
     const policyMembers: PolicyMemberRow[] = [];
-    const access = new Map<PolicyKind, Map<string, number>>(POLICY_KINDS.map((k) => [k, new Map()]));
+    const counts = new Map<string, number>();
     for (const kind of POLICY_KINDS) {
       const shape = KINDS[kind];
-      const counts = access.get(kind) ?? new Map<string, number>();
-      const typeColumn = shape.typed ? ', type' : ", '' AS type";
+      const typeColumn = shape.counted ? ', type' : ", '' AS type";
       for (const row of this.db.all(
         `SELECT id, name, semantic, ${shape.aRoles} AS a, ${shape.bRoles} AS b${typeColumn} FROM ${shape.policyTable}`,
       )) {
@@ -470,6 +476,7 @@ export class PolicyIndex {
           selected.push(ids);
         }
         const [as = [], bs = []] = selected;
+        if (!shape.counted) continue;
         for (const a of as) {
           for (const b of bs) {
             const key = accessKey(a, grantType, b);
@@ -478,23 +485,14 @@ export class PolicyIndex {
         }
       }
     }
-    const pairs = (kind: PolicyKind) => [...(access.get(kind) ?? new Map<string, number>())];
     const contents: IndexContents = {
       entityAttributes,
       policies,
       policyRoles,
       policyMembers,
-      identityServices: pairs('service').map(([key, policyCount]) => {
+      identityServices: [...counts].map(([key, policyCount]) => {
         const [identityId = '', type = '', serviceId = ''] = key.split('\u0000');
         return { identityId, type, serviceId, policyCount };
-      }),
-      identityRouters: pairs('edgeRouter').map(([key, policyCount]) => {
-        const [identityId = '', , routerId = ''] = key.split('\u0000');
-        return { identityId, routerId, policyCount };
-      }),
-      serviceRouters: pairs('serviceEdgeRouter').map(([key, policyCount]) => {
-        const [serviceId = '', , routerId = ''] = key.split('\u0000');
-        return { serviceId, routerId, policyCount };
       }),
     };
     return sortContents(contents);
@@ -529,6 +527,7 @@ export class PolicyIndex {
     const report = compare(this.stored(), expected);
     if (report.ok) return report;
     this.db.savepoint(() => {
+      this.indexChanging();
       for (const t of TABLES) {
         this.db.run(`DELETE FROM ${t.table}${t.where ? ` WHERE ${t.where}` : ''}`);
         const insert = `INSERT INTO ${t.table} (${t.columns.join(', ')}) VALUES (${t.columns.map(() => '?').join(', ')})`;
@@ -547,8 +546,9 @@ export class PolicyIndex {
   // ---- incremental maintenance -------------------------------------------------------------
 
   private policyChanged(kind: PolicyKind, id: string): void {
+    this.indexChanging();
     const shape = KINDS[kind];
-    const typeColumn = shape.typed ? 'type' : "''";
+    const typeColumn = shape.counted ? 'type' : "''";
     const [row] = this.rows(
       `SELECT semantic, ${shape.aRoles}, ${shape.bRoles}, ${typeColumn}, name FROM ${shape.policyTable} WHERE id = ?`,
       [id],
@@ -613,7 +613,10 @@ export class PolicyIndex {
     for (const id of addedA) this.join(kind, policyId, change.newGrant, shape.a, id);
   }
 
-  /** The entity joins the policy: one more grant for each pair with the other side's members. */
+  /**
+   * The entity joins the policy; for a service policy, one more grant for each pair with the
+   * other side's members.
+   */
   private join(kind: PolicyKind, policyId: string, grant: string, type: IndexedEntityType, id: string): void {
     const shape = KINDS[kind];
     const side = type === shape.a ? 'a' : 'b';
@@ -621,11 +624,14 @@ export class PolicyIndex {
       'INSERT INTO policy_members (policy_kind, policy_id, entity_type, entity_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       [kind, policyId, type, id],
     );
-    if (this.db.changes() === 0) return;
-    this.exec(accessSql(shape, kind, side).increment, accessParams(shape, id, policyId, grant));
+    if (this.db.changes() === 0 || !shape.counted) return;
+    this.exec(accessSql(side).increment, [id, policyId, grant]);
   }
 
-  /** The entity leaves the policy: one grant fewer for each pair, rows at zero removed. */
+  /**
+   * The entity leaves the policy; for a service policy, one grant fewer for each pair, rows at
+   * zero removed.
+   */
   private leave(
     kind: PolicyKind,
     policyId: string,
@@ -634,11 +640,11 @@ export class PolicyIndex {
     id: string,
   ): void {
     const shape = KINDS[kind];
-    const side = type === shape.a ? 'a' : 'b';
-    const sql = accessSql(shape, kind, side);
-    const params = accessParams(shape, id, policyId, grant);
-    this.exec(sql.decrement, params);
-    this.exec(sql.removeZero, params);
+    if (shape.counted) {
+      const sql = accessSql(type === shape.a ? 'a' : 'b');
+      this.exec(sql.decrement, [id, policyId, grant]);
+      this.exec(sql.removeZero, [id, policyId, grant]);
+    }
     this.exec(
       'DELETE FROM policy_members WHERE policy_kind = ? AND policy_id = ? AND entity_type = ? AND entity_id = ?',
       [kind, policyId, type, id],
@@ -710,41 +716,120 @@ export class PolicyIndex {
 
   // ---- explaining a denial -----------------------------------------------------------------
 
+  /**
+   * Why the check was denied: `ungranted` when no service policy of that type grants it, `routes`
+   * when a Dial has no usable router.
+   */
   private explain(
     identityId: string,
     serviceId: string,
     type: ServicePolicyType,
-    granted: boolean,
+    ungranted: ServicePolicyType | undefined,
+    routes: Routes | undefined,
   ): string[] {
-    const [row = []] = this.rows(DENIAL_SQL, [identityId, serviceId, type]);
-    const [identityName, serviceName, routed] = row;
+    const [identityName, serviceName] = this.rows(NAMES_SQL, [identityId, serviceId])[0] ?? [];
     const missing: string[] = [];
     if (identityName === null) missing.push(`identity ${quote(identityId)} does not exist`);
     if (serviceName === null) missing.push(`service ${quote(serviceId)} does not exist`);
     if (missing.length > 0) return missing;
     const identity = `identity ${quote(String(identityName))}`;
     const service = `service ${quote(String(serviceName))}`;
-    if (!granted) missing.push(`no ${type} service policy grants ${identity} ${service}`);
-    if (routed === 1) return missing;
-    const [identityHasRouters, serviceHasRouters] =
-      this.rows(ANY_ROUTERS_SQL, [identityId, serviceId])[0] ?? [];
-    if (identityHasRouters !== 1) missing.push(`no edge router policy gives ${identity} a router`);
-    if (serviceHasRouters !== 1) missing.push(`no service edge router policy gives ${service} a router`);
-    if (identityHasRouters !== 1 || serviceHasRouters !== 1) return missing;
-    const common = this.sorted(
-      `SELECT name FROM routers WHERE id IN (
-         SELECT ir.router_id FROM identity_router_access ir WHERE ir.identity_id = ?1
-         AND (SELECT 1 FROM service_router_access sr WHERE sr.service_id = ?2 AND sr.router_id = ir.router_id))`,
-      [identityId, serviceId],
-    );
-    if (common.length === 0) {
+    if (ungranted) missing.push(`no ${type} service policy grants ${identity} ${service}`);
+    if (!routes) return missing;
+    if (routes.identityRouters.size === 0) missing.push(`no edge router policy gives ${identity} a router`);
+    if (routes.serviceRouters.size === 0)
+      missing.push(`no service edge router policy gives ${service} a router`);
+    if (routes.identityRouters.size === 0 || routes.serviceRouters.size === 0) return missing;
+    if (routes.common.length === 0) {
       missing.push(`no router is usable by both ${identity} and ${service}`);
-    } else {
-      missing.push(
-        `every router usable by both ${identity} and ${service} is disabled: ${common.map(quote).join(', ')}`,
-      );
+      return missing;
     }
+    const names = this.sorted(ROUTER_NAMES_SQL, [JSON.stringify(routes.common)]);
+    missing.push(
+      `every router usable by both ${identity} and ${service} is disabled: ${names.map(quote).join(', ')}`,
+    );
     return missing;
+  }
+
+  // ---- the read cache ----------------------------------------------------------------------
+
+  /** The cache filled at `generation`, or a new empty one if it was filled at another. */
+  private readCache(generation: number): PolicyReadCache {
+    const cached = readCaches.get(this.db);
+    if (cached?.generation === generation) return cached;
+    const fresh = new PolicyReadCache(generation);
+    readCaches.set(this.db, fresh);
+    return fresh;
+  }
+
+  /** Called by every hook and by fixIntegrity, before they change the index's tables. */
+  private indexChanging(): void {
+    this.exec(BUMP_GENERATION_SQL, []);
+    readCaches.delete(this.db);
+  }
+
+  private serviceSide(cache: PolicyReadCache, serviceId: string): ServiceSide {
+    let side = cache.services.get(serviceId);
+    if (side) return side;
+    const [json] = this.rows(SERVICE_MEMBERSHIPS_SQL, [serviceId])[0] ?? [];
+    const servicePolicies = new Set<string>();
+    const routers = new Set<string>();
+    for (const [kind, policyId] of parseMemberships(json)) {
+      if (kind === 'service') servicePolicies.add(policyId);
+      else if (kind === 'serviceEdgeRouter') {
+        for (const r of this.policyRouters(cache, kind, policyId)) routers.add(r);
+      }
+    }
+    side = { servicePolicies, routers };
+    cache.services.set(serviceId, side);
+    return side;
+  }
+
+  private policyInfo(cache: PolicyReadCache, kind: PolicyKind, policyId: string): PolicyInfo | undefined {
+    const key = policyKey(kind, policyId);
+    if (cache.policies.has(key)) return cache.policies.get(key);
+    const [row] = this.rows(POLICY_NAME_SQL, [kind, policyId]);
+    const info = row ? { name: String(row[0]), grant: String(row[1]) } : undefined;
+    cache.policies.set(key, info);
+    return info;
+  }
+
+  private policyRouters(cache: PolicyReadCache, kind: PolicyKind, policyId: string): readonly string[] {
+    const key = policyKey(kind, policyId);
+    let routers = cache.policyRouters.get(key);
+    if (!routers) {
+      routers = this.column(POLICY_ROUTERS_SQL, [kind, policyId]);
+      cache.policyRouters.set(key, routers);
+    }
+    return routers;
+  }
+
+  /** The identity's routers (from its edge router policies) against the service's. */
+  /** Whether an enabled router is given to the identity and to the service; stops at the first. */
+  private usable(
+    cache: PolicyReadCache,
+    memberships: readonly Membership[],
+    service: ServiceSide,
+    disabled: ReadonlySet<string>,
+  ): boolean {
+    for (const [kind, policyId] of memberships) {
+      if (kind !== 'edgeRouter') continue;
+      for (const r of this.policyRouters(cache, kind, policyId)) {
+        if (service.routers.has(r) && !disabled.has(r)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** For a Dial denied for want of a router: the routers of each side and those they share. */
+  private routes(cache: PolicyReadCache, memberships: readonly Membership[], service: ServiceSide): Routes {
+    const identityRouters = new Set<string>();
+    for (const [kind, policyId] of memberships) {
+      if (kind !== 'edgeRouter') continue;
+      for (const r of this.policyRouters(cache, kind, policyId)) identityRouters.add(r);
+    }
+    const common = [...identityRouters].filter((r) => service.routers.has(r));
+    return { identityRouters, serviceRouters: service.routers, common };
   }
 
   // ---- statements --------------------------------------------------------------------------
@@ -838,37 +923,54 @@ interface AccessSql {
   readonly removeZero: string;
 }
 
-const accessSqlCache = new Map<string, AccessSql>();
-
 /**
- * Statements that add or withdraw one grant for every pair of entity ?1 (on `side` of a policy
- * of `kind`) with the members of policy ?2 on the other side; ?3 is the grant type when typed.
+ * Statements that add or withdraw one grant of type ?3 in identity_service_access for every pair
+ * of entity ?1 (on `side` of service policy ?2) with the policy's members on the other side.
  */
-function accessSql(shape: KindShape, kind: PolicyKind, side: 'a' | 'b'): AccessSql {
-  const cacheKey = `${kind}/${side}`;
-  const cached = accessSqlCache.get(cacheKey);
-  if (cached) return cached;
-  const [fixed, other, otherType] =
-    side === 'a' ? [shape.accessA, shape.accessB, shape.b] : [shape.accessB, shape.accessA, shape.a];
-  const others = `SELECT entity_id FROM policy_members
-    WHERE policy_kind = '${kind}' AND policy_id = ?2 AND entity_type = '${otherType}'`;
-  const typeMatch = shape.typed ? ' AND type = ?3' : '';
-  const sql: AccessSql = {
-    increment: `INSERT INTO ${shape.access} (${fixed}, ${other}${shape.typed ? ', type' : ''}, policy_count)
-      SELECT ?1, entity_id${shape.typed ? ', ?3' : ''}, 1 FROM policy_members
-      WHERE policy_kind = '${kind}' AND policy_id = ?2 AND entity_type = '${otherType}'
-      ON CONFLICT DO UPDATE SET policy_count = policy_count + 1`,
-    decrement: `UPDATE ${shape.access} SET policy_count = policy_count - 1
-      WHERE ${fixed} = ?1${typeMatch} AND ${other} IN (${others})`,
-    removeZero: `DELETE FROM ${shape.access}
-      WHERE ${fixed} = ?1${typeMatch} AND policy_count <= 0 AND ${other} IN (${others})`,
-  };
-  accessSqlCache.set(cacheKey, sql);
-  return sql;
+function accessSql(side: 'a' | 'b'): AccessSql {
+  return side === 'a' ? IDENTITY_ACCESS_SQL : SERVICE_ACCESS_SQL;
 }
 
-function accessParams(shape: KindShape, id: string, policyId: string, grant: string): SqlValue[] {
-  return shape.typed ? [id, policyId, grant] : [id, policyId];
+function accessSqlFor(fixed: string, other: string, otherType: IndexedEntityType): AccessSql {
+  const others = `SELECT entity_id FROM policy_members
+    WHERE policy_kind = 'service' AND policy_id = ?2 AND entity_type = '${otherType}'`;
+  return {
+    increment: `INSERT INTO identity_service_access (${fixed}, ${other}, type, policy_count)
+      SELECT ?1, entity_id, ?3, 1 FROM policy_members
+      WHERE policy_kind = 'service' AND policy_id = ?2 AND entity_type = '${otherType}'
+      ON CONFLICT DO UPDATE SET policy_count = policy_count + 1`,
+    decrement: `UPDATE identity_service_access SET policy_count = policy_count - 1
+      WHERE ${fixed} = ?1 AND type = ?3 AND ${other} IN (${others})`,
+    removeZero: `DELETE FROM identity_service_access
+      WHERE ${fixed} = ?1 AND type = ?3 AND policy_count <= 0 AND ${other} IN (${others})`,
+  };
+}
+
+const IDENTITY_ACCESS_SQL = accessSqlFor('identity_id', 'service_id', 'service');
+const SERVICE_ACCESS_SQL = accessSqlFor('service_id', 'identity_id', 'identity');
+
+/** One membership of an entity: [policy kind, policy id]. */
+type Membership = readonly [PolicyKind, string];
+
+/** What a Dial needs of routers, and what a denial says of them. */
+interface Routes {
+  readonly identityRouters: ReadonlySet<string>;
+  readonly serviceRouters: ReadonlySet<string>;
+  /** The routers given to both, disabled ones included. */
+  readonly common: readonly string[];
+}
+
+const NO_ROUTERS: ReadonlySet<string> = new Set();
+
+/** The disabled routers' ids from CHECK_SQL's JSON array ('[]' almost always). */
+function disabledRouters(json: SqlValue | undefined): ReadonlySet<string> {
+  return json === '[]' ? NO_ROUTERS : new Set(parseStringList(json) ?? []);
+}
+
+/** A JSON array of [kind, policy id] pairs as CHECK_SQL and SERVICE_MEMBERSHIPS_SQL build them. */
+function parseMemberships(json: SqlValue | undefined): Membership[] {
+  if (typeof json !== 'string') return [];
+  return JSON.parse(json) as Membership[];
 }
 
 // ---- role lists ------------------------------------------------------------------------------
@@ -1002,6 +1104,11 @@ function policyKey(kind: string, id: string): string {
 
 function accessKey(a: string, type: string, b: string): string {
   return `${a}\u0000${type}\u0000${b}`;
+}
+
+/** Each value once, sorted (a router is in as many rows as policies give it). */
+function distinct(xs: readonly string[]): string[] {
+  return [...new Set(xs)].sort(compareStrings);
 }
 
 function difference(xs: readonly string[], ys: readonly string[]): string[] {

@@ -6,6 +6,7 @@
 import { migration001 } from './001-entities.js';
 import { migration002 } from './002-policy-index.js';
 import { migration003 } from './003-time-indexes.js';
+import { migration004 } from './004-router-access-from-members.js';
 import { migration005 } from './005-settings-and-idempotency.js';
 
 export interface Migration {
@@ -14,4 +15,10 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration005];
+export const migrations: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+];

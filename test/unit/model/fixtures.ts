@@ -4,6 +4,7 @@
  * the transaction, after writing a row, and around deleting one.
  */
 import { ModelDatabase } from '../../../core/model/database.js';
+import type { Migration } from '../../../core/model/migrations/index.js';
 import {
   PolicyIndex,
   type IndexedEntityType,
@@ -55,8 +56,9 @@ export class ModelFixture {
     this.index = new PolicyIndex(db);
   }
 
-  static async open(): Promise<ModelFixture> {
-    return new ModelFixture(await ModelDatabase.open());
+  /** A fresh database, migrated to the newest schema or only up to `upTo`. */
+  static async open(upTo?: readonly Migration[]): Promise<ModelFixture> {
+    return new ModelFixture(await ModelDatabase.open(undefined, upTo));
   }
 
   close(): void {

@@ -11,6 +11,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelDatabase } from '../../../core/model/database.js';
 import { migration001 } from '../../../core/model/migrations/001-entities.js';
 import { migration002 } from '../../../core/model/migrations/002-policy-index.js';
+import { migration003 } from '../../../core/model/migrations/003-time-indexes.js';
+import { migration004 } from '../../../core/model/migrations/004-router-access-from-members.js';
+import { migrations } from '../../../core/model/migrations/index.js';
 import { PolicyIndex } from '../../../core/model/policy-index.js';
 import { ModelFixture } from './fixtures.js';
 
@@ -185,13 +188,17 @@ describe('reference counting', () => {
     expect(dials('alice', 'web')).toBe(false);
   });
 
-  it('router access is counted the same way', () => {
+  it('a router given by two policies is listed once and survives deleting one of them', () => {
+    f.router('r2');
     f.edgeRouterPolicy('erp2', { identityRoles: ['@alice'], routerRoles: ['@r1'] });
-    expect(count("SELECT policy_count FROM identity_router_access WHERE identity_id = 'alice'")).toBe(2);
-    f.serviceEdgeRouterPolicy('serp2', { serviceRoles: ['#public'], routerRoles: ['#all'] });
-    expect(count("SELECT policy_count FROM service_router_access WHERE service_id = 'web'")).toBe(2);
-    f.deletePolicy('edgeRouter', 'erp-all').deletePolicy('serviceEdgeRouter', 'serp-all');
+    f.serviceEdgeRouterPolicy('serp2', { serviceRoles: ['#public'], routerRoles: ['@r1'] });
+    expect(f.index.routersForIdentity('alice')).toEqual(['r1', 'r2']);
+    expect(f.index.routersForService('web')).toEqual(['r1', 'r2']);
+    f.deletePolicy('edgeRouter', 'erp-all').deletePolicy('serviceEdgeRouter', 'serp-all', 'rowFirst');
     expect(f.index.routersForIdentity('alice')).toEqual(['r1']);
+    expect(f.index.routersForService('web')).toEqual(['r1']);
+    f.deletePolicy('edgeRouter', 'erp2');
+    expect(f.index.routersForIdentity('alice')).toEqual([]);
     expect(f.index.routersForService('web')).toEqual(['r1']);
   });
 
@@ -240,14 +247,18 @@ describe('entity changes', () => {
     f.edgeRouterPolicy('erp-edge', { identityRoles: ['#staff'], routerRoles: ['#edge'] });
     expect(f.index.routersForIdentity('alice')).toEqual(['r1', 'r2']);
     f.router('r2', []);
-    expect(count("SELECT policy_count FROM identity_router_access WHERE router_id = 'r2'")).toBe(1);
+    expect(f.index.routersForIdentity('alice')).toEqual(['r1', 'r2']); // r2 still by #all
+    f.deletePolicy('edgeRouter', 'erp-all');
+    expect(f.index.routersForIdentity('alice')).toEqual([]);
+    f.router('r2', ['edge']);
+    expect(f.index.routersForIdentity('alice')).toEqual(['r2']);
   });
 
   it.each(['hookFirst', 'rowFirst'] as const)('deleting an entity withdraws its access (%s)', (order) => {
     f.identity('alice', ['staff']).service('web', ['public']);
     f.deleteEntity('identity', 'alice', order);
     expect(count("SELECT count(*) FROM identity_service_access WHERE identity_id = 'alice'")).toBe(0);
-    expect(count("SELECT count(*) FROM identity_router_access WHERE identity_id = 'alice'")).toBe(0);
+    expect(f.index.routersForIdentity('alice')).toEqual([]);
     expect(count("SELECT count(*) FROM policy_members WHERE entity_id = 'alice'")).toBe(0);
     f.deleteEntity('router', 'r1', order);
     expect(f.index.routersForService('web')).toEqual([]);
@@ -398,6 +409,41 @@ describe('inside the model database', () => {
     expect(dials('bob', 'web')).toBe(true);
   });
 
+  it('a rolled-back change the cache read inside its transaction is not used after the rollback', () => {
+    expect(dials('alice', 'web')).toBe(true);
+    expect(() =>
+      f.db.transaction(() =>
+        f.db.savepoint(() => {
+          f.db.run("DELETE FROM entity_attributes WHERE entity_id = 'web'");
+          f.db.run("UPDATE services SET role_attributes = '[]' WHERE id = 'web'");
+          f.index.entityChanged('service', 'web');
+          f.index.policyDeleted('serviceEdgeRouter', 'serp-all');
+          f.db.run("DELETE FROM service_edge_router_policies WHERE id = 'serp-all'");
+          expect(f.index.policyCheck('alice', 'web', 'Dial').missing).toEqual([
+            'no Dial service policy grants identity "alice" service "web"',
+            'no service edge router policy gives service "web" a router',
+          ]);
+          throw new Error('rejected');
+        }),
+      ),
+    ).toThrow('rejected');
+    expect(dials('alice', 'web')).toBe(true);
+  });
+
+  it('a second PolicyIndex over the same database sees changes made through the first', () => {
+    const reader = new PolicyIndex(f.db);
+    expect(reader.policyCheck('alice', 'web', 'Dial').allowed).toBe(true);
+    f.service('web', []);
+    expect(reader.policyCheck('alice', 'web', 'Dial').allowed).toBe(false);
+    f.service('web', ['public']).deletePolicy('edgeRouter', 'erp-all');
+    expect(reader.policyCheck('alice', 'web', 'Dial').missing).toEqual([
+      'no edge router policy gives identity "alice" a router',
+    ]);
+    f.edgeRouterPolicy('erp-all', { identityRoles: ['#all'], routerRoles: ['#all'] });
+    f.setRouterDisabled('r1', true);
+    expect(reader.policyCheck('alice', 'web', 'Dial').allowed).toBe(false);
+  });
+
   it('prepares a statement again if sql.js has freed it', () => {
     expect(dials('alice', 'web')).toBe(true);
     const cache = (f.index as unknown as { statements: Map<string, Statement> }).statements;
@@ -426,14 +472,14 @@ describe('integrity', () => {
   it('finds a wrong count, a lost row and a stray row, and fixIntegrity repairs them', () => {
     f.db.run("UPDATE identity_service_access SET policy_count = 5 WHERE identity_id = 'alice'");
     f.db.run("DELETE FROM policy_members WHERE entity_id = 'bob'");
-    f.db.run("INSERT INTO identity_router_access VALUES ('ghost', 'r1', 1)");
+    f.db.run("INSERT INTO policy_members VALUES ('edgeRouter', 'erp-all', 'identity', 'ghost')");
     const report = f.index.checkIntegrity();
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([
       'policy_members: missing (policy_kind=edgeRouter, policy_id=erp-all, entity_type=identity, entity_id=bob)',
       'policy_members: missing (policy_kind=service, policy_id=p, entity_type=identity, entity_id=bob)',
+      'policy_members: unexpected (policy_kind=edgeRouter, policy_id=erp-all, entity_type=identity, entity_id=ghost)',
       'identity_service_access: (identity_id=alice, type=Dial, service_id=web) has policy_count 5, should be 2',
-      'identity_router_access: unexpected (identity_id=ghost, router_id=r1)',
     ]);
     expect(f.index.fixIntegrity()).toEqual(report);
     expect(f.index.checkIntegrity().ok).toBe(true);
@@ -452,7 +498,9 @@ describe('integrity', () => {
 
   it('lists at most 50 problems and counts the rest', () => {
     for (let i = 0; i < 60; i++)
-      f.db.run('INSERT INTO service_router_access VALUES (?, ?, 1)', [`s${i}`, 'r1']);
+      f.db.run("INSERT INTO policy_members VALUES ('serviceEdgeRouter', 'serp-all', 'service', ?)", [
+        `s${i}`,
+      ]);
     const { problems } = f.index.checkIntegrity();
     expect(problems).toHaveLength(51);
     expect(problems[50]).toBe('… and 10 more');
@@ -472,14 +520,61 @@ describe('integrity', () => {
        VALUES ('p', 'p', 'Bind', '["#staff"]', '["#all"]', 'x', 'x')`,
     );
     expect(v1.schemaVersion).toBe(1);
-    const db = await ModelDatabase.open(v1.export(), [migration001, migration002]);
+    const db = await ModelDatabase.open(v1.export());
     v1.close();
-    expect(db.schemaVersion).toBe(2);
+    expect(db.schemaVersion).toBe(migrations.at(-1)?.version);
     const index = new PolicyIndex(db);
     expect(index.checkIntegrity().ok).toBe(false);
     index.fixIntegrity();
     expect(index.policyCheck('alice', 'web', 'Bind').allowed).toBe(true);
     expect(index.checkIntegrity().ok).toBe(true);
+    db.close();
+  });
+});
+
+describe('migration 4: router access read from policy members', () => {
+  /** The tables of version 3 that migration 4 keeps, copied row by row. */
+  const KEPT = [
+    'identities',
+    'services',
+    'routers',
+    'service_policies',
+    'edge_router_policies',
+    'service_edge_router_policies',
+    'entity_attributes',
+    'policy_index_policies',
+    'policy_roles',
+    'policy_members',
+    'identity_service_access',
+  ];
+
+  it('drops the router access tables of a version 3 database and keeps the rest of the index', async () => {
+    f.identity('alice', ['staff']).service('web', ['public']).openRouting();
+    f.servicePolicy('p', { identityRoles: ['#staff'], serviceRoles: ['#public'] });
+    const v3 = await ModelDatabase.open(undefined, [migration001, migration002, migration003]);
+    for (const table of KEPT) {
+      for (const row of f.db.all(`SELECT * FROM ${table}`)) {
+        const columns = Object.keys(row);
+        v3.run(
+          `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+          columns.map((c) => row[c] ?? null),
+        );
+      }
+    }
+    // What the version 3 index also kept for this model.
+    v3.run("INSERT INTO identity_router_access VALUES ('alice', 'r1', 1)");
+    v3.run("INSERT INTO service_router_access VALUES ('web', 'r1', 1)");
+    const bytes = v3.export();
+    v3.close();
+
+    const db = await ModelDatabase.open(bytes, [migration001, migration002, migration003, migration004]);
+    const index = new PolicyIndex(db);
+    expect(db.schemaVersion).toBe(4);
+    expect(db.all("SELECT name FROM sqlite_master WHERE name LIKE '%router_access%'")).toEqual([]);
+    expect(index.stored()).toEqual(f.index.stored());
+    expect(index.checkIntegrity()).toEqual({ ok: true, problems: [] });
+    expect(index.routersForIdentity('alice')).toEqual(['r1']);
+    expect(index.policyCheck('alice', 'web', 'Dial')).toMatchObject({ allowed: true, missing: [] });
     db.close();
   });
 });

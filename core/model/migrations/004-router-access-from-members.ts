@@ -1,0 +1,26 @@
+/**
+ * Migration 4: router access is no longer stored as pairs. identity_router_access and
+ * service_router_access held identities × routers and services × routers, reference counted; with
+ * an `#all → #all` edge router policy that is 5M rows at 100k identities and 50 routers (most of a
+ * 300 MB snapshot). The policy index now reads an entity's routers through the router members of
+ * its few policies in policy_members, with a small cache of the policy side checked against
+ * policy_index_generation (core/model/policy-index.ts).
+ */
+export const migration004 = {
+  version: 4,
+  name: 'router-access-from-members',
+  sql: `
+DROP INDEX identity_router_access_by_router;
+DROP TABLE identity_router_access;
+DROP INDEX service_router_access_by_router;
+DROP TABLE service_router_access;
+
+-- Bumped by every change of the policy index, in the same transaction, so that a cache of what
+-- it read is used only while the tables are as they were when it read them.
+CREATE TABLE policy_index_generation (value INTEGER NOT NULL);
+INSERT INTO policy_index_generation (value) VALUES (0);
+
+-- A Dial check reads the disabled routers (usually none) instead of one flag per router.
+CREATE INDEX routers_disabled ON routers(id) WHERE disabled = 1;
+`,
+} as const;
