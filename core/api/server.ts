@@ -26,6 +26,7 @@ import { createMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem.js';
 import { batchRoutes } from './routes/batch.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { backupRoutes } from './routes/backup.js';
 import { collectionRoutes } from './routes/collections.js';
 import { loginRoutes } from './routes/login.js';
 import { policyRoutes } from './routes/policies.js';
@@ -143,6 +144,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
       batchRoutes(scoped, services);
       policyRoutes(scoped, services);
       clusterRoutes(scoped, services);
+      backupRoutes(scoped, services);
     },
     { prefix: API_PREFIX },
   );

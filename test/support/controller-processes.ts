@@ -38,11 +38,17 @@ export class ControllerProcess {
 
   /** Starts the process (with `role` flags the first time) and waits for its ready line. */
   async start(role: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.startWith(['start', ...role], env);
+  }
+
+  /** Runs `meshdesk <command…>` with this node's directory and ports, until its ready line. */
+  async startWith(command: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
     this.stdout = '';
     this.stderr = '';
+    const [verb, ...flags] = command;
     const args = [
       BIN,
-      'start',
+      verb ?? 'start',
       '--data-dir',
       this.dataDir,
       '--name',
@@ -51,7 +57,7 @@ export class ControllerProcess {
       `127.0.0.1:${this.apiPort}`,
       '--cluster',
       `127.0.0.1:${this.clusterPort}`,
-      ...role,
+      ...flags,
     ];
     const proc = spawn(process.execPath, args, {
       env: {

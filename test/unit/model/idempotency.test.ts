@@ -1,6 +1,11 @@
 /** Idempotency keys and settings: replayed first results, expiry counted from commands, all or nothing. */
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, type EncodeOptions, type ModelCommand } from '../../../core/model/commands.js';
+import {
+  encodeCommand,
+  type EncodeOptions,
+  type ModelCommand,
+  type SingleCommand,
+} from '../../../core/model/commands.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
 import { readSetting } from '../../../core/model/settings.js';
 
@@ -22,7 +27,7 @@ async function machine() {
   return { sm, apply, count };
 }
 
-const identity = (id: string, name: string, at = T0): ModelCommand => ({
+const identity = (id: string, name: string, at = T0): SingleCommand => ({
   op: 'create',
   collection: 'identities',
   id,

@@ -1,0 +1,34 @@
+/**
+ * `GET /backup`: a consistent copy of this node's model as a SQLite database file (what
+ * `meshdesk backup --api` saves and `meshdesk restore` seeds a cluster from). Taken between two
+ * applies, so it is exactly the state at the index in `X-Raft-Index`; accepts the read points of
+ * every read (`consistency=linearizable` for a backup that includes every acknowledged write).
+ */
+import { awaitReadPoint } from '../reads.js';
+import { readQuerySchema } from '../schemas.js';
+import type { ApiServices, ZodApp } from '../services.js';
+
+export function backupRoutes(app: ZodApp, s: ApiServices): void {
+  app.get(
+    '/backup',
+    {
+      schema: {
+        tags: ['cluster'],
+        summary: 'Download a consistent backup of the model (SQLite database file)',
+        querystring: readQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      await awaitReadPoint(s.ctx.replica, request.query, s.readWaitMs);
+      // Read the index and export in the same turn: no apply can come between them.
+      const index = s.ctx.replica.appliedIndex();
+      const bytes = s.ctx.model.snapshot();
+      return reply
+        .header('x-raft-index', String(index))
+        .header('content-disposition', `attachment; filename="meshdesk-${s.ctx.clusterId}-${index}.sqlite"`)
+        .header('cache-control', 'no-store')
+        .type('application/vnd.sqlite3')
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    },
+  );
+}
