@@ -28,6 +28,19 @@ export function createMetrics(replica: Replica, labels: { node: string; cluster:
         this.set(read());
       },
     });
+  const persist = new Histogram({
+    name: 'meshdesk_raft_persist_seconds',
+    help: 'Time to persist one Raft batch durably (one fsync for the batch)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const apply = new Histogram({
+    name: 'meshdesk_model_apply_seconds',
+    help: 'Time to apply one run of committed commands to the model (one SQL transaction)',
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [registry],
+  });
+  replica.on('timing', ({ kind, seconds }) => (kind === 'persist' ? persist : apply).observe(seconds));
   sample('meshdesk_raft_term', 'Current Raft term', () => replica.status().term);
   sample('meshdesk_raft_commit_index', 'Highest log index known committed', () => replica.status().commit);
   sample('meshdesk_raft_applied_index', 'Highest log index applied to the model', () =>

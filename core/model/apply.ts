@@ -222,6 +222,10 @@ export class ModelApplier {
       }
     }
     this.checkNotNamedByRoles(c, id);
+    // Checked here, not only by the API, so that two concurrent deletes cannot both pass.
+    if (c === 'admins' && Number(this.model.value('SELECT count(*) FROM admins')) <= 1) {
+      throw new ModelError('IN_USE', 'the last admin cannot be deleted: no one could manage the cluster');
+    }
     if (
       c === 'configs' &&
       this.model.value(

@@ -85,6 +85,8 @@ export interface ReplicaEvents {
   leader: [{ leader: NodeId; term: number }];
   membership: [{ conf: ConfState; index: number }];
   applied: [{ index: number }];
+  /** How long one persist (one fsync for a batch) or one apply of committed commands took. */
+  timing: [{ kind: 'persist' | 'apply'; seconds: number; entries: number }];
   fatal: [Error];
 }
 
@@ -411,6 +413,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (early.length > 0) this.transport.send(early);
     // 1. Persist: no answer, vote or acknowledgement leaves before what it vouches for is durable.
     const durableBefore = this.persistedIndex;
+    const persistStarted = performance.now();
     const saving =
       rd.snapshot || rd.entries.length > 0 || rd.hardState
         ? this.storage.save({
@@ -431,7 +434,10 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         committed = committed.slice(durable);
       }
     }
-    await saving;
+    if (saving) {
+      await saving;
+      if (rd.mustSync) this.time('persist', persistStarted, rd.entries.length);
+    }
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry) this.persistedIndex = lastEntry.index;
     else if (rd.snapshot) this.persistedIndex = rd.snapshot.meta.index;
@@ -460,7 +466,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private apply(committed: readonly Entry[]): void {
     const commands = committed.filter((e) => e.type === 'normal' && e.data.length > 0);
     const last = committed[committed.length - 1] as Entry;
+    const started = performance.now();
     const results = commands.length > 0 ? this.sm.apply(commands, last.index) : [];
+    if (commands.length > 0) this.time('apply', started, commands.length);
     const byIndex = new Map<number, unknown>();
     commands.forEach((c, i) => byIndex.set(c.index, results[i]));
     this.applied = last.index;
@@ -519,6 +527,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       if (id !== this.id && address) this.transport.addPeer(id, address);
     }
     for (const peer of this.transport.peers()) if (!members.has(peer.id)) this.transport.removePeer(peer.id);
+  }
+
+  private time(kind: 'persist' | 'apply', started: number, entries: number): void {
+    if (this.listenerCount('timing') > 0) {
+      this.emit('timing', { kind, seconds: (performance.now() - started) / 1000, entries });
+    }
   }
 
   private checkRunning(): void {

@@ -109,6 +109,15 @@ describe('metrics', () => {
     expect(text).toMatch(/meshdesk_http_requests_total\{[^}]*route="\/api\/v1\/identities"[^}]*status="200"/);
   });
 
+  it('times each persist (fsync) and each apply of committed commands', async () => {
+    expect((await api.call('POST', '/identities', { body: { name: 'timed-1' } })).status).toBe(201);
+    const text = (await api.call('GET', '/metrics')).body as string;
+    for (const name of ['meshdesk_raft_persist_seconds_count', 'meshdesk_model_apply_seconds_count']) {
+      const count = Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      expect(count, name).toBeGreaterThan(0);
+    }
+  });
+
   it('needs a token', async () => {
     expect((await api.call('GET', '/metrics', { token: null })).status).toBe(401);
   });

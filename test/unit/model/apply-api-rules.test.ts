@@ -1,4 +1,4 @@
-/** Idempotency keys and settings: replayed first results, expiry counted from commands, all or nothing. */
+/** Apply rules added with the API: idempotency keys, cluster settings, and the last admin. */
 import { describe, expect, it } from 'vitest';
 import {
   encodeCommand,
@@ -143,5 +143,27 @@ describe('settings', () => {
       9,
     );
     expect(retry[0]).toMatchObject({ id: 'i1', replayed: true });
+  });
+});
+
+describe('admins', () => {
+  const admin = (id: string, username: string): ModelCommand => ({
+    op: 'create',
+    collection: 'admins',
+    id,
+    at: T0,
+    data: { username, passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA' },
+  });
+
+  it('refuses to delete the last admin, identically on every node, but deletes any other', async () => {
+    const { apply, count } = await machine();
+    expect(apply(admin('a1', 'root'))).toMatchObject({ ok: true });
+    expect(apply(admin('a2', 'ops'))).toMatchObject({ ok: true });
+    expect(apply({ op: 'delete', collection: 'admins', id: 'a1' })).toMatchObject({ ok: true });
+    expect(apply({ op: 'delete', collection: 'admins', id: 'a2' })).toMatchObject({
+      ok: false,
+      error: { code: 'IN_USE', message: expect.stringMatching(/last admin/) },
+    });
+    expect(count('admins')).toBe(1);
   });
 });
