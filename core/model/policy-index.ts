@@ -1,7 +1,8 @@
 /**
  * The policy index: who may dial or bind which service, which routers an identity or a service may
- * use, denormalised at write time (tables of migrations/002-policy-index.ts, less the two dropped
- * by 004) so that a policy check is a few indexed lookups instead of an evaluation of every policy.
+ * use, denormalised at write time (tables of migrations/002-policy-index.ts, less the three that
+ * 004 dropped) so that a policy check is one indexed lookup and a few cached facts instead of an
+ * evaluation of every policy.
  *
  * Selection rules (role lists, see roles.ts): `#all` selects every entity of the type, `@id` that
  * entity, `#attr` the entities carrying that role attribute. As in OpenZiti, `#all` and `@id`
@@ -9,12 +10,12 @@
  * entity must carry every one of them, with AnyOf any one. An empty list, or one that does not
  * parse, selects nothing. The semantic applies to both lists.
  *
- * Every policy's members are stored (policy_members). Service access is also reference counted:
- * a service policy of type T that selects identities I and services S adds one to (i, T, s) for
- * every pair of I × S; a pair's row exists while its count is above zero. Router access is not
- * stored as pairs: an `#all → #all` edge router policy would make that identities × routers rows
- * (5M at 100k identities and 50 routers). The routers of an identity are read through its few edge
- * router policies' router members instead, and those of a service the same way.
+ * What is stored is every policy's members (policy_members), not access pairs: an `#all → #all`
+ * policy would make identities × routers or identities × services rows (5M at 100k identities and
+ * 50 routers), and keeping pair counts was most of the cost of creating an identity. An
+ * identity may use the service when a service policy of the type has both as members; the routers
+ * of an identity are the router members of its few edge router policies, those of a service the
+ * same through its service edge router policies.
  *
  * Hook contract. The apply code calls the hooks inside the transaction that changes the rows:
  * - after writing a policy row (create or update): `servicePolicyChanged`, `edgeRouterPolicyChanged`
@@ -79,12 +80,6 @@ export interface PolicyMemberRow {
   readonly entityType: IndexedEntityType;
   readonly entityId: string;
 }
-export interface IdentityServiceRow {
-  readonly identityId: string;
-  readonly type: string;
-  readonly serviceId: string;
-  readonly policyCount: number;
-}
 
 /**
  * Everything the index stores, each list sorted by its key. entityAttributes (of identities,
@@ -96,7 +91,6 @@ export interface IndexContents {
   readonly policies: readonly IndexedPolicyRow[];
   readonly policyRoles: readonly PolicyRoleRow[];
   readonly policyMembers: readonly PolicyMemberRow[];
-  readonly identityServices: readonly IdentityServiceRow[];
 }
 
 interface KindShape {
@@ -106,8 +100,8 @@ interface KindShape {
   readonly aRoles: string;
   readonly b: IndexedEntityType;
   readonly bRoles: string;
-  /** Whether the policy grants a type (Dial/Bind) and counts its pairs in identity_service_access. */
-  readonly counted: boolean;
+  /** Whether the policy grants a type (Dial/Bind): service policies only. */
+  readonly typed: boolean;
 }
 
 const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
@@ -117,7 +111,7 @@ const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
     aRoles: 'identity_roles',
     b: 'service',
     bRoles: 'service_roles',
-    counted: true,
+    typed: true,
   },
   edgeRouter: {
     policyTable: 'edge_router_policies',
@@ -125,7 +119,7 @@ const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
     aRoles: 'identity_roles',
     b: 'router',
     bRoles: 'router_roles',
-    counted: false,
+    typed: false,
   },
   serviceEdgeRouter: {
     policyTable: 'service_edge_router_policies',
@@ -133,7 +127,7 @@ const KINDS: Readonly<Record<PolicyKind, KindShape>> = {
     aRoles: 'service_roles',
     b: 'router',
     bRoles: 'router_roles',
-    counted: false,
+    typed: false,
   },
 };
 const POLICY_KINDS = Object.keys(KINDS) as PolicyKind[];
@@ -186,13 +180,6 @@ const TABLES: readonly TableShape[] = [
     columns: ['policy_kind', 'policy_id', 'entity_type', 'entity_id'],
     fields: ['policyKind', 'policyId', 'entityType', 'entityId'],
     keyLength: 4,
-  },
-  {
-    field: 'identityServices',
-    table: 'identity_service_access',
-    columns: ['identity_id', 'type', 'service_id', 'policy_count'],
-    fields: ['identityId', 'type', 'serviceId', 'policyCount'],
-    keyLength: 3,
   },
 ];
 
@@ -247,6 +234,14 @@ const POLICY_ROUTERS_SQL = `SELECT entity_id FROM policy_members
 
 const BUMP_GENERATION_SQL = 'UPDATE policy_index_generation SET value = value + 1';
 
+/** The services of the service policies of type ?2 that select identity ?1, once per policy. */
+const SERVICES_FOR_IDENTITY_SQL = `SELECT entity_id FROM policy_members
+  WHERE policy_kind = 'service' AND entity_type = 'service' AND policy_id IN (
+    SELECT m.policy_id FROM policy_members m
+    WHERE m.entity_type = 'identity' AND m.entity_id = ?1 AND m.policy_kind = 'service'
+    AND (SELECT p.grant_type FROM policy_index_policies p
+         WHERE p.policy_kind = 'service' AND p.policy_id = m.policy_id) = ?2)`;
+
 /** The names of the routers whose ids are in the JSON array ?1. */
 const ROUTER_NAMES_SQL = `SELECT name FROM routers WHERE id IN (SELECT value FROM json_each(?1))`;
 
@@ -300,14 +295,11 @@ export class PolicyIndex {
     this.policyChanged('serviceEdgeRouter', id);
   }
 
-  /** Forgets the policy and withdraws what it granted. Before or after deleting its row. */
+  /** Forgets the policy and its members. Before or after deleting its row. */
   policyDeleted(kind: PolicyKind, id: string): void {
     this.indexChanging();
     const shape = KINDS[kind];
-    const grant = this.grantTypeOf(kind, id) ?? '';
     this.updateMembership(kind, id, {
-      oldGrant: grant,
-      newGrant: grant,
       oldA: this.members(kind, id, shape.a),
       newA: [],
       oldB: this.members(kind, id, shape.b),
@@ -347,26 +339,26 @@ export class PolicyIndex {
       if (roleKind === 'attribute') candidate.matched++;
       else candidate.named = true;
     }
-    const selecting = new Map<string, { kind: PolicyKind; policyId: string; grant: string }>();
+    const selecting = new Map<string, { kind: PolicyKind; policyId: string }>();
     for (const [key, { kind, policyId, named, matched }] of matches) {
       const [row] = this.rows(POLICY_SIDE_SQL, [kind, policyId, type]);
       if (!row) continue;
-      const [semantic, grant, attributeRoles] = row;
+      const [semantic, attributeRoles] = row;
       // #all and @id select outright; the semantic decides over the #attr roles.
       if (named || (matched > 0 && (semantic === 'AnyOf' || matched === Number(attributeRoles)))) {
-        selecting.set(key, { kind, policyId, grant: String(grant) });
+        selecting.set(key, { kind, policyId });
       }
     }
     for (const m of this.membershipsOf(type, id)) {
-      if (!selecting.delete(policyKey(m.kind, m.policyId))) this.leave(m.kind, m.policyId, m.grant, type, id);
+      if (!selecting.delete(policyKey(m.kind, m.policyId))) this.leave(m.kind, m.policyId, type, id);
     }
-    for (const p of selecting.values()) this.join(p.kind, p.policyId, p.grant, type, id);
+    for (const p of selecting.values()) this.join(p.kind, p.policyId, type, id);
   }
 
   /** Takes the entity out of every policy that selects it. Before or after deleting its row. */
   entityDeleted(type: IndexedEntityType, id: string): void {
     this.indexChanging();
-    for (const m of this.membershipsOf(type, id)) this.leave(m.kind, m.policyId, m.grant, type, id);
+    for (const m of this.membershipsOf(type, id)) this.leave(m.kind, m.policyId, type, id);
   }
 
   // ---- queries -----------------------------------------------------------------------------
@@ -408,10 +400,7 @@ export class PolicyIndex {
 
   /** The services the identity may dial (or bind), by id. */
   servicesForIdentity(identityId: string, type: ServicePolicyType): string[] {
-    return this.sorted('SELECT service_id FROM identity_service_access WHERE identity_id = ? AND type = ?', [
-      identityId,
-      type,
-    ]);
+    return distinct(this.column(SERVICES_FOR_IDENTITY_SQL, [identityId, type]));
   }
 
   /** The routers edge router policies give the identity, disabled ones included. */
@@ -452,10 +441,9 @@ export class PolicyIndex {
     const policies: IndexedPolicyRow[] = [];
     const policyRoles: PolicyRoleRow[] = [];
     const policyMembers: PolicyMemberRow[] = [];
-    const counts = new Map<string, number>();
     for (const kind of POLICY_KINDS) {
       const shape = KINDS[kind];
-      const typeColumn = shape.counted ? ', type' : ", '' AS type";
+      const typeColumn = shape.typed ? ', type' : ", '' AS type";
       for (const row of this.db.all(
         `SELECT id, name, semantic, ${shape.aRoles} AS a, ${shape.bRoles} AS b${typeColumn} FROM ${shape.policyTable}`,
       )) {
@@ -463,25 +451,14 @@ export class PolicyIndex {
         const semantic = toSemantic(row.semantic);
         const grantType = String(row.type);
         policies.push({ policyKind: kind, policyId, name: String(row.name), semantic, grantType });
-        const selected: string[][] = [];
         for (const [entityType, list] of [
           [shape.a, row.a],
           [shape.b, row.b],
         ] as const) {
           const roles = roleRows(parseRoleList(list));
           for (const r of roles) policyRoles.push({ policyKind: kind, policyId, entityType, ...r });
-          const ids = select(roles, semantic, populations.get(entityType));
-          for (const entityId of ids)
+          for (const entityId of select(roles, semantic, populations.get(entityType)))
             policyMembers.push({ policyKind: kind, policyId, entityType, entityId });
-          selected.push(ids);
-        }
-        const [as = [], bs = []] = selected;
-        if (!shape.counted) continue;
-        for (const a of as) {
-          for (const b of bs) {
-            const key = accessKey(a, grantType, b);
-            counts.set(key, (counts.get(key) ?? 0) + 1);
-          }
         }
       }
     }
@@ -490,10 +467,6 @@ export class PolicyIndex {
       policies,
       policyRoles,
       policyMembers,
-      identityServices: [...counts].map(([key, policyCount]) => {
-        const [identityId = '', type = '', serviceId = ''] = key.split('\u0000');
-        return { identityId, type, serviceId, policyCount };
-      }),
     };
     return sortContents(contents);
   }
@@ -548,7 +521,7 @@ export class PolicyIndex {
   private policyChanged(kind: PolicyKind, id: string): void {
     this.indexChanging();
     const shape = KINDS[kind];
-    const typeColumn = shape.counted ? 'type' : "''";
+    const typeColumn = shape.typed ? 'type' : "''";
     const [row] = this.rows(
       `SELECT semantic, ${shape.aRoles}, ${shape.bRoles}, ${typeColumn}, name FROM ${shape.policyTable} WHERE id = ?`,
       [id],
@@ -558,12 +531,11 @@ export class PolicyIndex {
       return;
     }
     const semantic = toSemantic(row[0]);
-    const newGrant = String(row[3]);
-    const oldGrant = this.grantTypeOf(kind, id) ?? newGrant;
+    const grant = String(row[3]);
     this.exec(
       `INSERT INTO policy_index_policies (policy_kind, policy_id, name, semantic, grant_type) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO UPDATE SET name = excluded.name, semantic = excluded.semantic, grant_type = excluded.grant_type`,
-      [kind, id, String(row[4]), semantic, newGrant],
+      [kind, id, String(row[4]), semantic, grant],
     );
     this.exec('DELETE FROM policy_roles WHERE policy_kind = ? AND policy_id = ?', [kind, id]);
     const insertRole =
@@ -573,8 +545,6 @@ export class PolicyIndex {
     for (const r of aRoles) this.exec(insertRole, [kind, id, shape.a, r.roleKind, r.value]);
     for (const r of bRoles) this.exec(insertRole, [kind, id, shape.b, r.roleKind, r.value]);
     this.updateMembership(kind, id, {
-      oldGrant,
-      newGrant,
       oldA: this.members(kind, id, shape.a),
       newA: this.selectFromRoles(kind, id, shape.a, aRoles, semantic),
       oldB: this.members(kind, id, shape.b),
@@ -582,19 +552,11 @@ export class PolicyIndex {
     });
   }
 
-  /**
-   * Moves the policy from its old membership and grant to the new ones, touching only the pairs
-   * that change. Old pairs are oldA × oldB, new ones newA × newB; with kept = old ∩ new on each
-   * side, the pairs to withdraw are removedA × oldB and keptA × removedB, those to add keptA ×
-   * addedB and addedA × newB. Each step is one statement per changed entity against the other
-   * side's members as they stand at that moment. A changed grant type withdraws everything.
-   */
+  /** Moves the policy from its old members to the new ones, touching only those that change. */
   private updateMembership(
     kind: PolicyKind,
     policyId: string,
     change: {
-      oldGrant: string;
-      newGrant: string;
       oldA: readonly string[];
       newA: readonly string[];
       oldB: readonly string[];
@@ -602,49 +564,20 @@ export class PolicyIndex {
     },
   ): void {
     const shape = KINDS[kind];
-    const same = change.oldGrant === change.newGrant;
-    const removedA = same ? difference(change.oldA, change.newA) : change.oldA;
-    const removedB = same ? difference(change.oldB, change.newB) : change.oldB;
-    const addedA = same ? difference(change.newA, change.oldA) : change.newA;
-    const addedB = same ? difference(change.newB, change.oldB) : change.newB;
-    for (const id of removedA) this.leave(kind, policyId, change.oldGrant, shape.a, id);
-    for (const id of removedB) this.leave(kind, policyId, change.oldGrant, shape.b, id);
-    for (const id of addedB) this.join(kind, policyId, change.newGrant, shape.b, id);
-    for (const id of addedA) this.join(kind, policyId, change.newGrant, shape.a, id);
+    for (const id of difference(change.oldA, change.newA)) this.leave(kind, policyId, shape.a, id);
+    for (const id of difference(change.oldB, change.newB)) this.leave(kind, policyId, shape.b, id);
+    for (const id of difference(change.newB, change.oldB)) this.join(kind, policyId, shape.b, id);
+    for (const id of difference(change.newA, change.oldA)) this.join(kind, policyId, shape.a, id);
   }
 
-  /**
-   * The entity joins the policy; for a service policy, one more grant for each pair with the
-   * other side's members.
-   */
-  private join(kind: PolicyKind, policyId: string, grant: string, type: IndexedEntityType, id: string): void {
-    const shape = KINDS[kind];
-    const side = type === shape.a ? 'a' : 'b';
+  private join(kind: PolicyKind, policyId: string, type: IndexedEntityType, id: string): void {
     this.exec(
       'INSERT INTO policy_members (policy_kind, policy_id, entity_type, entity_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       [kind, policyId, type, id],
     );
-    if (this.db.changes() === 0 || !shape.counted) return;
-    this.exec(accessSql(side).increment, [id, policyId, grant]);
   }
 
-  /**
-   * The entity leaves the policy; for a service policy, one grant fewer for each pair, rows at
-   * zero removed.
-   */
-  private leave(
-    kind: PolicyKind,
-    policyId: string,
-    grant: string,
-    type: IndexedEntityType,
-    id: string,
-  ): void {
-    const shape = KINDS[kind];
-    if (shape.counted) {
-      const sql = accessSql(type === shape.a ? 'a' : 'b');
-      this.exec(sql.decrement, [id, policyId, grant]);
-      this.exec(sql.removeZero, [id, policyId, grant]);
-    }
+  private leave(kind: PolicyKind, policyId: string, type: IndexedEntityType, id: string): void {
     this.exec(
       'DELETE FROM policy_members WHERE policy_kind = ? AND policy_id = ? AND entity_type = ? AND entity_id = ?',
       [kind, policyId, type, id],
@@ -690,28 +623,11 @@ export class PolicyIndex {
     );
   }
 
-  private membershipsOf(
-    type: IndexedEntityType,
-    id: string,
-  ): { kind: PolicyKind; policyId: string; grant: string }[] {
+  private membershipsOf(type: IndexedEntityType, id: string): { kind: PolicyKind; policyId: string }[] {
     return this.rows(
-      `SELECT m.policy_kind, m.policy_id, coalesce((SELECT p.grant_type FROM policy_index_policies p
-         WHERE p.policy_kind = m.policy_kind AND p.policy_id = m.policy_id), '')
-       FROM policy_members m WHERE m.entity_type = ? AND m.entity_id = ?`,
+      'SELECT policy_kind, policy_id FROM policy_members WHERE entity_type = ? AND entity_id = ?',
       [type, id],
-    ).map(([kind, policyId, grant]) => ({
-      kind: String(kind) as PolicyKind,
-      policyId: String(policyId),
-      grant: String(grant),
-    }));
-  }
-
-  private grantTypeOf(kind: PolicyKind, id: string): string | undefined {
-    const [row] = this.rows(
-      'SELECT grant_type FROM policy_index_policies WHERE policy_kind = ? AND policy_id = ?',
-      [kind, id],
-    );
-    return row ? String(row[0]) : undefined;
+    ).map(([kind, policyId]) => ({ kind: String(kind) as PolicyKind, policyId: String(policyId) }));
   }
 
   // ---- explaining a denial -----------------------------------------------------------------
@@ -910,44 +826,12 @@ UNION ALL
 SELECT policy_kind, policy_id, role_kind FROM policy_roles WHERE entity_type = ?1 AND role_kind = 'attribute'
   AND value IN (SELECT attribute FROM entity_attributes WHERE entity_type = ?1 AND entity_id = ?2)`;
 
-/** Policy ?1/?2's semantic, grant type and how many #attr roles its list for entity type ?3 holds. */
+/** Policy ?1/?2's semantic and how many #attr roles its list for entity type ?3 holds. */
 const POLICY_SIDE_SQL = `
-SELECT semantic, grant_type,
+SELECT semantic,
   (SELECT count(*) FROM policy_roles WHERE policy_kind = ?1 AND policy_id = ?2 AND entity_type = ?3
      AND role_kind = 'attribute')
 FROM policy_index_policies WHERE policy_kind = ?1 AND policy_id = ?2`;
-
-interface AccessSql {
-  readonly increment: string;
-  readonly decrement: string;
-  readonly removeZero: string;
-}
-
-/**
- * Statements that add or withdraw one grant of type ?3 in identity_service_access for every pair
- * of entity ?1 (on `side` of service policy ?2) with the policy's members on the other side.
- */
-function accessSql(side: 'a' | 'b'): AccessSql {
-  return side === 'a' ? IDENTITY_ACCESS_SQL : SERVICE_ACCESS_SQL;
-}
-
-function accessSqlFor(fixed: string, other: string, otherType: IndexedEntityType): AccessSql {
-  const others = `SELECT entity_id FROM policy_members
-    WHERE policy_kind = 'service' AND policy_id = ?2 AND entity_type = '${otherType}'`;
-  return {
-    increment: `INSERT INTO identity_service_access (${fixed}, ${other}, type, policy_count)
-      SELECT ?1, entity_id, ?3, 1 FROM policy_members
-      WHERE policy_kind = 'service' AND policy_id = ?2 AND entity_type = '${otherType}'
-      ON CONFLICT DO UPDATE SET policy_count = policy_count + 1`,
-    decrement: `UPDATE identity_service_access SET policy_count = policy_count - 1
-      WHERE ${fixed} = ?1 AND type = ?3 AND ${other} IN (${others})`,
-    removeZero: `DELETE FROM identity_service_access
-      WHERE ${fixed} = ?1 AND type = ?3 AND policy_count <= 0 AND ${other} IN (${others})`,
-  };
-}
-
-const IDENTITY_ACCESS_SQL = accessSqlFor('identity_id', 'service_id', 'service');
-const SERVICE_ACCESS_SQL = accessSqlFor('service_id', 'identity_id', 'identity');
 
 /** One membership of an entity: [policy kind, policy id]. */
 type Membership = readonly [PolicyKind, string];
@@ -1100,10 +984,6 @@ function describe(t: TableShape, row: Record<string, SqlValue>): string {
 
 function policyKey(kind: string, id: string): string {
   return `${kind}\u0000${id}`;
-}
-
-function accessKey(a: string, type: string, b: string): string {
-  return `${a}\u0000${type}\u0000${b}`;
 }
 
 /** Each value once, sorted (a router is in as many rows as policies give it). */

@@ -6,7 +6,7 @@
 import { migration001 } from './001-entities.js';
 import { migration002 } from './002-policy-index.js';
 import { migration003 } from './003-time-indexes.js';
-import { migration004 } from './004-router-access-from-members.js';
+import { migration004 } from './004-access-from-members.js';
 import { migration005 } from './005-settings-and-idempotency.js';
 
 export interface Migration {

@@ -199,6 +199,10 @@ function expectChecksAgree(f: ModelFixture, expected: IndexContents): void {
           (identityRouters.get(identityId) ?? []).some(
             (r) => !disabled.has(r) && (serviceRouters.get(serviceId) ?? []).includes(r),
           );
+        expect(
+          f.index.servicesForIdentity(identityId, type).includes(serviceId),
+          `services ${type} ${identityId}`,
+        ).toBe(granting.length > 0);
         const check = f.index.policyCheck(identityId, serviceId, type);
         const context = `${type} ${identityId} → ${serviceId}`;
         expect(check.allowed, context).toBe(granting.length > 0 && routed);
@@ -214,7 +218,6 @@ const INDEX_TABLES = [
   'policy_index_policies',
   'policy_roles',
   'policy_members',
-  'identity_service_access',
 ] as const;
 
 /** A stray row for each table, plausible enough to pass its constraints. */
@@ -224,14 +227,13 @@ const STRAY: Record<(typeof INDEX_TABLES)[number], string> = {
     "INSERT INTO policy_index_policies VALUES ('service', 'stray', 'stray', 'AllOf', 'Dial')",
   policy_roles: "INSERT INTO policy_roles VALUES ('edgeRouter', 'stray', 'router', 'all', '')",
   policy_members: "INSERT INTO policy_members VALUES ('service', 'stray', 'identity', 'i0')",
-  identity_service_access: "INSERT INTO identity_service_access VALUES ('i0', 'Bind', 'stray', 1)",
 };
 
-type Corruption = { table: number; how: 'delete' | 'bump' | 'stray'; row: number };
+type Corruption = { table: number; how: 'delete' | 'alter' | 'stray'; row: number };
 
 const corruptionArb: fc.Arbitrary<Corruption> = fc.record({
   table: fc.nat({ max: INDEX_TABLES.length - 1 }),
-  how: fc.constantFrom<Corruption['how']>('delete', 'bump', 'stray'),
+  how: fc.constantFrom<Corruption['how']>('delete', 'alter', 'stray'),
   row: fc.nat(),
 });
 
@@ -247,8 +249,11 @@ function corrupt(f: ModelFixture, c: Corruption): void {
   const columns = Object.keys(row);
   const where = columns.map((col) => `${col} = ?`).join(' AND ');
   const params = columns.map((col) => row[col] ?? null);
-  if (c.how === 'bump' && columns.includes('policy_count')) {
-    f.db.run(`UPDATE ${table} SET policy_count = policy_count + 1 WHERE ${where}`, params);
+  if (c.how === 'alter' && table === 'policy_index_policies') {
+    f.db.run(
+      `UPDATE ${table} SET semantic = CASE semantic WHEN 'AllOf' THEN 'AnyOf' ELSE 'AllOf' END WHERE ${where}`,
+      params,
+    );
   } else {
     f.db.run(`DELETE FROM ${table} WHERE ${where}`, params);
   }

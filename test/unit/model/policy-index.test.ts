@@ -12,7 +12,7 @@ import { ModelDatabase } from '../../../core/model/database.js';
 import { migration001 } from '../../../core/model/migrations/001-entities.js';
 import { migration002 } from '../../../core/model/migrations/002-policy-index.js';
 import { migration003 } from '../../../core/model/migrations/003-time-indexes.js';
-import { migration004 } from '../../../core/model/migrations/004-router-access-from-members.js';
+import { migration004 } from '../../../core/model/migrations/004-access-from-members.js';
 import { migrations } from '../../../core/model/migrations/index.js';
 import { PolicyIndex } from '../../../core/model/policy-index.js';
 import { ModelFixture } from './fixtures.js';
@@ -179,12 +179,12 @@ describe('reference counting', () => {
   it('access granted by two policies survives deleting one of them', () => {
     f.servicePolicy('p1', { identityRoles: ['#staff'], serviceRoles: ['#public'] });
     f.servicePolicy('p2', { identityRoles: ['@alice'], serviceRoles: ['@web'] });
-    expect(count('SELECT policy_count FROM identity_service_access')).toBe(2);
+    expect(f.index.servicesForIdentity('alice', 'Dial')).toEqual(['web']);
     f.deletePolicy('service', 'p1');
-    expect(count('SELECT policy_count FROM identity_service_access')).toBe(1);
+    expect(f.index.servicesForIdentity('alice', 'Dial')).toEqual(['web']);
     expect(f.index.policyCheck('alice', 'web', 'Dial').policies).toEqual([{ id: 'p2', name: 'p2' }]);
     f.deletePolicy('service', 'p2', 'rowFirst');
-    expect(count('SELECT count(*) FROM identity_service_access')).toBe(0);
+    expect(f.index.servicesForIdentity('alice', 'Dial')).toEqual([]);
     expect(dials('alice', 'web')).toBe(false);
   });
 
@@ -238,7 +238,7 @@ describe('entity changes', () => {
     expect(dials('alice', 'web')).toBe(true);
     f.identity('alice', ['contractor']);
     expect(dials('alice', 'web')).toBe(false);
-    expect(count('SELECT count(*) FROM identity_service_access')).toBe(0);
+    expect(f.index.servicesForIdentity('alice', 'Dial')).toEqual([]);
   });
 
   it('a router changing attributes moves in and out of router policies', () => {
@@ -257,7 +257,7 @@ describe('entity changes', () => {
   it.each(['hookFirst', 'rowFirst'] as const)('deleting an entity withdraws its access (%s)', (order) => {
     f.identity('alice', ['staff']).service('web', ['public']);
     f.deleteEntity('identity', 'alice', order);
-    expect(count("SELECT count(*) FROM identity_service_access WHERE identity_id = 'alice'")).toBe(0);
+    expect(f.index.servicesForIdentity('alice', 'Dial')).toEqual([]);
     expect(f.index.routersForIdentity('alice')).toEqual([]);
     expect(count("SELECT count(*) FROM policy_members WHERE entity_id = 'alice'")).toBe(0);
     f.deleteEntity('router', 'r1', order);
@@ -463,23 +463,26 @@ describe('integrity', () => {
 
   it('recompute() equals the incrementally kept index', () => {
     expect(f.index.stored()).toEqual(f.index.recompute());
-    expect(f.index.recompute().identityServices).toEqual([
-      { identityId: 'alice', type: 'Dial', serviceId: 'web', policyCount: 2 },
-      { identityId: 'bob', type: 'Dial', serviceId: 'web', policyCount: 1 },
-    ]);
+    const members = (policyId: string) =>
+      f.index
+        .recompute()
+        .policyMembers.filter((m) => m.policyId === policyId)
+        .map((m) => `${m.entityType} ${m.entityId}`);
+    expect(members('p')).toEqual(['identity alice', 'identity bob', 'service web']);
+    expect(members('q')).toEqual(['identity alice', 'service web']);
   });
 
-  it('finds a wrong count, a lost row and a stray row, and fixIntegrity repairs them', () => {
-    f.db.run("UPDATE identity_service_access SET policy_count = 5 WHERE identity_id = 'alice'");
+  it('finds a wrong value, a lost row and a stray row, and fixIntegrity repairs them', () => {
+    f.db.run("UPDATE policy_index_policies SET grant_type = 'Bind' WHERE policy_id = 'p'");
     f.db.run("DELETE FROM policy_members WHERE entity_id = 'bob'");
     f.db.run("INSERT INTO policy_members VALUES ('edgeRouter', 'erp-all', 'identity', 'ghost')");
     const report = f.index.checkIntegrity();
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([
+      'policy_index_policies: (policy_kind=service, policy_id=p) has grant_type Bind, should be Dial',
       'policy_members: missing (policy_kind=edgeRouter, policy_id=erp-all, entity_type=identity, entity_id=bob)',
       'policy_members: missing (policy_kind=service, policy_id=p, entity_type=identity, entity_id=bob)',
       'policy_members: unexpected (policy_kind=edgeRouter, policy_id=erp-all, entity_type=identity, entity_id=ghost)',
-      'identity_service_access: (identity_id=alice, type=Dial, service_id=web) has policy_count 5, should be 2',
     ]);
     expect(f.index.fixIntegrity()).toEqual(report);
     expect(f.index.checkIntegrity().ok).toBe(true);
@@ -532,7 +535,7 @@ describe('integrity', () => {
   });
 });
 
-describe('migration 4: router access read from policy members', () => {
+describe('migration 4: access read from policy members', () => {
   /** The tables of version 3 that migration 4 keeps, copied row by row. */
   const KEPT = [
     'identities',
@@ -545,10 +548,9 @@ describe('migration 4: router access read from policy members', () => {
     'policy_index_policies',
     'policy_roles',
     'policy_members',
-    'identity_service_access',
   ];
 
-  it('drops the router access tables of a version 3 database and keeps the rest of the index', async () => {
+  it('drops the access tables of a version 3 database and keeps the rest of the index', async () => {
     f.identity('alice', ['staff']).service('web', ['public']).openRouting();
     f.servicePolicy('p', { identityRoles: ['#staff'], serviceRoles: ['#public'] });
     const v3 = await ModelDatabase.open(undefined, [migration001, migration002, migration003]);
@@ -562,6 +564,7 @@ describe('migration 4: router access read from policy members', () => {
       }
     }
     // What the version 3 index also kept for this model.
+    v3.run("INSERT INTO identity_service_access VALUES ('alice', 'Dial', 'web', 1)");
     v3.run("INSERT INTO identity_router_access VALUES ('alice', 'r1', 1)");
     v3.run("INSERT INTO service_router_access VALUES ('web', 'r1', 1)");
     const bytes = v3.export();
@@ -570,7 +573,7 @@ describe('migration 4: router access read from policy members', () => {
     const db = await ModelDatabase.open(bytes, [migration001, migration002, migration003, migration004]);
     const index = new PolicyIndex(db);
     expect(db.schemaVersion).toBe(4);
-    expect(db.all("SELECT name FROM sqlite_master WHERE name LIKE '%router_access%'")).toEqual([]);
+    expect(db.all("SELECT name FROM sqlite_master WHERE name LIKE '%_access%'")).toEqual([]);
     expect(index.stored()).toEqual(f.index.stored());
     expect(index.checkIntegrity()).toEqual({ ok: true, problems: [] });
     expect(index.routersForIdentity('alice')).toEqual(['r1']);
