@@ -24,4 +24,10 @@ export const benchmarks: readonly Benchmark[] = [
       'the model in-process at 100k identities: policy checks/s, batched apply, write p50 1k vs 100k, snapshot, RSS',
     run: async (options) => (await import('./model.js')).runModel(options),
   },
+  {
+    name: 'api',
+    description:
+      '3 meshdesk processes (and a 3-member etcd when installed): writes at 1/16/64 clients, local reads, failover',
+    run: async (options) => (await import('./api.js')).runApi(options),
+  },
 ];
