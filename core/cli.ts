@@ -28,7 +28,7 @@ type Command = (
 ) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  start: (argv, env) => startUntilSignalled(argv, env),
+  start: startUntilSignalled,
   lab,
   cluster,
   backup,

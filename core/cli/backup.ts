@@ -96,7 +96,7 @@ export async function restore(
   }
   // A one-node cluster's first membership is entry 1; the seed stands in for it.
   const seed = await seedFromBackup(from, 1);
-  const controller = await runStart({ ...args, bootstrap: true }, env, undefined, seed);
+  const controller = await runStart({ ...args, bootstrap: true }, env, seed);
   out(`restored ${from} into a new cluster ${controller.node.clusterId}`);
   await serveUntilSignalled(controller);
   return 0;

@@ -1,6 +1,8 @@
 /** `meshdesk start`: run one controller node headless until SIGINT/SIGTERM. */
 import pino from 'pino';
 import { startController, type Controller } from '../controller.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from '../files.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 
@@ -20,7 +22,8 @@ options:
                         generated and written to D/cluster-secret)
   --join URL            on an empty data dir: join the cluster of the member whose API is at URL
   --secret S            the cluster secret, to join (or MESHDESK_CLUSTER_SECRET)
-  --ui DIR              serve the admin UI from DIR (default: the built renderer, if present)`;
+  --ui DIR              serve the admin UI from DIR (default: renderer/dist, once built with
+                        'npm run build:renderer')`;
 
 const OPTIONS = {
   'data-dir': { type: 'string' },
@@ -58,7 +61,7 @@ export function parseStart(argv: readonly string[], env: NodeJS.ProcessEnv): Sta
     throw new UsageError('the cluster secret must be at least 16 characters');
   }
   const name = text(values, 'name');
-  const uiDir = text(values, 'ui');
+  const uiDir = text(values, 'ui') ?? builtUiDir();
   return {
     dataDir: text(values, 'data-dir') ?? defaultDataDir(env),
     ...(name ? { name } : {}),
@@ -76,7 +79,6 @@ export function parseStart(argv: readonly string[], env: NodeJS.ProcessEnv): Sta
 export async function runStart(
   args: StartArgs,
   env: NodeJS.ProcessEnv,
-  uiDir?: string,
   seed?: Uint8Array,
 ): Promise<Controller> {
   const logger = pino({ level: env.MESHDESK_LOG_LEVEL ?? 'warn' }, pino.destination(2));
@@ -97,7 +99,7 @@ export async function runStart(
         }
       : {}),
     ...(args.join ? { join: { url: args.join, secret: args.secret ?? '' } } : {}),
-    ...((args.uiDir ?? uiDir) ? { uiDir: args.uiDir ?? uiDir } : {}),
+    ...(args.uiDir ? { uiDir: args.uiDir } : {}),
     logger,
   });
   if (controller.generatedAdminPassword) {
@@ -112,17 +114,13 @@ export async function runStart(
 }
 
 /** Runs until SIGINT/SIGTERM, then stops cleanly. */
-export async function startUntilSignalled(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  uiDir?: string,
-): Promise<number> {
+export async function startUntilSignalled(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseStart(argv, env);
   if (args === 'help') {
     process.stdout.write(`${START_USAGE}\n`);
     return 0;
   }
-  await serveUntilSignalled(await runStart(args, env, uiDir));
+  await serveUntilSignalled(await runStart(args, env));
   return 0;
 }
 
@@ -133,4 +131,10 @@ export async function serveUntilSignalled(controller: Controller): Promise<void>
     process.once('SIGTERM', resolve);
   });
   await controller.stop();
+}
+
+/** The UI built by `npm run build:renderer`, when it has been built. */
+function builtUiDir(): string | undefined {
+  const dir = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
+  return existsSync(`${dir}/index.html`) ? dir : undefined;
 }
