@@ -15,6 +15,8 @@ import { encodeCommand } from './model/commands.js';
 import { ModelStateMachine } from './model/state-machine.js';
 import { createNode, type ControllerNode } from './node.js';
 import { NONE } from './raft/types.js';
+import { ROUTER_NAMESPACE } from './runtime/protocol.js';
+import { ControllerRuntime } from './runtime/runtime.js';
 
 export interface ControllerOptions {
   readonly dataDir: string;
@@ -44,6 +46,8 @@ export interface ControllerOptions {
 export interface Controller {
   readonly node: ControllerNode;
   readonly model: ModelStateMachine;
+  /** Links, circuits and the router channel on the cluster listener. */
+  readonly runtime: ControllerRuntime;
   /** Base URL of the API (and the UI), e.g. http://127.0.0.1:8440 */
   readonly url: string;
   /** Set when this start created the first admin with a generated password: show it once. */
@@ -88,6 +92,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
     logger,
     ...(options.replica ? { replica: options.replica } : {}),
   });
+  const runtimeLog = node.logger.child({ component: 'runtime' });
+  const runtime = new ControllerRuntime({
+    self: node.id,
+    selfName: node.name,
+    secret,
+    namespace: node.transport.namespace(ROUTER_NAMESPACE),
+    database: () => model.model,
+    log: (level, message, details) => runtimeLog[level](details ?? {}, message),
+  });
   try {
     if (!storedSecret) await writeSecretFile(secretFile, secret);
     const cluster = createClusterOps({
@@ -105,6 +118,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       cluster,
       clusterSecret: secret,
       logger,
+      runtime,
     };
     const server = await createApiServer(context, {
       host: options.api.host,
@@ -127,14 +141,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
     return {
       node,
       model,
+      runtime,
       url,
       ...(generatedAdminPassword ? { generatedAdminPassword } : {}),
       async stop() {
+        runtime.close();
         await server.close();
         await node.stop();
       },
     };
   } catch (err) {
+    runtime.close();
     await node.stop();
     throw err;
   }

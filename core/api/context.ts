@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ModelStateMachine } from '../model/state-machine.js';
 import type { NodeId } from '../raft/types.js';
 import type { Replica } from '../replication/replica.js';
+import type { ControllerRuntime } from '../runtime/runtime.js';
 
 /** One member as `GET /cluster` shows it (DESIGN.md section 4). */
 export interface ClusterMemberView {
@@ -79,4 +80,6 @@ export interface ApiContext {
    */
   readonly clusterSecret: string;
   readonly logger: Logger;
+  /** Links, circuits and the router channel (core/runtime); absent in API-only test setups. */
+  readonly runtime?: ControllerRuntime;
 }

@@ -7,6 +7,7 @@
 import type { AppliedBatch, ModelStateMachine } from '../model/state-machine.js';
 import type { ConfState } from '../raft/types.js';
 import type { Replica } from '../replication/replica.js';
+import type { ControllerRuntime } from '../runtime/runtime.js';
 
 export interface EntityEvent {
   readonly kind: 'entity';
@@ -29,7 +30,20 @@ export interface ClusterEvent {
   readonly learners?: readonly string[];
 }
 
-export type ApiEvent = (EntityEvent | ClusterEvent) & {
+/** Runtime data (not replicated): this node's link table and the circuits it owns. */
+export interface RuntimeEvent {
+  readonly kind: 'runtime';
+  /** The applied index at which this node saw it (runtime data has no Raft index of its own). */
+  readonly index: number;
+  readonly type: 'link.up' | 'link.down' | 'circuit.created' | 'circuit.rerouted' | 'circuit.deleted';
+  /** The link's or the circuit's id. */
+  readonly id: string;
+  readonly reason?: string;
+  /** The routers at both ends of the link, or on the circuit's path. */
+  readonly routers?: readonly string[];
+}
+
+export type ApiEvent = (EntityEvent | ClusterEvent | RuntimeEvent) & {
   /** This node's sequence number of the event (resets when the node restarts). */
   readonly seq: number;
   readonly at: string;
@@ -53,7 +67,7 @@ export class EventLog {
 
   constructor(private readonly capacity = 10_000) {}
 
-  push(event: EntityEvent | ClusterEvent): void {
+  push(event: EntityEvent | ClusterEvent | RuntimeEvent): void {
     const full: ApiEvent = { ...event, seq: ++this.seq, at: new Date().toISOString() };
     this.ring.push(full);
     if (this.ring.length > this.capacity) {
@@ -129,4 +143,31 @@ export function recordEvents(log: EventLog, model: ModelStateMachine, replica: R
     replica.off('leader', onLeader);
     replica.off('membership', onMembership);
   };
+}
+
+/** Feeds the log with link up/down and circuit changes (latency changes are too frequent to log). */
+export function recordRuntimeEvents(log: EventLog, runtime: ControllerRuntime, replica: Replica): () => void {
+  return runtime.onChange((change) => {
+    const index = replica.appliedIndex();
+    if (change.type === 'link.up' || change.type === 'link.down') {
+      const link = change.link;
+      log.push({
+        kind: 'runtime',
+        index,
+        type: change.type,
+        id: link.id,
+        routers: [link.dialer, link.acceptor],
+        ...(change.type === 'link.down' ? { reason: change.reason } : {}),
+      });
+    } else if (change.type !== 'link.latency') {
+      log.push({
+        kind: 'runtime',
+        index,
+        type: change.type,
+        id: change.circuit.id,
+        routers: [...change.circuit.path.routers],
+        ...(change.type === 'circuit.created' ? {} : { reason: change.reason }),
+      });
+    }
+  });
 }

@@ -20,7 +20,7 @@ import {
 import { readSetting } from '../model/settings.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
-import { EventLog, recordEvents } from './events.js';
+import { EventLog, recordEvents, recordRuntimeEvents } from './events.js';
 import { attachLiveEvents } from './live-events.js';
 import { createMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem.js';
@@ -30,6 +30,7 @@ import { backupRoutes } from './routes/backup.js';
 import { collectionRoutes } from './routes/collections.js';
 import { loginRoutes } from './routes/login.js';
 import { policyRoutes } from './routes/policies.js';
+import { runtimeRoutes } from './routes/runtime.js';
 import { systemRoutes } from './routes/system.js';
 import { API_PREFIX, type ApiServices, type ZodApp } from './services.js';
 import { JWT_KEY_SETTING, TokenService } from './token.js';
@@ -81,7 +82,14 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
 
   const metrics = createMetrics(ctx.replica, { node: ctx.nodeId, cluster: ctx.clusterId });
   const events = new EventLog(options.eventBacklog);
-  const stopRecording = recordEvents(events, ctx.model, ctx.replica);
+  const stopModelEvents = recordEvents(events, ctx.model, ctx.replica);
+  const stopRuntimeEvents = ctx.runtime
+    ? recordRuntimeEvents(events, ctx.runtime, ctx.replica)
+    : () => undefined;
+  const stopRecording = (): void => {
+    stopModelEvents();
+    stopRuntimeEvents();
+  };
   const services: ApiServices = {
     ctx,
     metrics,
@@ -145,6 +153,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
       policyRoutes(scoped, services);
       clusterRoutes(scoped, services);
       backupRoutes(scoped, services);
+      runtimeRoutes(scoped, services);
     },
     { prefix: API_PREFIX },
   );

@@ -1,6 +1,6 @@
 /**
  * The cluster listener: one HTTP server with one socket.io server on it, websocket only, msgpack
- * frames. Peers use the `/raft` namespace; routers will get `/router` on the same server, so every
+ * frames. Peers use the `/raft` namespace; routers `/routers` (core/runtime) on the same server, so every
  * cluster-facing connection goes through one port and one parser.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -45,7 +45,7 @@ export async function openClusterListener(options: ClusterListenerOptions): Prom
     perMessageDeflate: false,
     httpCompression: false,
   });
-  // Nothing is served on the main namespace: only named ones (`/raft`, later `/router`).
+  // Nothing is served on the main namespace: only named ones (`/raft`, `/routers`).
   io.use((_socket, next) => next(new Error('no such namespace')));
   await listen(http, options.host, options.port);
   const port = (http.address() as AddressInfo).port;

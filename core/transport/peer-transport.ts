@@ -236,6 +236,12 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
       return { ...counters, queued };
     },
 
+    namespace(name) {
+      if (!listener) throw new TransportError('CLOSED', 'the transport has not started');
+      if (name === '/raft' || name === '/') throw new Error(`namespace ${name} is the transport's own`);
+      return listener.io.of(name);
+    },
+
     async close() {
       if (closed) return;
       closed = true;

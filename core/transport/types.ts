@@ -2,6 +2,7 @@
  * The cluster transport: how Raft messages and cluster requests travel between nodes. Implemented
  * over socket.io with msgpack frames (core/transport/peer-transport.ts).
  */
+import type { Namespace } from 'socket.io';
 import type { Message, NodeId } from '../raft/types.js';
 
 /** Proves to a peer that we belong to the cluster, and checks that it does. Certificates replace it later. */
@@ -111,5 +112,10 @@ export interface PeerTransport {
   peers(): PeerState[];
   setFaults(peer: NodeId, plan: FaultPlan | undefined): void;
   stats(): TransportStats;
+  /**
+   * Another namespace on the cluster listener (routers use `/routers`), sharing its port, parser
+   * and frame limits; its users do their own authentication. Only after `start()`.
+   */
+  namespace(name: string): Namespace;
   close(): Promise<void>;
 }

@@ -1,0 +1,130 @@
+/**
+ * Runtime data over REST: this node's link table, the circuits it owns, circuits by hand (the
+ * ingress router is asked to dial, so the circuit is created by that router's most responsive
+ * controller), the router channel's status, and a delay fault for tests and the lab.
+ */
+import { z } from 'zod';
+import { RuntimeError, type RuntimeErrorCode } from '../../runtime/errors.js';
+import type { ControllerRuntime } from '../../runtime/runtime.js';
+import { ApiProblem } from '../problem.js';
+import type { ApiServices, ZodApp } from '../services.js';
+
+const STATUS: Readonly<Record<RuntimeErrorCode, number>> = {
+  UNKNOWN_IDENTITY: 422,
+  UNKNOWN_SERVICE: 422,
+  UNKNOWN_ROUTER: 422,
+  UNKNOWN_CIRCUIT: 404,
+  POLICY_DENIED: 403,
+  ROUTER_NOT_ALLOWED: 403,
+  ROUTER_NOT_CONNECTED: 503,
+  NO_TERMINATOR: 409,
+  NO_PATH: 503,
+  ROUTE_FAILED: 503,
+  NO_CONTROLLER: 503,
+};
+
+const ref = z.string().min(1).max(256);
+const createCircuitBody = z.strictObject({ identity: ref, service: ref, ingressRouter: ref });
+const circuitParams = z.strictObject({ id: z.string().min(1).max(128) });
+const faultsBody = z.strictObject({ routerDelayMs: z.number().int().min(0).max(60_000) });
+
+function runtimeOf(s: ApiServices): ControllerRuntime {
+  const runtime = s.ctx.runtime;
+  if (!runtime) throw new ApiProblem(503, 'NO_RUNTIME', 'this node runs without runtime data');
+  return runtime;
+}
+
+function asProblem(err: unknown): unknown {
+  if (err instanceof RuntimeError) return new ApiProblem(STATUS[err.code], err.code, err.message);
+  // A router that does not answer in time: the circuit may or may not exist.
+  if (err instanceof Error && /timed out|timeout/i.test(err.message)) {
+    return new ApiProblem(504, 'ROUTER_TIMEOUT', `the router did not answer in time: ${err.message}`);
+  }
+  return err;
+}
+
+export function runtimeRoutes(app: ZodApp, s: ApiServices): void {
+  app.get(
+    '/links',
+    { schema: { tags: ['runtime'], summary: 'The links this node knows (reported by routers)' } },
+    async () => {
+      const data = runtimeOf(s).listLinks();
+      return { data, meta: { total: data.length } };
+    },
+  );
+
+  app.get(
+    '/circuits',
+    { schema: { tags: ['runtime'], summary: 'The circuits this node owns' } },
+    async () => {
+      const data = runtimeOf(s).listCircuits();
+      return { data, meta: { total: data.length } };
+    },
+  );
+
+  app.get(
+    '/circuits/:id',
+    { schema: { tags: ['runtime'], summary: 'A circuit this node owns', params: circuitParams } },
+    async (request) => {
+      const runtime = runtimeOf(s);
+      const circuit = runtime.circuits.circuits.get(request.params.id);
+      if (!circuit)
+        throw new ApiProblem(404, 'UNKNOWN_CIRCUIT', `no circuit ${request.params.id} owned by this node`);
+      return runtime.view(circuit);
+    },
+  );
+
+  app.post(
+    '/circuits',
+    {
+      schema: {
+        tags: ['runtime'],
+        summary: 'Create a circuit: the ingress router dials it through its most responsive controller',
+        body: createCircuitBody,
+      },
+    },
+    async (request, reply) => {
+      const { identity, service, ingressRouter } = request.body;
+      try {
+        const circuit = await runtimeOf(s).dialThroughRouter(identity, service, ingressRouter);
+        return await reply.code(201).send(circuit);
+      } catch (err) {
+        throw asProblem(err);
+      }
+    },
+  );
+
+  app.delete(
+    '/circuits/:id',
+    { schema: { tags: ['runtime'], summary: 'Tear down a circuit this node owns', params: circuitParams } },
+    async (request) => {
+      try {
+        const circuit = await runtimeOf(s).circuits.remove(request.params.id, 'deleted by an admin');
+        return { id: circuit.id, deleted: true };
+      } catch (err) {
+        throw asProblem(err);
+      }
+    },
+  );
+
+  app.get(
+    '/runtime',
+    { schema: { tags: ['runtime'], summary: 'Router channel status and drop counts' } },
+    async () => runtimeOf(s).status(),
+  );
+
+  app.put(
+    '/runtime/faults',
+    {
+      schema: {
+        tags: ['runtime'],
+        summary: 'Delay every answer and request on the router channel (tests and the lab)',
+        body: faultsBody,
+      },
+    },
+    async (request) => {
+      runtimeOf(s).channel.setDelay(request.body.routerDelayMs);
+      return { routerDelayMs: runtimeOf(s).channel.delay };
+    },
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The router channel's wire protocol (socket.io namespace `/routers` on the cluster listener,
+ * msgpack frames). Routers name routers by name (they know each other by name); the controller
+ * maps names to model ids at its edge. Every message is checked against these schemas on arrival,
+ * on both sides; what fails is dropped and counted.
+ */
+import { z } from 'zod';
+
+export const ROUTER_NAMESPACE = '/routers';
+export const PROTOCOL_VERSION = 1;
+export const NONCE_BYTES = 32;
+
+/** Router → controller. */
+export const EVENTS = {
+  challenge: 'auth:challenge',
+  welcome: 'auth:welcome',
+  heartbeat: 'heartbeat',
+  links: 'links',
+  link: 'link',
+  fault: 'fault',
+  createCircuit: 'circuit.create',
+  confirmRoutes: 'routes.confirm',
+  /** Controller → router. */
+  dialLink: 'link.dial',
+  route: 'route',
+  unroute: 'unroute',
+  dialCircuit: 'circuit.dial',
+} as const;
+
+const name = z.string().min(1).max(256);
+const id = z.string().min(1).max(128);
+const nonce = z.instanceof(Uint8Array).refine((b) => b.byteLength === NONCE_BYTES, 'nonce length');
+const proof = z.instanceof(Uint8Array).refine((b) => b.byteLength > 0 && b.byteLength <= 256, 'proof length');
+const latency = z.number().finite().min(0).max(600_000);
+const address = z.string().min(3).max(300);
+
+export const helloSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  router: name,
+  nonce,
+  /** host:port the router accepts links on. */
+  listen: address.optional(),
+});
+export const challengeSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  controller: id,
+  controllerName: name,
+  nonce,
+});
+export const proofSchema = z.object({ proof });
+
+export const linkSchema = z.object({ id, dialer: name, acceptor: name, latencyMs: latency });
+export type WireLink = z.output<typeof linkSchema>;
+export const linksSchema = z.object({ links: z.array(linkSchema).max(10_000) });
+export const linkEventSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('up'), link: linkSchema }),
+  z.object({ op: z.literal('down'), id, reason: z.string().max(500).default('closed') }),
+  z.object({ op: z.literal('latency'), id, latencyMs: latency }),
+]);
+export type LinkEvent = z.output<typeof linkEventSchema>;
+
+export const faultSchema = z.object({
+  circuitId: id,
+  linkId: id.optional(),
+  reason: z.string().max(500),
+});
+export type Fault = z.output<typeof faultSchema>;
+
+export const circuitAskSchema = z.object({ identity: name, service: name });
+export const confirmSchema = z.object({ circuitIds: z.array(id).max(100_000) });
+export const confirmAnswerSchema = z.object({ unknown: z.array(id) });
+
+export const dialLinkSchema = z.object({ peer: name, address });
+export const dialLinkAnswerSchema = z.object({ link: linkSchema, existing: z.boolean() });
+
+export const routeSchema = z.object({
+  circuitId: id,
+  owner: id,
+  previousLink: id.optional(),
+  nextLink: id.optional(),
+  terminator: z.object({ id, address: z.string().max(1000) }).optional(),
+});
+export type WireRoute = z.output<typeof routeSchema>;
+export const unrouteSchema = z.object({ circuitId: id, reason: z.string().max(500) });
+
+/** A circuit as the channel carries it (router names, not ids). */
+export const wireCircuitSchema = z.object({
+  id,
+  owner: id,
+  ownerName: name,
+  identity: name,
+  service: name,
+  routers: z.array(name),
+  links: z.array(id),
+  cost: z.number(),
+});
+export type WireCircuit = z.output<typeof wireCircuitSchema>;
+
+/** Every answer: ok with a value, or a refusal with a stable code. */
+export type Answer<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+export function answerSchema<T extends z.ZodType>(value: T) {
+  return z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), value }),
+    z.object({ ok: z.literal(false), code: z.string().max(64), message: z.string().max(2000) }),
+  ]);
+}

@@ -1,0 +1,263 @@
+/**
+ * The controller's side of the router channel: routers connect to the `/routers` namespace of the
+ * cluster listener, prove the cluster secret (router-auth.ts), and must exist in the model by
+ * name. Until the handshake completes not one message is accepted. Every message is parsed with
+ * its schema (protocol.ts); what fails is dropped and counted (drops.ts), never thrown.
+ */
+import type { Namespace, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { ModelRouter } from './circuit-service.js';
+import type { DropCounter, RuntimeLog } from './drops.js';
+import {
+  EVENTS,
+  PROTOCOL_VERSION,
+  circuitAskSchema,
+  confirmSchema,
+  faultSchema,
+  helloSchema,
+  linkEventSchema,
+  linksSchema,
+  proofSchema,
+  type Answer,
+  type Fault,
+  type LinkEvent,
+  type WireCircuit,
+  type WireLink,
+} from './protocol.js';
+import { newNonce, routerProof, verifyRouterProof } from './router-auth.js';
+import type { RouterId } from './types.js';
+
+/** What the channel hands over once a message parsed and its router is known. */
+export interface RouterChannelHandler {
+  connected(router: ModelRouter, listen: string | undefined): void;
+  disconnected(router: RouterId): void;
+  reportLinks(router: RouterId, links: readonly WireLink[]): void;
+  reportLink(router: RouterId, event: LinkEvent): void;
+  fault(router: RouterId, fault: Fault): void;
+  createCircuit(router: RouterId, identity: string, service: string): Promise<Answer<WireCircuit>>;
+  /** The ids of `circuitIds` this controller does not own. */
+  confirmRoutes(router: RouterId, circuitIds: readonly string[]): string[];
+}
+
+export interface RouterChannelOptions {
+  readonly namespace: Namespace;
+  readonly self: string;
+  readonly selfName: string;
+  readonly secret: string;
+  /** A router of the model, by name. */
+  readonly findRouter: (name: string) => ModelRouter | undefined;
+  readonly handler: RouterChannelHandler;
+  readonly drops: DropCounter;
+  readonly log: RuntimeLog;
+  readonly handshakeTimeoutMs?: number;
+}
+
+export interface RouterSession {
+  readonly router: ModelRouter;
+  readonly listen: string | undefined;
+  readonly since: number;
+}
+
+const KNOWN: ReadonlySet<string> = new Set([
+  EVENTS.heartbeat,
+  EVENTS.links,
+  EVENTS.link,
+  EVENTS.fault,
+  EVENTS.createCircuit,
+  EVENTS.confirmRoutes,
+]);
+
+export class RouterChannel {
+  private readonly sessions = new Map<RouterId, { socket: Socket; session: RouterSession }>();
+  private delayMs = 0;
+  refusedHandshakes = 0;
+
+  constructor(private readonly o: RouterChannelOptions) {
+    const { namespace } = o;
+    namespace.use((socket, next) => {
+      const hello = helloSchema.safeParse(socket.handshake.auth);
+      if (!hello.success) {
+        this.refuse(socket, 'BAD_HELLO');
+        next(Object.assign(new Error('handshake refused'), { data: { code: 'BAD_HELLO' } }));
+        return;
+      }
+      const router = o.findRouter(hello.data.router);
+      if (!router || router.disabled) {
+        this.refuse(socket, 'UNKNOWN_ROUTER', hello.data.router);
+        o.drops.drop('UNKNOWN_ROUTER', { router: hello.data.router });
+        next(Object.assign(new Error('unknown router'), { data: { code: 'UNKNOWN_ROUTER' } }));
+        return;
+      }
+      next();
+    });
+    namespace.on('connection', (socket) => this.accept(socket));
+  }
+
+  /** Test and lab fault: every answer to routers and every request to them waits this long. */
+  setDelay(ms: number): void {
+    this.delayMs = ms;
+  }
+
+  get delay(): number {
+    return this.delayMs;
+  }
+
+  session(router: RouterId): RouterSession | undefined {
+    return this.sessions.get(router)?.session;
+  }
+
+  connected(router: RouterId): boolean {
+    return this.sessions.has(router);
+  }
+
+  list(): RouterSession[] {
+    return [...this.sessions.values()].map((s) => s.session);
+  }
+
+  /** A request to a router, answered through socket.io's acknowledgement. */
+  async request(router: RouterId, event: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const entry = this.sessions.get(router);
+    if (!entry) throw new Error(`router ${router} is not connected`);
+    await this.delayed();
+    return entry.socket.timeout(timeoutMs).emitWithAck(event, payload);
+  }
+
+  close(): void {
+    for (const { socket } of this.sessions.values()) socket.disconnect(true);
+    this.sessions.clear();
+  }
+
+  private accept(socket: Socket): void {
+    const hello = helloSchema.parse(socket.handshake.auth);
+    const { o } = this;
+    let router: ModelRouter | undefined;
+    socket.onAny((event: unknown) => {
+      if (typeof event !== 'string' || !KNOWN.has(event))
+        o.drops.drop('UNKNOWN_EVENT', { event: String(event).slice(0, 64) });
+    });
+    const on = <S extends z.ZodType>(
+      event: string,
+      schema: S,
+      act: (router: ModelRouter, message: z.output<S>, ack: ((reply: unknown) => void) | undefined) => void,
+    ): void => {
+      socket.on(event, (payload: unknown, ack: unknown) => {
+        const reply = typeof ack === 'function' ? (ack as (reply: unknown) => void) : undefined;
+        if (!router) {
+          o.drops.drop('NOT_AUTHENTICATED', { event });
+          return;
+        }
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          o.drops.drop('MALFORMED', { router: router.name, event, issue: parsed.error.issues[0]?.message });
+          reply?.({ ok: false, code: 'MALFORMED', message: 'the message does not parse' });
+          return;
+        }
+        try {
+          act(router, parsed.data, reply);
+        } catch (err) {
+          o.log('error', 'router message handler threw', { router: router.name, event, err: String(err) });
+        }
+      });
+    };
+    socket.on(EVENTS.heartbeat, (ack: unknown) => {
+      if (router && typeof ack === 'function')
+        void this.delayed().then(() => (ack as (r: unknown) => void)({ at: Date.now() }));
+    });
+    on(EVENTS.links, linksSchema, (r, m) => o.handler.reportLinks(r.id, m.links));
+    on(EVENTS.link, linkEventSchema, (r, m) => o.handler.reportLink(r.id, m));
+    on(EVENTS.fault, faultSchema, (r, m) => o.handler.fault(r.id, m));
+    on(EVENTS.createCircuit, circuitAskSchema, (r, m, ack) => {
+      void o.handler.createCircuit(r.id, m.identity, m.service).then(async (answer) => {
+        await this.delayed();
+        ack?.(answer);
+      });
+    });
+    on(EVENTS.confirmRoutes, confirmSchema, (r, m, ack) => {
+      const unknown = o.handler.confirmRoutes(r.id, m.circuitIds);
+      void this.delayed().then(() => ack?.({ unknown }));
+    });
+    socket.on('disconnect', () => {
+      if (!router) return;
+      const current = this.sessions.get(router.id);
+      if (current?.socket !== socket) return;
+      this.sessions.delete(router.id);
+      o.log('info', 'router disconnected', { router: router.name });
+      o.handler.disconnected(router.id);
+    });
+
+    void this.handshake(socket, hello.router, hello.nonce).then((ok) => {
+      if (!ok || !socket.connected) {
+        socket.disconnect(true);
+        return;
+      }
+      const found = o.findRouter(hello.router);
+      if (!found) {
+        socket.disconnect(true);
+        return;
+      }
+      router = found;
+      const previous = this.sessions.get(found.id);
+      this.sessions.set(found.id, {
+        socket,
+        session: { router: found, listen: hello.listen, since: Date.now() },
+      });
+      // A reconnecting router's old socket may linger: the new one replaces it.
+      previous?.socket.disconnect(true);
+      o.log('info', 'router connected', { router: found.name });
+      o.handler.connected(found, hello.listen);
+    });
+  }
+
+  private handshake(socket: Socket, routerName: string, routerNonce: Uint8Array): Promise<boolean> {
+    const { o } = this;
+    return new Promise((resolve) => {
+      const ourNonce = newNonce();
+      const timer = setTimeout(() => {
+        this.refuse(socket, 'TIMEOUT', routerName);
+        resolve(false);
+      }, o.handshakeTimeoutMs ?? 5_000);
+      const challenge = {
+        v: PROTOCOL_VERSION,
+        controller: o.self,
+        controllerName: o.selfName,
+        nonce: ourNonce,
+      };
+      socket.emit(EVENTS.challenge, challenge, (reply: unknown) => {
+        clearTimeout(timer);
+        const parsed = proofSchema.safeParse(reply);
+        if (
+          !parsed.success ||
+          !verifyRouterProof(
+            o.secret,
+            'router-to-controller',
+            routerName,
+            o.self,
+            ourNonce,
+            parsed.data.proof,
+          )
+        ) {
+          this.refuse(socket, 'BAD_PROOF', routerName);
+          resolve(false);
+          return;
+        }
+        socket.emit(EVENTS.welcome, {
+          proof: routerProof(o.secret, 'controller-to-router', routerName, o.self, routerNonce),
+        });
+        resolve(true);
+      });
+    });
+  }
+
+  private refuse(socket: Socket, reason: string, router?: string): void {
+    this.refusedHandshakes += 1;
+    this.o.log('warn', 'refused router handshake', {
+      reason,
+      ...(router ? { router: router.slice(0, 256) } : {}),
+      address: socket.handshake.address,
+    });
+  }
+
+  private delayed(): Promise<void> {
+    return this.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, this.delayMs)) : Promise.resolve();
+  }
+}

@@ -1,0 +1,373 @@
+/**
+ * ControllerRuntime: the runtime data of one controller, composed — the link table fed by its
+ * routers, the circuits it owns, path selection, and the router channel. The composition root
+ * (core/controller.ts) creates it on the cluster listener; the API reads it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Namespace } from 'socket.io';
+import type { ModelDatabase } from '../model/database.js';
+import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
+import type { Circuit } from './circuit-table.js';
+import { DropCounter, type RuntimeLog } from './drops.js';
+import { RuntimeError, isRuntimeErrorCode } from './errors.js';
+import { missingLinks, pairKey, type LinkCandidate } from './link-plan.js';
+import { LinkTable, type LinkChange, type LinkEntry } from './link-table.js';
+import { modelView } from './model-view.js';
+import {
+  EVENTS,
+  answerSchema,
+  dialLinkAnswerSchema,
+  wireCircuitSchema,
+  type Answer,
+  type Fault,
+  type LinkEvent,
+  type WireCircuit,
+  type WireLink,
+} from './protocol.js';
+import { RouterChannel, type RouterChannelHandler } from './router-channel.js';
+import type { RouteEntry } from './routes.js';
+import type { LinkReport, RouterId } from './types.js';
+
+export type RuntimeChange = LinkChange | CircuitChange;
+
+export interface RuntimeOptions {
+  readonly self: string;
+  readonly selfName: string;
+  readonly secret: string;
+  readonly namespace: Namespace;
+  readonly database: () => ModelDatabase;
+  readonly log: RuntimeLog;
+  /** How long a request to a router may take (default 5 s). */
+  readonly requestTimeoutMs?: number;
+  /** How often missing links are asked for (default 1 s). */
+  readonly reconcileMs?: number;
+}
+
+export interface RouterView {
+  readonly id: RouterId;
+  readonly name: string;
+  readonly listen: string | null;
+  readonly connectedSince: string;
+}
+
+export interface LinkView extends LinkEntry {
+  readonly dialerName: string;
+  readonly acceptorName: string;
+}
+
+export interface CircuitView extends Circuit {
+  readonly ownerName: string;
+  readonly routerNames: readonly string[];
+}
+
+export interface RuntimeStatus {
+  readonly controller: string;
+  readonly routers: readonly RouterView[];
+  readonly links: number;
+  readonly circuits: number;
+  /** Router messages dropped, by reason. */
+  readonly dropped: Readonly<Record<string, number>>;
+  readonly droppedTotal: number;
+  readonly refusedHandshakes: number;
+  readonly faultsReceived: number;
+  /** Faults for circuits this controller does not own (sent to every controller, or stale). */
+  readonly faultsNotOwned: number;
+  readonly reroutes: number;
+  /** Injected delay on the router channel (tests, lab). */
+  readonly delayMs: number;
+}
+
+/** A link request to a dialer is repeated only after this long without the link appearing. */
+const DIAL_RETRY_MS = 5_000;
+
+export class ControllerRuntime implements RouterChannelHandler {
+  readonly links: LinkTable;
+  readonly circuits: CircuitService;
+  readonly channel: RouterChannel;
+  readonly drops: DropCounter;
+  private readonly model;
+  private readonly listeners = new Set<(change: RuntimeChange) => void>();
+  private readonly asked = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly requestTimeoutMs: number;
+  private faultsReceived = 0;
+  private faultsNotOwned = 0;
+  private reroutes = 0;
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.model = modelView(o.database);
+    this.requestTimeoutMs = o.requestTimeoutMs ?? 5_000;
+    this.drops = new DropCounter(o.log);
+    this.links = new LinkTable((change) => this.linkChanged(change));
+    this.channel = new RouterChannel({
+      namespace: o.namespace,
+      self: o.self,
+      selfName: o.selfName,
+      secret: o.secret,
+      findRouter: (name) => this.routerByName(name),
+      handler: this,
+      drops: this.drops,
+      log: o.log,
+    });
+    this.circuits = new CircuitService({
+      self: o.self,
+      model: this.model,
+      links: this.links,
+      newId: randomUUID,
+      sender: {
+        connected: (router) => this.channel.connected(router),
+        route: (router, entry) => this.sendRoute(router, entry),
+        unroute: async (router, circuitId, reason) => {
+          await this.channel.request(router, EVENTS.unroute, { circuitId, reason }, this.requestTimeoutMs);
+        },
+      },
+      onChange: (change) => {
+        if (change.type === 'circuit.rerouted') this.reroutes += 1;
+        this.emit(change);
+      },
+    });
+    this.timer = setInterval(() => this.reconcile(), o.reconcileMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  onChange(listener: (change: RuntimeChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- the router channel's handler -------------------------------------------------------
+
+  connected(): void {
+    this.reconcile();
+  }
+
+  disconnected(router: RouterId): void {
+    this.links.routerGone(router);
+  }
+
+  reportLinks(router: RouterId, links: readonly WireLink[]): void {
+    this.links.replace(router, this.toReports(router, links));
+  }
+
+  reportLink(router: RouterId, event: LinkEvent): void {
+    if (event.op === 'up') {
+      const [report] = this.toReports(router, [event.link]);
+      if (report) this.refused(router, this.links.up(router, report));
+    } else if (event.op === 'down') {
+      this.refused(router, this.links.down(router, event.id, event.reason));
+    } else {
+      this.refused(router, this.links.latency(router, event.id, event.latencyMs));
+    }
+  }
+
+  fault(router: RouterId, fault: Fault): void {
+    this.faultsReceived += 1;
+    const circuit = this.circuits.circuits.get(fault.circuitId);
+    if (!circuit) {
+      this.faultsNotOwned += 1;
+      this.drops.drop('UNKNOWN_CIRCUIT', { router, circuit: fault.circuitId, reason: fault.reason });
+      return;
+    }
+    const link = fault.linkId ?? circuit.path.links.find((l) => !this.links.get(l));
+    if (link)
+      void this.circuits.reroute(circuit.id, link, `fault from ${this.routerName(router)}: ${fault.reason}`);
+    else
+      void this.circuits
+        .remove(circuit.id, `fault from ${this.routerName(router)}: ${fault.reason}`)
+        .catch(() => undefined);
+  }
+
+  async createCircuit(router: RouterId, identity: string, service: string): Promise<Answer<WireCircuit>> {
+    try {
+      const circuit = await this.circuits.create({ identity, service, ingress: router });
+      return { ok: true, value: this.toWire(circuit) };
+    } catch (err) {
+      return refusal(err);
+    }
+  }
+
+  confirmRoutes(_router: RouterId, circuitIds: readonly string[]): string[] {
+    return circuitIds.filter((id) => !this.circuits.circuits.has(id));
+  }
+
+  // ---- what the API uses --------------------------------------------------------------------
+
+  /**
+   * A circuit asked for by hand: the ingress router is asked to dial, as a client would, and
+   * creates the circuit through its most responsive controller (perhaps another one).
+   */
+  async dialThroughRouter(identity: string, service: string, ingress: string): Promise<WireCircuit> {
+    const router = this.model.router(ingress);
+    if (!router) throw new RuntimeError('UNKNOWN_ROUTER', `no router '${ingress}'`);
+    if (!this.channel.connected(router.id)) {
+      throw new RuntimeError(
+        'ROUTER_NOT_CONNECTED',
+        `router ${router.name} is not connected to this controller`,
+      );
+    }
+    const reply = await this.channel.request(
+      router.id,
+      EVENTS.dialCircuit,
+      { identity, service },
+      this.requestTimeoutMs * 2,
+    );
+    const answer = answerSchema(wireCircuitSchema).safeParse(reply);
+    if (!answer.success) throw new RuntimeError('ROUTE_FAILED', `router ${router.name} answered nonsense`);
+    if (!answer.data.ok) {
+      const code = isRuntimeErrorCode(answer.data.code) ? answer.data.code : 'ROUTE_FAILED';
+      throw new RuntimeError(code, answer.data.message);
+    }
+    return answer.data.value;
+  }
+
+  listLinks(): LinkView[] {
+    return this.links.list().map((l) => ({
+      ...l,
+      dialerName: this.routerName(l.dialer),
+      acceptorName: this.routerName(l.acceptor),
+    }));
+  }
+
+  listCircuits(): CircuitView[] {
+    return this.circuits.circuits.list().map((c) => this.view(c));
+  }
+
+  view(circuit: Circuit): CircuitView {
+    return {
+      ...circuit,
+      ownerName: this.o.selfName,
+      routerNames: circuit.path.routers.map((r) => this.routerName(r)),
+    };
+  }
+
+  status(): RuntimeStatus {
+    return {
+      controller: this.o.self,
+      routers: this.channel.list().map((s) => ({
+        id: s.router.id,
+        name: s.router.name,
+        listen: s.listen ?? null,
+        connectedSince: new Date(s.since).toISOString(),
+      })),
+      links: this.links.size,
+      circuits: this.circuits.circuits.size,
+      dropped: this.drops.snapshot(),
+      droppedTotal: this.drops.total,
+      refusedHandshakes: this.channel.refusedHandshakes,
+      faultsReceived: this.faultsReceived,
+      faultsNotOwned: this.faultsNotOwned,
+      reroutes: this.reroutes,
+      delayMs: this.channel.delay,
+    };
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.channel.close();
+  }
+
+  // ---- inside -------------------------------------------------------------------------------
+
+  private linkChanged(change: LinkChange): void {
+    if (change.type === 'link.down') {
+      this.asked.delete(pairKey(change.link.dialer, change.link.acceptor));
+      void this.circuits.linkFailed(change.link.id, `link ${change.link.id} down: ${change.reason}`);
+    }
+    this.emit(change);
+  }
+
+  /** Asks dialers for the links missing between the routers connected here. */
+  private reconcile(): void {
+    const candidates: LinkCandidate[] = this.channel.list().map((s) => ({
+      id: s.router.id,
+      name: s.router.name,
+      ...(s.listen ? { listen: s.listen } : {}),
+    }));
+    const now = Date.now();
+    for (const request of missingLinks(candidates, this.links.reports())) {
+      const key = pairKey(request.dialer.id, request.acceptor.id);
+      if (now - (this.asked.get(key) ?? -Infinity) < DIAL_RETRY_MS) continue;
+      this.asked.set(key, now);
+      void this.channel
+        .request(
+          request.dialer.id,
+          EVENTS.dialLink,
+          { peer: request.acceptor.name, address: request.acceptor.listen },
+          this.requestTimeoutMs,
+        )
+        .then((reply) => {
+          const answer = answerSchema(dialLinkAnswerSchema).safeParse(reply);
+          if (!answer.success)
+            return this.drops.drop('MALFORMED', { router: request.dialer.name, event: 'link.dial answer' });
+          if (!answer.data.ok) return;
+          const [report] = this.toReports(request.dialer.id, [answer.data.value.link]);
+          if (report) this.refused(request.dialer.id, this.links.up(request.dialer.id, report));
+        })
+        .catch((err: unknown) =>
+          this.o.log('info', 'link request failed', { dialer: request.dialer.name, err: String(err) }),
+        );
+    }
+  }
+
+  private async sendRoute(router: RouterId, entry: RouteEntry): Promise<void> {
+    const reply = await this.channel.request(router, EVENTS.route, entry, this.requestTimeoutMs);
+    const ok = (reply as { ok?: unknown } | null)?.ok === true;
+    if (!ok) throw new Error(`router ${this.routerName(router)} refused the route`);
+  }
+
+  /** Wire links (by router name) as reports (by id); unknown routers are dropped and counted. */
+  private toReports(router: RouterId, links: readonly WireLink[]): LinkReport[] {
+    const reports: LinkReport[] = [];
+    for (const link of links) {
+      const dialer = this.routerByName(link.dialer);
+      const acceptor = this.routerByName(link.acceptor);
+      if (!dialer || !acceptor) {
+        this.drops.drop('UNKNOWN_LINK_END', { router: this.routerName(router), link: link.id });
+        continue;
+      }
+      reports.push({ id: link.id, dialer: dialer.id, acceptor: acceptor.id, latencyMs: link.latencyMs });
+    }
+    return reports;
+  }
+
+  private refused(router: RouterId, refusal: string | undefined): void {
+    if (refusal) this.drops.drop(refusal as 'NOT_AN_END', { router: this.routerName(router) });
+  }
+
+  private routerByName(name: string): ModelRouter | undefined {
+    const r = this.model.router(name);
+    return r && r.name === name ? r : undefined;
+  }
+
+  private routerName(id: RouterId): string {
+    return this.channel.session(id)?.router.name ?? this.model.router(id)?.name ?? id;
+  }
+
+  private toWire(circuit: Circuit): WireCircuit {
+    return {
+      id: circuit.id,
+      owner: circuit.owner,
+      ownerName: this.o.selfName,
+      identity: this.model.identity(circuit.identityId)?.name ?? circuit.identityId,
+      service: this.model.service(circuit.serviceId)?.name ?? circuit.serviceId,
+      routers: circuit.path.routers.map((r) => this.routerName(r)),
+      links: [...circuit.path.links],
+      cost: circuit.path.cost,
+    };
+  }
+
+  private emit(change: RuntimeChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.o.log('error', 'runtime listener threw', { err: String(err) });
+      }
+    }
+  }
+}
+
+function refusal(err: unknown): Answer<never> {
+  if (err instanceof RuntimeError) return { ok: false, code: err.code, message: err.message };
+  return { ok: false, code: 'ROUTE_FAILED', message: String((err as Error).message ?? err) };
+}
