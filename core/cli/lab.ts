@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,8 @@ Node i serves the API and UI on port P+i and the cluster on P+100+i.
 options:
   --controllers N   controller processes (default 3, at most 7)
   --routers M       router agents (default 0; routers arrive with the runtime data)
-  --data-dir D      keep the nodes' data here (default: a new temporary directory)
+  --data-dir D      keep the nodes' data here, to run the same lab again later
+                    (default: a temporary directory, removed when the lab stops)
   --base-port P     first API port (default 8440)
 
 The admin password comes from MESHDESK_ADMIN_PASSWORD, or is generated and printed.`;
@@ -65,9 +66,12 @@ export async function lab(
   const password = env.MESHDESK_ADMIN_PASSWORD ?? randomSecret(12);
   const secret = env.MESHDESK_CLUSTER_SECRET ?? randomSecret();
   const nodes: LabNode[] = [];
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(nodes.map((n) => stopProcess(n.process)));
-  };
+  const children: ChildProcess[] = [];
+  // Listening from the start: a signal while nodes are still starting stops those already up.
+  let onSignal: () => void = () => undefined;
+  const signalled = new Promise<number>((resolve) => (onSignal = () => resolve(0)));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     for (let i = 0; i < controllers; i++) {
       const dir = join(dataDir, `node-${i}`);
@@ -86,7 +90,11 @@ export async function lab(
         ...role,
       ];
       const childEnv = { ...env, MESHDESK_ADMIN_PASSWORD: password, MESHDESK_CLUSTER_SECRET: secret };
-      nodes.push(await startNode(i, args, childEnv));
+      const starting = startNode(i, args, childEnv);
+      children.push(starting.child);
+      const started = await Promise.race([starting.ready, signalled.then(() => undefined)]);
+      if (!started) return 0;
+      nodes.push(started);
     }
     const first = nodes[0] as LabNode;
     if (fresh) {
@@ -100,22 +108,25 @@ export async function lab(
     const exited = new Promise<number>((resolve) => {
       for (const n of nodes) n.process.once('exit', (code) => resolve(code ?? 1));
     });
-    const signalled = new Promise<number>((resolve) => {
-      process.once('SIGINT', () => resolve(0));
-      process.once('SIGTERM', () => resolve(0));
-    });
     const code = await Promise.race([exited, signalled]);
     if (code !== 0) out('meshdesk lab: a node exited; stopping the lab');
     return code;
   } finally {
-    await stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all(children.map(stopProcess));
+    if (!given) await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-/** Starts one node process and resolves with its UI URL once it says it is ready. */
-function startNode(index: number, args: readonly string[], env: NodeJS.ProcessEnv): Promise<LabNode> {
+/** Starts one node process; `ready` resolves with its UI URL once it says it is ready. */
+function startNode(
+  index: number,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; ready: Promise<LabNode> } {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
+  const ready = new Promise<LabNode>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
@@ -138,6 +149,7 @@ function startNode(index: number, args: readonly string[], env: NodeJS.ProcessEn
       );
     });
   });
+  return { child, ready };
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
