@@ -7,6 +7,7 @@ import { UsageError } from './cli/args.js';
 import { backup, restore } from './cli/backup.js';
 import { cluster } from './cli/cluster.js';
 import { lab } from './cli/lab.js';
+import { router } from './cli/router.js';
 import { startUntilSignalled } from './cli/start.js';
 
 const USAGE = `usage: meshdesk <command> [options]
@@ -15,6 +16,7 @@ commands:
   start      run a controller node headless (--bootstrap a new cluster, or --join one)
   lab        run a local demo cluster of several nodes with a sample model
   cluster    cluster status and operations through a node's API
+  router     run a router agent connected to every controller
   backup     write a consistent copy of the model to a file
   restore    seed a new cluster from a backup and run it
   help       show this help
@@ -31,20 +33,36 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   start: startUntilSignalled,
   lab,
   cluster,
+  router,
   backup,
   restore,
 };
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** Where the command writes its lines (the process's stdout and stderr, or a test's buffers). */
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const processIo: Io = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+};
+
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Io = processIo,
+): Promise<number> {
   const [command, ...rest] = argv;
-  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  const { out } = io;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     out(USAGE);
     return command === undefined ? 2 : 0;
   }
   const run = COMMANDS[command];
   if (!run) {
-    process.stderr.write(`meshdesk: unknown command '${command}' (see meshdesk --help)\n`);
+    io.err(`meshdesk: unknown command '${command}' (see meshdesk --help)`);
     return 2;
   }
   try {
@@ -52,9 +70,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } catch (err) {
     const usage = err instanceof UsageError;
     const message = (err as Error).message?.split('\n')[0] ?? String(err);
-    process.stderr.write(
-      `meshdesk ${command}: ${message}${usage ? ` (see meshdesk ${command} --help)` : ''}\n`,
-    );
+    io.err(`meshdesk ${command}: ${message}${usage ? ` (see meshdesk ${command} --help)` : ''}`);
     return usage ? 2 : 1;
   }
 }

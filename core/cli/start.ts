@@ -114,10 +114,14 @@ export async function runStart(
 }
 
 /** Runs until SIGINT/SIGTERM, then stops cleanly. */
-export async function startUntilSignalled(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function startUntilSignalled(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+): Promise<number> {
   const args = parseStart(argv, env);
   if (args === 'help') {
-    process.stdout.write(`${START_USAGE}\n`);
+    out(START_USAGE);
     return 0;
   }
   await serveUntilSignalled(await runStart(args, env));

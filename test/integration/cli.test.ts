@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../core/cli.js';
 import { ADMIN_PASSWORD, ControllerProcess } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -33,19 +34,46 @@ async function meshdesk(args: readonly string[], env: NodeJS.ProcessEnv = {}): P
   }
 }
 
-describe('meshdesk arguments', () => {
-  it.each([
-    [['--help'], 0],
-    [['start', '--help'], 0],
-    [['lab', '--help'], 0],
-    [['cluster', '--help'], 0],
-    [['backup', '--help'], 0],
-    [['restore', '--help'], 0],
-  ])('%j prints usage and exits %i', async (args, code) => {
-    const outcome = await meshdesk(args);
-    expect(outcome.code).toBe(code);
-    expect(outcome.stdout).toMatch(/^usage: meshdesk/);
+/** The command in this process (the same code path as the binary), its lines captured. */
+async function inProcess(args: readonly string[]): Promise<Outcome> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(
+    args,
+    { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+    },
+  );
+  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
+}
+
+describe('the meshdesk binary', () => {
+  it('prints its usage for --help and exits 0', async () => {
+    const outcome = await meshdesk(['--help']);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toMatch(/^usage: meshdesk <command>/);
   });
+
+  it('exits 2 with one line on stderr for a bad argument', async () => {
+    const outcome = await meshdesk(['start', '--api', 'localhost']);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toBe(
+      "meshdesk start: --api must be HOST:PORT, not 'localhost' (see meshdesk start --help)\n",
+    );
+  });
+});
+
+describe('meshdesk arguments', () => {
+  it.each([['start'], ['lab'], ['cluster'], ['backup'], ['restore']])(
+    '%s --help prints usage',
+    async (command) => {
+      const outcome = await inProcess([command, '--help']);
+      expect(outcome.code).toBe(0);
+      expect(outcome.stdout).toMatch(/^usage: meshdesk/);
+    },
+  );
 
   it.each([
     [[], /usage/],
@@ -54,15 +82,20 @@ describe('meshdesk arguments', () => {
     [['start', '--bootstrap', '--join', 'http://127.0.0.1:1'], /--bootstrap and --join exclude each other/],
     [['start', '--join', 'ftp://x'], /--join must be an http\(s\) URL/],
     [['start', '--no-such-flag'], /Unknown option '--no-such-flag'/],
+    [['start', '--secret', 'short'], /the cluster secret must be at least 16 characters/],
     [['lab', '--controllers', '9'], /--controllers must be a whole number from 1 to 7, not '9'/],
-    [['lab', '--routers', '2'], /router agents are not available yet/],
+    [['lab', 'extra'], /Unexpected argument 'extra'/],
     [['cluster', 'frob'], /unknown cluster command 'frob'/],
     [['cluster', 'add', '--id', 'x'], /cluster add needs --id ID and --address HOST:PORT/],
+    [['cluster', 'add', '--id', 'x', '--address', 'nope'], /--address must be HOST:PORT/],
+    [['cluster', 'remove'], /cluster remove needs the member id/],
+    [['cluster', 'status', '--api', 'not a url'], /--api must be a URL/],
     [['backup'], /backup needs --out F/],
     [['backup', '--out', 'f', '--api', 'http://a:1', '--data-dir', 'd'], /one of --api URL or --data-dir D/],
     [['restore', '--data-dir', 'x'], /restore needs --from F/],
+    [['restore', '--from', 'f', '--bootstrap'], /--bootstrap and --join do not apply/],
   ])('%j exits 2 with one line saying what is wrong', async (args, message) => {
-    const outcome = await meshdesk(args);
+    const outcome = await inProcess(args);
     expect(outcome.code).toBe(2);
     const output = args.length === 0 ? outcome.stdout : outcome.stderr;
     expect(output).toMatch(message);
@@ -71,7 +104,7 @@ describe('meshdesk arguments', () => {
 
   it('exits 1 with one line when the node it should talk to is not there', async () => {
     const port = await freePort();
-    const outcome = await meshdesk(['cluster', 'status', '--api', `http://127.0.0.1:${port}`]);
+    const outcome = await inProcess(['cluster', 'status', '--api', `http://127.0.0.1:${port}`]);
     expect(outcome.code).toBe(1);
     expect(outcome.stderr.trim()).toMatch(
       /^meshdesk cluster: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/,
