@@ -19,7 +19,11 @@ export const routerName = (i: number): string => `r${String(i).padStart(3, '0')}
 
 export async function runtimeFixture(options: FixtureOptions): Promise<ModelStateMachine> {
   const sm = await ModelStateMachine.create();
-  const create = (collection: string, id: string, data: Record<string, unknown>): SingleCommand => ({
+  const create = (
+    collection: Extract<SingleCommand, { op: 'create' }>['collection'],
+    id: string,
+    data: Record<string, unknown>,
+  ): SingleCommand => ({
     op: 'create',
     collection,
     id,

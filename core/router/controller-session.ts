@@ -1,0 +1,187 @@
+/**
+ * The router's connection to one controller: socket.io on the controller's cluster listener
+ * (`/routers`), mutual proof of the cluster secret, then heartbeats that measure the round trip.
+ * A controller whose heartbeat goes unanswered for `unresponsiveMs` is unresponsive: it gets no
+ * new circuits until it answers again. Every attempt is a fresh socket and nonce; failures wait a
+ * capped, jittered back-off (as the peer transport does).
+ */
+import { io, type Socket } from 'socket.io-client';
+import { Backoff } from '../transport/backoff.js';
+import { createFrameParser } from '../transport/frame-parser.js';
+import {
+  EVENTS,
+  PROTOCOL_VERSION,
+  ROUTER_NAMESPACE,
+  challengeSchema,
+  proofSchema,
+} from '../runtime/protocol.js';
+import { newNonce, routerProof, verifyRouterProof } from '../runtime/router-auth.js';
+import type { RuntimeLog } from '../runtime/drops.js';
+
+export interface SessionOptions {
+  readonly url: string;
+  readonly router: string;
+  readonly secret: string;
+  readonly listen: string | undefined;
+  readonly log: RuntimeLog;
+  readonly heartbeatMs: number;
+  readonly unresponsiveMs: number;
+  /** Called with the socket once authenticated: the agent registers its request handlers on it. */
+  readonly onReady: (session: ControllerSession, socket: Socket) => void;
+  readonly onDown: (session: ControllerSession) => void;
+}
+
+export class ControllerSession {
+  /** The controller's node id and name, from its challenge. */
+  controllerId: string | undefined;
+  controllerName: string | undefined;
+  rttMs: number | undefined;
+  private lastAnswer = 0;
+  private socket: Socket | undefined;
+  private ready = false;
+  private closed = false;
+  private readonly backoff = new Backoff(100, 3_000, Math.random);
+  private retry: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly parser = createFrameParser(() => undefined);
+
+  constructor(private readonly o: SessionOptions) {
+    this.connect();
+  }
+
+  get url(): string {
+    return this.o.url;
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Connected and answering heartbeats within the bound. */
+  get responsive(): boolean {
+    return this.ready && Date.now() - this.lastAnswer <= this.o.unresponsiveMs;
+  }
+
+  send(event: string, payload: unknown): void {
+    if (this.ready) this.socket?.emit(event, payload);
+  }
+
+  async request(event: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const socket = this.socket;
+    if (!this.ready || !socket) throw new Error(`controller ${this.o.url} is not connected`);
+    return socket.timeout(timeoutMs).emitWithAck(event, payload);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.teardown();
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const nonce = newNonce();
+    const hello = {
+      v: PROTOCOL_VERSION,
+      router: this.o.router,
+      nonce,
+      ...(this.o.listen ? { listen: this.o.listen } : {}),
+    };
+    const socket = io(`${this.o.url}${ROUTER_NAMESPACE}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: 5_000,
+      parser: this.parser,
+      auth: (cb) => cb(hello),
+    });
+    this.socket = socket;
+    let answered = false;
+    socket.on(EVENTS.challenge, (payload: unknown, ack: unknown) => {
+      const challenge = challengeSchema.safeParse(payload);
+      if (!challenge.success || typeof ack !== 'function' || answered)
+        return this.fail(socket, 'malformed challenge');
+      answered = true;
+      this.controllerId = challenge.data.controller;
+      this.controllerName = challenge.data.controllerName;
+      const proof = routerProof(
+        this.o.secret,
+        'router-to-controller',
+        this.o.router,
+        challenge.data.controller,
+        challenge.data.nonce,
+      );
+      (ack as (reply: unknown) => void)({ proof });
+    });
+    socket.on(EVENTS.welcome, (payload: unknown) => {
+      const welcome = proofSchema.safeParse(payload);
+      const id = this.controllerId;
+      if (
+        !welcome.success ||
+        !answered ||
+        !id ||
+        !verifyRouterProof(
+          this.o.secret,
+          'controller-to-router',
+          this.o.router,
+          id,
+          nonce,
+          welcome.data.proof,
+        )
+      ) {
+        return this.fail(socket, 'controller could not prove the cluster secret');
+      }
+      this.ready = true;
+      this.lastAnswer = Date.now();
+      this.backoff.reset();
+      this.o.log('info', 'connected to controller', { url: this.o.url, controller: id });
+      this.o.onReady(this, socket);
+      this.startHeartbeat(socket);
+    });
+    socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) =>
+      this.fail(socket, `refused: ${String(err.data?.code ?? err.message)}`),
+    );
+    socket.on('disconnect', (reason) => this.fail(socket, `disconnected: ${reason}`));
+  }
+
+  private startHeartbeat(socket: Socket): void {
+    const beat = (): void => {
+      const sent = Date.now();
+      socket
+        .timeout(this.o.unresponsiveMs)
+        .emitWithAck(EVENTS.heartbeat)
+        .then(
+          () => {
+            this.lastAnswer = Date.now();
+            this.rttMs = this.lastAnswer - sent;
+          },
+          () => undefined,
+        );
+    };
+    beat();
+    this.heartbeat = setInterval(beat, this.o.heartbeatMs);
+  }
+
+  private fail(socket: Socket, why: string): void {
+    if (socket !== this.socket) return;
+    const wasReady = this.ready;
+    this.teardown();
+    if (wasReady) {
+      this.o.log('warn', 'lost controller', { url: this.o.url, why });
+      this.o.onDown(this);
+    }
+    if (this.closed) return;
+    this.retry = setTimeout(() => this.connect(), this.backoff.next());
+  }
+
+  private teardown(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.ready = false;
+    this.rttMs = undefined;
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.removeAllListeners();
+    socket?.disconnect();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Router-to-router link hello: the dialer proves the cluster secret with an HMAC over both names,
+ * the link id and its clock, accepted within a minute (as node-signed API requests are). A replay
+ * inside that minute would need the same link id, which the acceptor refuses while it has it.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+const DOMAIN = 'meshdesk/link-proof/v1';
+export const LINK_NAMESPACE = '/links';
+const WINDOW_MS = 60_000;
+
+export const linkHelloSchema = z.object({
+  v: z.literal(1),
+  id: z.string().min(1).max(128),
+  from: z.string().min(1).max(256),
+  to: z.string().min(1).max(256),
+  at: z.number().int(),
+  proof: z.instanceof(Uint8Array),
+});
+export type LinkHello = z.output<typeof linkHelloSchema>;
+
+function mac(secret: string, id: string, from: string, to: string, at: number): Buffer {
+  const h = createHmac('sha256', Buffer.from(secret, 'utf8'));
+  for (const field of [DOMAIN, id, from, to, String(at)]) {
+    const bytes = Buffer.from(field, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.byteLength);
+    h.update(length).update(bytes);
+  }
+  return h.digest();
+}
+
+export function makeLinkHello(
+  secret: string,
+  id: string,
+  from: string,
+  to: string,
+  at = Date.now(),
+): Record<string, unknown> {
+  return { v: 1, id, from, to, at, proof: mac(secret, id, from, to, at) };
+}
+
+export function checkLinkHello(
+  secret: string,
+  self: string,
+  auth: unknown,
+  now = Date.now(),
+): LinkHello | string {
+  const parsed = linkHelloSchema.safeParse(auth);
+  if (!parsed.success) return 'malformed hello';
+  const hello = parsed.data;
+  if (hello.to !== self) return `addressed to ${hello.to}`;
+  if (hello.from === self) return 'a link to ourselves';
+  if (Math.abs(now - hello.at) > WINDOW_MS) return 'hello outside the time window';
+  const expected = mac(secret, hello.id, hello.from, hello.to, hello.at);
+  if (hello.proof.byteLength !== expected.byteLength || !timingSafeEqual(hello.proof, expected))
+    return 'bad proof';
+  return hello;
+}
