@@ -1,0 +1,123 @@
+/**
+ * The router channel against bad input: one controller in-process, a raw socket.io client in
+ * place of a router. Every bad message is dropped and counted; the tables stay as they were and
+ * the channel keeps serving the same connection.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startController, type Controller } from '../../core/controller.js';
+import { encodeCommand } from '../../core/model/commands.js';
+import { EVENTS, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
+import { newNonce, routerProof } from '../../core/runtime/router-auth.js';
+import { createFrameParser } from '../../core/transport/frame-parser.js';
+import { waitFor } from '../support/wait.js';
+
+const SECRET = 'bad-input-test-cluster-secret';
+
+describe('router channel: bad input is dropped and counted', () => {
+  let dir: string;
+  let controller: Controller;
+  const sockets: Socket[] = [];
+
+  /** A raw router connection; resolves once authenticated (or with the refusal). */
+  function connect(router: string, secret = SECRET): Promise<{ socket: Socket; refused?: string }> {
+    const nonce = newNonce();
+    const socket = io(`http://127.0.0.1:${controller.node.clusterPort}${ROUTER_NAMESPACE}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      parser: createFrameParser(() => undefined),
+      auth: { v: 1, router, nonce },
+    });
+    sockets.push(socket);
+    return new Promise((resolve) => {
+      socket.on(EVENTS.challenge, (c: { controller: string; nonce: Uint8Array }, ack: (r: unknown) => void) =>
+        ack({ proof: routerProof(secret, 'router-to-controller', router, c.controller, c.nonce) }),
+      );
+      socket.on(EVENTS.welcome, () => resolve({ socket }));
+      socket.on('connect_error', (err: Error & { data?: { code?: string } }) =>
+        resolve({ socket, refused: err.data?.code ?? err.message }),
+      );
+      socket.on('disconnect', (reason) => resolve({ socket, refused: reason }));
+    });
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'meshdesk-runtime-bad-'));
+    controller = await startController({
+      dataDir: dir,
+      api: { host: '127.0.0.1', port: 0 },
+      cluster: { host: '127.0.0.1', port: 0 },
+      bootstrap: { adminPassword: 'bad-input-admin-pw', secret: SECRET },
+      logger: pino({ level: 'silent' }),
+    });
+    const at = new Date().toISOString();
+    const commands = ['ra', 'rb'].map((name) => ({
+      op: 'create' as const,
+      collection: 'routers' as const,
+      id: name,
+      at,
+      data: { name },
+    }));
+    await controller.node.replica.propose(encodeCommand({ op: 'batch', commands }));
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await controller?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a router the model does not know and a wrong secret', async () => {
+    expect((await connect('nobody')).refused).toBe('UNKNOWN_ROUTER');
+    expect((await connect('ra', 'not-the-cluster-secret')).refused).toBeDefined();
+    expect(controller.runtime.status().refusedHandshakes).toBeGreaterThanOrEqual(2);
+    expect(controller.runtime.status().routers).toEqual([]);
+  });
+
+  it('drops malformed and lying messages, keeps the tables, and still serves the router', async () => {
+    const { socket, refused } = await connect('ra');
+    expect(refused).toBeUndefined();
+    const runtime = controller.runtime;
+    socket.emit(EVENTS.links, { links: 'not a list' });
+    socket.emit(EVENTS.link, { op: 'up', link: { id: 'x', dialer: 'ra', acceptor: 'ghost', latencyMs: 1 } });
+    socket.emit(EVENTS.link, { op: 'up', link: { id: 'y', dialer: 'rb', acceptor: 'rb', latencyMs: 1 } });
+    socket.emit(EVENTS.link, { op: 'up', link: { id: 'z', dialer: 'rb', acceptor: 'ghost2', latencyMs: 1 } });
+    socket.emit(EVENTS.link, { op: 'up', link: { id: 'w', dialer: 'rb', acceptor: 'rb2', latencyMs: -5 } });
+    socket.emit(EVENTS.fault, { circuitId: 'no-such-circuit', reason: 'link down' });
+    socket.emit('no.such.event', { anything: 1 });
+    socket.emit(EVENTS.link, { op: 'up', link: { id: 'v', dialer: 'rb', acceptor: 'ra', latencyMs: -1 } });
+    // A claim about a link between two other routers: ra is not one of its ends.
+    await controller.node.replica.propose(
+      encodeCommand({
+        op: 'create',
+        collection: 'routers',
+        id: 'rc',
+        at: new Date().toISOString(),
+        data: { name: 'rc' },
+      }),
+    );
+    socket.emit(EVENTS.link, { op: 'up', link: { id: 'u', dialer: 'rb', acceptor: 'rc', latencyMs: 1 } });
+    const answer = await socket
+      .timeout(2_000)
+      .emitWithAck(EVENTS.confirmRoutes, { circuitIds: ['c-unknown'] });
+    expect(answer).toEqual({ unknown: ['c-unknown'] });
+    await waitFor(() => runtime.status().droppedTotal >= 8, 'eight drops', 5_000);
+    expect(runtime.status().dropped).toMatchObject({
+      MALFORMED: 3,
+      UNKNOWN_LINK_END: 2,
+      UNKNOWN_EVENT: 1,
+      UNKNOWN_CIRCUIT: 1,
+      NOT_AN_END: 1,
+    });
+    expect(runtime.listLinks()).toEqual([]);
+    // The same connection still works: a true report is taken.
+    socket.emit(EVENTS.link, { op: 'up', link: { id: 'good', dialer: 'ra', acceptor: 'rb', latencyMs: 2 } });
+    await waitFor(() => runtime.listLinks().length === 1, 'the valid link', 5_000);
+    expect(runtime.listLinks()[0]).toMatchObject({ id: 'good', dialerName: 'ra', acceptorName: 'rb' });
+  });
+});
