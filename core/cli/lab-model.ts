@@ -46,3 +46,11 @@ export const SAMPLE_MODEL: readonly SampleOperation[] = [
     routerRoles: ['#all'],
   }),
 ];
+
+/** The router agents `meshdesk lab --routers M` runs: `router-1` … `router-M`, cost 10 each. */
+export function labRouterNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `router-${i + 1}`);
+}
+
+/** Where the lab's sample services terminate: on the last lab router. */
+export const LAB_TERMINATED_SERVICES: readonly string[] = ['wiki', 'git'];

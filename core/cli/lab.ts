@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomSecret } from '../files.js';
 import { ApiClient } from './api-client.js';
-import { integer, parse, text, UsageError } from './args.js';
-import { SAMPLE_MODEL } from './lab-model.js';
+import { integer, parse, text } from './args.js';
+import { LAB_TERMINATED_SERVICES, SAMPLE_MODEL, labRouterNames } from './lab-model.js';
 
 export const LAB_USAGE = `usage: meshdesk lab [options]
 
@@ -22,7 +22,7 @@ Node i serves the API and UI on port P+i and the cluster on P+100+i.
 
 options:
   --controllers N   controller processes (default 3, at most 7)
-  --routers M       router agents (default 0; routers arrive with the runtime data)
+  --routers M       router agents router-1..M (default 0); router j accepts links on P+200+j
   --data-dir D      keep the nodes' data here, to run the same lab again later
                     (default: a temporary directory, removed when the lab stops)
   --base-port P     first API port (default 8440)
@@ -57,9 +57,7 @@ export async function lab(
   }
   const controllers = integer('controllers', text(values, 'controllers') ?? '3', 1, 7);
   const routers = integer('routers', text(values, 'routers') ?? '0', 0, 64);
-  if (routers > 0)
-    throw new UsageError('--routers: router agents are not available yet (runtime data arrives later)');
-  const basePort = integer('base-port', text(values, 'base-port') ?? '8440', 1, 65535 - 100 - controllers);
+  const basePort = integer('base-port', text(values, 'base-port') ?? '8440', 1, 65535 - 200 - routers);
   const given = text(values, 'data-dir');
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), 'meshdesk-lab-')));
   const fresh = !existsSync(join(dataDir, 'node-0', 'cluster-secret'));
@@ -67,6 +65,7 @@ export async function lab(
   const secret = env.MESHDESK_CLUSTER_SECRET ?? randomSecret();
   const nodes: LabNode[] = [];
   const children: ChildProcess[] = [];
+  const agents: ChildProcess[] = [];
   // Listening from the start: a signal while nodes are still starting stops those already up.
   let onSignal: () => void = () => undefined;
   const signalled = new Promise<number>((resolve) => (onSignal = () => resolve(0)));
@@ -97,16 +96,36 @@ export async function lab(
       nodes.push(started);
     }
     const first = nodes[0] as LabNode;
-    if (fresh) {
-      const client = new ApiClient(first.url, { username: 'admin', password });
-      await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
+    const client = new ApiClient(first.url, { username: 'admin', password });
+    if (fresh) await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
+    if (routers > 0) {
+      await ensureLabRouters(client, labRouterNames(routers));
+      const clusterUrls = nodes.map((n) => `http://127.0.0.1:${basePort + 100 + n.index}`).join(',');
+      for (const [j, name] of labRouterNames(routers).entries()) {
+        const args = [
+          'router',
+          '--name',
+          name,
+          '--controllers',
+          clusterUrls,
+          '--listen',
+          `127.0.0.1:${basePort + 201 + j}`,
+        ];
+        const agent = startAgent(name, args, { ...env, MESHDESK_CLUSTER_SECRET: secret });
+        children.push(agent.child);
+        agents.push(agent.child);
+        await agent.ready;
+      }
     }
     out(`meshdesk lab: ${controllers} controller(s) running, data in ${dataDir}`);
     for (const n of nodes) out(`  node-${n.index}: ${n.url}/`);
+    if (routers > 0)
+      out(`  routers: ${labRouterNames(routers).join(', ')} (links on ports ${basePort + 201}…)`);
     out(`  log in as admin / ${env.MESHDESK_ADMIN_PASSWORD ? '(MESHDESK_ADMIN_PASSWORD)' : password}`);
     out('  Ctrl-C stops the lab');
     const exited = new Promise<number>((resolve) => {
       for (const n of nodes) n.process.once('exit', (code) => resolve(code ?? 1));
+      for (const a of agents) a.once('exit', (code) => resolve(code ?? 1));
     });
     const code = await Promise.race([exited, signalled]);
     if (code !== 0) out('meshdesk lab: a node exited; stopping the lab');
@@ -148,6 +167,58 @@ function startNode(
         ),
       );
     });
+  });
+  return { child, ready };
+}
+
+/** Creates the lab's router entities (keeping those that exist) and terminators on the last one. */
+async function ensureLabRouters(client: ApiClient, names: readonly string[]): Promise<void> {
+  type Named = { id: string; name: string };
+  const existing = (await client.request<{ data: Named[] }>('GET', '/routers?limit=1000')).data.data;
+  const ids = new Map(existing.map((r) => [r.name, r.id]));
+  for (const name of names) {
+    if (ids.has(name)) continue;
+    const created = await client.request<Named>('POST', '/routers', { name, cost: 10 });
+    ids.set(name, created.data.id);
+  }
+  const last = ids.get(names.at(-1) ?? '');
+  const services = (await client.request<{ data: Named[] }>('GET', '/services?limit=1000')).data.data;
+  const terminators = (
+    await client.request<{ data: { routerId: string; serviceId: string }[] }>(
+      'GET',
+      '/terminators?limit=1000',
+    )
+  ).data.data;
+  for (const service of services.filter((s) => LAB_TERMINATED_SERVICES.includes(s.name))) {
+    if (!last || terminators.some((t) => t.routerId === last && t.serviceId === service.id)) continue;
+    await client.request('POST', '/terminators', {
+      serviceId: service.id,
+      routerId: last,
+      address: `tcp:${service.name}.lab:80`,
+    });
+  }
+}
+
+/** Starts one router agent and resolves once it says it is ready. */
+function startAgent(
+  name: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = new Promise<void>((resolve, reject) => {
+    let output = '';
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('ready')) {
+        child.stdout.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited (${String(code)}): ${lastLine(errors)}`)));
   });
   return { child, ready };
 }

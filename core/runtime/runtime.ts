@@ -352,7 +352,7 @@ export class ControllerRuntime implements RouterChannelHandler {
       service: this.model.service(circuit.serviceId)?.name ?? circuit.serviceId,
       routers: circuit.path.routers.map((r) => this.routerName(r)),
       links: [...circuit.path.links],
-      cost: circuit.path.cost,
+      cost: Math.round(circuit.path.cost * 100) / 100,
     };
   }
 
