@@ -130,8 +130,11 @@ export class ControllerCluster {
     readonly nodes: ControllerProcess[],
   ) {}
 
-  /** `size` nodes: node 0 bootstraps, the others join one at a time through node 0. */
-  static async start(size: number): Promise<ControllerCluster> {
+  /**
+   * `size` nodes: node 0 bootstraps, the others join one at a time through node 0. `flags` go to
+   * every node's `meshdesk start` (e.g. `--ui DIR`).
+   */
+  static async start(size: number, flags: readonly string[] = []): Promise<ControllerCluster> {
     const root = await mkdtemp(join(tmpdir(), 'meshdesk-cluster-'));
     const nodes: ControllerProcess[] = [];
     for (let i = 0; i < size; i++) {
@@ -141,8 +144,8 @@ export class ControllerCluster {
     }
     const cluster = new ControllerCluster(root, nodes);
     try {
-      await nodes[0]?.start(['--bootstrap']);
-      for (const node of nodes.slice(1)) await node.start(['--join', nodes[0]?.url ?? '']);
+      await nodes[0]?.start(['--bootstrap', ...flags]);
+      for (const node of nodes.slice(1)) await node.start(['--join', nodes[0]?.url ?? '', ...flags]);
     } catch (err) {
       await cluster.close();
       throw err;
