@@ -30,4 +30,10 @@ export const benchmarks: readonly Benchmark[] = [
       '3 meshdesk processes (and a 3-member etcd when installed): writes at 1/16/64 clients, local reads, failover',
     run: async (options) => (await import('./api.js')).runApi(options),
   },
+  {
+    name: 'runtime',
+    description:
+      'runtime in-process: circuit creations/s and p50/p99 over a 50-router mesh, path computation at 200 routers, memory per 10k circuits',
+    run: async (options) => (await import('./runtime.js')).runRuntime(options),
+  },
 ];
