@@ -12,7 +12,7 @@
  *
  * What is stored is every policy's members (policy_members), not access pairs: an `#all → #all`
  * policy would make identities × routers or identities × services rows (5M at 100k identities and
- * 50 routers), and keeping pair counts was most of the cost of creating an identity. An
+ * 50 routers), and keeping pair counts was about half the cost of creating an identity. An
  * identity may use the service when a service policy of the type has both as members; the routers
  * of an identity are the router members of its few edge router policies, those of a service the
  * same through its service edge router policies.
