@@ -102,7 +102,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log: (level, message, details) => runtimeLog[level](details ?? {}, message),
   });
   try {
-    if (!storedSecret) await writeSecretFile(secretFile, secret);
     const cluster = createClusterOps({
       clusterId: node.clusterId,
       replica: node.replica,
@@ -135,6 +134,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
       });
       await node.replica.waitForIndex(index, 60_000);
     }
+    // Written once the node belongs to its cluster: a data directory with the secret "has state",
+    // so a join that failed (wrong secret, unreachable member) is simply tried again next start.
+    if (!storedSecret) await writeSecretFile(secretFile, secret);
     const generatedAdminPassword = options.bootstrap
       ? await ensureFirstAdmin(node, model, options.dataDir, options.bootstrap)
       : undefined;

@@ -109,13 +109,13 @@ describe('the desktop app', () => {
     if (!created.ok) throw new Error(created.error);
     const secret = (await readFile(join(settingsFor('a').dataDir, 'cluster-secret'), 'utf8')).trim();
 
-    // A wrong secret is refused with a reason. (Its own data directory: a join that failed leaves
-    // state behind that a later join does not recover from — reported as a core bug.)
-    const wrong = desktop(settingsFor('b-wrong'));
+    // A wrong secret is refused with a reason, and leaves nothing that stops a retry.
+    const wrong = desktop(settingsFor('b'));
     running.push(wrong.app);
     const refused = await wrong.app.joinCluster({ url: created.uiUrl, secret: 'not-the-cluster-secret' });
     expect(refused).toEqual({ ok: false, error: expect.stringMatching(/refused to add this node \(401\)/) });
     expect(wrong.app.node).toBeUndefined();
+    expect(await isFirstRun(settingsFor('b').dataDir)).toBe(true);
 
     const b = desktop(settingsFor('b'));
     running.push(b.app);
