@@ -16,6 +16,7 @@ import { ModelStateMachine } from './model/state-machine.js';
 import { createNode, type ControllerNode } from './node.js';
 import { NONE } from './raft/types.js';
 import { ROUTER_NAMESPACE } from './runtime/protocol.js';
+import { CircuitDirectory } from './runtime/circuit-directory.js';
 import { ControllerRuntime } from './runtime/runtime.js';
 
 export interface ControllerOptions {
@@ -118,6 +119,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       clusterSecret: secret,
       logger,
       runtime,
+      circuits: new CircuitDirectory(runtime, node.replica, node.transport),
     };
     const server = await createApiServer(context, {
       host: options.api.host,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ModelStateMachine } from '../model/state-machine.js';
 import type { NodeId } from '../raft/types.js';
 import type { Replica } from '../replication/replica.js';
+import type { CircuitDirectory } from '../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../runtime/runtime.js';
 
 /** One member as `GET /cluster` shows it (DESIGN.md section 4). */
@@ -82,4 +83,6 @@ export interface ApiContext {
   readonly logger: Logger;
   /** Links, circuits and the router channel (core/runtime); absent in API-only test setups. */
   readonly runtime?: ControllerRuntime;
+  /** Circuits across the cluster (each member owns its own); absent with `runtime`. */
+  readonly circuits?: CircuitDirectory;
 }

@@ -63,7 +63,7 @@ describe('runtime: 3 controllers, 6 routers', () => {
       },
       { op: 'create', collection: 'identities', data: { name: 'mallory', type: 'User', roleAttributes: [] } },
       { op: 'create', collection: 'services', data: { name: 'wiki', roleAttributes: ['internal'] } },
-      ...ROUTERS.map((name) => ({ op: 'create', collection: 'routers', data: { name, cost: 1 } })),
+      ...ROUTERS.map((name) => ({ op: 'create', collection: 'routers', data: { name, cost: 50 } })),
       {
         op: 'create',
         collection: 'service-policies',
@@ -176,7 +176,14 @@ describe('runtime: 3 controllers, 6 routers', () => {
     expect((await cluster.call(2, 'GET', '/circuits')).body.data).toContainEqual(
       expect.objectContaining({ id: circuitId, owner, ownerName: 'node-2' }),
     );
-    expect((await cluster.call(0, 'GET', `/circuits/${circuitId}`)).status).toBe(404);
+    // Any member answers for it: the question goes to its owner.
+    expect((await cluster.call(0, 'GET', `/circuits/${circuitId}`)).body).toMatchObject({
+      id: circuitId,
+      owner,
+    });
+    expect((await cluster.call(0, 'GET', '/circuits?scope=local')).body.data).not.toContainEqual(
+      expect.objectContaining({ id: circuitId }),
+    );
     expect(await routerCall(router('r1'), 'POST', `/probe?circuit=${circuitId}`)).toEqual({
       ok: true,
       hops: ['r1', 'r6'],
@@ -260,5 +267,15 @@ describe('runtime: 3 controllers, 6 routers', () => {
     });
     expect(again.status, JSON.stringify(again.body)).toBe(201);
     expect(again.body.owner).not.toBe(owner);
+    // The dead owner is named, not waited for; a circuit is torn down through whichever member.
+    const listed = await cluster.call(0, 'GET', '/circuits');
+    expect(listed.body.meta.unreachable).toEqual([owner]);
+    const through = again.body.owner === listed.body.data[0]?.owner ? 1 : 0;
+    const other =
+      (await cluster.call(through, 'GET', '/health')).body.nodeId === again.body.owner
+        ? 1 - through
+        : through;
+    expect((await cluster.call(other, 'DELETE', `/circuits/${again.body.id}`)).status).toBe(200);
+    expect((await cluster.call(other, 'GET', `/circuits/${again.body.id}`)).status).toBe(404);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { RuntimeError, type RuntimeErrorCode } from '../../runtime/errors.js';
+import type { CircuitDirectory } from '../../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../../runtime/runtime.js';
 import { ApiProblem } from '../problem.js';
 import type { ApiServices, ZodApp } from '../services.js';
@@ -26,12 +27,19 @@ const STATUS: Readonly<Record<RuntimeErrorCode, number>> = {
 const ref = z.string().min(1).max(256);
 const createCircuitBody = z.strictObject({ identity: ref, service: ref, ingressRouter: ref });
 const circuitParams = z.strictObject({ id: z.string().min(1).max(128) });
+const circuitsQuery = z.strictObject({ scope: z.enum(['cluster', 'local']).default('cluster') });
 const faultsBody = z.strictObject({ routerDelayMs: z.number().int().min(0).max(60_000) });
 
 function runtimeOf(s: ApiServices): ControllerRuntime {
   const runtime = s.ctx.runtime;
   if (!runtime) throw new ApiProblem(503, 'NO_RUNTIME', 'this node runs without runtime data');
   return runtime;
+}
+
+function circuitsOf(s: ApiServices): CircuitDirectory {
+  const circuits = s.ctx.circuits;
+  if (!circuits) throw new ApiProblem(503, 'NO_RUNTIME', 'this node runs without runtime data');
+  return circuits;
 }
 
 function asProblem(err: unknown): unknown {
@@ -55,22 +63,38 @@ export function runtimeRoutes(app: ZodApp, s: ApiServices): void {
 
   app.get(
     '/circuits',
-    { schema: { tags: ['runtime'], summary: 'The circuits this node owns' } },
-    async () => {
-      const data = runtimeOf(s).listCircuits();
-      return { data, meta: { total: data.length } };
+    {
+      schema: {
+        tags: ['runtime'],
+        summary: 'Circuits with their owners: of every member that answers (default), or this node’s',
+        querystring: circuitsQuery,
+      },
+    },
+    async (request) => {
+      if (request.query.scope === 'local') {
+        const data = runtimeOf(s).listCircuits();
+        return { data, meta: { total: data.length, unreachable: [] } };
+      }
+      const { data, unreachable } = await circuitsOf(s).list();
+      return { data, meta: { total: data.length, unreachable } };
     },
   );
 
   app.get(
     '/circuits/:id',
-    { schema: { tags: ['runtime'], summary: 'A circuit this node owns', params: circuitParams } },
+    {
+      schema: {
+        tags: ['runtime'],
+        summary: 'A circuit, from whichever member owns it',
+        params: circuitParams,
+      },
+    },
     async (request) => {
-      const runtime = runtimeOf(s);
-      const circuit = runtime.circuits.circuits.get(request.params.id);
-      if (!circuit)
-        throw new ApiProblem(404, 'UNKNOWN_CIRCUIT', `no circuit ${request.params.id} owned by this node`);
-      return runtime.view(circuit);
+      try {
+        return await circuitsOf(s).get(request.params.id);
+      } catch (err) {
+        throw asProblem(err);
+      }
     },
   );
 
@@ -96,11 +120,13 @@ export function runtimeRoutes(app: ZodApp, s: ApiServices): void {
 
   app.delete(
     '/circuits/:id',
-    { schema: { tags: ['runtime'], summary: 'Tear down a circuit this node owns', params: circuitParams } },
+    {
+      schema: { tags: ['runtime'], summary: 'Tear down a circuit through its owner', params: circuitParams },
+    },
     async (request) => {
       try {
-        const circuit = await runtimeOf(s).circuits.remove(request.params.id, 'deleted by an admin');
-        return { id: circuit.id, deleted: true };
+        await circuitsOf(s).remove(request.params.id);
+        return { id: request.params.id, deleted: true };
       } catch (err) {
         throw asProblem(err);
       }
