@@ -12,12 +12,16 @@ import { waitFor } from '../support/wait.js';
 const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
 
 describe('meshdesk lab', () => {
-  it('runs a seeded two-node cluster and cleans up on SIGTERM', async () => {
+  it('runs a seeded two-node cluster with two routers, and cleans up on SIGTERM', async () => {
     const basePort = await freePort();
-    const lab = spawn(process.execPath, [BIN, 'lab', '--controllers', '2', '--base-port', String(basePort)], {
-      env: { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD, MESHDESK_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const lab = spawn(
+      process.execPath,
+      [BIN, 'lab', '--controllers', '2', '--routers', '2', '--base-port', String(basePort)],
+      {
+        env: { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD, MESHDESK_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     lab.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -47,6 +51,7 @@ describe('meshdesk lab', () => {
       interface Page {
         meta: { total: number };
         members: { voter: boolean }[];
+        data: { dialerName: string; acceptorName: string }[];
       }
       const get = async (path: string): Promise<Page> => {
         const res = await fetch(`${second}/api/v1${path}?consistency=linearizable`, {
@@ -58,6 +63,11 @@ describe('meshdesk lab', () => {
       expect((await get('/service-policies')).meta.total).toBe(2);
       const cluster = await get('/cluster');
       expect(cluster.members.filter((m) => m.voter)).toHaveLength(2);
+
+      // The routers link to each other; both controllers learn the link from them.
+      await waitFor(async () => (await get('/links')).meta.total === 1, 'the routers linked', 30_000, 100);
+      const links = (await get('/links')).data;
+      expect([links[0]?.dialerName, links[0]?.acceptorName].sort()).toEqual(['router-1', 'router-2']);
 
       const dataDir = /data in (\S+)/.exec(stdout)?.[1] as string;
       expect(existsSync(dataDir)).toBe(true);
