@@ -460,7 +460,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     this.raft.advance();
     this.afterAdvance(rd);
     for (const rs of rd.readStates) this.reads.get(rs.context)?.resolve(rs.index);
-    if (this.applied - this.snapshotIndex >= this.snapshotEvery) await this.takeSnapshot();
+    if (this.applied - this.snapshotIndex >= this.snapshotEvery && this.snapshotTimeIsRight(rd)) {
+      await this.takeSnapshot();
+    }
   }
 
   private apply(committed: readonly Entry[]): void {
@@ -517,6 +519,18 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       // A snapshot from the leader replaced the log meanwhile: ours is already obsolete.
       if (!(err instanceof RaftError)) throw err;
     }
+  }
+
+  /**
+   * Serialising a large state machine blocks the event loop (about 150-250 ms for the model at
+   * 100k identities). A leader therefore snapshots only right after a Ready that sent heartbeats
+   * (at most one heartbeat interval later): the followers have just heard from it, so the stall
+   * has a whole election timeout to fit in before any of them would start a (pre-)vote. A leader
+   * alone has no one to keep informed.
+   */
+  private snapshotTimeIsRight(rd: Ready): boolean {
+    const alone = this.conf.voters.length + this.conf.learners.length <= 1;
+    return this.role !== 'leader' || alone || rd.messages.some((m) => m.type === 'heartbeat');
   }
 
   /** Connects to every member whose address the membership carries. */

@@ -165,6 +165,29 @@ describe('the replica', () => {
     expect(sm.data.size).toBe(120);
   });
 
+  it('has a leader snapshot right after it sent heartbeats, so the stall fits in an election timeout', async () => {
+    const ms = await startCluster(3, { snapshotEvery: 20, trailingEntries: 5 });
+    const leader = leaderOf(ms) as Member;
+    // What the leader's transport sent, and when the state machine was serialised, in order.
+    const trace: string[] = [];
+    const transport = leader.node.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (messages) => {
+      if (messages.length > 0) trace.push(messages.some((m) => m.type === 'heartbeat') ? 'H' : '-');
+      send(messages);
+    };
+    const snapshot = leader.sm.snapshot.bind(leader.sm);
+    leader.sm.snapshot = () => {
+      trace.push('S');
+      return snapshot();
+    };
+    for (let i = 0; i < 150; i++) await leader.node.replica.propose(put(`s${i}`, 'x'));
+    const snapshots = trace.flatMap((t, i) => (t === 'S' ? [i] : []));
+    expect(snapshots.length).toBeGreaterThanOrEqual(3);
+    for (const i of snapshots)
+      expect(trace[i - 1], trace.slice(Math.max(0, i - 5), i + 1).join('')).toBe('H');
+  });
+
   it('emits role, leader and applied events', async () => {
     const ms = await startCluster(1);
     const replica = (ms[0] as Member).node.replica;
