@@ -106,7 +106,12 @@ describe('a 3-node cluster of real processes', () => {
     const acked = new Map<string, string>();
     await writeKeys(c, [0, 1], 'bulk', 200, acked);
     const leader = await leaderOf(c);
-    expect((await c.status(leader)).snapshotIndex).toBeGreaterThanOrEqual(160);
+    // A leader snapshots at its next heartbeat (within 100 ms), not in the middle of a burst.
+    await waitFor(
+      async () => (await c.status(leader)).snapshotIndex >= 160,
+      'the leader to snapshot past index 160',
+      5_000,
+    );
     await c.startNode(2);
     await expectConverged(c, [0, 1, 2], acked);
     expect((await c.status(2)).snapshotsInstalled).toBeGreaterThanOrEqual(1);
