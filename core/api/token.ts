@@ -3,6 +3,7 @@
  * model (setting `auth.jwtKey`), so a token issued by one node is accepted by every node. The
  * audience is the cluster id: a token never crosses clusters.
  */
+import { webcrypto } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { ApiProblem } from './problem.js';
 
@@ -32,23 +33,42 @@ function unauthorized(code: string, detail: string): ApiProblem {
   return new ApiProblem(401, code, detail, [], { 'www-authenticate': `Bearer error="invalid_token"` });
 }
 
+/** How many verified tokens are remembered (a few admins, a few sessions each). */
+const VERIFIED_CACHE_SIZE = 1024;
+
 export class TokenService {
   private readonly ttlMs: number;
   private readonly now: () => number;
+  /**
+   * The signing key imported once per key value: importing it on every request was the largest
+   * cost of an authenticated request. Verified tokens are remembered under the same key value, so
+   * a repeated token costs a map lookup; its expiry is still checked every time.
+   */
+  private imported: { readonly raw: string; readonly key: Promise<webcrypto.CryptoKey> } | undefined;
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(private readonly options: TokenOptions) {
     this.ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
     this.now = options.now ?? Date.now;
   }
 
-  private secret(): Uint8Array {
-    const key = this.options.key();
-    if (!key) {
+  private secret(): Promise<webcrypto.CryptoKey> {
+    const raw = this.options.key();
+    if (!raw) {
       throw new ApiProblem(503, 'NOT_BOOTSTRAPPED', 'this cluster has no token signing key yet', [], {
         'retry-after': '1',
       });
     }
-    return Buffer.from(key, 'base64url');
+    if (this.imported?.raw !== raw) {
+      this.verified.clear();
+      const bytes = Buffer.from(raw, 'base64url');
+      const key = webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'sign',
+        'verify',
+      ]);
+      this.imported = { raw, key };
+    }
+    return this.imported.key;
   }
 
   async issue(subject: TokenSubject): Promise<{ token: string; expiresAt: string }> {
@@ -61,13 +81,27 @@ export class TokenService {
       .setAudience(this.options.clusterId)
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(expires / 1000))
-      .sign(this.secret());
+      .sign(await this.secret());
     return { token, expiresAt: new Date(Math.floor(expires / 1000) * 1000).toISOString() };
   }
 
   /** The token's subject; throws a 401 ApiProblem for any token that is not good now. */
   async verify(token: string): Promise<VerifiedToken> {
-    const secret = this.secret();
+    const secret = await this.secret();
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expiresAt > this.now()) return known;
+      this.verified.delete(token);
+    }
+    const verified = await this.verifyAnew(token, secret);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      this.verified.delete(this.verified.keys().next().value as string);
+    }
+    this.verified.set(token, verified);
+    return verified;
+  }
+
+  private async verifyAnew(token: string, secret: webcrypto.CryptoKey): Promise<VerifiedToken> {
     try {
       const { payload } = await jwtVerify(token, secret, {
         algorithms: ['HS256'],

@@ -51,6 +51,9 @@ export class ModelDatabase {
   private applyPragmas(): void {
     this.db.run('PRAGMA foreign_keys = ON');
     this.db.run('PRAGMA locking_mode = EXCLUSIVE');
+    // The database file is memory already and the Raft log is its write-ahead log: a rollback
+    // journal written to (and deleted from) sql.js's in-memory file system buys nothing.
+    this.db.run('PRAGMA journal_mode = MEMORY');
   }
 
   get schemaVersion(): number {

@@ -49,6 +49,20 @@ describe('TokenService', () => {
     expect(await refusal(service(key, now).verify('a.b.c'))).toMatchObject({ code: 'INVALID_TOKEN' });
   });
 
+  it('still refuses a remembered token once it expires, and forgets tokens when the key changes', async () => {
+    let current = key;
+    const tokens = new TokenService({ clusterId: 'c1', key: () => current, ttlMs: 60_000, now });
+    const issued = await tokens.issue(subject);
+    expect(await tokens.verify(issued.token)).toMatchObject(subject);
+    expect(await tokens.verify(issued.token)).toMatchObject(subject); // remembered
+    current = newJwtKey(); // the cluster's key was replaced: the old token is no good any more
+    expect(await refusal(tokens.verify(issued.token))).toMatchObject({ code: 'INVALID_TOKEN' });
+    current = key;
+    expect(await tokens.verify(issued.token)).toMatchObject(subject);
+    clock += 61_000;
+    expect(await refusal(tokens.verify(issued.token))).toMatchObject({ code: 'TOKEN_EXPIRED' });
+  });
+
   it('answers 503 before the cluster has a signing key', async () => {
     expect(await refusal(service(undefined, now).issue(subject))).toMatchObject({ status: 503 });
   });
