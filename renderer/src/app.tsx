@@ -21,6 +21,7 @@ import {
   ShieldCheck,
   UserCog,
   Waypoints,
+  Workflow,
   type LucideIcon,
 } from 'lucide-react';
 import { useEffect } from 'react';
@@ -33,6 +34,7 @@ import { EntityPage } from './pages/entity-page.js';
 import { EventsPage } from './pages/events-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { PolicyAdvisorPage } from './pages/policy-advisor-page.js';
+import { RuntimePage } from './pages/runtime-page.js';
 import { formatRoute, parseRoute, type Route } from './router/routes.js';
 import { useHash, useSelect, useServices } from './services.js';
 
@@ -85,6 +87,7 @@ interface NavItem {
 
 const mainNav: readonly NavItem[] = [
   { route: { page: 'cluster' }, label: 'Cluster', icon: Network },
+  { route: { page: 'runtime' }, label: 'Runtime', icon: Workflow },
   { route: { page: 'policy-advisor' }, label: 'Policy advisor', icon: ShieldCheck },
   { route: { page: 'events' }, label: 'Events', icon: Activity },
 ];
@@ -155,6 +158,8 @@ function Page({ route }: { route: Route }) {
       return <PolicyAdvisorPage initialIdentity={route.identity} initialService={route.service} />;
     case 'events':
       return <EventsPage />;
+    case 'runtime':
+      return <RuntimePage />;
     case 'not-found':
       return (
         <div className="page">

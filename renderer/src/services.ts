@@ -11,6 +11,7 @@ import { bookkeepingFields, describeCollection } from './model/collections.js';
 import { createAuthStore, type AuthStore } from './stores/auth.js';
 import { createClusterStore, type ClusterStore } from './stores/cluster.js';
 import { createEventsStore, type EventsStore } from './stores/events.js';
+import { createRuntimeStore, type RuntimeStore } from './stores/runtime.js';
 import type { KeyValueStorage } from './stores/storage.js';
 import { createTableStore, type TableStore } from './stores/table.js';
 
@@ -19,6 +20,7 @@ export interface Services {
   readonly auth: AuthStore;
   readonly cluster: ClusterStore;
   readonly events: EventsStore;
+  readonly runtime: RuntimeStore;
   table(collection: CollectionName): TableStore;
 }
 
@@ -41,6 +43,7 @@ export function createServices(options: ServicesOptions): Services {
     auth,
     cluster: createClusterStore(),
     events: createEventsStore(),
+    runtime: createRuntimeStore(),
     table(collection) {
       let store = tables.get(collection);
       if (!store) {

@@ -2,7 +2,8 @@
  * The admin UI in a real browser (Debian's Chromium through playwright-core) against a real node
  * that serves the built UI under its Content-Security-Policy: sign in, create an identity through
  * the form, find it in the table, see the API's field error for a taken name, and ask the policy
- * advisor. Screenshots of each page go to out/e2e/ (ignored by git).
+ * advisor; and the runtime page of a full controller (with its router channel) and no routers.
+ * Screenshots of each page go to out/e2e/ (ignored by git).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startController, type Controller } from '../../core/controller.js';
 import { ADMIN, startApiNode, type ApiNode } from '../support/api-node.js';
 
 const CHROMIUM = process.env.MESHDESK_CHROMIUM ?? '/usr/bin/chromium';
@@ -19,6 +22,7 @@ const configFile = fileURLToPath(new URL('../../renderer/vite.config.ts', import
 const screenshots = fileURLToPath(new URL('../../out/e2e/', import.meta.url));
 
 let workDir: string;
+let uiDir: string;
 let node: ApiNode;
 let browser: Browser;
 let page: Page;
@@ -32,7 +36,7 @@ async function shoot(name: string): Promise<void> {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
   workDir = await mkdtemp(join(tmpdir(), 'meshdesk-e2e-ui-'));
-  const uiDir = join(workDir, 'ui');
+  uiDir = join(workDir, 'ui');
   await build({
     configFile,
     logLevel: 'silent',
@@ -150,5 +154,71 @@ describe('the admin UI in Chromium', () => {
     await page.getByRole('table', { name: 'Cluster members' }).waitFor();
     await shoot('cluster-dark');
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the runtime page in Chromium', () => {
+  let controller: Controller;
+  let runtimePage: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    // startApiNode has no router channel: a full controller serves the runtime routes.
+    controller = await startController({
+      dataDir: join(workDir, 'controller'),
+      api: { host: '127.0.0.1', port: 0 },
+      cluster: { host: '127.0.0.1', port: 0 },
+      bootstrap: { adminPassword: ADMIN.password },
+      uiDir,
+      logger: pino({ level: 'silent' }),
+    });
+    runtimePage = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    runtimePage.setDefaultTimeout(15_000);
+    runtimePage.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+    runtimePage.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await runtimePage?.close();
+    await controller?.stop();
+  });
+
+  it('shows the empty states of a controller without routers, in light and dark', async () => {
+    await runtimePage.goto(`${controller.url}/`);
+    await runtimePage.getByLabel('Username').fill('admin');
+    await runtimePage.getByLabel('Password').fill(ADMIN.password);
+    await runtimePage.getByRole('button', { name: 'Sign in' }).click();
+    await runtimePage.getByRole('heading', { name: 'Cluster' }).waitFor();
+    await runtimePage
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Runtime' })
+      .click();
+    await runtimePage.getByRole('heading', { name: 'Runtime', exact: true }).waitFor();
+    await runtimePage.getByText('No routers connected to this node').waitFor();
+    await runtimePage.getByText('No links', { exact: true }).waitFor();
+    await runtimePage.getByText('No circuits', { exact: true }).waitFor();
+    await runtimePage.getByRole('button', { name: 'Create circuit' }).waitFor();
+    await runtimePage.screenshot({ path: join(screenshots, 'runtime.png'), fullPage: true });
+    await runtimePage.emulateMedia({ colorScheme: 'dark' });
+    await runtimePage.screenshot({ path: join(screenshots, 'runtime-dark.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the API’s refusal of a circuit with its code', async () => {
+    await runtimePage.getByRole('button', { name: 'Create circuit' }).click();
+    await runtimePage.getByText('Required', { exact: true }).first().waitFor();
+    await runtimePage.getByLabel('Identity', { exact: true }).fill('nobody');
+    await runtimePage.getByLabel('Service', { exact: true }).fill('nothing');
+    await runtimePage.getByLabel('Ingress router', { exact: true }).fill('router-x');
+    await runtimePage.getByRole('button', { name: 'Create circuit' }).click();
+    // The node refuses the unknown router first (422 UNKNOWN_ROUTER with its reason).
+    const alert = runtimePage.getByRole('alert').filter({ hasText: 'UNKNOWN_' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Unprocessable Content: .*router-x/);
+    await runtimePage.screenshot({ path: join(screenshots, 'runtime-refused.png'), fullPage: true });
+    // The browser logs the 422 itself; nothing else may have gone wrong.
+    expect(errors.every((e) => e.includes('422'))).toBe(true);
   });
 });

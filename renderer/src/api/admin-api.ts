@@ -8,15 +8,20 @@ import { normaliseBacklog, normaliseEvent } from './events.js';
 import { ApiError, networkError, parseRetryAfter, toProblem } from './problem.js';
 import type {
   AddMemberRequest,
+  Circuit,
+  CircuitList,
   ClusterView,
   CollectionName,
+  CreateCircuitRequest,
   Entity,
   Health,
   ListPage,
+  LinkList,
   ListQuery,
   LoginResult,
   MeshEvent,
   PolicyCheck,
+  RuntimeStatus,
   ServicePolicyType,
   WriteResult,
 } from './types.js';
@@ -251,6 +256,43 @@ export class AdminApi {
 
   snapshot(): Promise<WriteResult<unknown>> {
     return this.send({ method: 'POST', path: '/cluster/snapshot', body: {} });
+  }
+
+  // --- runtime: routers, links and circuits ------------------------------------------------------
+
+  /** The answering controller's router channel: connected routers, counts, drops. */
+  runtimeStatus(): Promise<RuntimeStatus> {
+    return this.get<RuntimeStatus>('/runtime');
+  }
+
+  /** The link table (every controller sees the same links once routers have reported them). */
+  links(): Promise<LinkList> {
+    return this.get<LinkList>('/links');
+  }
+
+  /**
+   * Circuits of every member that answers (`cluster`, the default; the others are named in
+   * `meta.unreachable`), or only those the answering node owns (`local`).
+   */
+  circuits(scope?: 'cluster' | 'local'): Promise<CircuitList> {
+    return this.get<CircuitList>('/circuits', { scope });
+  }
+
+  circuit(id: string): Promise<Circuit> {
+    return this.get<Circuit>(`/circuits/${encodeURIComponent(id)}`);
+  }
+
+  /** Asks the ingress router to dial: 403 POLICY_DENIED, 422 unknown names, 503 no path. */
+  createCircuit(request: CreateCircuitRequest): Promise<WriteResult<Circuit>> {
+    return this.send<Circuit>({ method: 'POST', path: '/circuits', body: request });
+  }
+
+  /** Tears the circuit down through its owner. */
+  deleteCircuit(id: string): Promise<WriteResult<{ id: string; deleted: boolean }>> {
+    return this.send<{ id: string; deleted: boolean }>({
+      method: 'DELETE',
+      path: `/circuits/${encodeURIComponent(id)}`,
+    });
   }
 
   // --- events -----------------------------------------------------------------------------------

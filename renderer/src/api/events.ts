@@ -29,14 +29,20 @@ function integer(payload: Payload, ...keys: string[]): number | null {
 
 /**
  * One event from a socket.io message (`name`, `payload`) or a backlog item (`payload` only). The
- * node sends `{kind: 'entity', op, collection, id, …}` and `{kind: 'cluster', type, …}`; the UI
- * names them `entity.create`, `cluster.leader`, …. Anything else keeps its own `type` (or the
+ * node sends `{kind: 'entity', op, collection, id, …}`, `{kind: 'cluster', type, …}` and
+ * `{kind: 'runtime', type: 'link.up', id, …}`; the UI names them `entity.create`, `cluster.leader`,
+ * `runtime.link.up`, …. Anything else keeps its own `type` (or the
  * socket.io event name), so that a newer node's events still show.
  */
 export function normaliseEvent(name: string | null, raw: unknown): MeshEvent | null {
   const payload: Payload = isRecord(raw) ? raw : { value: (raw ?? null) as JsonValue };
   const kind = text(payload, 'kind');
-  const detail = kind === 'entity' ? text(payload, 'op') : kind === 'cluster' ? text(payload, 'type') : null;
+  const detail =
+    kind === 'entity'
+      ? text(payload, 'op')
+      : kind === 'cluster' || kind === 'runtime'
+        ? text(payload, 'type')
+        : null;
   const type = kind && detail ? `${kind}.${detail}` : (text(payload, 'type', 'event') ?? name);
   if (type === null) return null;
   return {
@@ -59,4 +65,9 @@ export function normaliseBacklog(body: unknown): MeshEvent[] {
 /** Whether an event changes what `GET /cluster` shows. */
 export function isClusterEvent(event: MeshEvent): boolean {
   return event.type.startsWith('cluster.');
+}
+
+/** Whether an event changes the runtime data (`GET /links`, `/circuits`, `/runtime`). */
+export function isRuntimeEvent(event: MeshEvent): boolean {
+  return event.type.startsWith('runtime.');
 }

@@ -102,6 +102,7 @@ export function toProblem(status: number, body: unknown, text = ''): Problem {
       title,
       status: typeof body.status === 'number' ? body.status : status,
       ...(detail !== undefined ? { detail } : {}),
+      ...(typeof body.code === 'string' && body.code ? { code: body.code } : {}),
       errors: normaliseFieldErrors(body.errors),
     };
   }

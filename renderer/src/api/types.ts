@@ -77,6 +77,8 @@ export interface Problem {
   readonly title: string;
   readonly status: number;
   readonly detail?: string;
+  /** The API's stable machine-readable code (`POLICY_DENIED`, `NO_RUNTIME`, …), when it sends one. */
+  readonly code?: string;
   /** Per-field validation errors, normalised to a list. */
   readonly errors: readonly FieldProblem[];
 }
@@ -160,4 +162,95 @@ export interface MeshEvent {
   readonly entityId: string | null;
   /** The whole payload as received. */
   readonly payload: { readonly [key: string]: JsonValue };
+}
+
+// --- runtime: routers, links and circuits (in memory on each controller, never replicated) -----
+
+/** A router connected to the answering controller's router channel. */
+export interface ConnectedRouter {
+  readonly id: string;
+  readonly name: string;
+  /** The router's link listener (host:port), when it has one. */
+  readonly listen: string | null;
+  readonly connectedSince: string;
+}
+
+/** `GET /runtime`: the answering controller's router channel. */
+export interface RuntimeStatus {
+  /** The answering controller's node id. */
+  readonly controller: string;
+  readonly routers: readonly ConnectedRouter[];
+  readonly links: number;
+  /** Circuits this controller owns. */
+  readonly circuits: number;
+  /** Router messages dropped, by reason. */
+  readonly dropped: Readonly<Record<string, number>>;
+  readonly droppedTotal: number;
+  readonly refusedHandshakes: number;
+  readonly faultsReceived: number;
+  readonly faultsNotOwned: number;
+  readonly reroutes: number;
+  readonly delayMs: number;
+}
+
+/** A live link between two routers, as they report it. */
+export interface RuntimeLink {
+  readonly id: string;
+  readonly dialer: string;
+  readonly acceptor: string;
+  readonly dialerName: string;
+  readonly acceptorName: string;
+  /** Round-trip time measured by the dialer, in ms. */
+  readonly latencyMs: number;
+  /** The ends (router ids) that currently report it. */
+  readonly reportedBy: readonly string[];
+}
+
+export interface CircuitPath {
+  /** Router ids, ingress first. */
+  readonly routers: readonly string[];
+  /** `links[i]` joins `routers[i]` and `routers[i + 1]`. */
+  readonly links: readonly string[];
+  readonly cost: number;
+}
+
+/** A circuit with its owner (the controller that made it and keeps its routes). */
+export interface Circuit {
+  readonly id: string;
+  /** The owning controller's node id. */
+  readonly owner: string;
+  readonly ownerName: string;
+  readonly identityId: string;
+  readonly serviceId: string;
+  readonly ingress: string;
+  readonly egress: string;
+  readonly terminatorId: string;
+  readonly path: CircuitPath;
+  /** The path's routers by name, ingress first. */
+  readonly routerNames: readonly string[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** How many times a link failure moved it to another path. */
+  readonly reroutes: number;
+}
+
+export interface LinkList {
+  readonly data: RuntimeLink[];
+  readonly meta: { readonly total: number };
+}
+
+export interface CircuitList {
+  readonly data: Circuit[];
+  readonly meta: {
+    readonly total: number;
+    /** Members that did not answer in time: their circuits are missing from `data`. */
+    readonly unreachable: readonly string[];
+  };
+}
+
+export interface CreateCircuitRequest {
+  /** Names or ids. */
+  readonly identity: string;
+  readonly service: string;
+  readonly ingressRouter: string;
 }

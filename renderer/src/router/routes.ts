@@ -12,6 +12,7 @@ export type Route =
   | { readonly page: 'entity'; readonly collection: CollectionName; readonly id: string }
   | { readonly page: 'policy-advisor'; readonly identity?: string; readonly service?: string }
   | { readonly page: 'events' }
+  | { readonly page: 'runtime' }
   | { readonly page: 'not-found'; readonly path: string };
 
 export const homeRoute: Route = { page: 'cluster' };
@@ -33,6 +34,7 @@ export function parseRoute(hash: string): Route {
   if (first === undefined) return homeRoute;
   if (first === 'cluster' && second === undefined) return { page: 'cluster' };
   if (first === 'events' && second === undefined) return { page: 'events' };
+  if (first === 'runtime' && second === undefined) return { page: 'runtime' };
   if (first === 'policy-advisor' && second === undefined) {
     const identity = query.get('identity');
     const service = query.get('service');
@@ -57,6 +59,8 @@ export function formatRoute(route: Route): string {
       return '#/cluster';
     case 'events':
       return '#/events';
+    case 'runtime':
+      return '#/runtime';
     case 'policy-advisor': {
       const query = new URLSearchParams();
       if (route.identity) query.set('identity', route.identity);

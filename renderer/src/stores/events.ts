@@ -5,7 +5,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { EventConnectionState } from '../api/admin-api.js';
-import { isClusterEvent } from '../api/events.js';
+import { isClusterEvent, isRuntimeEvent } from '../api/events.js';
 import type { MeshEvent } from '../api/types.js';
 
 export const MAX_EVENTS = 1000;
@@ -21,6 +21,8 @@ export interface EventsState {
   readonly changes: Readonly<Record<string, number>>;
   /** Cluster events seen, for the cluster page to reload on. */
   readonly clusterChanges: number;
+  /** Runtime events seen (links, circuits), for the runtime page to reload on. */
+  readonly runtimeChanges: number;
 }
 
 export interface EventFilter {
@@ -46,6 +48,7 @@ export const initialEventsState: EventsState = {
   paused: false,
   changes: {},
   clusterChanges: 0,
+  runtimeChanges: 0,
 };
 
 /** What makes an event the same one again (a reconnect's backlog overlaps what was live). */
@@ -67,6 +70,7 @@ export function eventsReceived(state: EventsState, incoming: readonly MeshEvent[
   const fresh: MeshEvent[] = [];
   const changes: Record<string, number> = { ...state.changes };
   let clusterChanges = state.clusterChanges;
+  let runtimeChanges = state.runtimeChanges;
   for (const event of incoming) {
     const key = eventKey(event);
     if (key !== null) {
@@ -76,10 +80,11 @@ export function eventsReceived(state: EventsState, incoming: readonly MeshEvent[
     fresh.push(event);
     if (event.collection) changes[event.collection] = (changes[event.collection] ?? 0) + 1;
     if (isClusterEvent(event)) clusterChanges += 1;
+    if (isRuntimeEvent(event)) runtimeChanges += 1;
   }
   if (fresh.length === 0) return state;
   const events = [...fresh.reverse(), ...state.events].slice(0, MAX_EVENTS);
-  return { ...state, events, changes, clusterChanges };
+  return { ...state, events, changes, clusterChanges, runtimeChanges };
 }
 
 export function connectionChanged(
