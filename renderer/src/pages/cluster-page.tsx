@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../api/problem.js';
 import type { ClusterView } from '../api/types.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { usePoll } from '../hooks/use-poll.js';
 import { JsonView } from '../components/json-view.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { memberRows, type MemberRow } from '../stores/cluster.js';
@@ -70,12 +71,7 @@ export function ClusterPage() {
     refresh();
   }, [refresh, clusterChanges]);
 
-  useEffect(() => {
-    const timer = window.setInterval(() => {
-      if (document.visibilityState === 'visible') refresh();
-    }, POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [refresh]);
+  usePoll(refresh, POLL_MS);
 
   const run = async (label: string, action: () => Promise<unknown>) => {
     setMessage(null);

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 
 import { ApiError, describeError } from '../api/problem.js';
 import type { Circuit, RuntimeStatus } from '../api/types.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { usePoll } from '../hooks/use-poll.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { NONE } from '../model/format.js';
 import { formatRoute } from '../router/routes.js';
@@ -191,12 +192,7 @@ export function RuntimePage() {
     refresh();
   }, [refresh, runtimeChanges]);
 
-  useEffect(() => {
-    const timer = window.setInterval(() => {
-      if (document.visibilityState === 'visible') refresh();
-    }, POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [refresh]);
+  usePoll(refresh, POLL_MS);
 
   const { status, links, circuits, unreachable, names, error, noRuntime } = state;
   const loaded = status !== null;
