@@ -3,8 +3,8 @@
  * the link id and its clock, accepted within a minute (as node-signed API requests are). A replay
  * inside that minute would need the same link id, which the acceptor refuses while it has it.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { fieldsMac, sameMac } from '../transport/mac.js';
 
 const DOMAIN = 'meshdesk/link-proof/v1';
 export const LINK_NAMESPACE = '/links';
@@ -21,14 +21,7 @@ export const linkHelloSchema = z.object({
 export type LinkHello = z.output<typeof linkHelloSchema>;
 
 function mac(secret: string, id: string, from: string, to: string, at: number): Buffer {
-  const h = createHmac('sha256', Buffer.from(secret, 'utf8'));
-  for (const field of [DOMAIN, id, from, to, String(at)]) {
-    const bytes = Buffer.from(field, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.byteLength);
-    h.update(length).update(bytes);
-  }
-  return h.digest();
+  return fieldsMac(secret, [DOMAIN, id, from, to, String(at)]);
 }
 
 export function makeLinkHello(
@@ -54,7 +47,6 @@ export function checkLinkHello(
   if (hello.from === self) return 'a link to ourselves';
   if (Math.abs(now - hello.at) > WINDOW_MS) return 'hello outside the time window';
   const expected = mac(secret, hello.id, hello.from, hello.to, hello.at);
-  if (hello.proof.byteLength !== expected.byteLength || !timingSafeEqual(hello.proof, expected))
-    return 'bad proof';
+  if (!sameMac(hello.proof, expected)) return 'bad proof';
   return hello;
 }

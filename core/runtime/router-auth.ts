@@ -4,7 +4,8 @@
  * the other side chose, bound to both names and the direction, so a proof cannot be replayed on
  * another connection or sent back the other way. The secret never crosses the wire.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { fieldsMac, sameMac } from '../transport/mac.js';
 import { NONCE_BYTES } from './protocol.js';
 
 const DOMAIN = 'meshdesk/router-proof/v1';
@@ -22,10 +23,7 @@ export function routerProof(
   controller: string,
   nonce: Uint8Array,
 ): Buffer {
-  const mac = createHmac('sha256', Buffer.from(secret, 'utf8'));
-  for (const field of [DOMAIN, direction, router, controller]) writeField(mac, Buffer.from(field, 'utf8'));
-  writeField(mac, nonce);
-  return mac.digest();
+  return fieldsMac(secret, [DOMAIN, direction, router, controller, nonce]);
 }
 
 export function verifyRouterProof(
@@ -36,13 +34,5 @@ export function verifyRouterProof(
   nonce: Uint8Array,
   proof: Uint8Array,
 ): boolean {
-  const expected = routerProof(secret, direction, router, controller, nonce);
-  return proof.byteLength === expected.byteLength && timingSafeEqual(proof, expected);
-}
-
-function writeField(mac: ReturnType<typeof createHmac>, bytes: Uint8Array): void {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.byteLength);
-  mac.update(length);
-  mac.update(bytes);
+  return sameMac(proof, routerProof(secret, direction, router, controller, nonce));
 }

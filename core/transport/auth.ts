@@ -3,8 +3,8 @@
  * HMAC-SHA256 over a nonce the other side chose, bound to the cluster id and both node ids. The
  * secret itself never crosses the wire. Certificates replace this behind the same interface.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { NodeId } from '../raft/types.js';
+import { fieldsMac, sameMac } from './mac.js';
 import type { PeerAuthenticator } from './types.js';
 
 /** Separates these MACs from any other use of the same secret. */
@@ -15,26 +15,14 @@ export function createSecretAuthenticator(clusterId: string, secret: string | Ui
   const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
 
   function prove(challenge: Uint8Array, from: NodeId, to: NodeId): Uint8Array {
-    const mac = createHmac('sha256', key);
-    // Length-prefixed fields: no two different (cluster, from, to, challenge) give the same input.
-    for (const field of [DOMAIN, clusterId, from, to]) writeField(mac, Buffer.from(field, 'utf8'));
-    writeField(mac, challenge);
-    return new Uint8Array(mac.digest());
+    return new Uint8Array(fieldsMac(key, [DOMAIN, clusterId, from, to, challenge]));
   }
 
   return {
     clusterId,
     prove,
     verify(challenge, from, to, proof) {
-      const expected = prove(challenge, from, to);
-      return proof.byteLength === expected.byteLength && timingSafeEqual(proof, expected);
+      return sameMac(proof, prove(challenge, from, to));
     },
   };
-}
-
-function writeField(mac: ReturnType<typeof createHmac>, bytes: Uint8Array): void {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.byteLength);
-  mac.update(length);
-  mac.update(bytes);
 }
