@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../api/problem.js';
 import type { ClusterView } from '../api/types.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { SummaryList } from '../components/summary-list.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { JsonView } from '../components/json-view.js';
 import { ErrorNotice, Loading } from '../components/states.js';
@@ -37,16 +38,7 @@ function Summary({ view }: { view: ClusterView }) {
   ];
   if (view.appliedIndex !== undefined) items.push(['Applied here', String(view.appliedIndex)]);
   if (view.nodeId) items.push(['This node', view.nodeId]);
-  return (
-    <dl className="summary">
-      {items.map(([label, value]) => (
-        <div key={label}>
-          <dt>{label}</dt>
-          <dd>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <SummaryList items={items} />;
 }
 
 export function ClusterPage() {

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 
 import { ApiError, describeError } from '../api/problem.js';
 import type { Circuit, RuntimeStatus } from '../api/types.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { SummaryList } from '../components/summary-list.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { NONE } from '../model/format.js';
@@ -34,16 +35,7 @@ function Summary({ status, unreachable }: { status: RuntimeStatus; unreachable: 
     ['Refused handshakes', String(status.refusedHandshakes)],
   ];
   if (unreachable > 0) items.push(['Members not answering', String(unreachable)]);
-  return (
-    <dl className="summary">
-      {items.map(([label, value]) => (
-        <div key={label}>
-          <dt>{label}</dt>
-          <dd>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <SummaryList items={items} />;
 }
 
 /** A refusal from the API: its title and detail, and the code that names the reason. */
