@@ -7,6 +7,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { SqlValue } from 'sql.js';
 import type { ModelDatabase } from './database.js';
+import { getEntity, type EntityRow } from './queries.js';
 import { collections, spec, type Collection, type FieldSpec } from './entities.js';
 import {
   validateCreate,
@@ -38,6 +39,12 @@ export interface AppliedEntity {
   readonly id: string;
   /** The entity's revision after the command (0 once deleted). */
   readonly revision: number;
+  /**
+   * The entity exactly as this command left it, read inside the apply transaction (absent after a
+   * delete). A write's answer is built from this, never from a read after apply: by then a later
+   * entry of the same batch may have changed the entity again.
+   */
+  readonly entity?: EntityRow;
 }
 
 export interface AppliedSetting {
@@ -204,7 +211,16 @@ export class ModelApplier {
     if (s.attributes)
       this.syncAttributes(s.attributes, id, (fields.roleAttributes as string[] | undefined) ?? []);
     this.notifyChanged(c, id);
-    return { ok: true, op: revision === 0 ? 'create' : 'patch', collection: c, id, revision: revision + 1 };
+    const entity = getEntity(this.model, c, id);
+    if (!entity) throw new Error(`${c} ${id} vanished inside its own write`);
+    return {
+      ok: true,
+      op: revision === 0 ? 'create' : 'patch',
+      collection: c,
+      id,
+      revision: revision + 1,
+      entity,
+    };
   }
 
   private remove(c: Collection, id: string, ifRevision: number | undefined): AppliedEntity {

@@ -104,6 +104,45 @@ describe('the admin UI in Chromium', () => {
     ]);
   });
 
+  it('edits from the revision its own save returned, and refuses to overwrite a change it never saw', async () => {
+    const table = page.getByRole('table', { name: 'Identities' });
+    await table.getByRole('link', { name: 'e2e-laptop' }).click();
+    await page.getByRole('heading', { name: 'Identity: e2e-laptop' }).waitFor();
+    const attributes = page.getByLabel('Role attributes');
+    await attributes.fill('staff, vpn, first-save');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    // The page shows the save's own answer: its revision, and the form holds it.
+    await page.getByText('revision 2', { exact: false }).waitFor();
+    const id = (await node.call<{ data: { id: string }[] }>('GET', '/identities')).body.data[0]?.id;
+    // Another admin changes the identity behind this page's back.
+    const other = await node.call('PATCH', `/identities/${id}`, {
+      body: { roleAttributes: ['someone-else'] },
+      headers: { 'if-match': '"2"' },
+    });
+    expect(other.status).toBe(200);
+    const before = pageErrors.length;
+    await attributes.fill('staff, vpn, second-save');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Someone changed this' }).waitFor();
+    expect(pageErrors.slice(before).every((e) => e.includes('412'))).toBe(true);
+    pageErrors.splice(before);
+    // Nothing was overwritten: the other admin's change stands.
+    const stored = await node.call<{ roleAttributes: string[]; revision: number }>(
+      'GET',
+      `/identities/${id}`,
+    );
+    expect(stored.body).toMatchObject({ roleAttributes: ['someone-else'], revision: 3 });
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await expect.poll(() => attributes.inputValue()).toBe('someone-else');
+    // From the reloaded revision, a save goes through again.
+    await attributes.fill('staff, vpn');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('revision 4', { exact: false }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identities' }).click();
+    await table.waitFor();
+  });
+
   it('shows a form error before sending, and the API’s field error after', async () => {
     await page.getByRole('link', { name: 'New identity' }).click();
     await page.getByRole('button', { name: 'Create identity' }).click();

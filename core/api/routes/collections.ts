@@ -4,7 +4,6 @@
  * as ETags, and If-Match turns a patch or delete into a compare-and-set.
  */
 import type { FastifyReply } from 'fastify';
-import type { CommandResult } from '../../model/apply.js';
 import { collectionNames, type Collection } from '../../model/entities.js';
 import { ModelError } from '../../model/errors.js';
 import { getEntity, listEntities, type EntityRow } from '../../model/queries.js';
@@ -41,8 +40,14 @@ function refuseLastAdmin(s: ApiServices, id: string): void {
   }
 }
 
-function entityId(result: CommandResult): string {
-  return 'id' in result ? result.id : '';
+/** The entity as the write's own command left it (computed inside its apply), never re-read. */
+function writtenEntity(write: WriteResult): EntityRow {
+  const result = write.result;
+  if (result.op === 'batch' || result.op === 'setSetting') {
+    throw new Error(`a ${result.op} write answered where an entity write was expected`);
+  }
+  // A replayed result stored before results carried their entity names only id and revision.
+  return result.entity ?? { id: result.id, revision: result.revision };
 }
 
 /** The headers every write answers with. */
@@ -51,11 +56,12 @@ export function writeHeaders(reply: FastifyReply, write: WriteResult): void {
   if (write.replayed) reply.header('idempotent-replayed', 'true');
 }
 
-function sendEntity(reply: FastifyReply, row: EntityRow | undefined, write: WriteResult, status = 200) {
+/** A written entity, with its revision as the ETag. */
+function sendEntity(reply: FastifyReply, write: WriteResult, status: number) {
+  const entity = writtenEntity(write);
   writeHeaders(reply, write);
-  if (!row) return reply.code(204).send();
-  if (typeof row.revision === 'number') reply.header('etag', `"${row.revision}"`);
-  return reply.code(status).send(row);
+  if (typeof entity.revision === 'number') reply.header('etag', `"${entity.revision}"`);
+  return reply.code(status).send(entity);
 }
 
 export function collectionRoutes(app: ZodApp, s: ApiServices): void {
@@ -93,10 +99,10 @@ export function collectionRoutes(app: ZodApp, s: ApiServices): void {
         const key = idempotencyKey(request.headers['idempotency-key']);
         const command = await createCommand(c, request.body, at);
         const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
-        // A replayed retry answers with the entity the first attempt created.
-        const id = entityId(write.result);
-        reply.header('location', `${API_PREFIX}/${c}/${encodeURIComponent(id)}`);
-        return sendEntity(reply, getEntity(s.db(), c, id), write, 201);
+        // A replayed retry answers with the entity as the first attempt created it.
+        const entity = writtenEntity(write);
+        reply.header('location', `${API_PREFIX}/${c}/${encodeURIComponent(String(entity.id))}`);
+        return sendEntity(reply, write, 201);
       },
     );
 
@@ -109,7 +115,7 @@ export function collectionRoutes(app: ZodApp, s: ApiServices): void {
         const ifRevision = ifMatchRevision(request.headers['if-match']);
         const command = await patchCommand(c, request.params.id, request.body, at, ifRevision);
         const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
-        return sendEntity(reply, getEntity(s.db(), c, request.params.id), write);
+        return sendEntity(reply, write, 200);
       },
     );
 

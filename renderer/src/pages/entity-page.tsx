@@ -167,6 +167,9 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
+  // The entity as this page's own save left it: the form goes on from that answer's fields and
+  // revision (a fresh read could show a later write whose revision the admin never looked at).
+  const [ownWrite, setOwnWrite] = useState<Entity | null>(null);
   const entity = useResource(
     () => (id === undefined ? Promise.resolve(undefined) : api.getEntity(collection, id)),
     `${collection}/${id ?? ''}/${version}`,
@@ -191,7 +194,7 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
     );
   }
 
-  const current = entity.data;
+  const current = ownWrite !== null && ownWrite.id === id ? ownWrite : entity.data;
   const title = current ? entityTitle(collection, current) : id;
   const checkAccess =
     collection === 'identities'
@@ -255,10 +258,13 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
               collection={collection}
               mode="edit"
               entity={current}
-              onReload={() => setVersion((v) => v + 1)}
-              onSaved={(_body, raftIndex) => {
-                setSaved(raftIndex === null ? 'Nothing changed.' : `Saved (Raft index ${raftIndex}).`);
+              onReload={() => {
+                setOwnWrite(null);
                 setVersion((v) => v + 1);
+              }}
+              onSaved={(body, raftIndex) => {
+                setSaved(raftIndex === null ? 'Nothing changed.' : `Saved (Raft index ${raftIndex}).`);
+                if (body) setOwnWrite(body);
               }}
             />
           ) : (

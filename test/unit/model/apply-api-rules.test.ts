@@ -39,7 +39,14 @@ describe('idempotency keys', () => {
   it('applies a keyed write once and answers a retry (with a new id) with the first result', async () => {
     const { apply, count } = await machine();
     const first = apply(identity('i1', 'alice'), { idempotencyKey: 'k1', at: T0 });
-    expect(first).toEqual({ ok: true, op: 'create', collection: 'identities', id: 'i1', revision: 1 });
+    expect(first).toMatchObject({
+      ok: true,
+      op: 'create',
+      collection: 'identities',
+      id: 'i1',
+      revision: 1,
+      entity: { id: 'i1', name: 'alice', createdAt: T0, revision: 1 },
+    });
     // The retry reached another node, which chose another id and timestamp.
     const retry = apply(identity('i2', 'alice', T1), { idempotencyKey: 'k1', at: T1 });
     expect(retry).toEqual({ ...first, replayed: true });

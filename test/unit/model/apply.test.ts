@@ -42,6 +42,22 @@ const create = (collection: Collection, id: string, data: EntityData): SingleCom
 const errorCode = (result: unknown): unknown => (result as { error?: { code: string } }).error?.code;
 
 describe('model apply', () => {
+  it('answers each entry of one applied batch with the entity as that entry left it', async () => {
+    const h = await Harness.create();
+    h.one(create('identities', 'i1', { name: 'alice' }));
+    const patch = (name: string, at: string): SingleCommand => ({
+      op: 'patch',
+      collection: 'identities',
+      id: 'i1',
+      at,
+      data: { name },
+    });
+    // Two writes to one entity committed together: the first's answer is not the second's state.
+    const [first, second] = h.run(patch('bob', AT), patch('carol', LATER)) as Record<string, unknown>[];
+    expect(first).toMatchObject({ revision: 2, entity: { name: 'bob', revision: 2, updatedAt: AT } });
+    expect(second).toMatchObject({ revision: 3, entity: { name: 'carol', revision: 3, updatedAt: LATER } });
+  });
+
   it('creates an entity with defaults, revision 1 and timestamps from the command', async () => {
     const h = await Harness.create();
     expect(h.one(create('identities', 'i1', { name: 'alice', roleAttributes: ['staff'] }))).toEqual({
@@ -50,6 +66,16 @@ describe('model apply', () => {
       collection: 'identities',
       id: 'i1',
       revision: 1,
+      // The entity as this command left it, as the API shows it.
+      entity: expect.objectContaining({
+        id: 'i1',
+        name: 'alice',
+        type: 'Device',
+        roleAttributes: ['staff'],
+        createdAt: AT,
+        updatedAt: AT,
+        revision: 1,
+      }),
     });
     expect(h.rows('identities')).toEqual([
       expect.objectContaining({
