@@ -10,6 +10,7 @@ import type { ApiContext } from './api/context.js';
 import { createApiServer } from './api/server.js';
 import { createClusterOps } from './cluster/ops.js';
 import { prepareJoin, requestMembership, type JoinTarget } from './cluster/join.js';
+import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
 import { encodeCommand } from './model/commands.js';
 import { ModelStateMachine } from './model/state-machine.js';
@@ -40,6 +41,11 @@ export interface ControllerOptions {
   /** Serve the admin UI from this directory. */
   readonly uiDir?: string;
   readonly logger?: Logger;
+  /**
+   * Test-only: the Jepsen suite's fault hooks (`/debug` routes, a snapshot write that can kill the
+   * process). `meshdesk start` sets it only under MESHDESK_FAULT_INJECTION=1; never in production.
+   */
+  readonly faultInjection?: boolean;
   /** Raft timing (tests shorten it). */
   readonly replica?: { readonly tickMs?: number; readonly snapshotEvery?: number };
 }
@@ -73,6 +79,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const model = await ModelStateMachine.create();
   const apiHost = publicHost(options.api.host, options.advertise);
   const joining = options.join && !storedSecret ? await prepareJoin(options.join) : undefined;
+  const faults = options.faultInjection === true ? new FaultInjection() : undefined;
   const node = await createNode({
     dataDir: options.dataDir,
     ...(options.name ? { name: options.name } : {}),
@@ -92,7 +99,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
     stateMachine: model,
     logger,
     ...(options.replica ? { replica: options.replica } : {}),
+    ...(faults ? { storage: { onSnapshotStep: faults.onSnapshotStep } } : {}),
   });
+  if (faults) {
+    faults.attach(node.transport);
+    node.logger.warn('test-only fault injection is enabled (MESHDESK_FAULT_INJECTION=1)');
+  }
   const runtimeLog = node.logger.child({ component: 'runtime' });
   const runtime = new ControllerRuntime({
     self: node.id,
@@ -102,6 +114,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     database: () => model.model,
     log: (level, message, details) => runtimeLog[level](details ?? {}, message),
   });
+  // Health says up, and login answers, only once this start has finished (api/readiness.ts).
+  let started = false;
   try {
     const cluster = createClusterOps({
       clusterId: node.clusterId,
@@ -120,6 +134,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       logger,
       runtime,
       circuits: new CircuitDirectory(runtime, node.replica, node.transport),
+      started: () => started,
+      ...(faults ? { faults } : {}),
     };
     const server = await createApiServer(context, {
       host: options.api.host,
@@ -142,6 +158,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     const generatedAdminPassword = options.bootstrap
       ? await ensureFirstAdmin(node, model, options.dataDir, options.bootstrap)
       : undefined;
+    started = true;
     return {
       node,
       model,

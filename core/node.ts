@@ -13,7 +13,7 @@ import { encodeMemberInfo } from './replication/members.js';
 import { Replica, type ReplicaOptions } from './replication/replica.js';
 import type { StateMachine } from './replication/state-machine.js';
 import { openRaftStorage } from './storage/index.js';
-import type { RaftStorage } from './storage/types.js';
+import type { RaftStorage, StorageOptions } from './storage/types.js';
 import { createSecretAuthenticator } from './transport/auth.js';
 import { createPeerTransport } from './transport/peer-transport.js';
 import type { PeerTransport } from './transport/types.js';
@@ -55,8 +55,8 @@ export interface NodeOptions {
   readonly clusterId?: string;
   readonly stateMachine: StateMachine;
   readonly logger?: Logger;
-  /** Raft storage tuning (segment size). */
-  readonly storage?: { readonly segmentBytes?: number };
+  /** Raft storage tuning (segment size) and the test-only snapshot hook. */
+  readonly storage?: Pick<StorageOptions, 'segmentBytes' | 'onSnapshotStep'>;
   readonly replica?: Partial<
     Omit<ReplicaOptions, 'id' | 'storage' | 'transport' | 'stateMachine' | 'logger'>
   >;

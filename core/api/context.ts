@@ -10,6 +10,8 @@ import type { NodeId } from '../raft/types.js';
 import type { Replica } from '../replication/replica.js';
 import type { CircuitDirectory } from '../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../runtime/runtime.js';
+import type { SnapshotStep } from '../storage/types.js';
+import type { FaultPlan } from '../transport/types.js';
 
 /** One member as `GET /cluster` shows it (DESIGN.md section 4). */
 export interface ClusterMemberView {
@@ -67,6 +69,18 @@ export interface ClusterOps {
   snapshot(): Promise<{ index: number }>;
 }
 
+/**
+ * Test-only fault hooks for the Jepsen suite (core/fault-injection.ts). The controller creates
+ * them only when started with MESHDESK_FAULT_INJECTION=1; without them `/debug` has no routes.
+ */
+export interface FaultHooks {
+  /** Replaces the transport's whole per-peer fault table: peers left out are healed. */
+  setPeerFaults(table: Readonly<Record<NodeId, FaultPlan>>): void;
+  peerFaults(): Record<NodeId, FaultPlan>;
+  /** Makes this process SIGKILL itself at `step` of its next snapshot write (undefined disarms). */
+  crashInNextSnapshot(step: SnapshotStep | undefined): void;
+}
+
 export interface ApiContext {
   readonly nodeId: NodeId;
   readonly clusterId: string;
@@ -85,4 +99,12 @@ export interface ApiContext {
   readonly runtime?: ControllerRuntime;
   /** Circuits across the cluster (each member owns its own); absent with `runtime`. */
   readonly circuits?: CircuitDirectory;
+  /**
+   * Whether the composition root has finished starting this node (bootstrap's first admin
+   * applied, a join's membership applied here); until then health says `starting`
+   * (readiness.ts). Absent: started.
+   */
+  readonly started?: () => boolean;
+  /** Test-only fault injection; present only under MESHDESK_FAULT_INJECTION=1. */
+  readonly faults?: FaultHooks;
 }

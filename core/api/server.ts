@@ -24,10 +24,12 @@ import { EventLog, recordEvents, recordRuntimeEvents } from './events.js';
 import { attachLiveEvents } from './live-events.js';
 import { createMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem.js';
+import { NodeReadiness } from './readiness.js';
 import { batchRoutes } from './routes/batch.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { backupRoutes } from './routes/backup.js';
 import { collectionRoutes } from './routes/collections.js';
+import { debugRoutes } from './routes/debug.js';
 import { loginRoutes } from './routes/login.js';
 import { policyRoutes } from './routes/policies.js';
 import { runtimeRoutes } from './routes/runtime.js';
@@ -101,6 +103,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
     }),
     readWaitMs: options.readWaitMs ?? 5_000,
     loginLimit: options.loginLimit ?? { max: 10, windowMs: 60_000 },
+    readiness: new NodeReadiness(() => ctx.model.model, ctx.started),
     db: () => ctx.model.model,
   };
 
@@ -154,6 +157,8 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
       clusterRoutes(scoped, services);
       backupRoutes(scoped, services);
       runtimeRoutes(scoped, services);
+      // Test-only (MESHDESK_FAULT_INJECTION=1): absent unless the composition root made the hooks.
+      if (ctx.faults) debugRoutes(scoped, services, ctx.faults);
     },
     { prefix: API_PREFIX },
   );

@@ -11,6 +11,7 @@ import type { ModelDatabase } from '../model/database.js';
 import type { ApiContext } from './context.js';
 import type { EventLog } from './events.js';
 import type { ApiMetrics } from './metrics.js';
+import type { NodeReadiness } from './readiness.js';
 import type { TokenService } from './token.js';
 
 export type ZodApp = FastifyInstance<
@@ -26,6 +27,8 @@ export interface ApiServices {
   readonly tokens: TokenService;
   readonly metrics: ApiMetrics;
   readonly events: EventLog;
+  /** Starting until bootstrap has finished here: health and login say so. */
+  readonly readiness: NodeReadiness;
   /** How long a read waits for `minIndex` before answering 504. */
   readonly readWaitMs: number;
   /** Failed logins allowed per username and address in `windowMs`. */

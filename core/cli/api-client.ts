@@ -1,6 +1,8 @@
 /**
  * The CLI's client of a node's REST API: logs in (token from --token / MESHDESK_TOKEN, or
- * username and password), sends JSON, and turns a problem+json answer into one line.
+ * username and password), sends JSON, and turns a problem+json answer into one line. A node that
+ * is still starting answers login 503 STARTING; the client waits as its Retry-After says, within
+ * a bound, so a command run right after `meshdesk start` does not fail for it.
  */
 export class ApiClientError extends Error {
   override readonly name = 'ApiClientError';
@@ -12,14 +14,22 @@ export interface Credentials {
   readonly password?: string;
 }
 
+export interface ApiClientOptions {
+  /** How long to keep waiting for a node that is still starting (default 60 s). */
+  readonly startingWaitMs?: number;
+}
+
 export class ApiClient {
   private token: string | undefined;
+  private readonly startingWaitMs: number;
 
   constructor(
     readonly baseUrl: string,
     private readonly credentials: Credentials,
+    options: ApiClientOptions = {},
   ) {
     this.token = credentials.token;
+    this.startingWaitMs = options.startingWaitMs ?? 60_000;
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; index?: number }> {
@@ -48,12 +58,22 @@ export class ApiClient {
         'no credentials: pass --token (or MESHDESK_TOKEN) or --password (or MESHDESK_ADMIN_PASSWORD)',
       );
     }
-    const response = await this.send('POST', '/auth/login', { username, password });
-    const data = (await response.json().catch(() => undefined)) as { token?: string } | undefined;
-    if (!response.ok || !data?.token) {
-      throw new ApiClientError(describeProblem('POST', '/auth/login', response.status, data));
+    const deadline = Date.now() + this.startingWaitMs;
+    for (;;) {
+      const response = await this.send('POST', '/auth/login', { username, password });
+      const data = (await response.json().catch(() => undefined)) as
+        { token?: string; code?: string } | undefined;
+      const waitMs = retryAfterMs(response);
+      if (response.status === 503 && data?.code === 'STARTING' && Date.now() + waitMs <= deadline) {
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        continue;
+      }
+      if (!response.ok || !data?.token) {
+        throw new ApiClientError(describeProblem('POST', '/auth/login', response.status, data));
+      }
+      this.token = data.token;
+      return;
     }
-    this.token = data.token;
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<Response> {
@@ -73,6 +93,12 @@ export class ApiClient {
       throw new ApiClientError(`cannot reach ${this.baseUrl}: ${cause}`);
     }
   }
+}
+
+/** Retry-After in its seconds form, as milliseconds (1 s when absent). */
+function retryAfterMs(response: Response): number {
+  const value = response.headers.get('retry-after')?.trim() ?? '';
+  return /^\d+$/.test(value) ? Number(value) * 1000 : 1000;
 }
 
 function describeProblem(method: string, path: string, status: number, body: unknown): string {

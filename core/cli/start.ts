@@ -100,6 +100,8 @@ export async function runStart(
       : {}),
     ...(args.join ? { join: { url: args.join, secret: args.secret ?? '' } } : {}),
     ...(args.uiDir ? { uiDir: args.uiDir } : {}),
+    // Test-only hooks for the Jepsen suite (docs/ARCHITECTURE.md): exactly "1" turns them on.
+    ...(env.MESHDESK_FAULT_INJECTION === '1' ? { faultInjection: true } : {}),
     logger,
   });
   if (controller.generatedAdminPassword) {

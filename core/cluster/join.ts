@@ -1,9 +1,9 @@
 /**
  * Joining an existing cluster (`meshdesk start --join URL`): learn the cluster's id from a
- * member's `/health`, start this node's listener, then ask that member to add it. The request is
- * signed with the cluster secret (core/api/cluster-auth.ts), since a new node has no admin token;
- * the member forwards it to the leader, which adds the node as a learner and promotes it to voter
- * once it has caught up (core/cluster/ops.ts).
+ * member's `/health` once it says up, start this node's listener, then ask that member to add it.
+ * The request is signed with the cluster secret (core/api/cluster-auth.ts), since a new node has
+ * no admin token; the member forwards it to the leader, which adds the node as a learner and
+ * promotes it to voter once it has caught up (core/cluster/ops.ts).
  */
 import { signClusterRequest } from '../api/cluster-auth.js';
 
@@ -31,7 +31,12 @@ export async function prepareJoin(target: JoinTarget): Promise<PreparedJoin> {
   const base = apiBase(target.url);
   const health = (await retrying(target, async () => {
     const response = await fetch(`${base}/health`);
-    if (!response.ok) throw new Error(`${base}/health answered ${response.status}`);
+    // Only 200 is up: a member still starting (503 `starting`) is waited for like one still down.
+    if (!response.ok) {
+      const body = (await response.json().catch(() => undefined)) as { status?: unknown } | undefined;
+      const why = body?.status === 'starting' ? 'it is still starting' : `answered ${response.status}`;
+      throw new Error(`${base}/health ${why}`);
+    }
     return response.json();
   })) as { clusterId?: unknown };
   if (typeof health.clusterId !== 'string' || health.clusterId === '') {

@@ -69,20 +69,22 @@ export async function syncDir(dir: string, io: IoCounters): Promise<void> {
 /**
  * Replaces `path` with `parts` so that a crash leaves the old file or the new one, never a mix:
  * temp file, fdatasync, rename over, directory fsync. A leftover `<path>.tmp` means a write that
- * never happened; readers ignore it.
+ * never happened; readers ignore it. `afterPart(n)` runs once n parts are written (a test hook).
  */
 export async function writeFileAtomic(
   path: string,
   parts: readonly Uint8Array[],
   io: IoCounters,
+  afterPart?: (written: number) => void,
 ): Promise<void> {
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {
     let position = 0;
-    for (const part of parts) {
+    for (const [i, part] of parts.entries()) {
       await writeAll(fh, part, position, io);
       position += part.length;
+      afterPart?.(i + 1);
     }
     await datasync(fh, io);
   } finally {

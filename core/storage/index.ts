@@ -47,7 +47,12 @@ export async function openRaftStorage(options: StorageOptions): Promise<RaftStor
     await mkdir(raftDir, { recursive: true });
     const io = new IoCounters();
     const storedHardState = await loadHardState(raftDir);
-    const { store, snapshot } = await SnapshotStore.open(join(raftDir, 'snapshots'), io, warn);
+    const { store, snapshot } = await SnapshotStore.open(
+      join(raftDir, 'snapshots'),
+      io,
+      warn,
+      options.onSnapshotStep,
+    );
     const opened = await Wal.open({ dir: join(raftDir, 'wal'), segmentBytes, io, warn });
     wal = opened.wal;
     const entries = await entriesAfterSnapshot(wal, opened.entries, snapshot, warn);

@@ -16,7 +16,7 @@ import { crc32c } from '@node-rs/crc32';
 
 import type { ConfState, Snapshot, SnapshotMeta } from '../raft/types.js';
 import { isIndex, readU64, unlinkIfExists, writeFileAtomic, writeU64, type IoCounters } from './disk.js';
-import { StorageCorruptionError } from './types.js';
+import { StorageCorruptionError, type SnapshotStep } from './types.js';
 
 const MAGIC = Buffer.from('MDSNAP01', 'latin1');
 const HEADER_BYTES = 32;
@@ -131,6 +131,7 @@ export class SnapshotStore {
     private readonly dir: string,
     private readonly io: IoCounters,
     private readonly damaged: string[],
+    private readonly onStep?: (step: SnapshotStep) => void,
   ) {}
 
   /**
@@ -141,6 +142,7 @@ export class SnapshotStore {
     dir: string,
     io: IoCounters,
     warn: (message: string, details?: Record<string, unknown>) => void,
+    onStep?: (step: SnapshotStep) => void,
   ): Promise<OpenedSnapshotStore> {
     await mkdir(dir, { recursive: true });
     const names = await readdir(dir);
@@ -183,6 +185,7 @@ export class SnapshotStore {
       dir,
       io,
       damaged.map((d) => d.path),
+      onStep,
     );
     return { store, snapshot };
   }
@@ -198,7 +201,19 @@ export class SnapshotStore {
   /** Writes `snapshot` atomically, then keeps only the newest two. */
   async save(snapshot: Snapshot): Promise<void> {
     const path = join(this.dir, snapshotName(snapshot.meta.index));
-    await writeFileAtomic(path, [encodeSnapshotHeader(snapshot), snapshot.data], this.io);
+    const header = encodeSnapshotHeader(snapshot);
+    const onStep = this.onStep;
+    if (onStep) {
+      // Test-only: the data in two halves, so a hook can stop the write between them.
+      const half = Math.floor(snapshot.data.length / 2);
+      const parts = [header, snapshot.data.subarray(0, half), snapshot.data.subarray(half)];
+      await writeFileAtomic(path, parts, this.io, (written) => {
+        if (written === 2) onStep('partly-written');
+      });
+      onStep('saved');
+    } else {
+      await writeFileAtomic(path, [header, snapshot.data], this.io);
+    }
     const stored = (await readdir(this.dir))
       .filter((n) => SNAPSHOT_NAME.test(n))
       .sort()

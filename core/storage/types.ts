@@ -15,7 +15,19 @@ export interface StorageOptions {
    * one, a log discarded because it does not match the snapshot it follows. Defaults to silence.
    */
   readonly warn?: (message: string, details?: Record<string, unknown>) => void;
+  /**
+   * Test-only (MESHDESK_FAULT_INJECTION, core/fault-injection.ts): called at each step of writing
+   * a snapshot, so the Jepsen suite can kill the process in the middle of one. Absent in
+   * production, where a snapshot is written in one piece as always.
+   */
+  readonly onSnapshotStep?: (step: SnapshotStep) => void;
 }
+
+/**
+ * `partly-written`: the temp file holds the header and half the data, not yet synced or renamed.
+ * `saved`: the snapshot is durable under its name; older ones and the log are not yet trimmed.
+ */
+export type SnapshotStep = 'partly-written' | 'saved';
 
 /** One persisted batch: the storage half of a Raft Ready. */
 export interface PersistBatch {

@@ -1,7 +1,7 @@
 /**
  * One in-process controller node with its REST API on 127.0.0.1 (port 0): a real replica over
- * real storage in a temporary directory, the real model, bootstrapped with a first admin. Tests
- * talk to it over HTTP with `call`.
+ * real storage in a temporary directory, the real model, bootstrapped with a first admin (or, with
+ * `startBareApiNode`, not yet). Tests talk to it over HTTP with `call`.
  */
 import pino from 'pino';
 import { firstAdminCommand } from '../../core/api/bootstrap.js';
@@ -46,10 +46,27 @@ export interface ApiNode {
   stop(): Promise<void>;
 }
 
-export async function startApiNode(
+/**
+ * The same node before bootstrap has finished: the API serves, but the model holds no admin until
+ * `createFirstAdmin()` proposes it (as `meshdesk start --bootstrap` does once it leads).
+ * `started` stands for the composition root's own start (a joining node catching up).
+ */
+export interface BareApiNode {
+  readonly url: string;
+  readonly node: ControllerNode;
+  readonly model: ModelStateMachine;
+  createFirstAdmin(): Promise<void>;
+  /** A request to `/api/v1` + path, without a token unless the options give one. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read JSON bodies loosely
+  call<T = any>(method: string, path: string, options?: CallOptions): Promise<ApiResponse<T>>;
+  stop(): Promise<void>;
+}
+
+export async function startBareApiNode(
   dataDir: string,
   options: Partial<ApiServerOptions> = {},
-): Promise<ApiNode> {
+  started?: () => boolean,
+): Promise<BareApiNode> {
   const model = await ModelStateMachine.create();
   const logger = pino({ level: process.env.MESHDESK_TEST_LOG ?? 'silent' });
   const node = await createNode({
@@ -74,37 +91,44 @@ export async function startApiNode(
     }),
     clusterSecret: CLUSTER_SECRET,
     logger: node.logger,
+    ...(started ? { started } : {}),
   };
   let server;
   try {
     server = await createApiServer(ctx, { host: '127.0.0.1', port: 0, ...options });
-    await node.replica.propose(encodeCommand(await firstAdminCommand(ADMIN)));
   } catch (err) {
-    await server?.close();
     await node.stop();
     throw err;
   }
   const url = server.url;
-  const call = async <T>(method: string, path: string, o: CallOptions = {}): Promise<ApiResponse<T>> => {
-    const headers: Record<string, string> = { ...o.headers };
-    const token = o.token === undefined ? api.token : o.token;
-    if (token !== null && headers.authorization === undefined) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (o.raw !== undefined || o.body !== undefined) {
-      body = o.raw ?? JSON.stringify(o.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    const res = await fetch(`${url}/api/v1${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    });
-    const text = await res.text();
-    const contentType = res.headers.get('content-type') ?? '';
-    let parsed: unknown = text;
-    if (contentType.includes('json') && text !== '') parsed = JSON.parse(text);
-    return { status: res.status, headers: res.headers, body: parsed as T, contentType };
+  return {
+    url,
+    node,
+    model,
+    async createFirstAdmin() {
+      await node.replica.propose(encodeCommand(await firstAdminCommand(ADMIN)));
+    },
+    call: (method, path, o = {}) => callApi(url, method, path, { token: null, ...o }),
+    async stop() {
+      await server.close();
+      await node.stop();
+    },
   };
+}
+
+export async function startApiNode(
+  dataDir: string,
+  options: Partial<ApiServerOptions> = {},
+): Promise<ApiNode> {
+  const bare = await startBareApiNode(dataDir, options);
+  try {
+    await bare.createFirstAdmin();
+  } catch (err) {
+    await bare.stop();
+    throw err;
+  }
+  const call = async <T>(method: string, path: string, o: CallOptions = {}): Promise<ApiResponse<T>> =>
+    callApi<T>(bare.url, method, path, { ...o, token: o.token === undefined ? api.token : o.token });
   const login = async (username: string = ADMIN.username, password: string = ADMIN.password) => {
     const res = await call<{ token: string }>('POST', '/auth/login', {
       body: { username, password },
@@ -114,17 +138,39 @@ export async function startApiNode(
     return res.body.token;
   };
   const api: { token: string } & Omit<ApiNode, 'token'> = {
-    url,
-    node,
-    model,
+    url: bare.url,
+    node: bare.node,
+    model: bare.model,
     token: '',
     login,
     call,
-    async stop() {
-      await server.close();
-      await node.stop();
-    },
+    stop: () => bare.stop(),
   };
   api.token = await login();
   return api;
+}
+
+async function callApi<T>(
+  url: string,
+  method: string,
+  path: string,
+  o: CallOptions,
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.token && headers.authorization === undefined) headers.authorization = `Bearer ${o.token}`;
+  let body: string | undefined;
+  if (o.raw !== undefined || o.body !== undefined) {
+    body = o.raw ?? JSON.stringify(o.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
+  const text = await res.text();
+  const contentType = res.headers.get('content-type') ?? '';
+  let parsed: unknown = text;
+  if (contentType.includes('json') && text !== '') parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed as T, contentType };
 }

@@ -43,6 +43,14 @@ export class ControllerProcess {
 
   /** Runs `meshdesk <command…>` with this node's directory and ports, until its ready line. */
   async startWith(command: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.launch(command, env);
+  }
+
+  /**
+   * Spawns `meshdesk <command…>` now and returns a promise of its ready line, so that a test can
+   * talk to the node while it is still starting.
+   */
+  launch(command: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
     this.stdout = '';
     this.stderr = '';
     const [verb, ...flags] = command;
@@ -75,7 +83,7 @@ export class ControllerProcess {
       'data',
       (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-20_000)),
     );
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => fail(new Error(`${this.name} not ready within 60 s: ${this.stderr}`)),
         60_000,

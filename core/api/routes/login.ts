@@ -1,11 +1,14 @@
 /**
  * `POST /auth/login`: a username and password for a bearer token. Failed attempts are counted per
  * username and client address with @fastify/rate-limit's store; once `max` failed within the
- * window, further attempts are refused (429, Retry-After) without checking the password.
+ * window, further attempts are refused (429, Retry-After) without checking the password. Until
+ * the node is ready (readiness.ts) every attempt is 503 STARTING, before the password or the
+ * failure count is looked at.
  */
 import '@fastify/rate-limit';
 import { checkLogin } from '../auth.js';
 import { ApiProblem } from '../problem.js';
+import { startingProblem } from '../readiness.js';
 import { loginBody } from '../schemas.js';
 import type { ApiServices, ZodApp } from '../services.js';
 
@@ -30,6 +33,7 @@ export function loginRoutes(app: ZodApp, s: ApiServices): void {
       config: { auth: 'public' },
     },
     async (request) => {
+      if (s.readiness.state !== 'up') throw startingProblem();
       const seen = await failures(request, { increment: false });
       if (!seen.isAllowed && seen.remaining === 0) {
         throw new ApiProblem(429, 'TOO_MANY_FAILED_LOGINS', 'too many failed logins; try again later', [], {

@@ -1,4 +1,5 @@
 /** Health (no auth), Prometheus metrics, the OpenAPI document and the event backlog. */
+import { STARTING_RETRY_AFTER_SECONDS } from '../readiness.js';
 import { eventsQuery } from '../schemas.js';
 import type { ApiServices, ZodApp } from '../services.js';
 
@@ -6,13 +7,21 @@ export function systemRoutes(app: ZodApp, s: ApiServices): void {
   app.get(
     '/health',
     {
-      schema: { tags: ['system'], summary: 'Role, leader, term and indexes of this node (no auth)' },
+      schema: {
+        tags: ['system'],
+        summary:
+          'Role, leader, term and indexes of this node (no auth): status up (200), or starting (503, Retry-After) until bootstrap has finished here',
+      },
       config: { auth: 'public' },
     },
-    async () => {
+    async (_request, reply) => {
+      const readiness = s.readiness.state;
+      if (readiness === 'starting') {
+        reply.code(503).header('retry-after', String(STARTING_RETRY_AFTER_SECONDS));
+      }
       const status = s.ctx.replica.status();
       return {
-        status: 'ok',
+        status: readiness,
         nodeId: s.ctx.nodeId,
         name: s.ctx.name,
         clusterId: s.ctx.clusterId,

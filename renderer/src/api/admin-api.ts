@@ -5,7 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { normaliseBacklog, normaliseEvent } from './events.js';
-import { ApiError, networkError, parseRetryAfter, toProblem } from './problem.js';
+import { ApiError, isStarting, networkError, parseRetryAfter, toProblem } from './problem.js';
 import type {
   AddMemberRequest,
   Circuit,
@@ -51,6 +51,13 @@ export interface ApiRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Whether to send the bearer token (every route but login and health). */
   readonly auth?: boolean;
+}
+
+export interface LoginWaitOptions {
+  /** Called each time the node answers that it is still starting, before waiting. */
+  readonly onStarting?: (error: ApiError) => void;
+  /** How long to keep waiting for a starting node, in ms (default 60 s). */
+  readonly timeoutMs?: number;
 }
 
 export interface WriteOptions {
@@ -111,7 +118,12 @@ function writeHeaders(options: PatchOptions | undefined): Record<string, string>
   return headers;
 }
 
-async function readBody(response: Response): Promise<{ json: unknown; text: string }> {
+interface ReadBody {
+  readonly json: unknown;
+  readonly text: string;
+}
+
+async function readBody(response: Response): Promise<ReadBody> {
   const text = await response.text();
   if (text === '') return { json: undefined, text };
   const type = response.headers.get('content-type') ?? '';
@@ -137,15 +149,21 @@ export class AdminApi {
 
   /** Sends a request; resolves with the parsed body and the write's Raft index, or throws ApiError. */
   async send<T>(request: ApiRequest): Promise<WriteResult<T>> {
+    const { response, body } = await this.exchange(request);
+    return this.answer<T>(request, response, body);
+  }
+
+  private async exchange(request: ApiRequest): Promise<{ response: Response; body: ReadBody }> {
     const { url, init } = buildRequest(this.baseUrl, request, this.options.getToken());
-    let response: Response;
-    let body: { json: unknown; text: string };
     try {
-      response = await this.fetchImpl(url, init);
-      body = await readBody(response);
+      const response = await this.fetchImpl(url, init);
+      return { response, body: await readBody(response) };
     } catch (cause) {
       throw networkError(cause);
     }
+  }
+
+  private answer<T>(request: ApiRequest, response: Response, body: ReadBody): WriteResult<T> {
     if (!response.ok) {
       const problem = toProblem(response.status, body.json, body.text);
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
@@ -178,8 +196,37 @@ export class AdminApi {
     return result.body;
   }
 
-  health(): Promise<Health> {
-    return this.send<Health>({ method: 'GET', path: '/health', auth: false }).then((r) => r.body);
+  /**
+   * Logs in, waiting while the node is still starting (503 STARTING: its first admin has not been
+   * created or has not reached it yet) as its Retry-After says, up to `timeoutMs`. Any other
+   * failure, or STARTING after the bound, throws.
+   */
+  async loginWhenReady(
+    username: string,
+    password: string,
+    options: LoginWaitOptions = {},
+  ): Promise<LoginResult> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        return await this.login(username, password);
+      } catch (error) {
+        if (!isStarting(error)) throw error;
+        const waitMs = Math.max(1, error.retryAfter ?? 1) * 1000;
+        if (Date.now() + waitMs > deadline) throw error;
+        options.onStarting?.(error);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  /** The node's health; a starting node answers 503 with the same document, `status: 'starting'`. */
+  async health(): Promise<Health> {
+    const request: ApiRequest = { method: 'GET', path: '/health', auth: false };
+    const { response, body } = await this.exchange(request);
+    const starting = body.json as Health | undefined;
+    if (response.status === 503 && starting?.status === 'starting') return starting;
+    return this.answer<Health>(request, response, body).body;
   }
 
   // --- the model --------------------------------------------------------------------------------

@@ -115,6 +115,11 @@ export function toProblem(status: number, body: unknown, text = ''): Problem {
   };
 }
 
+/** Whether the node refused because it is still starting (503 STARTING): wait and ask again. */
+export function isStarting(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 503 && error.problem.code === 'STARTING';
+}
+
 /** Parses `Retry-After` in its seconds form; the HTTP-date form is not used by this API. */
 export function parseRetryAfter(value: string | null): number | null {
   if (value === null || !/^\d+$/.test(value.trim())) return null;

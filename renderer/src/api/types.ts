@@ -122,6 +122,8 @@ export interface AddMemberRequest {
 
 /** `GET /health`: no auth; what the banner needs to know. */
 export interface Health {
+  /** `up`, or `starting` (answered with 503) until the node's bootstrap has finished. */
+  readonly status?: string;
   readonly role?: string;
   /** The leader's id; '' or null when there is none. */
   readonly leader?: string | null;

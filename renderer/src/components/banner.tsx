@@ -1,5 +1,5 @@
-/** The node's state at the top of every page: unreachable, or reachable without a leader. */
-import { CloudOff, ServerCrash } from 'lucide-react';
+/** The node's state at the top of every page: unreachable, starting, or without a leader. */
+import { CloudOff, Hourglass, ServerCrash } from 'lucide-react';
 import { useSelect, useServices } from '../services.js';
 
 export function NodeBanner() {
@@ -13,6 +13,17 @@ export function NodeBanner() {
         <span>
           <strong>The node is unreachable.</strong> Showing what was last loaded; retrying.
           {detail ? <span className="muted"> ({detail})</span> : null}
+        </span>
+      </div>
+    );
+  }
+  if (status === 'starting') {
+    return (
+      <div className="banner banner-warn" role="status">
+        <Hourglass aria-hidden size={16} />
+        <span>
+          <strong>The node is still starting.</strong> It is creating its first admin or catching up with the
+          cluster; checking again.
         </span>
       </div>
     );

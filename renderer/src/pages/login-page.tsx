@@ -1,10 +1,13 @@
-/** Sign in with the admin's username and password; the token goes to the auth store. */
+/**
+ * Sign in with the admin's username and password; the token goes to the auth store. A node that
+ * is still starting (503 STARTING) is waited for, saying so, rather than shown as a failure.
+ */
 import { zodResolver } from '@hookform/resolvers/zod';
 import { Boxes, LogIn } from 'lucide-react';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
-import { ApiError, describeError } from '../api/problem.js';
+import { ApiError, describeError, isStarting } from '../api/problem.js';
 import { useSelect, useServices } from '../services.js';
 
 const loginSchema = z.object({
@@ -18,6 +21,7 @@ function loginMessage(error: unknown): string {
   if (error instanceof ApiError && (error.status === 401 || error.status === 400)) {
     return 'The username or password is wrong.';
   }
+  if (isStarting(error)) return 'The node is still starting. Try again in a moment.';
   if (error instanceof ApiError && error.status === 429) {
     return `Too many attempts. Try again${error.retryAfter ? ` in ${error.retryAfter} s` : ' later'}.`;
   }
@@ -28,6 +32,7 @@ export function LoginPage() {
   const { api, auth } = useServices();
   const notice = useSelect(auth, (s) => s.notice);
   const [failure, setFailure] = useState<string | null>(null);
+  const [waiting, setWaiting] = useState(false);
   const {
     register,
     handleSubmit,
@@ -40,10 +45,12 @@ export function LoginPage() {
   const submit = handleSubmit(async ({ username, password }) => {
     setFailure(null);
     try {
-      const result = await api.login(username, password);
+      const result = await api.loginWhenReady(username, password, { onStarting: () => setWaiting(true) });
       auth.getState().signedIn(result, username);
     } catch (error) {
       setFailure(loginMessage(error));
+    } finally {
+      setWaiting(false);
     }
   });
 
@@ -80,6 +87,12 @@ export function LoginPage() {
           />
           {errors.password ? <span className="error-text">{errors.password.message}</span> : null}
         </label>
+        {waiting ? (
+          <p className="notice" role="status">
+            The node is still starting (creating its first admin or catching up with the cluster); signing in
+            as soon as it is ready…
+          </p>
+        ) : null}
         {failure ? (
           <p className="error-text" role="alert">
             {failure}

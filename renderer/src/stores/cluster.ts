@@ -1,12 +1,12 @@
 /**
  * The cluster as this node sees it (`GET /cluster`) and the node's own health (`GET /health`),
- * which drives the banner: unreachable, or reachable with no leader.
+ * which drives the banner: unreachable, still starting, or reachable with no leader.
  */
 import { createStore } from 'zustand/vanilla';
 import { ApiError, describeError } from '../api/problem.js';
 import type { ClusterMember, ClusterView, Health } from '../api/types.js';
 
-export type NodeStatus = 'unknown' | 'ok' | 'no-leader' | 'unreachable';
+export type NodeStatus = 'unknown' | 'ok' | 'starting' | 'no-leader' | 'unreachable';
 
 export interface ClusterState {
   readonly view: ClusterView | null;
@@ -49,6 +49,8 @@ export function statusFromHealth(result: { health: Health } | { error: unknown }
       return { status: 'no-leader', detail: error.message };
     return { status: 'unreachable', detail: describeError(error) };
   }
+  // Health alone says when a starting node is up: neither a leader nor a loaded view does.
+  if (result.health.status === 'starting') return { status: 'starting', detail: null };
   return leaderOf(result.health) === null
     ? { status: 'no-leader', detail: null }
     : { status: 'ok', detail: null };
@@ -63,7 +65,8 @@ export function clusterLoaded(state: ClusterState, view: ClusterView): ClusterSt
     view,
     loading: false,
     error: null,
-    // The view is as fresh as a health check: let it correct the banner either way.
+    // The view is as fresh as a health check: let it correct the banner either way (but only
+    // health says when a starting node is up).
     status: noLeader
       ? 'no-leader'
       : state.status === 'unknown' || state.status === 'no-leader'

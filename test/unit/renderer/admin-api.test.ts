@@ -252,6 +252,18 @@ describe('AdminApi errors', () => {
     expect([login.kind, login.status, signedOut]).toEqual(['http', 401, 1]);
   });
 
+  it('answers health with the document a starting node sends with its 503; other 503s stay errors', async () => {
+    const starting = { status: 'starting', nodeId: 'n1', role: 'leader', leaderId: 'n1', term: 2 };
+    answer = json(503, starting, { 'retry-after': '1' });
+    await expect(client().health()).resolves.toEqual(starting);
+
+    answer = problem(503, { title: 'Service Unavailable', status: 503, detail: 'closing' });
+    const closing = (await client()
+      .health()
+      .catch((e: unknown) => e)) as ApiError;
+    expect([closing.kind, closing.status, closing.problem.detail]).toEqual(['http', 503, 'closing']);
+  });
+
   it('explains an error body that is not JSON', async () => {
     answer = { status: 502, headers: { 'content-type': 'text/plain' }, body: 'upstream broke' };
     const error = (await client()

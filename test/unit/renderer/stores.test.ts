@@ -144,6 +144,18 @@ describe('cluster store', () => {
     expect([state.status, state.view?.term, state.error]).toEqual(['ok', 3, null]);
   });
 
+  it('says starting while health does, whatever the leader, until health says up', () => {
+    let state = healthChecked(initialClusterState, {
+      health: { status: 'starting', role: 'leader', leaderId: 'n1' },
+    });
+    expect(state.status).toBe('starting');
+    // A cluster view that loads meanwhile does not make the node ready.
+    state = clusterLoaded(state, view);
+    expect(state.status).toBe('starting');
+    state = healthChecked(state, { health: { status: 'up', role: 'leader', leaderId: 'n1' } });
+    expect(state.status).toBe('ok');
+  });
+
   it('keeps the last view when a reload fails', () => {
     const loaded = clusterLoaded(initialClusterState, view);
     const failed = clusterFailed(
