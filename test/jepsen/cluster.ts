@@ -262,9 +262,7 @@ function readyLine(proc: ChildProcess, node: ClusterNode, timeoutMs: number): Pr
       if (match) done(undefined, match);
     };
     const onExit = (): void =>
-      done(
-        new Error(`${node.name} exited before it was ready: ${node.stderr.trim().split('\n').at(-1) ?? ''}`),
-      );
+      done(new Error(`${node.name} exited before it was ready: ${exitReason(node.stderr)}`));
     const done = (err: Error | undefined, match?: RegExpExecArray): void => {
       clearTimeout(timer);
       proc.stdout?.off('data', onData);
@@ -277,4 +275,13 @@ function readyLine(proc: ChildProcess, node: ClusterNode, timeoutMs: number): Pr
     proc.stdout?.on('data', onData);
     proc.once('exit', onExit);
   });
+}
+
+/** What a node said as it died: its error line (Node's trailer "Node.js v20…" says nothing). */
+function exitReason(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const error = [...lines]
+    .reverse()
+    .find((l) => /error|refus|cannot|EADDR/i.test(l) && !l.startsWith('    at '));
+  return (error ?? lines.at(-1) ?? '').trim().slice(0, 500);
 }
