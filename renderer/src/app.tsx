@@ -24,6 +24,7 @@ import {
   Workflow,
   type LucideIcon,
 } from 'lucide-react';
+import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import type { CollectionName, MeshEvent } from './api/types.js';
 import { NodeBanner } from './components/banner.js';
@@ -36,33 +37,28 @@ import { LoginPage } from './pages/login-page.js';
 import { PolicyAdvisorPage } from './pages/policy-advisor-page.js';
 import { RuntimePage } from './pages/runtime-page.js';
 import { formatRoute, parseRoute, type Route } from './router/routes.js';
-import { useHash, useSelect, useServices } from './services.js';
+import { useApp, useHash, useSelect } from './app-context.js';
+import { healthQuery, invalidateAfter } from './queries.js';
 
-/** How often the banner's health check runs, in ms. */
-const HEALTH_INTERVAL_MS = 4000;
 /** Events are handed to the store at most this often, in ms. */
 const EVENT_BATCH_MS = 100;
 
 function useLiveConnections(signedIn: boolean) {
-  const { api, cluster, events } = useServices();
+  const { api, queryClient, events } = useApp();
+  // The banner's health check: its answers reach the cluster store through the query cache.
+  useQuery({ ...healthQuery(api), enabled: signedIn });
   useEffect(() => {
     if (!signedIn) return;
     let stopped = false;
-    const check = () =>
-      api.health().then(
-        (health) => !stopped && cluster.getState().healthChecked({ health }),
-        (error: unknown) => !stopped && cluster.getState().healthChecked({ error }),
-      );
-    void check();
-    const timer = window.setInterval(() => void check(), HEALTH_INTERVAL_MS);
-    window.addEventListener('online', check);
 
     // Events arrive in bursts (a reconnect's backlog): hand them to the store in batches.
     let pending: MeshEvent[] = [];
     const flush = () => {
       const batch = pending;
       pending = [];
-      if (!stopped) events.getState().received(batch);
+      if (stopped) return;
+      events.getState().received(batch);
+      void invalidateAfter(queryClient, batch);
     };
     const subscription = api.subscribe({
       onEvent: (event) => {
@@ -72,11 +68,9 @@ function useLiveConnections(signedIn: boolean) {
     });
     return () => {
       stopped = true;
-      window.clearInterval(timer);
-      window.removeEventListener('online', check);
       subscription.close();
     };
-  }, [api, cluster, events, signedIn]);
+  }, [api, queryClient, events, signedIn]);
 }
 
 interface NavItem {
@@ -174,7 +168,7 @@ function Page({ route }: { route: Route }) {
 }
 
 export function App() {
-  const { auth, events } = useServices();
+  const { auth, events } = useApp();
   const session = useSelect(auth, (s) => s.session);
   const connection = useSelect(events, (s) => s.connection);
   const route = parseRoute(useHash());

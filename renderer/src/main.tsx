@@ -1,15 +1,16 @@
 /**
- * Entry point: resolves where the node is, builds the shared services and renders the app. The
+ * Entry point: resolves where the node is, builds what the pages share and renders the app. The
  * node is the page's own origin (the node serves this UI), unless the Electron preload names it.
  */
 import '@fontsource/inter/latin-400.css';
 import '@fontsource/inter/latin-500.css';
 import '@fontsource/inter/latin-600.css';
 import './styles.css';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
-import { ServicesContext, createServices } from './services.js';
+import { AppContextProvider, createAppContext } from './app-context.js';
 import { memoryStorage, type KeyValueStorage } from './stores/storage.js';
 
 declare global {
@@ -36,7 +37,7 @@ function storageOr(get: () => Storage): KeyValueStorage {
   }
 }
 
-const services = createServices({
+const app = createAppContext({
   baseUrl: resolveBaseUrl(),
   sessionStorage: storageOr(() => window.sessionStorage),
   preferences: storageOr(() => window.localStorage),
@@ -46,8 +47,10 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
 createRoot(root).render(
   <StrictMode>
-    <ServicesContext value={services}>
-      <App />
-    </ServicesContext>
+    <AppContextProvider value={app}>
+      <QueryClientProvider client={app.queryClient}>
+        <App />
+      </QueryClientProvider>
+    </AppContextProvider>
   </StrictMode>,
 );

@@ -1,9 +1,9 @@
 /** The node's state at the top of every page: unreachable, starting, or without a leader. */
 import { CloudOff, Hourglass, ServerCrash } from 'lucide-react';
-import { useSelect, useServices } from '../services.js';
+import { useApp, useSelect } from '../app-context.js';
 
 export function NodeBanner() {
-  const { cluster } = useServices();
+  const { cluster } = useApp();
   const status = useSelect(cluster, (s) => s.status);
   const detail = useSelect(cluster, (s) => s.statusDetail);
   if (status === 'unreachable') {

@@ -1,9 +1,11 @@
 /** Picks one entity of a collection by searching its title field; the value is the entity's id. */
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
-import type { CollectionName, Entity } from '../api/types.js';
+import type { CollectionName } from '../api/types.js';
 import { describeCollection, entityTitle } from '../model/collections.js';
 import { filterString } from '../model/list-query.js';
-import { useResource, useServices } from '../services.js';
+import { useApp } from '../app-context.js';
+import { entityListQuery, entityQuery } from '../queries.js';
 
 interface EntityPickerProps {
   readonly collection: CollectionName;
@@ -13,7 +15,7 @@ interface EntityPickerProps {
 }
 
 export function EntityPicker({ collection, label, value, onChange }: EntityPickerProps) {
-  const { api } = useServices();
+  const { api } = useApp();
   const id = useId();
   const description = describeCollection(collection);
   const [search, setSearch] = useState('');
@@ -23,15 +25,11 @@ export function EntityPicker({ collection, label, value, onChange }: EntityPicke
     return () => window.clearTimeout(timer);
   }, [search]);
   const filter = term ? `${description.searchField} contains ${filterString(term)}` : '';
-  const options = useResource(
-    () => api.list(collection, { limit: 100, filter, sort: description.defaultSort }),
-    `${collection}|${filter}`,
+  const options = useQuery(
+    entityListQuery(api, collection, { limit: 100, filter, sort: description.defaultSort }),
   );
   // The chosen entity stays listed even when the search no longer matches it.
-  const selected = useResource<Entity | undefined>(
-    () => (value ? api.getEntity(collection, value) : Promise.resolve(undefined)),
-    `${collection}/${value}`,
-  );
+  const selected = useQuery({ ...entityQuery(api, collection, value), enabled: value !== '' });
   const rows = options.data?.data ?? [];
   const list =
     selected.data && !rows.some((r) => r.id === selected.data?.id) ? [selected.data, ...rows] : rows;

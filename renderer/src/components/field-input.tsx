@@ -1,11 +1,13 @@
 /** One form input, chosen by the field's kind from the collection table. */
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import type { FieldError, UseFormRegister } from 'react-hook-form';
 import type { CollectionName } from '../api/types.js';
 import { describeCollection, entityTitle, type FieldDescription } from '../model/collections.js';
 import { filterString } from '../model/list-query.js';
 import { isOptional, type FormMode, type FormValues } from '../model/entity-form.js';
-import { useResource, useServices } from '../services.js';
+import { useApp } from '../app-context.js';
+import { entityListQuery } from '../queries.js';
 
 interface FieldInputProps {
   readonly field: FieldDescription;
@@ -32,7 +34,7 @@ function RefSuggestions({
   collection: CollectionName;
   typed: string;
 }) {
-  const { api } = useServices();
+  const { api } = useApp();
   const [term, setTerm] = useState(typed);
   useEffect(() => {
     const timer = window.setTimeout(() => setTerm(typed), 250);
@@ -42,7 +44,7 @@ function RefSuggestions({
   const filter = term.trim()
     ? `${description.searchField} contains ${filterString(term.trim())} or id = ${filterString(term.trim())}`
     : '';
-  const options = useResource(() => api.list(collection, { limit: 50, filter }), `${collection}|${filter}`);
+  const options = useQuery(entityListQuery(api, collection, { limit: 50, filter }));
   return (
     <datalist id={id}>
       {(options.data?.data ?? []).map((entity) => (

@@ -5,7 +5,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { ApiError, describeError } from '../api/problem.js';
 import type { AddMemberRequest } from '../api/types.js';
-import { useServices } from '../services.js';
+import { useApp } from '../app-context.js';
 
 const addMemberSchema = z.object({
   address: z
@@ -36,7 +36,7 @@ export function AddMemberDialog(props: {
   onClose: () => void;
   onAdded: (id: string) => void;
 }) {
-  const { api } = useServices();
+  const { api } = useApp();
   const ref = useRef<HTMLDialogElement>(null);
   const {
     register,

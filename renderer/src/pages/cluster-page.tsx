@@ -1,21 +1,21 @@
 /**
  * The cluster: its members as this node sees them, refreshed by cluster events and a short poll
- * (last contact changes continuously), with the membership operations.
+ * (last contact changes continuously), with the membership operations. One query
+ * (`queryKeys.cluster`) holds the view, so an answer to an older request never replaces a newer one.
  */
 import { Camera, Crown, Plus, RefreshCw, Trash2 } from 'lucide-react';
-import { useCallback, useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { describeError } from '../api/problem.js';
 import type { ClusterView } from '../api/types.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { SummaryList } from '../components/summary-list.js';
-import { usePoll } from '../hooks/use-poll.js';
 import { JsonView } from '../components/json-view.js';
 import { ErrorNotice, Loading } from '../components/states.js';
+import { useApp } from '../app-context.js';
+import { clusterQuery, queryKeys } from '../queries.js';
 import { memberRows, type MemberRow } from '../stores/cluster.js';
-import { useSelect, useServices } from '../services.js';
 import { AddMemberDialog } from './add-member-dialog.js';
-
-const POLL_MS = 2000;
 
 function formatContact(ms: number | null): string {
   if (ms === null) return 'never';
@@ -42,35 +42,23 @@ function Summary({ view }: { view: ClusterView }) {
 }
 
 export function ClusterPage() {
-  const { api, cluster, events } = useServices();
-  const view = useSelect(cluster, (s) => s.view);
-  const error = useSelect(cluster, (s) => s.error);
-  const clusterChanges = useSelect(events, (s) => s.clusterChanges);
+  const { api, queryClient } = useApp();
+  const { data: view, error, refetch } = useQuery(clusterQuery(api));
   const [pending, setPending] = useState<PendingAction | null>(null);
   const [adding, setAdding] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [showJson, setShowJson] = useState(false);
 
-  const refresh = useCallback(() => {
-    cluster.getState().loadStarted();
-    api.cluster().then(
-      (v) => cluster.getState().loaded(v),
-      (e: unknown) => cluster.getState().failed(e),
-    );
-  }, [api, cluster]);
-
-  useEffect(() => {
-    refresh();
-  }, [refresh, clusterChanges]);
-
-  usePoll(refresh, POLL_MS);
+  const refresh = () => void refetch();
+  // After a membership change: whatever is in flight answered before it.
+  const changed = () => void queryClient.invalidateQueries({ queryKey: queryKeys.cluster });
 
   const run = async (label: string, action: () => Promise<unknown>) => {
     setMessage(null);
     try {
       await action();
       setMessage({ text: label, error: false });
-      refresh();
+      changed();
     } catch (cause) {
       setMessage({ text: describeError(cause), error: true });
       throw cause;
@@ -243,7 +231,7 @@ export function ClusterPage() {
         onClose={() => setAdding(false)}
         onAdded={(id) => {
           setMessage({ text: `Added member ${id}.`, error: false });
-          refresh();
+          changed();
         }}
       />
     </div>

@@ -1,6 +1,6 @@
 /**
  * A collection's list, generated from its description: search, the API's filter language, sort by
- * column header, pagination. It reloads when events say the collection changed.
+ * column header, pagination. Events about the collection make its lists stale (queries.ts).
  */
 import {
   ArrowDown,
@@ -12,6 +12,7 @@ import {
   RefreshCw,
   Search,
 } from 'lucide-react';
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { CollectionName, Entity } from '../api/types.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
@@ -19,7 +20,8 @@ import { describeCollection, listColumns } from '../model/collections.js';
 import { formatCell } from '../model/format.js';
 import { PAGE_SIZES, listQuery, pageInfo } from '../model/list-query.js';
 import { formatRoute } from '../router/routes.js';
-import { useResource, useSelect, useServices } from '../services.js';
+import { useApp, useSelect } from '../app-context.js';
+import { entityListQuery } from '../queries.js';
 
 /** A text input that commits on Enter or after a short pause, not on every key. */
 function useDebounced(value: string, commit: (v: string) => void, ms = 300) {
@@ -30,18 +32,17 @@ function useDebounced(value: string, commit: (v: string) => void, ms = 300) {
 }
 
 export function CollectionPage({ collection }: { collection: CollectionName }) {
-  const { api, table, events } = useServices();
+  const { api, table } = useApp();
   const description = describeCollection(collection);
   const store = table(collection);
   const state = useSelect(store, (s) => s);
-  const changes = useSelect(events, (s) => s.changes[collection] ?? 0);
   const [searchText, setSearchText] = useState(state.search);
   const [filterText, setFilterText] = useState(state.filter);
   useDebounced(searchText, store.getState().setSearch);
 
   const query = listQuery(collection, state);
-  const key = JSON.stringify([collection, query, changes]);
-  const page = useResource(() => api.list(collection, query), key);
+  const page = useQuery(entityListQuery(api, collection, query));
+  const reload = () => void page.refetch();
   const columns = listColumns(collection);
   const rows: Entity[] = page.data?.data ?? [];
   const total = page.data?.meta.total ?? 0;
@@ -64,7 +65,7 @@ export function CollectionPage({ collection }: { collection: CollectionName }) {
       <div className="page-header">
         <h1>{description.plural}</h1>
         <div className="actions">
-          <button type="button" className="button" onClick={page.reload}>
+          <button type="button" className="button" onClick={reload}>
             <RefreshCw aria-hidden size={14} /> Refresh
           </button>
           <a className="button primary" href={formatRoute({ page: 'create', collection })}>
@@ -124,8 +125,8 @@ export function CollectionPage({ collection }: { collection: CollectionName }) {
         <code>or</code>, <code>not</code>, <code>anyOf(listField)</code>; strings in double quotes.
       </p>
 
-      {page.error ? <ErrorNotice error={page.error} onRetry={page.reload} /> : null}
-      {page.loading && !page.data ? <Loading /> : null}
+      {page.error ? <ErrorNotice error={page.error} onRetry={reload} /> : null}
+      {page.isPending ? <Loading /> : null}
       {page.data && rows.length === 0 ? (
         <Empty
           title={
@@ -142,7 +143,7 @@ export function CollectionPage({ collection }: { collection: CollectionName }) {
         </Empty>
       ) : null}
       {rows.length > 0 ? (
-        <div className="table-wrap" aria-busy={page.loading}>
+        <div className="table-wrap" aria-busy={page.isFetching}>
           <table className="table">
             <caption className="visually-hidden">{description.plural}</caption>
             <thead>

@@ -4,6 +4,7 @@
  */
 import { zodResolver } from '@hookform/resolvers/zod';
 import { ArrowLeft, ShieldCheck, Trash2 } from 'lucide-react';
+import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useForm, type Resolver } from 'react-hook-form';
 import { ApiError, describeError } from '../api/problem.js';
@@ -22,7 +23,8 @@ import {
   type FormValues,
 } from '../model/entity-form.js';
 import { formatRoute } from '../router/routes.js';
-import { useResource, useServices } from '../services.js';
+import { useApp } from '../app-context.js';
+import { entityQuery, queryKeys } from '../queries.js';
 
 function newIdempotencyKey(): string {
   return globalThis.crypto.randomUUID();
@@ -49,7 +51,7 @@ interface EntityFormProps {
 }
 
 function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormProps) {
-  const { api } = useServices();
+  const { api } = useApp();
   const description = describeCollection(collection);
   const fieldNames = useMemo(() => new Set(description.fields.map((f) => f.name)), [description]);
   // One key per attempt to create: a retry after an unknown outcome reuses it.
@@ -161,20 +163,20 @@ function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormP
 }
 
 export function EntityPage({ collection, id }: { collection: CollectionName; id?: string }) {
-  const { api } = useServices();
+  const { api, queryClient } = useApp();
   const description = describeCollection(collection);
   const [tab, setTab] = useState<'form' | 'json'>('form');
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
-  // The entity as this page's own save left it: the form goes on from that answer's fields and
-  // revision (a fresh read could show a later write whose revision the admin never looked at).
-  const [ownWrite, setOwnWrite] = useState<Entity | null>(null);
-  const entity = useResource(
-    () => (id === undefined ? Promise.resolve(undefined) : api.getEntity(collection, id)),
-    `${collection}/${id ?? ''}/${version}`,
-  );
+  const entity = useQuery({ ...entityQuery(api, collection, id ?? ''), enabled: id !== undefined });
+  // The entity the form edits: the one the page opened on, then only what this page's own save
+  // answered (its fields and revision) or a reload. Events keep the cache fresh, but a later
+  // write by someone else must not slip under the admin's typing or lend its revision to a save.
+  const [opened, setOpened] = useState<Entity | null>(null);
+  if (opened === null && entity.data) setOpened(entity.data);
   const backHref = formatRoute({ page: 'collection', collection });
+  const listsChanged = () => void queryClient.invalidateQueries({ queryKey: queryKeys.lists(collection) });
 
   if (id === undefined) {
     return (
@@ -187,6 +189,7 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
           collection={collection}
           mode="create"
           onSaved={() => {
+            listsChanged();
             window.location.hash = backHref;
           }}
         />
@@ -194,7 +197,13 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
     );
   }
 
-  const current = ownWrite !== null && ownWrite.id === id ? ownWrite : entity.data;
+  const current = opened ?? entity.data;
+  const newerOnNode = entity.data !== undefined && current?.revision !== entity.data.revision;
+  const reload = async () => {
+    const fresh = await entity.refetch();
+    if (fresh.data) setOpened(fresh.data);
+    setVersion((v) => v + 1);
+  };
   const title = current ? entityTitle(collection, current) : id;
   const checkAccess =
     collection === 'identities'
@@ -240,8 +249,16 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
           {saved}
         </p>
       ) : null}
-      {entity.error ? <ErrorNotice error={entity.error} onRetry={entity.reload} /> : null}
-      {entity.loading && !current ? <Loading /> : null}
+      {newerOnNode ? (
+        <p className="notice" role="status">
+          This {description.singular.toLowerCase()} has changed since you opened it.{' '}
+          <button type="button" className="button small" onClick={() => void reload()}>
+            Show the newer version
+          </button>
+        </p>
+      ) : null}
+      {entity.error ? <ErrorNotice error={entity.error} onRetry={() => void entity.refetch()} /> : null}
+      {entity.isPending && !current ? <Loading /> : null}
       {current ? (
         <>
           <div className="segmented" role="group" aria-label="View">
@@ -258,13 +275,14 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
               collection={collection}
               mode="edit"
               entity={current}
-              onReload={() => {
-                setOwnWrite(null);
-                setVersion((v) => v + 1);
-              }}
+              onReload={() => void reload()}
               onSaved={(body, raftIndex) => {
                 setSaved(raftIndex === null ? 'Nothing changed.' : `Saved (Raft index ${raftIndex}).`);
-                if (body) setOwnWrite(body);
+                if (body && raftIndex !== null) {
+                  queryClient.setQueryData(queryKeys.entity(collection, id), body);
+                  setOpened(body);
+                  listsChanged();
+                }
               }}
             />
           ) : (
@@ -283,6 +301,8 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
             id,
             current?.revision !== undefined ? { ifRevision: current.revision } : undefined,
           );
+          queryClient.removeQueries({ queryKey: queryKeys.entity(collection, id) });
+          listsChanged();
           window.location.hash = backHref;
         }}
       >

@@ -6,7 +6,7 @@ import { JsonView } from '../components/json-view.js';
 import { Empty } from '../components/states.js';
 import { collectionOrder, describeCollection } from '../model/collections.js';
 import { eventTypes, filterEvents, type EventFilter } from '../stores/events.js';
-import { useSelect, useServices } from '../services.js';
+import { useApp, useSelect } from '../app-context.js';
 
 function EventRow({ event }: { event: MeshEvent }) {
   const [open, setOpen] = useState(false);
@@ -25,7 +25,7 @@ function EventRow({ event }: { event: MeshEvent }) {
 }
 
 export function EventsPage() {
-  const { events } = useServices();
+  const { events } = useApp();
   const live = useSelect(events, (s) => s.events);
   const paused = useSelect(events, (s) => s.paused);
   const connection = useSelect(events, (s) => s.connection);

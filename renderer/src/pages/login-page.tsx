@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { ApiError, describeError, isStarting } from '../api/problem.js';
-import { useSelect, useServices } from '../services.js';
+import { useApp, useSelect } from '../app-context.js';
 
 const loginSchema = z.object({
   username: z.string().trim().min(1, 'Enter your username'),
@@ -29,7 +29,7 @@ function loginMessage(error: unknown): string {
 }
 
 export function LoginPage() {
-  const { api, auth } = useServices();
+  const { api, auth } = useApp();
   const notice = useSelect(auth, (s) => s.notice);
   const [failure, setFailure] = useState<string | null>(null);
   const [waiting, setWaiting] = useState(false);

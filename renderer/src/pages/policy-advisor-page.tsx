@@ -3,26 +3,25 @@
  * node's policy index (`GET /policy-check`): the granting policies, or what is missing.
  */
 import { CheckCircle2, XCircle } from 'lucide-react';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ServicePolicyType } from '../api/types.js';
 import { EntityPicker } from '../components/entity-picker.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { formatRoute } from '../router/routes.js';
-import { useResource, useServices } from '../services.js';
+import { useApp } from '../app-context.js';
+import { policyCheckQuery } from '../queries.js';
 
 export function PolicyAdvisorPage(props: {
   initialIdentity?: string | undefined;
   initialService?: string | undefined;
 }) {
-  const { api } = useServices();
+  const { api } = useApp();
   const [identity, setIdentity] = useState(props.initialIdentity ?? '');
   const [service, setService] = useState(props.initialService ?? '');
   const [type, setType] = useState<ServicePolicyType>('Dial');
   const ready = identity !== '' && service !== '';
-  const check = useResource(
-    () => (ready ? api.policyCheck(identity, service, type) : Promise.resolve(undefined)),
-    `${identity}|${service}|${type}`,
-  );
+  const check = useQuery({ ...policyCheckQuery(api, identity, service, type), enabled: ready });
 
   return (
     <div className="page">
@@ -50,8 +49,10 @@ export function PolicyAdvisorPage(props: {
 
       <section className="card advisor-result" aria-live="polite" aria-label="Result">
         {!ready ? <p className="muted">Choose an identity and a service.</p> : null}
-        {ready && check.error ? <ErrorNotice error={check.error} onRetry={check.reload} /> : null}
-        {ready && check.loading && !check.data ? <Loading label="Checking…" /> : null}
+        {ready && check.error ? (
+          <ErrorNotice error={check.error} onRetry={() => void check.refetch()} />
+        ) : null}
+        {ready && check.isPending ? <Loading label="Checking…" /> : null}
         {ready && check.data ? (
           <>
             <h2 className={check.data.allowed ? 'verdict ok' : 'verdict bad'}>

@@ -1,23 +1,21 @@
 /**
  * The runtime: the routers connected to this node, the link table and the circuits of the whole
  * cluster (each with its owner), with circuits made and torn down by hand. Runtime data lives in
- * memory on each controller; the page reloads on runtime events and polls as a fallback.
+ * memory on each controller; runtime events make the view stale, and a poll is the fallback.
  */
 import { Plus, RefreshCw, Trash2 } from 'lucide-react';
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useId, useState, type FormEvent } from 'react';
 import { ApiError, describeError } from '../api/problem.js';
 import type { Circuit, RuntimeStatus } from '../api/types.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { SummaryList } from '../components/summary-list.js';
-import { usePoll } from '../hooks/use-poll.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { NONE } from '../model/format.js';
 import { formatRoute } from '../router/routes.js';
-import { loadRuntime } from '../stores/runtime.js';
-import { useResource, useSelect, useServices } from '../services.js';
-
-/** The fallback poll, in ms (events drive the updates; latencies change without one). */
-const POLL_MS = 5000;
+import { useApp } from '../app-context.js';
+import { isNoRuntime, withCircuit, withoutCircuit, type RuntimeView } from '../model/runtime.js';
+import { entityListQuery, queryKeys, runtimeQuery } from '../queries.js';
 
 function formatTime(value: string): string {
   const date = new Date(value);
@@ -52,7 +50,7 @@ function ProblemNotice({ error }: { error: unknown }) {
 }
 
 function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[]; onCreated: () => void }) {
-  const { api, runtime } = useServices();
+  const { api, queryClient } = useApp();
   const id = useId();
   const [identity, setIdentity] = useState('');
   const [service, setService] = useState('');
@@ -61,8 +59,8 @@ function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[];
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<Circuit | null>(null);
-  const identities = useResource(() => api.list('identities', { limit: 100, sort: 'name' }), 'identities');
-  const services = useResource(() => api.list('services', { limit: 100, sort: 'name' }), 'services');
+  const identities = useQuery(entityListQuery(api, 'identities', { limit: 100, sort: 'name' }));
+  const services = useQuery(entityListQuery(api, 'services', { limit: 100, sort: 'name' }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -77,7 +75,7 @@ function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[];
     setBusy(true);
     try {
       const result = await api.createCircuit(values);
-      runtime.getState().circuitCreated(result.body);
+      queryClient.setQueryData<RuntimeView>(queryKeys.runtime, (view) => withCircuit(view, result.body));
       setCreated(result.body);
       onCreated();
     } catch (cause) {
@@ -156,37 +154,22 @@ function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[];
 }
 
 export function RuntimePage() {
-  const { api, runtime, events } = useServices();
-  const state = useSelect(runtime, (s) => s);
-  const runtimeChanges = useSelect(events, (s) => s.runtimeChanges);
+  const { api, queryClient } = useApp();
+  const runtime = useQuery(runtimeQuery(api));
   const [deleting, setDeleting] = useState<Circuit | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
-  // One load at a time; a request while one runs makes one more run after it (events come in bursts).
-  const running = useRef(false);
-  const again = useRef(false);
-  const refresh = useCallback(() => {
-    if (running.current) {
-      again.current = true;
-      return;
-    }
-    running.current = true;
-    void (async () => {
-      do {
-        again.current = false;
-        await loadRuntime(api, runtime);
-      } while (again.current);
-      running.current = false;
-    })();
-  }, [api, runtime]);
+  const refresh = () => void runtime.refetch();
+  // After a write here: whatever is in flight answered before it.
+  const changed = () => void queryClient.invalidateQueries({ queryKey: queryKeys.runtime });
 
-  useEffect(() => {
-    refresh();
-  }, [refresh, runtimeChanges]);
-
-  usePoll(refresh, POLL_MS);
-
-  const { status, links, circuits, unreachable, names, error, noRuntime } = state;
+  const { error } = runtime;
+  const noRuntime = isNoRuntime(error);
+  const status = runtime.data?.status ?? null;
+  const links = runtime.data?.links ?? null;
+  const circuits = runtime.data?.circuits ?? null;
+  const unreachable = runtime.data?.unreachable ?? [];
+  const names = runtime.data?.names ?? {};
   const loaded = status !== null;
   const name = (id: string) => names[id] ?? id;
 
@@ -195,7 +178,7 @@ export function RuntimePage() {
       <div className="page-header">
         <h1>Runtime</h1>
         <div className="actions">
-          <button type="button" className="button" onClick={refresh} disabled={state.loading}>
+          <button type="button" className="button" onClick={refresh} disabled={runtime.isFetching}>
             <RefreshCw aria-hidden size={14} /> Refresh
           </button>
         </div>
@@ -371,7 +354,7 @@ export function RuntimePage() {
         </section>
       ) : null}
 
-      {loaded ? <CreateCircuitForm routers={status.routers.map((r) => r.name)} onCreated={refresh} /> : null}
+      {loaded ? <CreateCircuitForm routers={status.routers.map((r) => r.name)} onCreated={changed} /> : null}
 
       <ConfirmDialog
         open={deleting !== null}
@@ -382,9 +365,10 @@ export function RuntimePage() {
           if (!deleting) return;
           setMessage(null);
           await api.deleteCircuit(deleting.id);
-          runtime.getState().circuitDeleted(deleting.id);
-          setMessage(`Deleted circuit ${deleting.id}.`);
-          refresh();
+          const id = deleting.id;
+          queryClient.setQueryData<RuntimeView>(queryKeys.runtime, (view) => withoutCircuit(view, id));
+          setMessage(`Deleted circuit ${id}.`);
+          changed();
         }}
       >
         {deleting ? (

@@ -1,6 +1,7 @@
 /**
- * The cluster as this node sees it (`GET /cluster`) and the node's own health (`GET /health`),
- * which drives the banner: unreachable, still starting, or reachable with no leader.
+ * The banner's status: the node's own health (`GET /health`) and what each cluster view
+ * (`GET /cluster`) says of the leader: unreachable, still starting, or reachable with no leader.
+ * The view itself lives in the query cache (`queryKeys.cluster`); this store only hears of it.
  */
 import { createStore } from 'zustand/vanilla';
 import { ApiError, describeError } from '../api/problem.js';
@@ -9,25 +10,17 @@ import type { ClusterMember, ClusterView, Health } from '../api/types.js';
 export type NodeStatus = 'unknown' | 'ok' | 'starting' | 'no-leader' | 'unreachable';
 
 export interface ClusterState {
-  readonly view: ClusterView | null;
-  readonly loading: boolean;
-  /** Why the last `GET /cluster` failed; the last good view stays shown. */
-  readonly error: string | null;
   readonly status: NodeStatus;
   readonly statusDetail: string | null;
 }
 
 export interface ClusterActions {
-  loadStarted(): void;
   loaded(view: ClusterView): void;
   failed(error: unknown): void;
   healthChecked(result: { health: Health } | { error: unknown }): void;
 }
 
 export const initialClusterState: ClusterState = {
-  view: null,
-  loading: false,
-  error: null,
   status: 'unknown',
   statusDetail: null,
 };
@@ -62,9 +55,6 @@ export function clusterLoaded(state: ClusterState, view: ClusterView): ClusterSt
   const noLeader = !view.leaderId;
   return {
     ...state,
-    view,
-    loading: false,
-    error: null,
     // The view is as fresh as a health check: let it correct the banner either way (but only
     // health says when a starting node is up).
     status: noLeader
@@ -77,12 +67,7 @@ export function clusterLoaded(state: ClusterState, view: ClusterView): ClusterSt
 
 export function clusterFailed(state: ClusterState, error: unknown): ClusterState {
   const unreachable = error instanceof ApiError && error.kind === 'network';
-  return {
-    ...state,
-    loading: false,
-    error: describeError(error),
-    ...(unreachable ? { status: 'unreachable' as const, statusDetail: describeError(error) } : {}),
-  };
+  return unreachable ? { ...state, status: 'unreachable', statusDetail: describeError(error) } : state;
 }
 
 export function healthChecked(
@@ -117,7 +102,6 @@ export function memberRows(view: ClusterView): MemberRow[] {
 export function createClusterStore() {
   return createStore<ClusterState & ClusterActions>()((set, get) => ({
     ...initialClusterState,
-    loadStarted: () => set({ loading: true }),
     loaded: (view) => set(clusterLoaded(get(), view)),
     failed: (error) => set(clusterFailed(get(), error)),
     healthChecked: (result) => set(healthChecked(get(), result)),

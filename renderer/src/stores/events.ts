@@ -1,11 +1,10 @@
 /**
  * The live event log: the newest events first, at most `MAX_EVENTS`, deduplicated where the
- * backlog and the live stream overlap. It also counts entity changes per collection so that open
- * lists know to reload.
+ * backlog and the live stream overlap. What the events make stale is the query cache's concern
+ * (`invalidateAfter` in queries.ts), not this store's.
  */
 import { createStore } from 'zustand/vanilla';
 import type { EventConnectionState } from '../api/admin-api.js';
-import { isClusterEvent, isRuntimeEvent } from '../api/events.js';
 import type { MeshEvent } from '../api/types.js';
 
 export const MAX_EVENTS = 1000;
@@ -17,12 +16,6 @@ export interface EventsState {
   readonly connectionDetail: string | null;
   /** While paused, the log shown stays still; events are still received and counted. */
   readonly paused: boolean;
-  /** Entity events seen per collection, for lists to reload on. */
-  readonly changes: Readonly<Record<string, number>>;
-  /** Cluster events seen, for the cluster page to reload on. */
-  readonly clusterChanges: number;
-  /** Runtime events seen (links, circuits), for the runtime page to reload on. */
-  readonly runtimeChanges: number;
 }
 
 export interface EventFilter {
@@ -46,9 +39,6 @@ export const initialEventsState: EventsState = {
   connection: 'disconnected',
   connectionDetail: null,
   paused: false,
-  changes: {},
-  clusterChanges: 0,
-  runtimeChanges: 0,
 };
 
 /** What makes an event the same one again (a reconnect's backlog overlaps what was live). */
@@ -68,9 +58,6 @@ export function eventsReceived(state: EventsState, incoming: readonly MeshEvent[
       .filter((k) => k !== null),
   );
   const fresh: MeshEvent[] = [];
-  const changes: Record<string, number> = { ...state.changes };
-  let clusterChanges = state.clusterChanges;
-  let runtimeChanges = state.runtimeChanges;
   for (const event of incoming) {
     const key = eventKey(event);
     if (key !== null) {
@@ -78,13 +65,10 @@ export function eventsReceived(state: EventsState, incoming: readonly MeshEvent[
       seen.add(key);
     }
     fresh.push(event);
-    if (event.collection) changes[event.collection] = (changes[event.collection] ?? 0) + 1;
-    if (isClusterEvent(event)) clusterChanges += 1;
-    if (isRuntimeEvent(event)) runtimeChanges += 1;
   }
   if (fresh.length === 0) return state;
   const events = [...fresh.reverse(), ...state.events].slice(0, MAX_EVENTS);
-  return { ...state, events, changes, clusterChanges, runtimeChanges };
+  return { ...state, events };
 }
 
 export function connectionChanged(

@@ -1,16 +1,19 @@
 /**
- * The runtime part of the AdminApi client and the runtime page's loader against a real HTTP
+ * The runtime part of the AdminApi client and the runtime page's query against a real HTTP
  * server on 127.0.0.1 that answers like the node's runtime routes: the requests as the server
  * receives them, the bodies as the client returns them, and the API's refusals as ApiErrors
  * that keep the problem's code.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { QueryClient } from '@tanstack/react-query';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AdminApi } from '../../../renderer/src/api/admin-api.js';
 import { ApiError } from '../../../renderer/src/api/problem.js';
-import type { Circuit, RuntimeLink, RuntimeStatus } from '../../../renderer/src/api/types.js';
-import { createRuntimeStore, loadRuntime } from '../../../renderer/src/stores/runtime.js';
+import type { RuntimeLink, RuntimeStatus } from '../../../renderer/src/api/types.js';
+import { isNoRuntime, type RuntimeView } from '../../../renderer/src/model/runtime.js';
+import { createQueryClient, queryKeys, runtimeQuery } from '../../../renderer/src/queries.js';
+import { circuitFixture } from './runtime-fixtures.js';
 
 interface Received {
   readonly method: string;
@@ -51,21 +54,7 @@ const link: RuntimeLink = {
   reportedBy: ['r1', 'r2'],
 };
 
-const circuit: Circuit = {
-  id: 'c1',
-  owner: 'n2',
-  ownerName: 'node-2',
-  identityId: 'i1',
-  serviceId: 's1',
-  ingress: 'r1',
-  egress: 'r2',
-  terminatorId: 't1',
-  path: { routers: ['r1', 'r2'], links: ['l1'], cost: 3.4 },
-  routerNames: ['router-1', 'router-2'],
-  createdAt: '2030-01-01T00:00:01.000Z',
-  updatedAt: '2030-01-01T00:00:01.000Z',
-  reroutes: 1,
-};
+const circuit = circuitFixture();
 
 let server: Server;
 let baseUrl: string;
@@ -224,21 +213,21 @@ describe('AdminApi runtime calls', () => {
   });
 });
 
-describe('loading the runtime page', () => {
+describe('loading the runtime page through the query cache', () => {
+  const load = (queries: QueryClient) => queries.fetchQuery(runtimeQuery(client()));
+
   it('loads status, links and circuits, then the names of the identities and services', async () => {
-    const store = createRuntimeStore();
-    await loadRuntime(client(), store);
-    const state = store.getState();
-    expect(state).toMatchObject({
+    const queries = createQueryClient();
+    await load(queries);
+    const state = queries.getQueryState(queryKeys.runtime);
+    expect(state).toMatchObject({ status: 'success', fetchStatus: 'idle', error: null });
+    expect(state?.data).toEqual({
       status,
       links: [link],
       circuits: [circuit],
       unreachable: ['n3'],
-      loading: false,
-      error: null,
-      noRuntime: false,
+      names: { i1: 'alice-laptop', s1: 'wiki' },
     });
-    expect(state.names).toEqual({ i1: 'alice-laptop', s1: 'wiki' });
     const asked = received
       .map((r) => new URL(r.url, baseUrl))
       .filter((u) => u.pathname === '/api/v1/identities');
@@ -246,7 +235,7 @@ describe('loading the runtime page', () => {
 
     // Names already known are not asked again.
     received = [];
-    await loadRuntime(client(), store);
+    await load(queries);
     expect(received.map((r) => r.url).sort()).toEqual([
       '/api/v1/circuits',
       '/api/v1/links',
@@ -254,9 +243,10 @@ describe('loading the runtime page', () => {
     ]);
   });
 
-  it('keeps the last good data when a reload fails, and recognises a node without runtime', async () => {
-    const store = createRuntimeStore();
-    await loadRuntime(client(), store);
+  it('keeps the last good data when a reload fails, recognises a node without runtime, and clears the error after', async () => {
+    const queries = createQueryClient();
+    await load(queries);
+    const good = routes['GET /api/v1/links'];
     routes['GET /api/v1/links'] = {
       status: 503,
       problem: true,
@@ -267,11 +257,21 @@ describe('loading the runtime page', () => {
         code: 'NO_RUNTIME',
       },
     };
-    await loadRuntime(client(), store);
-    const state = store.getState();
-    expect(state.noRuntime).toBe(true);
-    expect(state.error).toBeInstanceOf(ApiError);
-    expect(state.links).toEqual([link]);
-    expect(state.loading).toBe(false);
+    await expect(load(queries)).rejects.toBeInstanceOf(ApiError);
+    let state = queries.getQueryState<RuntimeView>(queryKeys.runtime);
+    expect(isNoRuntime(state?.error)).toBe(true);
+    expect(state?.data?.links).toEqual([link]);
+    expect([state?.status, state?.fetchStatus]).toEqual(['error', 'idle']);
+
+    if (good) routes['GET /api/v1/links'] = good;
+    routes['GET /api/v1/circuits'] = { status: 200, body: { data: [], meta: { total: 0, unreachable: [] } } };
+    await load(queries);
+    state = queries.getQueryState<RuntimeView>(queryKeys.runtime);
+    expect([state?.status, state?.error, state?.data?.unreachable, state?.data?.circuits]).toEqual([
+      'success',
+      null,
+      [],
+      [],
+    ]);
   });
 });
