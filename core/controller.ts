@@ -105,14 +105,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
     faults.attach(node.transport);
     node.logger.warn('test-only fault injection is enabled (MESHDESK_FAULT_INJECTION=1)');
   }
-  const runtimeLog = node.logger.child({ component: 'runtime' });
   const runtime = new ControllerRuntime({
     self: node.id,
     selfName: node.name,
     secret,
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
     database: () => model.model,
-    log: (level, message, details) => runtimeLog[level](details ?? {}, message),
+    log: node.logger.child({ component: 'runtime' }),
   });
   // Health says up, and login answers, only once this start has finished (api/readiness.ts).
   let started = false;

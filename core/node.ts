@@ -95,7 +95,7 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
       nodeId: identity.nodeId,
       authenticator: createSecretAuthenticator(identity.clusterId, options.secret),
       listen: options.cluster,
-      log: (level, message, details) => logger[level](details ?? {}, message),
+      log: logger,
     });
     const { port } = await transport.start();
     const advertise = options.advertise ?? `${advertiseHost(options.cluster.host)}:${port}`;

@@ -6,14 +6,14 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { ApiServices } from './services.js';
+import type { ApiDeps } from './deps.js';
 import { toProblem } from './problem.js';
 
 export interface LiveEvents {
   close(): Promise<void>;
 }
 
-export function attachLiveEvents(server: HttpServer, s: ApiServices): LiveEvents {
+export function attachLiveEvents(server: HttpServer, s: ApiDeps): LiveEvents {
   const io = new Server(server, { serveClient: false });
   const events = io.of('/events');
 

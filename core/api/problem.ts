@@ -6,9 +6,11 @@
 import { asClusterError, type ClusterError } from '../cluster/errors.js';
 import type { FieldError } from '../model/errors.js';
 import { ModelError, type ModelErrorCode } from '../model/errors.js';
-import { FilterError } from '../model/filter.js';
+import { FilterError } from '../model/filter/index.js';
 import { QueryError } from '../model/queries.js';
 import { ReplicaError } from '../replication/errors.js';
+import { RuntimeError, type RuntimeErrorCode } from '../runtime/errors.js';
+import { TransportError, type TransportErrorCode } from '../transport/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -80,6 +82,51 @@ const MODEL_STATUS: Readonly<Record<ModelErrorCode, number>> = {
 /** Seconds a client should wait before retrying a write that was not proposed. */
 const RETRY_AFTER_SECONDS = '1';
 
+function titleOf(status: number): string {
+  return TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+}
+
+/** One row of the table: what a stable error code answers with. */
+export interface ProblemRow {
+  readonly status: number;
+  readonly title: string;
+}
+
+const row = (status: number): ProblemRow => ({ status, title: titleOf(status) });
+
+/**
+ * Runtime refusals. A 503 means nothing was made (no path, router or controller now: retry
+ * later); ROUTER_TIMEOUT is 504 because the router may still have made the circuit.
+ */
+export const RUNTIME_PROBLEMS: Readonly<Record<RuntimeErrorCode, ProblemRow>> = {
+  UNKNOWN_IDENTITY: row(422),
+  UNKNOWN_SERVICE: row(422),
+  UNKNOWN_ROUTER: row(422),
+  UNKNOWN_CIRCUIT: row(404),
+  POLICY_DENIED: row(403),
+  ROUTER_NOT_ALLOWED: row(403),
+  ROUTER_NOT_CONNECTED: row(503),
+  ROUTER_TIMEOUT: row(504),
+  NO_TERMINATOR: row(409),
+  NO_PATH: row(503),
+  ROUTE_FAILED: row(503),
+  NO_CONTROLLER: row(503),
+  NO_RUNTIME: row(503),
+};
+
+/**
+ * Cluster request failures, by whether the request may have run: never sent (UNREACHABLE,
+ * CLOSED) or not understood there (NO_HANDLER) is 503; no or a broken answer is 504.
+ */
+export const TRANSPORT_PROBLEMS: Readonly<Record<TransportErrorCode, ProblemRow>> = {
+  UNREACHABLE: row(503),
+  CLOSED: row(503),
+  NO_HANDLER: row(503),
+  TIMEOUT: row(504),
+  DISCONNECTED: row(504),
+  BAD_MESSAGE: row(504),
+};
+
 export function problem(
   status: number,
   code: string,
@@ -88,7 +135,7 @@ export function problem(
 ): Problem {
   return {
     type: `urn:meshdesk:problem:${code.toLowerCase().replaceAll('_', '-')}`,
-    title: TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error'),
+    title: titleOf(status),
     status,
     detail,
     code,
@@ -206,6 +253,10 @@ export function toProblem(err: unknown): ProblemResponse {
     return response(status, err.code, err.message, err.errors, {}, status >= 500);
   }
   if (err instanceof ReplicaError) return fromReplica(err);
+  if (err instanceof RuntimeError) return response(RUNTIME_PROBLEMS[err.code].status, err.code, err.message);
+  if (err instanceof TransportError) {
+    return response(TRANSPORT_PROBLEMS[err.code].status, err.code, err.message);
+  }
   if (err instanceof FilterError) {
     return response(400, err.code, `invalid filter: ${err.message}`, [
       { field: 'filter', message: err.message },

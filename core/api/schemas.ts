@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { collectionNames, spec, type Collection } from '../model/entities.js';
-import { MAX_FILTER_BYTES } from '../model/filter.js';
+import { MAX_FILTER_BYTES } from '../model/filter/index.js';
 import { MAX_LIMIT } from '../model/queries.js';
 
 const count = (max: number) => z.coerce.number().int().min(0).max(max);

@@ -34,7 +34,7 @@ import { loginRoutes } from './routes/login.js';
 import { policyRoutes } from './routes/policies.js';
 import { runtimeRoutes } from './routes/runtime.js';
 import { systemRoutes } from './routes/system.js';
-import { API_PREFIX, type ApiServices, type ZodApp } from './services.js';
+import { API_PREFIX, type ApiDeps, type ZodApp } from './deps.js';
 import { JWT_KEY_SETTING, TokenService } from './token.js';
 import { isUiPath, SECURITY_HEADERS, serveUi, UI_CONTENT_SECURITY_POLICY } from './ui.js';
 
@@ -92,7 +92,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
     stopModelEvents();
     stopRuntimeEvents();
   };
-  const services: ApiServices = {
+  const deps: ApiDeps = {
     ctx,
     metrics,
     events,
@@ -148,24 +148,24 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
   await app.register(
     async (api) => {
       const scoped: ZodApp = api.withTypeProvider<ZodTypeProvider>();
-      scoped.addHook('onRequest', authenticate(services.tokens, services.db));
-      loginRoutes(scoped, services);
-      systemRoutes(scoped, services);
-      collectionRoutes(scoped, services);
-      batchRoutes(scoped, services);
-      policyRoutes(scoped, services);
-      clusterRoutes(scoped, services);
-      backupRoutes(scoped, services);
-      runtimeRoutes(scoped, services);
+      scoped.addHook('onRequest', authenticate(deps.tokens, deps.db));
+      loginRoutes(scoped, deps);
+      systemRoutes(scoped, deps);
+      collectionRoutes(scoped, deps);
+      batchRoutes(scoped, deps);
+      policyRoutes(scoped, deps);
+      clusterRoutes(scoped, deps);
+      backupRoutes(scoped, deps);
+      runtimeRoutes(scoped, deps);
       // Test-only (MESHDESK_FAULT_INJECTION=1): absent unless the composition root made the hooks.
-      if (ctx.faults) debugRoutes(scoped, services, ctx.faults);
+      if (ctx.faults) debugRoutes(scoped, deps, ctx.faults);
     },
     { prefix: API_PREFIX },
   );
   if (options.uiDir) await serveUi(app, options.uiDir);
 
   await app.ready();
-  const live = attachLiveEvents(app.server, services);
+  const live = attachLiveEvents(app.server, deps);
   let address: string;
   try {
     address = await app.listen({ host: options.host, port: options.port });

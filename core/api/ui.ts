@@ -4,7 +4,7 @@
  * and a compromised dependency cannot exfiltrate to another origin.
  */
 import fastifyStatic from '@fastify/static';
-import type { ZodApp } from './services.js';
+import type { ZodApp } from './deps.js';
 
 export const UI_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",

@@ -79,7 +79,7 @@ export async function router(
     controllers: args.controllers,
     secret: args.secret,
     ...(args.listen ? { listen: args.listen } : {}),
-    log: (level, message, details) => logger[level](details ?? {}, message),
+    log: logger,
   });
   out(
     `meshdesk: router ${args.name} ready — ${agent.address ? `links on ${agent.address}` : 'dial only'}, ${args.controllers.length} controller(s)`,

@@ -21,15 +21,14 @@ import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
 import { rememberedResult, rememberResult } from './idempotency.js';
 import { writeSetting } from './settings.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
+import { INDEXED_ENTITY, POLICY_KIND, type IndexedEntityType, type PolicyKind } from './policy/kinds.js';
 
-/** What apply tells the policy index, inside its transaction (core/model/policy-index.ts). */
+/** What apply tells the policy index, inside its transaction (core/model/policy/index.ts). */
 export interface PolicyIndexHooks {
-  servicePolicyChanged(id: string): void;
-  edgeRouterPolicyChanged(id: string): void;
-  serviceEdgeRouterPolicyChanged(id: string): void;
-  policyDeleted(kind: 'service' | 'edgeRouter' | 'serviceEdgeRouter', id: string): void;
-  entityChanged(type: 'identity' | 'service' | 'router', id: string): void;
-  entityDeleted(type: 'identity' | 'service' | 'router', id: string): void;
+  policyChanged(kind: PolicyKind, id: string): void;
+  policyDeleted(kind: PolicyKind, id: string): void;
+  entityChanged(type: IndexedEntityType, id: string): void;
+  entityDeleted(type: IndexedEntityType, id: string): void;
 }
 
 export interface AppliedEntity {
@@ -72,19 +71,6 @@ const ROLE_TARGET: Readonly<Record<string, Collection>> = {
   serviceRoles: 'services',
   routerRoles: 'routers',
   postureCheckRoles: 'posture-checks',
-};
-
-/** Policy tables, by collection, and how the policy index names them. */
-const POLICY_KIND = {
-  'service-policies': 'service',
-  'edge-router-policies': 'edgeRouter',
-  'service-edge-router-policies': 'serviceEdgeRouter',
-} as const;
-
-const INDEXED_ENTITY: Partial<Record<RoleEntityType, 'identity' | 'service' | 'router'>> = {
-  identity: 'identity',
-  service: 'service',
-  router: 'router',
 };
 
 /** References that forbid deleting their target: [table, column, what it is]. */
@@ -251,7 +237,7 @@ export class ModelApplier {
     ) {
       throw new ModelError('IN_USE', `config ${id} is still used by a service`);
     }
-    const policyKind = POLICY_KIND[c as keyof typeof POLICY_KIND];
+    const policyKind = POLICY_KIND[c];
     if (policyKind) this.index?.policyDeleted(policyKind, id);
     const indexed = s.attributes ? INDEXED_ENTITY[s.attributes] : undefined;
     if (indexed) this.index?.entityDeleted(indexed, id);
@@ -371,9 +357,8 @@ export class ModelApplier {
 
   private notifyChanged(c: Collection, id: string): void {
     if (!this.index) return;
-    if (c === 'service-policies') this.index.servicePolicyChanged(id);
-    else if (c === 'edge-router-policies') this.index.edgeRouterPolicyChanged(id);
-    else if (c === 'service-edge-router-policies') this.index.serviceEdgeRouterPolicyChanged(id);
+    const policyKind = POLICY_KIND[c];
+    if (policyKind) this.index.policyChanged(policyKind, id);
     else {
       const type = spec(c).attributes;
       const indexed = type ? INDEXED_ENTITY[type] : undefined;

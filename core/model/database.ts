@@ -120,6 +120,35 @@ export class ModelDatabase {
     }
   }
 
+  /** Whether the statement yields a row. */
+  exists(sql: string, params: SqlValue[] = []): boolean {
+    const stmt = this.prepared(sql);
+    try {
+      stmt.bind(params);
+      return stmt.step();
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  /** Every row as an array of values: cheaper than `all` where the columns are known by place. */
+  rows(sql: string, params: SqlValue[] = []): SqlValue[][] {
+    const stmt = this.prepared(sql);
+    try {
+      stmt.bind(params);
+      const rows: SqlValue[][] = [];
+      while (stmt.step()) rows.push(stmt.get());
+      return rows;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  /** The first column of every row, as text (ids and names). */
+  column(sql: string, params: SqlValue[] = []): string[] {
+    return this.rows(sql, params).map((row) => String(row[0]));
+  }
+
   /** Every row as an object keyed by column name. */
   all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
     const stmt = this.prepared(sql);

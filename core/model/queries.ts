@@ -6,7 +6,7 @@
 import type { SqlValue } from 'sql.js';
 import type { ModelDatabase } from './database.js';
 import type { Collection } from './entities.js';
-import { compileFilter, parseFilter, type FieldSpec } from './filter.js';
+import { compileFilter, parseFilter, type FieldSpec } from './filter/index.js';
 import type { RoleEntityType } from './roles.js';
 
 export const DEFAULT_LIMIT = 100;

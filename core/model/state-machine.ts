@@ -8,7 +8,7 @@ import { ModelApplier, type CommandResult, type PolicyIndexHooks } from './apply
 import { decodeEnvelope } from './commands.js';
 import { ModelDatabase, loadSqlJs } from './database.js';
 import { errorResult, ModelError } from './errors.js';
-import { PolicyIndex } from './policy-index.js';
+import { PolicyIndex } from './policy/index.js';
 
 /** Builds the policy index over a database (created again after every restore). */
 export type PolicyIndexFactory = (model: ModelDatabase) => PolicyIndexHooks;

@@ -5,6 +5,7 @@
  * new circuits until it answers again. Every attempt is a fresh socket and nonce; failures wait a
  * capped, jittered back-off (as the peer transport does).
  */
+import type { Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { Backoff } from '../transport/backoff.js';
 import { createFrameParser } from '../transport/frame-parser.js';
@@ -16,14 +17,13 @@ import {
   proofSchema,
 } from '../runtime/protocol.js';
 import { newNonce, routerProof, verifyRouterProof } from '../runtime/router-auth.js';
-import type { RuntimeLog } from '../runtime/drops.js';
 
 export interface SessionOptions {
   readonly url: string;
   readonly router: string;
   readonly secret: string;
   readonly listen: string | undefined;
-  readonly log: RuntimeLog;
+  readonly log: Logger;
   readonly heartbeatMs: number;
   readonly unresponsiveMs: number;
   /** Called with the socket once authenticated: the agent registers its request handlers on it. */
@@ -134,7 +134,7 @@ export class ControllerSession {
       this.ready = true;
       this.lastAnswer = Date.now();
       this.backoff.reset();
-      this.o.log('info', 'connected to controller', { url: this.o.url, controller: id });
+      this.o.log.info({ url: this.o.url, controller: id }, 'connected to controller');
       this.o.onReady(this, socket);
       this.startHeartbeat(socket);
     });
@@ -167,7 +167,7 @@ export class ControllerSession {
     const wasReady = this.ready;
     this.teardown();
     if (wasReady) {
-      this.o.log('warn', 'lost controller', { url: this.o.url, why });
+      this.o.log.warn({ url: this.o.url, why }, 'lost controller');
       this.o.onDown(this);
     }
     if (this.closed) return;

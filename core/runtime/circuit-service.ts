@@ -10,7 +10,7 @@ import { CircuitTable, type Circuit } from './circuit-table.js';
 import { RuntimeError } from './errors.js';
 import type { LinkTable } from './link-table.js';
 import { buildGraph, pathTo, shortestPaths, type PathGraph } from './path.js';
-import { routersLeft, routesForPath, type RouteEntry } from './routes.js';
+import { routersLeft, routesForPath, type RouteEntry } from './forwarding.js';
 import type { CircuitId, ControllerId, LinkId, Path, RouterId, RouterNode } from './types.js';
 
 export interface ModelRouter {

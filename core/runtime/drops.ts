@@ -3,6 +3,8 @@
  * API) and logged, never thrown. A router that keeps sending bad input is logged at most once a
  * second per reason so that it cannot flood the log.
  */
+import type { Logger } from 'pino';
+
 export type DropReason =
   | 'MALFORMED'
   | 'UNKNOWN_EVENT'
@@ -14,18 +16,12 @@ export type DropReason =
   | 'LINK_ID_REUSED'
   | 'UNKNOWN_CIRCUIT';
 
-export type RuntimeLog = (
-  level: 'info' | 'warn' | 'error',
-  message: string,
-  details?: Record<string, unknown>,
-) => void;
-
 export class DropCounter {
   private readonly counts = new Map<DropReason, number>();
   private readonly lastLogged = new Map<DropReason, number>();
 
   constructor(
-    private readonly log: RuntimeLog,
+    private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -34,7 +30,7 @@ export class DropCounter {
     const at = this.now();
     if (at - (this.lastLogged.get(reason) ?? -Infinity) < 1_000) return;
     this.lastLogged.set(reason, at);
-    this.log('warn', 'dropped a router message', { reason, ...details });
+    this.log.warn({ reason, ...details }, 'dropped a router message');
   }
 
   get total(): number {

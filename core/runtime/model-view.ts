@@ -5,7 +5,7 @@
  */
 import type { SqlValue } from 'sql.js';
 import type { ModelDatabase } from '../model/database.js';
-import { PolicyIndex } from '../model/policy-index.js';
+import { PolicyIndex } from '../model/policy/index.js';
 import type { ModelRouter, ModelTerminator, RuntimeModelView } from './circuit-service.js';
 
 const ROUTER_COLUMNS = 'id, name, cost, no_traversal, disabled';

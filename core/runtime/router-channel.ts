@@ -4,10 +4,13 @@
  * name. Until the handshake completes not one message is accepted. Every message is parsed with
  * its schema (protocol.ts); what fails is dropped and counted (drops.ts), never thrown.
  */
+import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
+import { ackFailure } from '../transport/requests.js';
 import type { ModelRouter } from './circuit-service.js';
-import type { DropCounter, RuntimeLog } from './drops.js';
+import type { DropCounter } from './drops.js';
+import { RuntimeError } from './errors.js';
 import {
   EVENTS,
   PROTOCOL_VERSION,
@@ -48,7 +51,7 @@ export interface RouterChannelOptions {
   readonly findRouter: (name: string) => ModelRouter | undefined;
   readonly handler: RouterChannelHandler;
   readonly drops: DropCounter;
-  readonly log: RuntimeLog;
+  readonly log: Logger;
   readonly handshakeTimeoutMs?: number;
 }
 
@@ -117,9 +120,16 @@ export class RouterChannel {
   /** A request to a router, answered through socket.io's acknowledgement. */
   async request(router: RouterId, event: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     const entry = this.sessions.get(router);
-    if (!entry) throw new Error(`router ${router} is not connected`);
+    if (!entry) throw new RuntimeError('ROUTER_NOT_CONNECTED', `router ${router} is not connected`);
     await this.delayed();
-    return entry.socket.timeout(timeoutMs).emitWithAck(event, payload);
+    try {
+      return await entry.socket.timeout(timeoutMs).emitWithAck(event, payload);
+    } catch (err) {
+      // The same stable codes as cluster requests; a timeout keeps the runtime's own code.
+      const failure = ackFailure(err, `router ${entry.session.router.name}`, event);
+      if (failure.code !== 'TIMEOUT') throw failure;
+      throw new RuntimeError('ROUTER_TIMEOUT', `the router did not answer in time: ${failure.message}`);
+    }
   }
 
   close(): void {
@@ -155,7 +165,7 @@ export class RouterChannel {
         try {
           act(router, parsed.data, reply);
         } catch (err) {
-          o.log('error', 'router message handler threw', { router: router.name, event, err: String(err) });
+          o.log.error({ router: router.name, event, err: String(err) }, 'router message handler threw');
         }
       });
     };
@@ -181,7 +191,7 @@ export class RouterChannel {
       const current = this.sessions.get(router.id);
       if (current?.socket !== socket) return;
       this.sessions.delete(router.id);
-      o.log('info', 'router disconnected', { router: router.name });
+      o.log.info({ router: router.name }, 'router disconnected');
       o.handler.disconnected(router.id);
     });
 
@@ -203,7 +213,7 @@ export class RouterChannel {
       });
       // A reconnecting router's old socket may linger: the new one replaces it.
       previous?.socket.disconnect(true);
-      o.log('info', 'router connected', { router: found.name });
+      o.log.info({ router: found.name }, 'router connected');
       o.handler.connected(found, hello.listen);
     });
   }
@@ -250,11 +260,10 @@ export class RouterChannel {
 
   private refuse(socket: Socket, reason: string, router?: string): void {
     this.refusedHandshakes += 1;
-    this.o.log('warn', 'refused router handshake', {
-      reason,
-      ...(router ? { router: router.slice(0, 256) } : {}),
-      address: socket.handshake.address,
-    });
+    this.o.log.warn(
+      { reason, ...(router ? { router: router.slice(0, 256) } : {}), address: socket.handshake.address },
+      'refused router handshake',
+    );
   }
 
   private delayed(): Promise<void> {

@@ -4,11 +4,12 @@
  * (core/controller.ts) creates it on the cluster listener; the API reads it.
  */
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import type { ModelDatabase } from '../model/database.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
 import type { Circuit } from './circuit-table.js';
-import { DropCounter, type RuntimeLog } from './drops.js';
+import { DropCounter } from './drops.js';
 import { RuntimeError, isRuntimeErrorCode } from './errors.js';
 import { missingLinks, pairKey, type LinkCandidate } from './link-plan.js';
 import { LinkTable, type LinkChange, type LinkEntry } from './link-table.js';
@@ -25,7 +26,7 @@ import {
   type WireLink,
 } from './protocol.js';
 import { RouterChannel, type RouterChannelHandler } from './router-channel.js';
-import type { RouteEntry } from './routes.js';
+import type { RouteEntry } from './forwarding.js';
 import type { LinkReport, RouterId } from './types.js';
 
 export type RuntimeChange = LinkChange | CircuitChange;
@@ -36,7 +37,7 @@ export interface RuntimeOptions {
   readonly secret: string;
   readonly namespace: Namespace;
   readonly database: () => ModelDatabase;
-  readonly log: RuntimeLog;
+  readonly log: Logger;
   /** How long a request to a router may take (default 5 s). */
   readonly requestTimeoutMs?: number;
   /** How often missing links are asked for (default 1 s). */
@@ -304,7 +305,7 @@ export class ControllerRuntime implements RouterChannelHandler {
           if (report) this.refused(request.dialer.id, this.links.up(request.dialer.id, report));
         })
         .catch((err: unknown) =>
-          this.o.log('info', 'link request failed', { dialer: request.dialer.name, err: String(err) }),
+          this.o.log.info({ dialer: request.dialer.name, err: String(err) }, 'link request failed'),
         );
     }
   }
@@ -361,7 +362,7 @@ export class ControllerRuntime implements RouterChannelHandler {
       try {
         listener(change);
       } catch (err) {
-        this.o.log('error', 'runtime listener threw', { err: String(err) });
+        this.o.log.error({ err: String(err) }, 'runtime listener threw');
       }
     }
   }

@@ -1,5 +1,6 @@
 /** The transport's counters, shared by its parts and read out by `stats()`. */
-import type { TransportOptions, TransportStats } from './types.js';
+import type { Logger } from 'pino';
+import type { TransportStats } from './types.js';
 
 export type Counters = { -readonly [K in Exclude<keyof TransportStats, 'queued'>]: number };
 
@@ -15,4 +16,4 @@ export function newCounters(): Counters {
   };
 }
 
-export type Log = NonNullable<TransportOptions['log']>;
+export type Log = Logger;

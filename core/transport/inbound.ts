@@ -94,7 +94,7 @@ export class InboundPeers {
       const { messages, malformed } = decodeFrame(frame, peer, ctx.self);
       if (malformed > 0) {
         ctx.counters.malformed += malformed;
-        ctx.log('warn', 'dropped malformed raft messages', { peer, count: malformed });
+        ctx.log.warn({ peer, count: malformed }, 'dropped malformed raft messages');
       }
       if (messages.length > 0) ctx.deliver(messages);
     });
@@ -116,11 +116,14 @@ export class InboundPeers {
         try {
           reply(answer);
         } catch (err) {
-          ctx.log('error', 'cluster request answer could not be encoded', {
-            peer: from,
-            method,
-            err: String(err),
-          });
+          ctx.log.error(
+            {
+              peer: from,
+              method,
+              err: String(err),
+            },
+            'cluster request answer could not be encoded',
+          );
           reply(transportFailure('BAD_MESSAGE', 'the answer could not be encoded'));
         }
       });
@@ -143,7 +146,7 @@ export class InboundPeers {
         let set = this.sessions.get(peer);
         if (!set) this.sessions.set(peer, (set = new Set()));
         set.add(socket);
-        ctx.log('info', 'peer connected to us', { peer });
+        ctx.log.info({ peer }, 'peer connected to us');
         return;
       }
       if (isLocalRefusal(result.failure)) this.refused(socket, result.failure, result.detail);
@@ -154,11 +157,14 @@ export class InboundPeers {
   private refused(socket: Socket, failure: string, detail: string | undefined): void {
     this.ctx.counters.refusedHandshakes += 1;
     const claimed = (socket.handshake.auth as { from?: unknown } | undefined)?.from;
-    this.ctx.log('warn', 'refused peer handshake', {
-      reason: failure,
-      ...(detail ? { detail } : {}),
-      ...(typeof claimed === 'string' ? { claimedPeer: claimed.slice(0, 256) } : {}),
-      address: socket.handshake.address,
-    });
+    this.ctx.log.warn(
+      {
+        reason: failure,
+        ...(detail ? { detail } : {}),
+        ...(typeof claimed === 'string' ? { claimedPeer: claimed.slice(0, 256) } : {}),
+        address: socket.handshake.address,
+      },
+      'refused peer handshake',
+    );
   }
 }

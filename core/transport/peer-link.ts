@@ -95,11 +95,14 @@ export class PeerLink {
   enqueue(message: Message, bytes: number): boolean {
     if (!this.ready || bytes > this.ctx.maxFrameBytes || this.queuedBytes + bytes > this.ctx.maxQueuedBytes) {
       if (this.ready && bytes > this.ctx.maxFrameBytes) {
-        this.ctx.log('warn', 'dropped a raft message larger than a frame', {
-          peer: this.id,
-          type: message.type,
-          bytes,
-        });
+        this.ctx.log.warn(
+          {
+            peer: this.id,
+            type: message.type,
+            bytes,
+          },
+          'dropped a raft message larger than a frame',
+        );
       }
       this.ctx.counters.dropped += 1;
       return false;
@@ -163,7 +166,7 @@ export class PeerLink {
       socket.emit(RAFT_EVENT, encodeFrame(messages));
     } catch (err) {
       this.ctx.counters.dropped += messages.length;
-      this.ctx.log('error', 'could not encode a raft frame', { peer: this.id, err: String(err) });
+      this.ctx.log.error({ peer: this.id, err: String(err) }, 'could not encode a raft frame');
       return;
     }
     this.ctx.counters.framesSent += 1;
@@ -205,11 +208,11 @@ export class PeerLink {
       const details = { peer: this.id, address: this.addr, reason: result.failure, detail: result.detail };
       if (isLocalRefusal(result.failure)) {
         this.ctx.counters.refusedHandshakes += 1;
-        this.ctx.log('warn', 'refused peer handshake', details);
+        this.ctx.log.warn(details, 'refused peer handshake');
       } else if (result.failure === 'REFUSED_BY_PEER') {
-        this.ctx.log('warn', 'peer refused our handshake', details);
+        this.ctx.log.warn(details, 'peer refused our handshake');
       } else if (!this.unreachableLogged) {
-        this.ctx.log('info', 'peer unreachable; retrying', details);
+        this.ctx.log.info(details, 'peer unreachable; retrying');
       }
       this.unreachableLogged = true;
       this.retry();
@@ -218,10 +221,10 @@ export class PeerLink {
     this.ready = true;
     this.unreachableLogged = false;
     this.backoff.reset();
-    this.ctx.log('info', 'connected to peer', { peer: this.id, address: this.addr });
+    this.ctx.log.info({ peer: this.id, address: this.addr }, 'connected to peer');
     socket.on('disconnect', (reason) => {
       if (socket !== this.socket) return;
-      this.ctx.log('info', 'lost connection to peer', { peer: this.id, reason });
+      this.ctx.log.info({ peer: this.id, reason }, 'lost connection to peer');
       this.retry();
     });
     this.startPing(socket);

@@ -4,6 +4,7 @@
  * and receive only on our listener's `/raft` namespace (inbound.ts); both are authenticated by
  * the mutual handshake (handshake.ts) before a single frame is accepted.
  */
+import pino from 'pino';
 import type { Message, NodeId } from '../raft/types.js';
 import { estimateMessageBytes } from './codec.js';
 import { newCounters, type Log } from './counters.js';
@@ -34,7 +35,7 @@ const DEFAULTS = {
 };
 
 export function createPeerTransport(options: TransportOptions): PeerTransport {
-  const log: Log = options.log ?? (() => undefined);
+  const log: Log = options.log ?? pino({ level: 'silent' });
   const random = options.random ?? Math.random;
   const counters = newCounters();
   const faults = new FaultTable(random);
@@ -44,7 +45,7 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
   const dirty = new Set<PeerLink>();
   const parser = createFrameParser((error) => {
     counters.malformed += 1;
-    log('warn', 'dropped a frame that does not decode', { err: String(error) });
+    log.warn({ err: String(error) }, 'dropped a frame that does not decode');
   });
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
@@ -81,11 +82,14 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
       try {
         messageHandler(message);
       } catch (err) {
-        log('error', 'raft message handler threw', {
-          type: message.type,
-          from: message.from,
-          err: String(err),
-        });
+        log.error(
+          {
+            type: message.type,
+            from: message.from,
+            err: String(err),
+          },
+          'raft message handler threw',
+        );
       }
     }
   }

@@ -2,6 +2,7 @@
  * The cluster transport: how Raft messages and cluster requests travel between nodes. Implemented
  * over socket.io with msgpack frames (core/transport/peer-transport.ts).
  */
+import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import type { Message, NodeId } from '../raft/types.js';
 
@@ -22,11 +23,7 @@ export interface TransportOptions {
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
   /** Log sink: refused handshakes, dropped frames. */
-  readonly log?: (
-    level: 'info' | 'warn' | 'error',
-    message: string,
-    details?: Record<string, unknown>,
-  ) => void;
+  readonly log?: Logger;
   /** Time allowed from opening a connection to a completed handshake, both ends (default 5000). */
   readonly handshakeTimeoutMs?: number;
   /** How often the round-trip time to each peer is measured (default 3000). */

@@ -8,7 +8,7 @@
  */
 import { encodeCommand, type ModelCommand, type SingleCommand } from '../../core/model/commands.js';
 import type { Collection } from '../../core/model/entities.js';
-import { PolicyIndex } from '../../core/model/policy-index.js';
+import { PolicyIndex } from '../../core/model/policy/index.js';
 import { ModelStateMachine } from '../../core/model/state-machine.js';
 import { figure, repeat, summarize, type BenchOptions, type Figure } from './stats.js';
 

@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
@@ -14,6 +13,7 @@ import { encodeCommand } from '../../core/model/commands.js';
 import { EVENTS, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
 import { newNonce, routerProof } from '../../core/runtime/router-auth.js';
 import { createFrameParser } from '../../core/transport/frame-parser.js';
+import { collectingLogger, type LogLine } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
 
 const SECRET = 'bad-input-test-cluster-secret';
@@ -22,6 +22,8 @@ describe('router channel: bad input is dropped and counted', () => {
   let dir: string;
   let controller: Controller;
   const sockets: Socket[] = [];
+  /** The controller's warnings, parsed: refusals name their reason only in the log. */
+  const warnings: LogLine[] = [];
 
   /** A raw router connection; resolves once authenticated (or with the refusal). */
   function connect(router: string, secret = SECRET): Promise<{ socket: Socket; refused?: string }> {
@@ -53,7 +55,7 @@ describe('router channel: bad input is dropped and counted', () => {
       api: { host: '127.0.0.1', port: 0 },
       cluster: { host: '127.0.0.1', port: 0 },
       bootstrap: { adminPassword: 'bad-input-admin-pw', secret: SECRET },
-      logger: pino({ level: 'silent' }),
+      logger: collectingLogger(warnings, 'warn'),
     });
     const at = new Date().toISOString();
     const commands = ['ra', 'rb'].map((name) => ({
@@ -73,9 +75,17 @@ describe('router channel: bad input is dropped and counted', () => {
   });
 
   it('refuses a router the model does not know and a wrong secret', async () => {
+    const before = controller.runtime.status().refusedHandshakes;
     expect((await connect('nobody')).refused).toBe('UNKNOWN_ROUTER');
-    expect((await connect('ra', 'not-the-cluster-secret')).refused).toBeDefined();
-    expect(controller.runtime.status().refusedHandshakes).toBeGreaterThanOrEqual(2);
+    // A wrong proof is refused after the challenge: the controller closes the connection.
+    expect((await connect('ra', 'not-the-cluster-secret')).refused).toBe('io server disconnect');
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        message: 'refused router handshake',
+        details: expect.objectContaining({ reason: 'BAD_PROOF', router: 'ra' }),
+      }),
+    );
+    expect(controller.runtime.status().refusedHandshakes - before).toBe(2);
     expect(controller.runtime.status().routers).toEqual([]);
   });
 

@@ -2,6 +2,11 @@
  * Runtime data with real processes on loopback: 3 controllers (`meshdesk start`) and 6 routers
  * (`meshdesk router`) in a full mesh of links. Each router's status endpoint shows its links,
  * routes and controllers; a probe sent along a circuit's links shows that its routes work.
+ *
+ * The processes start once (about 20 s): each test waits for what it needs of them (the mesh, a
+ * router connected) and carries nothing to the next. A circuit's life is one scenario, one test:
+ * each step (created, rerouted around a cut link, kept working when its owner dies) starts from
+ * the state the last one left, and it cuts links and kills a controller, so it comes last.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +57,37 @@ describe('runtime: 3 controllers, 6 routers', () => {
   const routers = new Map<string, RouterProcess>();
   const ids: Record<string, string> = {};
   const router = (name: string): RouterProcess => routers.get(name) as RouterProcess;
+
+  const linkSets = async () =>
+    Promise.all(
+      [0, 1, 2].map(
+        async (i) =>
+          (await cluster.call(i, 'GET', '/links')).body.data as {
+            id: string;
+            dialerName: string;
+            acceptorName: string;
+          }[],
+      ),
+    );
+
+  const fullMesh = (): Promise<void> =>
+    waitFor(
+      async () => (await linkSets()).every((links) => links.length === MESH_LINKS),
+      'a full mesh on every controller',
+      30_000,
+      200,
+    );
+
+  const connectedTo = (i: number, name: string): Promise<void> =>
+    waitFor(
+      async () =>
+        ((await cluster.call(i, 'GET', '/runtime')).body.routers as { name: string }[]).some(
+          (r) => r.name === name,
+        ),
+      `${name} connected to controller ${i}`,
+      10_000,
+      100,
+    );
 
   beforeAll(async () => {
     cluster = await ControllerCluster.start(3);
@@ -111,23 +147,7 @@ describe('runtime: 3 controllers, 6 routers', () => {
   });
 
   it('every controller holds the same full mesh of links, one per pair of routers', async () => {
-    const linkSets = async () =>
-      Promise.all(
-        [0, 1, 2].map(
-          async (i) =>
-            (await cluster.call(i, 'GET', '/links')).body.data as {
-              id: string;
-              dialerName: string;
-              acceptorName: string;
-            }[],
-        ),
-      );
-    await waitFor(
-      async () => (await linkSets()).every((links) => links.length === MESH_LINKS),
-      'a full mesh on every controller',
-      30_000,
-      200,
-    );
+    await fullMesh();
     const [first, ...others] = await linkSets();
     const idsOf = (links: { id: string }[]) => links.map((l) => l.id).sort();
     for (const links of others) expect(idsOf(links)).toEqual(idsOf(first ?? []));
@@ -139,10 +159,23 @@ describe('runtime: 3 controllers, 6 routers', () => {
     for (const i of [0, 1, 2]) expect((await cluster.call(i, 'GET', '/runtime')).body.droppedTotal).toBe(0);
   });
 
-  let circuitId = '';
-  let owner = '';
+  it('refuses a circuit that policy denies, with the reason', async () => {
+    await connectedTo(1, 'r2');
+    const answer = await cluster.call(1, 'POST', '/circuits', {
+      identity: 'mallory',
+      service: 'wiki',
+      ingressRouter: 'r2',
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({
+      code: 'POLICY_DENIED',
+      detail: expect.stringContaining('mallory may not dial wiki'),
+    });
+  });
 
-  it('creates a circuit through the fastest controller; routes on the path name that owner', async () => {
+  it('a circuit: made through the fastest controller, rerouted around a cut link, outliving its owner', async () => {
+    await fullMesh();
+    // 1. Created through the fastest controller; routes on the path name that owner.
     for (const i of [0, 1]) {
       expect((await cluster.call(i, 'PUT', '/runtime/faults', { routerDelayMs: 300 })).status).toBe(200);
     }
@@ -165,8 +198,8 @@ describe('runtime: 3 controllers, 6 routers', () => {
       ingressRouter: 'r1',
     });
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-    circuitId = answer.body.id;
-    owner = answer.body.owner;
+    const circuitId = answer.body.id as string;
+    const owner = answer.body.owner as string;
     expect(owner).toBe(fastId);
     expect(answer.body.routers).toEqual(['r1', 'r6']);
     for (const name of answer.body.routers as string[]) {
@@ -189,22 +222,8 @@ describe('runtime: 3 controllers, 6 routers', () => {
       hops: ['r1', 'r6'],
     });
     for (const i of [0, 1]) await cluster.call(i, 'PUT', '/runtime/faults', { routerDelayMs: 0 });
-  });
 
-  it('refuses a circuit that policy denies, with the reason', async () => {
-    const answer = await cluster.call(1, 'POST', '/circuits', {
-      identity: 'mallory',
-      service: 'wiki',
-      ingressRouter: 'r2',
-    });
-    expect(answer.status).toBe(403);
-    expect(answer.body).toMatchObject({
-      code: 'POLICY_DENIED',
-      detail: expect.stringContaining('mallory may not dial wiki'),
-    });
-  });
-
-  it('reroutes the circuit when a link on its path is cut', async () => {
+    // 2. Rerouted when a link on its path is cut.
     await routerCall(router('r1'), 'POST', '/faults/block?peer=r6');
     let path: string[] = [];
     await waitFor(
@@ -228,10 +247,9 @@ describe('runtime: 3 controllers, 6 routers', () => {
     }[];
     expect(events).toContainEqual(expect.objectContaining({ type: 'circuit.rerouted', id: circuitId }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'link.down' }));
-  });
 
-  it('keeps the routes working when the owner dies; faults then go to every other controller', async () => {
-    const path = (await cluster.call(2, 'GET', `/circuits/${circuitId}`)).body.routerNames as string[];
+    // 3. The routes keep working when the owner dies; faults then go to every other controller.
+    path = (await cluster.call(2, 'GET', `/circuits/${circuitId}`)).body.routerNames as string[];
     await cluster.node(2).kill();
     await waitFor(
       async () => {
@@ -277,5 +295,5 @@ describe('runtime: 3 controllers, 6 routers', () => {
         : through;
     expect((await cluster.call(other, 'DELETE', `/circuits/${again.body.id}`)).status).toBe(200);
     expect((await cluster.call(other, 'GET', `/circuits/${again.body.id}`)).status).toBe(404);
-  });
+  }, 120_000);
 });

@@ -176,7 +176,7 @@ export class RaftNetwork {
   private deliver(m: Message): void {
     const to = this.nodes.get(m.to);
     if (!to || this.cut.has(`${m.from}>${m.to}`) || this.filter(m)) return;
-    if (this.traceMessages) this.trace.push(describe(m));
+    if (this.traceMessages) this.trace.push(traceLine(m));
     to.step(m);
   }
 
@@ -198,7 +198,7 @@ function hash(s: string): number {
 }
 
 /** One line per message: `a->b append t2 i3/t1 [4/t2 5/t2] c3`. */
-export function describe(m: Message): string {
+export function traceLine(m: Message): string {
   const head = `${m.from}->${m.to} ${m.type} t${m.term}`;
   switch (m.type) {
     case 'append':

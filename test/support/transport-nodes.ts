@@ -10,16 +10,11 @@ import type { Message, NodeId } from '../../core/raft/types.js';
 import { createSecretAuthenticator } from '../../core/transport/auth.js';
 import { createPeerTransport } from '../../core/transport/peer-transport.js';
 import type { PeerTransport, TransportOptions } from '../../core/transport/types.js';
+import { collectingLogger, type LogLine } from './log-lines.js';
 import { waitFor } from './wait.js';
 
 export const CLUSTER = 'c-test';
 export const SECRET = 'correct horse battery staple';
-
-export interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly details?: Record<string, unknown>;
-}
 
 export interface TestNode {
   readonly id: NodeId;
@@ -54,7 +49,7 @@ export async function startNode(id: NodeId, settings: NodeSettings = {}): Promis
     nodeId: id,
     authenticator: createSecretAuthenticator(clusterId, secret),
     listen: { host: '127.0.0.1', port },
-    log: (level, message, details) => logs.push({ level, message, ...(details ? { details } : {}) }),
+    log: collectingLogger(logs),
   });
   transport.onMessage((m) => received.push(m));
   const started = await transport.start();

@@ -6,9 +6,9 @@
  */
 import { awaitReadPoint } from '../reads.js';
 import { readQuerySchema } from '../schemas.js';
-import type { ApiServices, ZodApp } from '../services.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
 
-export function backupRoutes(app: ZodApp, s: ApiServices): void {
+export function backupRoutes(app: ZodApp, s: ApiDeps): void {
   app.get(
     '/backup',
     {

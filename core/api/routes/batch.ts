@@ -1,10 +1,10 @@
 /** `POST /batch`: many operations in one Raft entry, applied all or nothing. */
 import { batchBody } from '../schemas.js';
 import { writeHeaders } from './collections.js';
-import type { ApiServices, ZodApp } from '../services.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
 import { batchCommand, idempotencyKey, propose } from '../writes.js';
 
-export function batchRoutes(app: ZodApp, s: ApiServices): void {
+export function batchRoutes(app: ZodApp, s: ApiDeps): void {
   app.post(
     '/batch',
     {

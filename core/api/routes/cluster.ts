@@ -8,9 +8,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { verifyClusterSignature } from '../auth.js';
 import { ApiProblem } from '../problem.js';
 import { addMemberBody, memberParams, transferBody } from '../schemas.js';
-import type { ApiServices, ZodApp } from '../services.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
 
-export function clusterRoutes(app: ZodApp, s: ApiServices): void {
+export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
   const tags = ['cluster'];
   app.get('/cluster', { schema: { tags, summary: 'Cluster status and members' } }, async () => {
     const view = s.ctx.cluster.view();

@@ -10,7 +10,7 @@ import { getEntity, listEntities, type EntityRow } from '../../model/queries.js'
 import { ApiProblem } from '../problem.js';
 import { awaitReadPoint } from '../reads.js';
 import { createBody, idParams, listQuerySchema, patchBody, readQuerySchema } from '../schemas.js';
-import { API_PREFIX, type ApiServices, type ZodApp } from '../services.js';
+import { API_PREFIX, type ApiDeps, type ZodApp } from '../deps.js';
 import {
   createCommand,
   deleteCommand,
@@ -22,7 +22,7 @@ import {
 } from '../writes.js';
 
 /** One entity, or NOT_FOUND. */
-export function entityOrNotFound(s: ApiServices, c: Collection, id: string): EntityRow {
+export function entityOrNotFound(s: ApiDeps, c: Collection, id: string): EntityRow {
   const row = getEntity(s.db(), c, id);
   if (!row) throw new ModelError('NOT_FOUND', `${c} ${id} does not exist`);
   return row;
@@ -32,7 +32,7 @@ export function entityOrNotFound(s: ApiServices, c: Collection, id: string): Ent
  * Deleting the only admin would lock everyone out. Checked here before proposing, so two
  * concurrent deletes of the last two admins could still both pass; a model rule would close that.
  */
-function refuseLastAdmin(s: ApiServices, id: string): void {
+function refuseLastAdmin(s: ApiDeps, id: string): void {
   const db = s.db();
   const others = db.value('SELECT count(*) FROM admins WHERE id != ?', [id]);
   if (getEntity(db, 'admins', id) && Number(others) === 0) {
@@ -64,7 +64,7 @@ function sendEntity(reply: FastifyReply, write: WriteResult, status: number) {
   return reply.code(status).send(entity);
 }
 
-export function collectionRoutes(app: ZodApp, s: ApiServices): void {
+export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
   for (const c of collectionNames) {
     const tags = [c];
     app.get(

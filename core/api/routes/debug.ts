@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { FaultHooks } from '../context.js';
-import type { ApiServices, ZodApp } from '../services.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
 
 const MAX_PEERS = 64;
 
@@ -24,7 +24,7 @@ const faultsBody = z.strictObject({
 
 const crashBody = z.strictObject({ at: z.enum(['partly-written', 'saved']) });
 
-export function debugRoutes(app: ZodApp, s: ApiServices, faults: FaultHooks): void {
+export function debugRoutes(app: ZodApp, s: ApiDeps, faults: FaultHooks): void {
   const tags = ['debug'];
   app.get(
     '/debug/faults',

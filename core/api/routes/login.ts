@@ -10,9 +10,9 @@ import { checkLogin } from '../auth.js';
 import { ApiProblem } from '../problem.js';
 import { startingProblem } from '../readiness.js';
 import { loginBody } from '../schemas.js';
-import type { ApiServices, ZodApp } from '../services.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
 
-export function loginRoutes(app: ZodApp, s: ApiServices): void {
+export function loginRoutes(app: ZodApp, s: ApiDeps): void {
   const failures = app.createRateLimit({
     max: s.loginLimit.max,
     timeWindow: s.loginLimit.windowMs,

@@ -1,10 +1,10 @@
 /** Policy questions answered from the policy index: what an identity may use, and why (not). */
 import type { ModelDatabase } from '../../model/database.js';
-import { PolicyIndex, type ServicePolicyType } from '../../model/policy-index.js';
+import { PolicyIndex, type ServicePolicyType } from '../../model/policy/index.js';
 import { getEntity } from '../../model/queries.js';
 import { awaitReadPoint } from '../reads.js';
 import { idParams, identityServicesQuery, policyCheckQuery } from '../schemas.js';
-import type { ApiServices, ZodApp } from '../services.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
 import { entityOrNotFound } from './collections.js';
 
 // One index per database, for its cached statements; a restored database gets a new one.
@@ -23,7 +23,7 @@ function policyType(type: string): ServicePolicyType {
   return type.toLowerCase() === 'bind' ? 'Bind' : 'Dial';
 }
 
-export function policyRoutes(app: ZodApp, s: ApiServices): void {
+export function policyRoutes(app: ZodApp, s: ApiDeps): void {
   app.get(
     '/identities/:id/services',
     {

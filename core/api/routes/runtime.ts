@@ -1,28 +1,14 @@
 /**
  * Runtime data over REST: this node's link table, the circuits it owns, circuits by hand (the
  * ingress router is asked to dial, so the circuit is created by that router's most responsive
- * controller), the router channel's status, and a delay fault for tests and the lab.
+ * controller), the router channel's status, and a delay fault for tests and the lab. Refusals
+ * are RuntimeErrors: problem.ts's table gives their statuses.
  */
 import { z } from 'zod';
-import { RuntimeError, type RuntimeErrorCode } from '../../runtime/errors.js';
+import { RuntimeError } from '../../runtime/errors.js';
 import type { CircuitDirectory } from '../../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../../runtime/runtime.js';
-import { ApiProblem } from '../problem.js';
-import type { ApiServices, ZodApp } from '../services.js';
-
-const STATUS: Readonly<Record<RuntimeErrorCode, number>> = {
-  UNKNOWN_IDENTITY: 422,
-  UNKNOWN_SERVICE: 422,
-  UNKNOWN_ROUTER: 422,
-  UNKNOWN_CIRCUIT: 404,
-  POLICY_DENIED: 403,
-  ROUTER_NOT_ALLOWED: 403,
-  ROUTER_NOT_CONNECTED: 503,
-  NO_TERMINATOR: 409,
-  NO_PATH: 503,
-  ROUTE_FAILED: 503,
-  NO_CONTROLLER: 503,
-};
+import type { ApiDeps, ZodApp } from '../deps.js';
 
 const ref = z.string().min(1).max(256);
 const createCircuitBody = z.strictObject({ identity: ref, service: ref, ingressRouter: ref });
@@ -30,28 +16,19 @@ const circuitParams = z.strictObject({ id: z.string().min(1).max(128) });
 const circuitsQuery = z.strictObject({ scope: z.enum(['cluster', 'local']).default('cluster') });
 const faultsBody = z.strictObject({ routerDelayMs: z.number().int().min(0).max(60_000) });
 
-function runtimeOf(s: ApiServices): ControllerRuntime {
+function runtimeOf(s: ApiDeps): ControllerRuntime {
   const runtime = s.ctx.runtime;
-  if (!runtime) throw new ApiProblem(503, 'NO_RUNTIME', 'this node runs without runtime data');
+  if (!runtime) throw new RuntimeError('NO_RUNTIME', 'this node runs without runtime data');
   return runtime;
 }
 
-function circuitsOf(s: ApiServices): CircuitDirectory {
+function circuitsOf(s: ApiDeps): CircuitDirectory {
   const circuits = s.ctx.circuits;
-  if (!circuits) throw new ApiProblem(503, 'NO_RUNTIME', 'this node runs without runtime data');
+  if (!circuits) throw new RuntimeError('NO_RUNTIME', 'this node runs without runtime data');
   return circuits;
 }
 
-function asProblem(err: unknown): unknown {
-  if (err instanceof RuntimeError) return new ApiProblem(STATUS[err.code], err.code, err.message);
-  // A router that does not answer in time: the circuit may or may not exist.
-  if (err instanceof Error && /timed out|timeout/i.test(err.message)) {
-    return new ApiProblem(504, 'ROUTER_TIMEOUT', `the router did not answer in time: ${err.message}`);
-  }
-  return err;
-}
-
-export function runtimeRoutes(app: ZodApp, s: ApiServices): void {
+export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
   app.get(
     '/links',
     { schema: { tags: ['runtime'], summary: 'The links this node knows (reported by routers)' } },
@@ -90,11 +67,7 @@ export function runtimeRoutes(app: ZodApp, s: ApiServices): void {
       },
     },
     async (request) => {
-      try {
-        return await circuitsOf(s).get(request.params.id);
-      } catch (err) {
-        throw asProblem(err);
-      }
+      return circuitsOf(s).get(request.params.id);
     },
   );
 
@@ -109,12 +82,8 @@ export function runtimeRoutes(app: ZodApp, s: ApiServices): void {
     },
     async (request, reply) => {
       const { identity, service, ingressRouter } = request.body;
-      try {
-        const circuit = await runtimeOf(s).dialThroughRouter(identity, service, ingressRouter);
-        return await reply.code(201).send(circuit);
-      } catch (err) {
-        throw asProblem(err);
-      }
+      const circuit = await runtimeOf(s).dialThroughRouter(identity, service, ingressRouter);
+      return reply.code(201).send(circuit);
     },
   );
 
@@ -124,12 +93,8 @@ export function runtimeRoutes(app: ZodApp, s: ApiServices): void {
       schema: { tags: ['runtime'], summary: 'Tear down a circuit through its owner', params: circuitParams },
     },
     async (request) => {
-      try {
-        await circuitsOf(s).remove(request.params.id);
-        return { id: request.params.id, deleted: true };
-      } catch (err) {
-        throw asProblem(err);
-      }
+      await circuitsOf(s).remove(request.params.id);
+      return { id: request.params.id, deleted: true };
     },
   );
 

@@ -1,9 +1,9 @@
 /** Health (no auth), Prometheus metrics, the OpenAPI document and the event backlog. */
 import { STARTING_RETRY_AFTER_SECONDS } from '../readiness.js';
 import { eventsQuery } from '../schemas.js';
-import type { ApiServices, ZodApp } from '../services.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
 
-export function systemRoutes(app: ZodApp, s: ApiServices): void {
+export function systemRoutes(app: ZodApp, s: ApiDeps): void {
   app.get(
     '/health',
     {

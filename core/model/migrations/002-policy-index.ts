@@ -1,5 +1,5 @@
 /**
- * Migration 2: the policy index (core/model/policy-index.ts), derived from the entity and policy
+ * Migration 2: the policy index (core/model/policy/), derived from the entity and policy
  * tables at write time so that a policy check is a few primary-key lookups. Nothing here is a
  * source of truth: `PolicyIndex.recompute()` rebuilds all of it from the tables of migration 1.
  *

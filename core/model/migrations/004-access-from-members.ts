@@ -4,7 +4,7 @@
  * reference counted: with an `#all → #all` edge router policy that is 5M rows at 100k identities
  * and 50 routers (most of a 300 MB snapshot), and keeping the identity × service counts was 45%
  * of the time to apply an identity create. Access is now read through the few policies an entity
- * is a member of (core/model/policy-index.ts), with a small cache of the policy side that is
+ * is a member of (core/model/policy/), with a small cache of the policy side that is
  * checked against policy_index_generation.
  */
 export const migration004 = {

@@ -2,10 +2,18 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterError } from '../../../core/cluster/errors.js';
 import { ModelError } from '../../../core/model/errors.js';
-import { FilterError } from '../../../core/model/filter.js';
+import { FilterError } from '../../../core/model/filter/index.js';
 import { QueryError } from '../../../core/model/queries.js';
-import { ApiProblem, toProblem, validationErrors } from '../../../core/api/problem.js';
+import {
+  ApiProblem,
+  RUNTIME_PROBLEMS,
+  TRANSPORT_PROBLEMS,
+  toProblem,
+  validationErrors,
+} from '../../../core/api/problem.js';
 import { ReplicaError } from '../../../core/replication/errors.js';
+import { RuntimeError, type RuntimeErrorCode } from '../../../core/runtime/errors.js';
+import { TransportError, type TransportErrorCode } from '../../../core/transport/errors.js';
 
 describe('toProblem', () => {
   it.each([
@@ -70,6 +78,54 @@ describe('toProblem', () => {
     expect(toProblem(new ClusterError('UNKNOWN_MEMBER', 'who')).problem.status).toBe(404);
     expect(toProblem(new ClusterError('MEMBERSHIP_CONFLICT', 'busy')).problem.status).toBe(409);
     expect(toProblem(Object.assign(new Error('bad'), { code: 'INVALID_MEMBER' })).problem.status).toBe(400);
+  });
+
+  // Every code the runtime and the transport can surface, with its row of the table.
+  const runtime = (code: RuntimeErrorCode) => new RuntimeError(code, 'why');
+  const transport = (code: TransportErrorCode) => new TransportError(code, 'why');
+  const rows = [
+    { err: runtime('UNKNOWN_IDENTITY'), status: 422, title: 'Unprocessable Content' },
+    { err: runtime('UNKNOWN_SERVICE'), status: 422, title: 'Unprocessable Content' },
+    { err: runtime('UNKNOWN_ROUTER'), status: 422, title: 'Unprocessable Content' },
+    { err: runtime('UNKNOWN_CIRCUIT'), status: 404, title: 'Not Found' },
+    { err: runtime('POLICY_DENIED'), status: 403, title: 'Forbidden' },
+    { err: runtime('ROUTER_NOT_ALLOWED'), status: 403, title: 'Forbidden' },
+    { err: runtime('NO_TERMINATOR'), status: 409, title: 'Conflict' },
+    { err: runtime('ROUTER_NOT_CONNECTED'), status: 503, title: 'Service Unavailable' },
+    { err: runtime('NO_PATH'), status: 503, title: 'Service Unavailable' },
+    { err: runtime('ROUTE_FAILED'), status: 503, title: 'Service Unavailable' },
+    { err: runtime('NO_CONTROLLER'), status: 503, title: 'Service Unavailable' },
+    { err: runtime('NO_RUNTIME'), status: 503, title: 'Service Unavailable' },
+    { err: runtime('ROUTER_TIMEOUT'), status: 504, title: 'Gateway Timeout' },
+    { err: transport('UNREACHABLE'), status: 503, title: 'Service Unavailable' },
+    { err: transport('CLOSED'), status: 503, title: 'Service Unavailable' },
+    { err: transport('NO_HANDLER'), status: 503, title: 'Service Unavailable' },
+    { err: transport('TIMEOUT'), status: 504, title: 'Gateway Timeout' },
+    { err: transport('DISCONNECTED'), status: 504, title: 'Gateway Timeout' },
+    { err: transport('BAD_MESSAGE'), status: 504, title: 'Gateway Timeout' },
+  ];
+  it.each(rows)('maps $err.name $err.code to $status $title', ({ err, status, title }) => {
+    const { problem, headers, unexpected } = toProblem(err);
+    expect(problem).toEqual({
+      type: `urn:meshdesk:problem:${err.code.toLowerCase().replaceAll('_', '-')}`,
+      title,
+      status,
+      detail: 'why',
+      code: err.code,
+    });
+    expect(headers).toEqual({});
+    expect(unexpected).toBe(false);
+  });
+
+  it('checks every row of the runtime and transport tables', () => {
+    expect(rows.map((r) => r.err.code).sort()).toEqual(
+      [...Object.keys(RUNTIME_PROBLEMS), ...Object.keys(TRANSPORT_PROBLEMS)].sort(),
+    );
+    for (const { err, status, title } of rows) {
+      const table: Readonly<Record<string, unknown>> =
+        err instanceof RuntimeError ? RUNTIME_PROBLEMS : TRANSPORT_PROBLEMS;
+      expect(table[err.code]).toEqual({ status, title });
+    }
   });
 
   it('keeps fastify’s request errors in the 4xx range and everything else a logged 500', () => {

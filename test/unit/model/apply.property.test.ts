@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, type ModelCommand, type SingleCommand } from '../../../core/model/commands.js';
 import type { Collection } from '../../../core/model/entities.js';
-import { PolicyIndex } from '../../../core/model/policy-index.js';
+import { PolicyIndex } from '../../../core/model/policy/index.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
 import { MODEL_TABLES, modelContents } from '../../support/model-tables.js';
 

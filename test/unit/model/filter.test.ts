@@ -22,7 +22,7 @@ import {
   type FilterNode,
   type Literal,
   type LiteralValue,
-} from '../../../core/model/filter.js';
+} from '../../../core/model/filter/index.js';
 
 const target: CompileTarget = {
   alias: 'e',

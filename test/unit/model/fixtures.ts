@@ -10,7 +10,7 @@ import {
   type IndexedEntityType,
   type PolicyKind,
   type ServicePolicyType,
-} from '../../../core/model/policy-index.js';
+} from '../../../core/model/policy/index.js';
 import type { Semantic } from '../../../core/model/roles.js';
 
 const NOW = '2024-01-01T00:00:00.000Z';
@@ -137,7 +137,7 @@ export class ModelFixture {
           NOW,
         ],
       );
-      this.index.servicePolicyChanged(id);
+      this.index.policyChanged('service', id);
     });
     return this;
   }
@@ -159,7 +159,7 @@ export class ModelFixture {
           NOW,
         ],
       );
-      this.index.edgeRouterPolicyChanged(id);
+      this.index.policyChanged('edgeRouter', id);
     });
     return this;
   }
@@ -181,7 +181,7 @@ export class ModelFixture {
           NOW,
         ],
       );
-      this.index.serviceEdgeRouterPolicyChanged(id);
+      this.index.policyChanged('serviceEdgeRouter', id);
     });
     return this;
   }

@@ -12,7 +12,7 @@ import type {
   IndexedEntityType,
   PolicyKind,
   ServicePolicyType,
-} from '../../../core/model/policy-index.js';
+} from '../../../core/model/policy/index.js';
 import type { Semantic } from '../../../core/model/roles.js';
 import { ModelFixture, type HookOrder } from './fixtures.js';
 

@@ -5,8 +5,7 @@
  * denial, and the integrity check and repair. After every test the incremental index must equal
  * the from-scratch recomputation.
  */
-import type { Statement } from 'sql.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { ModelDatabase } from '../../../core/model/database.js';
 import { migration001 } from '../../../core/model/migrations/001-entities.js';
@@ -14,7 +13,7 @@ import { migration002 } from '../../../core/model/migrations/002-policy-index.js
 import { migration003 } from '../../../core/model/migrations/003-time-indexes.js';
 import { migration004 } from '../../../core/model/migrations/004-access-from-members.js';
 import { migrations } from '../../../core/model/migrations/index.js';
-import { PolicyIndex } from '../../../core/model/policy-index.js';
+import { PolicyIndex } from '../../../core/model/policy/index.js';
 import { ModelFixture } from './fixtures.js';
 
 let f: ModelFixture;
@@ -121,7 +120,7 @@ describe('role lists select entities', () => {
       `INSERT INTO service_policies (id, name, type, identity_roles, service_roles, created_at, updated_at)
        VALUES ('bad', 'bad', 'Dial', '["#all", "#sales"]', 'not json', 'x', 'x')`,
     );
-    f.index.servicePolicyChanged('bad');
+    f.index.policyChanged('service', 'bad');
     expect(dialers('web', everyone)).toEqual([]);
     expect(count('SELECT count(*) FROM policy_roles')).toBe(0);
   });
@@ -217,7 +216,7 @@ describe('reference counting', () => {
   it('calling a hook again without a change changes nothing', () => {
     f.servicePolicy('p', { identityRoles: ['#staff'], serviceRoles: ['#public'] });
     const before = f.index.stored();
-    f.index.servicePolicyChanged('p');
+    f.index.policyChanged('service', 'p');
     f.index.entityChanged('identity', 'alice');
     f.index.entityChanged('service', 'web');
     expect(f.index.stored()).toEqual(before);
@@ -379,7 +378,7 @@ describe('inside the model database', () => {
 
   it('a policy check names policies by their current name', () => {
     f.db.run("UPDATE service_policies SET name = 'Staff reach the web' WHERE id = 'p'");
-    f.index.servicePolicyChanged('p');
+    f.index.policyChanged('service', 'p');
     expect(f.index.policyCheck('alice', 'web', 'Dial').policies).toEqual([
       { id: 'p', name: 'Staff reach the web' },
     ]);
@@ -444,13 +443,21 @@ describe('inside the model database', () => {
     expect(reader.policyCheck('alice', 'web', 'Dial').allowed).toBe(false);
   });
 
-  it('prepares a statement again if sql.js has freed it', () => {
+  it("prepares its statements once, in the database's cache, and again only after an export", () => {
     expect(dials('alice', 'web')).toBe(true);
-    const cache = (f.index as unknown as { statements: Map<string, Statement> }).statements;
-    for (const stmt of cache.values()) stmt.free();
-    expect(dials('alice', 'web')).toBe(true);
-    f.identity('alice', []);
-    expect(dials('alice', 'web')).toBe(false);
+    const prepare = vi.spyOn(f.db.db, 'prepare');
+    try {
+      expect(dials('alice', 'web')).toBe(true);
+      expect(prepare).not.toHaveBeenCalled();
+      // sql.js frees every statement when it exports; the database then forgets them.
+      f.db.export();
+      expect(dials('alice', 'web')).toBe(true);
+      expect(prepare).toHaveBeenCalled();
+      f.identity('alice', []);
+      expect(dials('alice', 'web')).toBe(false);
+    } finally {
+      prepare.mockRestore();
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import {
   type CompareOp,
   type FilterNode,
   type LiteralValue,
-} from '../../../core/model/filter.js';
+} from '../../../core/model/filter/index.js';
 import {
   DEFAULT_LIMIT,
   getEntity,

@@ -8,7 +8,7 @@ import { RuntimeError } from '../../../core/runtime/errors.js';
 import { missingLinks } from '../../../core/runtime/link-plan.js';
 import { LinkTable } from '../../../core/runtime/link-table.js';
 import { modelView } from '../../../core/runtime/model-view.js';
-import type { RouteEntry } from '../../../core/runtime/routes.js';
+import type { RouteEntry } from '../../../core/runtime/forwarding.js';
 import { routerName, runtimeFixture } from './model-fixture.js';
 
 /** Routers as route tables; `offline` ones refuse. */

@@ -1,4 +1,4 @@
-/** What the route modules share: the context from the composition root and the server's parts. */
+/** What the route modules depend on: the context from the composition root and the server's parts. */
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -22,7 +22,7 @@ export type ZodApp = FastifyInstance<
   ZodTypeProvider
 >;
 
-export interface ApiServices {
+export interface ApiDeps {
   readonly ctx: ApiContext;
   readonly tokens: TokenService;
   readonly metrics: ApiMetrics;

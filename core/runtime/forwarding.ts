@@ -1,6 +1,7 @@
 /**
- * Route messages: what each router on a circuit's path must know to forward it. Every entry names
- * the owning controller, so a router sends faults for the circuit to its owner.
+ * Forwarding routes (not HTTP routes): what each router on a circuit's path must know to forward
+ * it. Every entry names the owning controller, so a router sends faults for the circuit to its
+ * owner.
  */
 import type { CircuitId, ControllerId, LinkId, Path, RouterId } from './types.js';
 

@@ -1,0 +1,274 @@
+/**
+ * The router's links to other routers: socket.io connections between the routers' --listen
+ * addresses, accepted here (hello checked by link-auth.ts) or dialed, at most one per peer
+ * (link-registry.ts). The dialer measures latency and tells the acceptor; probes travel hop by
+ * hop along a circuit's links. What changes is told through `LinkReports`: this module does not
+ * know the controllers.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { Server, type Socket as ServerSocket } from 'socket.io';
+import { io } from 'socket.io-client';
+import { z } from 'zod';
+import type { WireLink } from '../runtime/protocol.js';
+import { createFrameParser } from '../transport/frame-parser.js';
+import type { ForwardingTable } from './forwarding-table.js';
+import { LINK_NAMESPACE, checkLinkHello, makeLinkHello } from './link-auth.js';
+import { LinkRegistry, type RouterLink } from './link-registry.js';
+
+/** What the links tell the controllers. */
+export interface LinkReports {
+  up(link: WireLink): void;
+  down(id: string, reason: string): void;
+  latency(id: string, latencyMs: number): void;
+  /** The circuits routed over `linkId` lost it. */
+  faults(linkId: string, reason: string): void;
+}
+
+export interface RouterLinksOptions {
+  readonly name: string;
+  readonly secret: string;
+  readonly log: Logger;
+  readonly routes: ForwardingTable;
+  readonly reports: LinkReports;
+  readonly pingMs: number;
+}
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly hops: readonly string[];
+  readonly reason?: string;
+}
+
+/** What both socket.io socket kinds offer; a link is one or the other. */
+interface LinkSocket {
+  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  emit(event: string, ...args: unknown[]): unknown;
+  timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
+  disconnect(close?: boolean): unknown;
+}
+
+interface AgentLink extends RouterLink {
+  readonly socket: LinkSocket;
+  timer?: NodeJS.Timeout;
+}
+
+const probeSchema = z.object({ circuitId: z.string().max(128), hops: z.array(z.string().max(256)).max(64) });
+const latencySchema = z.object({ latencyMs: z.number().finite().min(0).max(600_000) });
+
+export class RouterLinks {
+  private readonly registry = new LinkRegistry<AgentLink>();
+  /** Peers whose links are cut by the fault hook: closed and refused both ways. */
+  readonly blocked = new Set<string>();
+  private readonly parser = createFrameParser(() => undefined);
+  private server: Server | undefined;
+
+  constructor(private readonly o: RouterLinksOptions) {}
+
+  /** Accepts links on the `/links` namespace of this HTTP server. */
+  accept(http: HttpServer): void {
+    const server = new Server(http, { transports: ['websocket'], serveClient: false, parser: this.parser });
+    server.use((_socket, next) => next(new Error('no such namespace')));
+    const nsp = server.of(LINK_NAMESPACE);
+    nsp.use((socket, next) => {
+      const hello = checkLinkHello(this.o.secret, this.o.name, socket.handshake.auth);
+      if (typeof hello === 'string' || this.blocked.has(hello.from) || this.registry.get(hello.id)) {
+        this.o.log.warn(
+          { reason: typeof hello === 'string' ? hello : 'blocked or duplicate id' },
+          'refused a link',
+        );
+        next(new Error('link refused'));
+        return;
+      }
+      next();
+    });
+    nsp.on('connection', (socket: ServerSocket) => {
+      const hello = checkLinkHello(this.o.secret, this.o.name, socket.handshake.auth);
+      if (typeof hello === 'string') return void socket.disconnect(true);
+      const link: AgentLink = {
+        id: hello.id,
+        peer: hello.from,
+        dialer: hello.from,
+        acceptor: this.o.name,
+        latencyMs: 0,
+        socket,
+        close: () => socket.disconnect(true),
+      };
+      this.linkEvents(link);
+      this.register(link);
+    });
+    this.server = server;
+  }
+
+  has(id: string): boolean {
+    return this.registry.get(id) !== undefined;
+  }
+
+  list(): WireLink[] {
+    return this.registry.list().map((l) => wire(l));
+  }
+
+  /** The links as the status endpoint shows them. */
+  status(): (WireLink & { peer: string })[] {
+    return this.registry.list().map((l) => ({ ...wire(l), peer: l.peer }));
+  }
+
+  /** The link to `peer`: the one that exists, the dial in flight, or a new one. */
+  async dialOnce(peer: string, address: string): Promise<{ link: WireLink; existing: boolean }> {
+    const { link, existing } = await this.registry.dialOnce(peer, () => this.dial(peer, address));
+    return { link: wire(link), existing };
+  }
+
+  /** Fault hook: cut the link to `peer` and refuse new ones until unblocked. */
+  block(peer: string): void {
+    this.blocked.add(peer);
+    const link = this.registry.toPeer(peer);
+    if (link) this.closeLink(link, 'blocked');
+  }
+
+  unblock(peer: string): void {
+    this.blocked.delete(peer);
+  }
+
+  /** Sends a probe along the circuit's links, hop by hop, from here: shows the routes work. */
+  probe(circuitId: string): Promise<ProbeResult> {
+    return this.forwardProbe(circuitId, []);
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.registry.list()) {
+      clearInterval(l.timer);
+      l.close();
+    }
+    if (this.server) await new Promise<void>((resolve) => void this.server?.close(() => resolve()));
+  }
+
+  private dial(peer: string, address: string): Promise<AgentLink> {
+    const id = `${this.o.name}~${peer}~${randomBytes(4).toString('hex')}`;
+    const socket = io(`http://${address}${LINK_NAMESPACE}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: 5_000,
+      parser: this.parser,
+      auth: (cb) => cb(makeLinkHello(this.o.secret, id, this.o.name, peer)),
+    });
+    return new Promise((resolve, reject) => {
+      const fail = (err: Error): void => {
+        socket.removeAllListeners();
+        socket.disconnect();
+        reject(new Error(`dialing ${peer} at ${address} failed: ${err.message}`));
+      };
+      socket.once('connect_error', fail);
+      socket.once('connect', () => {
+        socket.off('connect_error', fail);
+        const link: AgentLink = {
+          id,
+          peer,
+          dialer: this.o.name,
+          acceptor: peer,
+          latencyMs: 0,
+          socket,
+          close: () => socket.disconnect(),
+        };
+        this.linkEvents(link);
+        void this.measure(link).then(() => {
+          link.timer = setInterval(() => void this.measure(link), this.o.pingMs);
+          resolve(this.register(link));
+        });
+      });
+    });
+  }
+
+  /** Registers a new connection; of two links to one peer both ends keep the same one. */
+  private register(link: AgentLink): AgentLink {
+    const { kept, closed } = this.registry.add(link);
+    if (closed) {
+      clearInterval(closed.timer);
+      closed.close();
+      if (closed !== link) {
+        this.o.reports.down(closed.id, 'duplicate');
+        this.o.reports.faults(closed.id, 'duplicate link closed');
+      }
+    }
+    if (kept === link) {
+      this.o.log.info({ id: link.id, peer: link.peer }, 'link up');
+      this.o.reports.up(wire(link));
+    }
+    return kept;
+  }
+
+  private linkEvents(link: AgentLink): void {
+    const { socket } = link;
+    socket.on('ping', (ack: unknown) => typeof ack === 'function' && (ack as () => void)());
+    socket.on('latency', (payload: unknown) => {
+      const parsed = latencySchema.safeParse(payload);
+      if (parsed.success) this.setLatency(link, parsed.data.latencyMs);
+    });
+    socket.on('probe', (payload: unknown, ack: unknown) => {
+      const parsed = probeSchema.safeParse(payload);
+      if (!parsed.success || typeof ack !== 'function') return;
+      const route = this.o.routes.get(parsed.data.circuitId);
+      const reply = ack as (r: ProbeResult) => void;
+      if (!route || route.previousLink !== link.id) {
+        reply({
+          ok: false,
+          hops: [...parsed.data.hops, this.o.name],
+          reason: `no route for it at ${this.o.name}`,
+        });
+        return;
+      }
+      void this.forwardProbe(parsed.data.circuitId, parsed.data.hops).then(reply);
+    });
+    socket.on('disconnect', () => this.closeLink(link, 'connection closed'));
+  }
+
+  private async forwardProbe(circuitId: string, hops: readonly string[]): Promise<ProbeResult> {
+    const here = [...hops, this.o.name];
+    const route = this.o.routes.get(circuitId);
+    if (!route) return { ok: false, hops: here, reason: `no route at ${this.o.name}` };
+    if (!route.nextLink) return { ok: true, hops: here };
+    const link = this.registry.get(route.nextLink);
+    if (!link) return { ok: false, hops: here, reason: `link ${route.nextLink} is gone at ${this.o.name}` };
+    try {
+      const reply = await link.socket.timeout(2_000).emitWithAck('probe', { circuitId, hops: here });
+      return reply as ProbeResult;
+    } catch {
+      return { ok: false, hops: here, reason: `no answer over ${link.id}` };
+    }
+  }
+
+  private async measure(link: AgentLink): Promise<void> {
+    const sent = process.hrtime.bigint();
+    try {
+      await link.socket.timeout(2_000).emitWithAck('ping');
+    } catch {
+      return;
+    }
+    const ms = Math.round(Number(process.hrtime.bigint() - sent) / 1e4) / 100;
+    link.socket.emit('latency', { latencyMs: ms });
+    this.setLatency(link, ms);
+  }
+
+  /** Controllers hear of latency only when it moved by 1 ms and 20%: pings must not flood them. */
+  private setLatency(link: AgentLink, ms: number): void {
+    const old = link.latencyMs;
+    link.latencyMs = ms;
+    if (this.registry.get(link.id) !== link) return;
+    if (Math.abs(ms - old) >= 1 && Math.abs(ms - old) >= 0.2 * old) this.o.reports.latency(link.id, ms);
+  }
+
+  private closeLink(link: AgentLink, reason: string): void {
+    clearInterval(link.timer);
+    link.close();
+    if (!this.registry.remove(link.id)) return;
+    this.o.log.info({ id: link.id, peer: link.peer, reason }, 'link down');
+    this.o.reports.down(link.id, reason);
+    this.o.reports.faults(link.id, reason);
+  }
+}
+
+function wire(link: RouterLink): WireLink {
+  return { id: link.id, dialer: link.dialer, acceptor: link.acceptor, latencyMs: link.latencyMs };
+}

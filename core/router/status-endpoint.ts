@@ -1,0 +1,58 @@
+/**
+ * The router's HTTP endpoint on its listen address (tests, the lab, curious admins): status,
+ * probes, circuits by hand and the link fault hook, behind `Authorization: Bearer <secret>`.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Answer, WireCircuit } from '../runtime/protocol.js';
+import { sameMac } from '../transport/mac.js';
+import type { ProbeResult } from './router-links.js';
+
+/** What the endpoint may ask of the router. */
+export interface RouterControls {
+  status(): unknown;
+  blocked(): string[];
+  block(peer: string): void;
+  unblock(peer: string): void;
+  probe(circuitId: string): Promise<ProbeResult>;
+  createCircuit(identity: string, service: string): Promise<Answer<WireCircuit>>;
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** Compared as digests, in constant time: neither the secret's bytes nor its length leak. */
+export function bearerMatches(header: string | undefined, secret: string): boolean {
+  return sameMac(digest(header ?? ''), digest(`Bearer ${secret}`));
+}
+
+export function statusEndpoint(
+  secret: string,
+  router: RouterControls,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (!bearerMatches(req.headers.authorization, secret)) return send(401, { error: 'unauthorized' });
+    const url = new URL(req.url ?? '/', 'http://router');
+    const peer = url.searchParams.get('peer') ?? '';
+    if (req.method === 'GET' && url.pathname === '/status') return send(200, router.status());
+    if (req.method === 'POST' && url.pathname === '/faults/block' && peer) {
+      router.block(peer);
+      return send(200, { blocked: router.blocked() });
+    }
+    if (req.method === 'POST' && url.pathname === '/faults/unblock' && peer) {
+      router.unblock(peer);
+      return send(200, { blocked: router.blocked() });
+    }
+    if (req.method === 'POST' && url.pathname === '/probe') {
+      return send(200, await router.probe(url.searchParams.get('circuit') ?? ''));
+    }
+    if (req.method === 'POST' && url.pathname === '/circuits') {
+      const identity = url.searchParams.get('identity') ?? '';
+      const service = url.searchParams.get('service') ?? '';
+      return send(200, await router.createCircuit(identity, service));
+    }
+    send(404, { error: 'not found' });
+  };
+}
