@@ -41,10 +41,14 @@ describe('writes and reads across nodes', () => {
     const created = await cluster.call(follower(0), 'POST', '/identities', { name: 'fwd-1' });
     expect(created.status).toBe(201);
     const index = Number(created.headers.get('x-raft-index'));
-    expect(index).toBeGreaterThan(0);
     const read = await cluster.call(follower(0), 'GET', `/identities/${created.body.id}`);
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ name: 'fwd-1', revision: 1 });
+    // The follower answered once the write applied there, and nothing was proposed since.
+    expect(Number(read.headers.get('x-raft-index'))).toBe(index);
+    const next = await cluster.call(follower(0), 'POST', '/identities', { name: 'fwd-2' });
+    expect(next.status).toBe(201);
+    expect(Number(next.headers.get('x-raft-index'))).toBe(index + 1);
   });
 
   it('serves a read at minIndex on another node', async () => {
@@ -53,6 +57,7 @@ describe('writes and reads across nodes', () => {
     const read = await cluster.call(follower(1), 'GET', `/identities/${created.body.id}?minIndex=${index}`);
     expect(read.status).toBe(200);
     expect(read.body.name).toBe('min-index-1');
+    expect(read.headers.get('x-raft-index')).toBe(index);
   });
 
   it('serves a linearizable read on a follower', async () => {
@@ -63,6 +68,8 @@ describe('writes and reads across nodes', () => {
       `/services/${created.body.id}?consistency=linearizable`,
     );
     expect(read.status).toBe(200);
+    // The leader's commit index is the write's own: the read is at exactly that point.
+    expect(read.headers.get('x-raft-index')).toBe(created.headers.get('x-raft-index'));
   });
 
   it('applies a retried write once, whichever node the retry reaches', async () => {
@@ -97,6 +104,8 @@ describe('writes and reads across nodes', () => {
     const statuses = attempts.map((a) => a.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 412)).toHaveLength(8);
+    const losers = attempts.filter((a) => a.status === 412).map((a) => a.body.code);
+    expect(losers).toEqual(Array.from({ length: 8 }, () => 'REVISION_MISMATCH'));
     const read = await cluster.call(
       follower(0),
       'GET',
@@ -108,9 +117,15 @@ describe('writes and reads across nodes', () => {
 
 describe('cluster operations', () => {
   it('takes a snapshot on the node asked', async () => {
-    const { status, body } = await cluster.call(follower(1), 'POST', '/cluster/snapshot');
+    const created = await cluster.call(leader, 'POST', '/identities', { name: 'snap-1' });
+    const index = created.headers.get('x-raft-index');
+    // Once the node asked has applied the write, the write is the last entry it holds.
+    const read = await cluster.call(follower(1), 'GET', `/identities/${created.body.id}?minIndex=${index}`);
+    expect(read.headers.get('x-raft-index')).toBe(index);
+    const { status, headers, body } = await cluster.call(follower(1), 'POST', '/cluster/snapshot');
     expect(status).toBe(200);
-    expect(body.index).toBeGreaterThan(0);
+    expect(body.index).toBe(Number(index));
+    expect(headers.get('x-raft-index')).toBe(index);
   });
 
   it('transfers leadership to the member named, asked through a follower', async () => {
@@ -129,6 +144,7 @@ describe('cluster operations', () => {
     expect(status).toBe(404);
     expect(headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(body.detail).toMatch(/nobody/);
+    expect(body.code).toBe('UNKNOWN_MEMBER');
   });
 });
 
@@ -148,7 +164,7 @@ describe('without a leader', () => {
     const { status, headers, body } = await cluster.call(survivor, 'POST', '/identities', { name: 'lost-1' });
     expect(status).toBe(503);
     expect(headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(body.status).toBe(503);
+    expect(body).toMatchObject({ status: 503, code: 'NO_LEADER' });
     const list = await cluster.call(
       survivor,
       'GET',
