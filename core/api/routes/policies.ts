@@ -7,7 +7,7 @@ import { idParams, identityServicesQuery, policyCheckQuery } from '../schemas.js
 import type { ApiDeps, ZodApp } from '../deps.js';
 import { entityOrNotFound } from './collections.js';
 
-// One index per database, for its cached statements; a restored database gets a new one.
+// One index per database, for its read cache of the policy side; a restored database gets a new one.
 const indexes = new WeakMap<ModelDatabase, PolicyIndex>();
 
 function policyIndex(db: ModelDatabase): PolicyIndex {
