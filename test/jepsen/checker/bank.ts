@@ -6,6 +6,7 @@
 import type { CheckResult, HistoryFile, Operation } from '../history.js';
 import type { Verdict } from './search.js';
 import { formatOp } from './format.js';
+import { outcomeCounts } from './outcomes.js';
 
 export interface BankCheckResult extends CheckResult {
   readonly verdict: Verdict;
@@ -51,21 +52,17 @@ export function checkBank(operations: readonly Operation[], bank: HistoryFile['b
   }
   if (bank && okReads.length === 0) problems.push('bank: no successful read to check');
   const verdict: Verdict = badReads > 0 ? 'invalid' : !bank || okReads.length === 0 ? 'unknown' : 'valid';
-  const count = (xs: readonly Operation[], outcome: Operation['outcome']): number =>
-    xs.filter((o) => o.outcome === outcome).length;
+  const transferCounts = outcomeCounts(transfers);
   return {
     valid: verdict === 'valid',
     verdict,
     problems,
     counts: {
-      ops: ops.length,
-      ok: count(ops, 'ok'),
-      fail: count(ops, 'fail'),
-      info: count(ops, 'info'),
+      ...outcomeCounts(ops),
       transfers: transfers.length,
-      transfersOk: count(transfers, 'ok'),
-      transfersFail: count(transfers, 'fail'),
-      transfersInfo: count(transfers, 'info'),
+      transfersOk: transferCounts.ok,
+      transfersFail: transferCounts.fail,
+      transfersInfo: transferCounts.info,
       reads: reads.length,
       readsOk: okReads.length,
       badReads,

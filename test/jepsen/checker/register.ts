@@ -9,6 +9,7 @@ import {
 import { registerModel } from './register-model.js';
 import { renderWindow } from './window.js';
 import { formatOp } from './format.js';
+import { outcomeCounts } from './outcomes.js';
 
 export interface RegisterKeyResult extends LinearizableResult<RegisterValue> {
   readonly key: string;
@@ -85,10 +86,7 @@ export function checkRegisters(
     problems,
     keys,
     counts: {
-      ops: registerOps.length,
-      ok: registerOps.filter((o) => o.outcome === 'ok').length,
-      fail: registerOps.filter((o) => o.outcome === 'fail').length,
-      info: registerOps.filter((o) => o.outcome === 'info').length,
+      ...outcomeCounts(registerOps),
       keys: keys.length,
       invalidKeys: keys.filter((k) => k.verdict === 'invalid').length,
       unknownKeys: keys.filter((k) => k.verdict === 'unknown').length,

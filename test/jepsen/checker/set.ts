@@ -12,6 +12,7 @@
 import type { CheckResult, Operation } from '../history.js';
 import type { Verdict } from './search.js';
 import { formatOp } from './format.js';
+import { outcomeCounts } from './outcomes.js';
 
 export interface SetCheckResult extends CheckResult {
   readonly verdict: Verdict;
@@ -98,10 +99,7 @@ export function checkSet(operations: readonly Operation[]): SetCheckResult {
     verdict,
     problems,
     counts: {
-      ops: ops.length,
-      ok: ops.filter((o) => o.outcome === 'ok').length,
-      fail: ops.filter((o) => o.outcome === 'fail').length,
-      info: ops.filter((o) => o.outcome === 'info').length,
+      ...outcomeCounts(ops),
       adds: adds.size,
       acked: acked.length,
       failed: failed.length,
