@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { ADMIN, startApiNode, type ApiNode } from '../support/api-node.js';
 
@@ -25,13 +25,63 @@ let workDir: string;
 let uiDir: string;
 let node: ApiNode;
 let browser: Browser;
-let page: Page;
-/** Errors the page reported (uncaught exceptions, console errors such as CSP refusals). */
-const pageErrors: string[] = [];
 
-async function shoot(name: string): Promise<void> {
+/** A browser tab of its own, with the errors it reported (uncaught exceptions, console errors such as CSP refusals). */
+interface Tab {
+  readonly page: Page;
+  readonly errors: string[];
+}
+
+const tabs: Tab[] = [];
+
+async function openTab(): Promise<Tab> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const tab: Tab = { page, errors: [] };
+  page.on('pageerror', (error) => tab.errors.push(`pageerror: ${error.message}`));
+  // A failed request is logged by the browser as a console error; the tests that cause one on
+  // purpose (409, 412, 422) check that it is the only kind.
+  page.on('console', (message) => {
+    if (message.type() === 'error') tab.errors.push(`console: ${message.text()}`);
+  });
+  tabs.push(tab);
+  return tab;
+}
+
+async function signIn(page: Page, url: string, username: string = ADMIN.username): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Cluster' }).waitFor();
+}
+
+/** Each test has its own tab, signed in, and its own entities: no test leans on another's state. */
+async function signedInTab(): Promise<Tab> {
+  const tab = await openTab();
+  await signIn(tab.page, node.url);
+  return tab;
+}
+
+/** The only errors a tab reported are the browser's log lines of a response with this status. */
+function expectOnlyStatusErrors(tab: Tab, status: number): void {
+  expect(tab.errors.filter((e) => !e.includes(String(status)))).toEqual([]);
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 }
+
+async function createIdentity(name: string, roleAttributes: string[] = []): Promise<string> {
+  const created = await node.call<{ id: string }>('POST', '/identities', {
+    body: { name, type: 'User', roleAttributes },
+  });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
+
+const mainNav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -48,14 +98,10 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    // A failed request is logged by the browser as a console error; the tests that cause one
-    // on purpose (a taken name: 409) filter it out below.
-    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-  });
+});
+
+afterEach(async () => {
+  for (const tab of tabs.splice(0)) await tab.page.context().close();
 });
 
 afterAll(async () => {
@@ -66,67 +112,75 @@ afterAll(async () => {
 
 describe('the admin UI in Chromium', () => {
   it('signs in and shows the cluster', async () => {
+    const { page, errors } = await openTab();
     await page.goto(`${node.url}/`);
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password').fill(ADMIN.password);
-    await shoot('login');
+    await shoot(page, 'login');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Cluster' }).isVisible()).toBe(true);
     const members = page.getByRole('table', { name: 'Cluster members' });
     await members.getByText('leader', { exact: true }).waitFor();
     await page.locator('.live-connected').waitFor();
-    await shoot('cluster');
+    await shoot(page, 'cluster');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the empty state of a collection nobody has written', async () => {
+    const { page, errors } = await signedInTab();
+    await page.goto(`${node.url}/#/c/terminators`);
+    await page.getByText('No terminators yet').waitFor();
+    expect(errors).toEqual([]);
   });
 
   it('creates an identity through the form and finds it in the table', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identities' }).click();
+    const { page, errors } = await signedInTab();
+    await mainNav(page).getByRole('link', { name: 'Identities' }).click();
     await page.getByRole('heading', { name: 'Identities' }).waitFor();
-    await page.getByText('No identities yet').waitFor();
     await page.getByRole('link', { name: 'New identity' }).click();
     await page.getByLabel('Name').fill('e2e-laptop');
     await page.getByLabel('Role attributes').fill('staff, vpn');
     await page.getByLabel('Type').selectOption('User');
-    await shoot('identity-form');
+    await shoot(page, 'identity-form');
     await page.getByRole('button', { name: 'Create identity' }).click();
 
     const table = page.getByRole('table', { name: 'Identities' });
     const row = table.getByRole('row').filter({ hasText: 'e2e-laptop' });
     await row.waitFor();
     await expect.poll(() => row.textContent()).toContain('staff, vpn');
-    await shoot('identities');
+    await shoot(page, 'identities');
 
     const stored = await node.call<{ data: { name: string; type: string; roleAttributes: string[] }[] }>(
       'GET',
-      '/identities',
+      `/identities?filter=${encodeURIComponent('name = "e2e-laptop"')}`,
     );
     expect(stored.body.data).toMatchObject([
       { name: 'e2e-laptop', type: 'User', roleAttributes: ['staff', 'vpn'] },
     ]);
+    expect(errors).toEqual([]);
   });
 
   it('edits from the revision its own save returned, and refuses to overwrite a change it never saw', async () => {
-    const table = page.getByRole('table', { name: 'Identities' });
-    await table.getByRole('link', { name: 'e2e-laptop' }).click();
-    await page.getByRole('heading', { name: 'Identity: e2e-laptop' }).waitFor();
+    const id = await createIdentity('e2e-editable', ['staff']);
+    const tab = await signedInTab();
+    const { page } = tab;
+    await page.goto(`${node.url}/#/c/identities/${id}`);
+    await page.getByRole('heading', { name: 'Identity: e2e-editable' }).waitFor();
     const attributes = page.getByLabel('Role attributes');
     await attributes.fill('staff, vpn, first-save');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     // The page shows the save's own answer: its revision, and the form holds it.
     await page.getByText('revision 2', { exact: false }).waitFor();
-    const id = (await node.call<{ data: { id: string }[] }>('GET', '/identities')).body.data[0]?.id;
     // Another admin changes the identity behind this page's back.
     const other = await node.call('PATCH', `/identities/${id}`, {
       body: { roleAttributes: ['someone-else'] },
       headers: { 'if-match': '"2"' },
     });
     expect(other.status).toBe(200);
-    const before = pageErrors.length;
     await attributes.fill('staff, vpn, second-save');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('alert').filter({ hasText: 'Someone changed this' }).waitFor();
-    expect(pageErrors.slice(before).every((e) => e.includes('412'))).toBe(true);
-    pageErrors.splice(before);
     // Nothing was overwritten: the other admin's change stands.
     const stored = await node.call<{ roleAttributes: string[]; revision: number }>(
       'GET',
@@ -139,67 +193,72 @@ describe('the admin UI in Chromium', () => {
     await attributes.fill('staff, vpn');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('revision 4', { exact: false }).waitFor();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identities' }).click();
-    await table.waitFor();
+    expect((await node.call<{ revision: number }>('GET', `/identities/${id}`)).body.revision).toBe(4);
+    expectOnlyStatusErrors(tab, 412);
   });
 
   it('shows a form error before sending, and the API’s field error after', async () => {
-    await page.getByRole('link', { name: 'New identity' }).click();
+    await createIdentity('e2e-taken');
+    const tab = await signedInTab();
+    const { page } = tab;
+    await page.goto(`${node.url}/#/c/identities/new`);
     await page.getByRole('button', { name: 'Create identity' }).click();
     await page.getByText('Required', { exact: true }).waitFor();
     const name = page.getByLabel('Name', { exact: true });
     expect(await name.getAttribute('aria-invalid')).toBe('true');
+    expect(tab.errors).toEqual([]);
 
-    await name.fill('e2e-laptop');
-    const before = pageErrors.length;
+    await name.fill('e2e-taken');
     await page.getByRole('button', { name: 'Create identity' }).click();
     // The node's 409 lands on the field it names, and the form says what happened.
     await page.getByRole('alert').filter({ hasText: 'Conflict' }).waitFor();
     expect(await name.getAttribute('aria-invalid')).toBe('true');
     const errorId = (await name.getAttribute('aria-describedby'))?.split(' ').at(-1);
     expect(await page.locator(`[id="${errorId}"]`).textContent()).toMatch(/in use|taken/);
-    await shoot('identity-form-error');
+    await shoot(page, 'identity-form-error');
     // The browser logs the 409 response itself; nothing else may have gone wrong.
-    expect(pageErrors.slice(before).every((e) => e.includes('409'))).toBe(true);
-    pageErrors.splice(before);
+    expectOnlyStatusErrors(tab, 409);
   });
 
   it('answers in the policy advisor', async () => {
-    const identity = (await node.call<{ data: { id: string }[] }>('GET', '/identities')).body.data[0]?.id;
+    const identity = await createIdentity('e2e-advised', ['advised']);
     const service = await node.call<{ id: string }>('POST', '/services', { body: { name: 'e2e-wiki' } });
     await node.call('POST', '/service-policies', {
       body: {
-        name: 'staff dial wiki',
+        name: 'advised dial wiki',
         type: 'Dial',
-        identityRoles: ['#staff'],
+        identityRoles: ['#advised'],
         serviceRoles: [`@${service.body.id}`],
       },
     });
+    const { page, errors } = await signedInTab();
     await page.goto(`${node.url}/#/policy-advisor?identity=${identity}&service=${service.body.id}`);
     await page.getByText('Allowed to dial').waitFor();
-    await page.getByRole('link', { name: 'staff dial wiki' }).waitFor();
+    await page.getByRole('link', { name: 'advised dial wiki' }).waitFor();
     await page.getByLabel('Bind (host the service)').check();
     await page.getByText('Not allowed to bind').waitFor();
-    await shoot('policy-advisor');
+    await shoot(page, 'policy-advisor');
+    expect(errors).toEqual([]);
   });
 
-  it('shows the live events, reads in dark mode, and reports no page errors', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+  it('shows the live events and reads in dark mode', async () => {
+    const { page, errors } = await signedInTab();
+    await mainNav(page).getByRole('link', { name: 'Events' }).click();
     await page.getByRole('heading', { name: 'Events' }).waitFor();
-    await page.locator('.event-line').filter({ hasText: 'entity.create' }).first().waitFor();
-    await shoot('events');
+    // A write made while the page is open arrives over the events stream.
+    const id = await createIdentity('e2e-live');
+    await page.locator('.event-line').filter({ hasText: id }).filter({ hasText: 'entity.create' }).waitFor();
+    await shoot(page, 'events');
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cluster' }).click();
+    await mainNav(page).getByRole('link', { name: 'Cluster' }).click();
     await page.getByRole('table', { name: 'Cluster members' }).waitFor();
-    await shoot('cluster-dark');
-    expect(pageErrors).toEqual([]);
+    await shoot(page, 'cluster-dark');
+    expect(errors).toEqual([]);
   });
 });
 
 describe('the runtime page in Chromium', () => {
   let controller: Controller;
-  let runtimePage: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
     // startApiNode has no router channel: a full controller serves the runtime routes.
@@ -211,53 +270,47 @@ describe('the runtime page in Chromium', () => {
       uiDir,
       logger: pino({ level: 'silent' }),
     });
-    runtimePage = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    runtimePage.setDefaultTimeout(15_000);
-    runtimePage.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-    runtimePage.on('console', (message) => {
-      if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-    });
   });
 
   afterAll(async () => {
-    await runtimePage?.close();
     await controller?.stop();
   });
 
+  async function runtimeTab(): Promise<Tab> {
+    const tab = await openTab();
+    await signIn(tab.page, controller.url, 'admin');
+    await mainNav(tab.page).getByRole('link', { name: 'Runtime' }).click();
+    await tab.page.getByRole('heading', { name: 'Runtime', exact: true }).waitFor();
+    return tab;
+  }
+
   it('shows the empty states of a controller without routers, in light and dark', async () => {
-    await runtimePage.goto(`${controller.url}/`);
-    await runtimePage.getByLabel('Username').fill('admin');
-    await runtimePage.getByLabel('Password').fill(ADMIN.password);
-    await runtimePage.getByRole('button', { name: 'Sign in' }).click();
-    await runtimePage.getByRole('heading', { name: 'Cluster' }).waitFor();
-    await runtimePage
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Runtime' })
-      .click();
-    await runtimePage.getByRole('heading', { name: 'Runtime', exact: true }).waitFor();
-    await runtimePage.getByText('No routers connected to this node').waitFor();
-    await runtimePage.getByText('No links', { exact: true }).waitFor();
-    await runtimePage.getByText('No circuits', { exact: true }).waitFor();
-    await runtimePage.getByRole('button', { name: 'Create circuit' }).waitFor();
-    await runtimePage.screenshot({ path: join(screenshots, 'runtime.png'), fullPage: true });
-    await runtimePage.emulateMedia({ colorScheme: 'dark' });
-    await runtimePage.screenshot({ path: join(screenshots, 'runtime-dark.png'), fullPage: true });
+    const { page, errors } = await runtimeTab();
+    await page.getByText('No routers connected to this node').waitFor();
+    await page.getByText('No links', { exact: true }).waitFor();
+    await page.getByText('No circuits', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Create circuit' }).waitFor();
+    await shoot(page, 'runtime');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shoot(page, 'runtime-dark');
     expect(errors).toEqual([]);
   });
 
   it('shows the API’s refusal of a circuit with its code', async () => {
-    await runtimePage.getByRole('button', { name: 'Create circuit' }).click();
-    await runtimePage.getByText('Required', { exact: true }).first().waitFor();
-    await runtimePage.getByLabel('Identity', { exact: true }).fill('nobody');
-    await runtimePage.getByLabel('Service', { exact: true }).fill('nothing');
-    await runtimePage.getByLabel('Ingress router', { exact: true }).fill('router-x');
-    await runtimePage.getByRole('button', { name: 'Create circuit' }).click();
+    const tab = await runtimeTab();
+    const { page } = tab;
+    await page.getByRole('button', { name: 'Create circuit' }).click();
+    await page.getByText('Required', { exact: true }).first().waitFor();
+    await page.getByLabel('Identity', { exact: true }).fill('nobody');
+    await page.getByLabel('Service', { exact: true }).fill('nothing');
+    await page.getByLabel('Ingress router', { exact: true }).fill('router-x');
+    await page.getByRole('button', { name: 'Create circuit' }).click();
     // The node refuses the unknown router first (422 UNKNOWN_ROUTER with its reason).
-    const alert = runtimePage.getByRole('alert').filter({ hasText: 'UNKNOWN_' });
+    const alert = page.getByRole('alert').filter({ hasText: 'UNKNOWN_' });
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/Unprocessable Content: .*router-x/);
-    await runtimePage.screenshot({ path: join(screenshots, 'runtime-refused.png'), fullPage: true });
+    await shoot(page, 'runtime-refused');
     // The browser logs the 422 itself; nothing else may have gone wrong.
-    expect(errors.every((e) => e.includes('422'))).toBe(true);
+    expectOnlyStatusErrors(tab, 422);
   });
 });
