@@ -3,6 +3,7 @@
  * index to be applied. Deadlines are checked by one sweeping timer, not one timer per request, so
  * thousands of writes in flight cost nothing extra.
  */
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import { ReplicaError } from './errors.js';
 
 const SWEEP_MS = 50;
@@ -15,22 +16,27 @@ interface Waiter<T> {
 
 /** Calls `onExpired` for waiters past their deadline while any are waiting. */
 class DeadlineSweeper {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ClockTimer | undefined;
   constructor(
+    private readonly clock: Clock,
     private readonly sweep: (now: number) => void,
     private readonly count: () => number,
   ) {}
 
   arm(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.sweep(Date.now());
+    this.timer = this.clock.every(SWEEP_MS, () => {
+      this.sweep(this.clock.now());
       if (this.count() === 0) this.disarm();
-    }, SWEEP_MS);
+    });
+  }
+
+  now(): number {
+    return this.clock.now();
   }
 
   disarm(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 }
@@ -38,18 +44,27 @@ class DeadlineSweeper {
 /** Writes proposed on this node, by log index and the term they were proposed in. */
 export class PendingProposals {
   private readonly byIndex = new Map<number, Waiter<unknown> & { term: number }>();
-  private readonly sweeper = new DeadlineSweeper(
-    (now) => {
-      for (const [index, w] of this.byIndex) {
-        if (w.deadline > now) continue;
-        this.byIndex.delete(index);
-        w.reject(
-          new ReplicaError('TIMEOUT', `entry ${index} did not apply in time; it may still apply`, 'unknown'),
-        );
-      }
-    },
-    () => this.byIndex.size,
-  );
+  private readonly sweeper: DeadlineSweeper;
+
+  constructor(clock: Clock = systemClock) {
+    this.sweeper = new DeadlineSweeper(
+      clock,
+      (now) => {
+        for (const [index, w] of this.byIndex) {
+          if (w.deadline > now) continue;
+          this.byIndex.delete(index);
+          w.reject(
+            new ReplicaError(
+              'TIMEOUT',
+              `entry ${index} did not apply in time; it may still apply`,
+              'unknown',
+            ),
+          );
+        }
+      },
+      () => this.byIndex.size,
+    );
+  }
 
   get size(): number {
     return this.byIndex.size;
@@ -60,7 +75,7 @@ export class PendingProposals {
       this.byIndex
         .get(index)
         ?.reject(new ReplicaError('PROPOSAL_DROPPED', `entry ${index} was replaced`, 'not-applied'));
-      this.byIndex.set(index, { term, deadline: Date.now() + timeoutMs, resolve, reject });
+      this.byIndex.set(index, { term, deadline: this.sweeper.now() + timeoutMs, resolve, reject });
       this.sweeper.arm();
     });
   }
@@ -105,21 +120,26 @@ export class PendingProposals {
 /** Readers waiting until the node has applied an index. */
 export class IndexWaiters {
   private waiters: (Waiter<void> & { index: number })[] = [];
-  private readonly sweeper = new DeadlineSweeper(
-    (now) => {
-      const expired = this.waiters.filter((w) => w.deadline <= now);
-      if (expired.length === 0) return;
-      this.waiters = this.waiters.filter((w) => w.deadline > now);
-      for (const w of expired) {
-        w.reject(new ReplicaError('TIMEOUT', `index ${w.index} was not applied in time`, 'not-proposed'));
-      }
-    },
-    () => this.waiters.length,
-  );
+  private readonly sweeper: DeadlineSweeper;
+
+  constructor(clock: Clock = systemClock) {
+    this.sweeper = new DeadlineSweeper(
+      clock,
+      (now) => {
+        const expired = this.waiters.filter((w) => w.deadline <= now);
+        if (expired.length === 0) return;
+        this.waiters = this.waiters.filter((w) => w.deadline > now);
+        for (const w of expired) {
+          w.reject(new ReplicaError('TIMEOUT', `index ${w.index} was not applied in time`, 'not-proposed'));
+        }
+      },
+      () => this.waiters.length,
+    );
+  }
 
   wait(index: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ index, deadline: Date.now() + timeoutMs, resolve, reject });
+      this.waiters.push({ index, deadline: this.sweeper.now() + timeoutMs, resolve, reject });
       this.sweeper.arm();
     });
   }

@@ -1,8 +1,10 @@
 /**
- * The running replica: drives the pure RaftCore with timers, durable storage, the peer transport
- * and a state machine (DESIGN.md section 3). One Ready at a time, in this order: persist (one
- * fsync for the batch) → send → apply → advance. Proposals that arrive while a batch is being
- * persisted join the next batch (group commit).
+ * The running replica: drives the pure RaftCore with a clock, durable storage, the peer transport
+ * and a state machine (DESIGN.md section 3). One Ready at a time, in this order: send the leader's
+ * replication traffic → persist (one fsync for the batch; entries already durable apply
+ * meanwhile) → send the rest → apply → advance. Proposals that arrive while a batch is being
+ * persisted join the next batch (group commit). Clock, storage and transport are injected, so the
+ * simulator (test/sim) runs this very loop on virtual time, a model disk and a model network.
  */
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -22,21 +24,48 @@ import {
   type RaftOptions,
   type RaftStatus,
   type Ready,
+  type Rng,
   type Role,
 } from '../raft/types.js';
 import type { RaftStorage } from '../storage/types.js';
 import type { PeerTransport } from '../transport/types.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import { ReplicaError } from './errors.js';
 import { memberAddress } from './members.js';
 import { PendingProposals, IndexWaiters } from './pending.js';
 import type { StateMachine } from './state-machine.js';
 
+/** What the replica uses of its storage (core/storage's `RaftStorage` in production). */
+export type ReplicaStorage = Pick<RaftStorage, 'recovered' | 'save' | 'saveSnapshot' | 'compact'> & {
+  stats(): { readonly fsyncs: number };
+};
+
+/** What the replica uses of the peer transport (core/transport's `PeerTransport` in production). */
+export type ReplicaTransport = Pick<
+  PeerTransport,
+  'addPeer' | 'removePeer' | 'send' | 'onMessage' | 'request' | 'handle' | 'peers'
+>;
+
+/**
+ * Test-only reorderings that break the Ready contract, so that the simulator can show it catches
+ * them (test/sim/sim.test.ts). Never set outside tests.
+ * - `send-all-before-persist`: every message leaves before the batch is durable, votes and
+ *   acknowledgements included (only the leader's own replication traffic may).
+ */
+export type PlantedBug = 'send-all-before-persist';
+
 export interface ReplicaOptions {
   readonly id: NodeId;
-  readonly storage: RaftStorage;
-  readonly transport: PeerTransport;
+  readonly storage: ReplicaStorage;
+  readonly transport: ReplicaTransport;
   readonly stateMachine: StateMachine;
   readonly logger: Logger;
+  /** Time and timers (default: Node's). */
+  readonly clock?: Clock;
+  /** Randomness for the Raft core's election timeouts (default: seeded from crypto). */
+  readonly rng?: Rng;
+  /** Test-only: see {@link PlantedBug}. */
+  readonly plantedBug?: PlantedBug;
   /** What to start from, when not what storage recovered (a new cluster's first membership). */
   readonly persisted?: PersistedState;
   /** Milliseconds per Raft tick (default 50). */
@@ -96,8 +125,10 @@ const FORWARD_PROPOSE = 'replica.propose';
 export class Replica extends EventEmitter<ReplicaEvents> {
   readonly id: NodeId;
   private readonly raft: RaftCore;
-  private readonly storage: RaftStorage;
-  private readonly transport: PeerTransport;
+  private readonly storage: ReplicaStorage;
+  private readonly transport: ReplicaTransport;
+  private readonly clock: Clock;
+  private readonly plantedBug: PlantedBug | undefined;
   private readonly sm: StateMachine;
   private readonly log: Logger;
   private readonly tickMs: number;
@@ -107,15 +138,15 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly proposalTimeoutMs: number;
   private readonly maxPending: number;
 
-  private readonly proposals = new PendingProposals();
-  private readonly appliedWaiters = new IndexWaiters();
+  private readonly proposals: PendingProposals;
+  private readonly appliedWaiters: IndexWaiters;
   private readonly reads = new Map<string, { resolve: (index: number | undefined) => void }>();
   private readCounter = 0;
   private readonly lastContact = new Map<NodeId, number>();
   /** Requests waiting for a leader to be known (during an election). */
   private readonly leaderWaiters = new Set<(leader: NodeId) => void>();
   private readonly dropped: Partial<Record<DropReason, number>> = {};
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: ClockTimer | undefined;
   private scheduled = false;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -134,6 +165,10 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     this.id = options.id;
     this.storage = options.storage;
     this.transport = options.transport;
+    this.clock = options.clock ?? systemClock;
+    this.plantedBug = options.plantedBug;
+    this.proposals = new PendingProposals(this.clock);
+    this.appliedWaiters = new IndexWaiters(this.clock);
     this.sm = options.stateMachine;
     this.log = options.logger;
     this.tickMs = options.tickMs ?? 50;
@@ -148,7 +183,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         heartbeatTicks: 2,
         ...options.raft,
         id: this.id,
-        rng: seededRng(randomInt(2 ** 32)),
+        rng: options.rng ?? seededRng(randomInt(2 ** 32)),
       },
       recovered,
     );
@@ -170,10 +205,10 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       if (!(data instanceof Uint8Array)) throw new ReplicaError('INVALID_REQUEST', 'no data', 'not-proposed');
       return this.proposeHere(data);
     });
-    this.ticker = setInterval(() => {
+    this.ticker = this.clock.every(this.tickMs, () => {
       this.raft.tick();
       this.schedule();
-    }, this.tickMs);
+    });
     this.schedule();
   }
 
@@ -222,36 +257,37 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   async read(consistency: Consistency): Promise<{ index: number }> {
     this.checkRunning();
     if (consistency === 'local') return { index: this.applied };
-    const deadline = Date.now() + this.proposalTimeoutMs;
+    const deadline = this.clock.now() + this.proposalTimeoutMs;
     for (;;) {
-      const leader = await this.awaitLeader(deadline - Date.now());
+      const leader = await this.awaitLeader(deadline - this.clock.now());
       // A fresh context per attempt: an answer meant for an earlier attempt can never be taken
       // for this one (a stale leader's read index would break linearizability).
       const context = `${this.id}:${++this.readCounter}`;
       const index = await new Promise<number | undefined>((resolve) => {
-        const timer = setTimeout(
-          () => finish(undefined),
-          Math.min(this.electionMs * 2, Math.max(0, deadline - Date.now())),
-        );
-        const finish = (value: number | undefined): void => {
-          clearTimeout(timer);
-          this.reads.delete(context);
-          resolve(value);
-        };
-        this.reads.set(context, { resolve: finish });
+        let waitMs = Math.min(this.electionMs * 2, Math.max(0, deadline - this.clock.now()));
         try {
           this.raft.readIndex(context);
           this.schedule();
         } catch {
-          finish(undefined);
+          // The core knows no leader, though `this.leader` (updated once per Ready) still names
+          // one: retry after a tick. Retrying at once spun in promise callbacks, starving the
+          // event loop (and the fsync the Ready loop waited for) until the deadline.
+          waitMs = Math.min(waitMs, this.tickMs);
         }
+        const timer = this.clock.after(waitMs, () => finish(undefined));
+        const finish = (value: number | undefined): void => {
+          timer.cancel();
+          this.reads.delete(context);
+          resolve(value);
+        };
+        this.reads.set(context, { resolve: finish });
       });
       if (index !== undefined) {
-        await this.waitForIndex(index, Math.max(1, deadline - Date.now()));
+        await this.waitForIndex(index, Math.max(1, deadline - this.clock.now()));
         return { index };
       }
       this.checkRunning();
-      if (Date.now() >= deadline)
+      if (this.clock.now() >= deadline)
         throw new ReplicaError('TIMEOUT', `no read index from leader ${leader}`, 'not-proposed');
     }
   }
@@ -293,7 +329,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   status(): ReplicaStatus {
     const raft = this.raft.status();
     const transportPeers = new Map(this.transport.peers().map((p) => [p.id, p]));
-    const now = Date.now();
+    const now = this.clock.now();
     const members = [...raft.conf.voters, ...raft.conf.learners].filter((id) => id !== this.id);
     const peers = members.map((id): PeerReplicaStatus => {
       const tp = transportPeers.get(id);
@@ -322,7 +358,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.ticker) clearInterval(this.ticker);
+    this.ticker?.cancel();
     await this.running;
     const stopped = new ReplicaError('STOPPED', 'the node is shutting down', 'unknown');
     this.proposals.rejectAll(stopped);
@@ -355,11 +391,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (this.leader !== NONE) return this.leader;
     const leader = await new Promise<NodeId>((resolve) => {
       const done = (id: NodeId): void => {
-        clearTimeout(timer);
+        timer.cancel();
         this.leaderWaiters.delete(done);
         resolve(id);
       };
-      const timer = setTimeout(() => done(NONE), Math.max(0, timeoutMs));
+      const timer = this.clock.after(Math.max(0, timeoutMs), () => done(NONE));
       this.leaderWaiters.add(done);
     });
     if (leader === NONE) throw new ReplicaError('NO_LEADER', 'the cluster has no leader', 'not-proposed');
@@ -368,7 +404,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
 
   private receive(m: Message): void {
     if (this.stopped) return;
-    this.lastContact.set(m.from, Date.now());
+    this.lastContact.set(m.from, this.clock.now());
     let result;
     try {
       result = this.raft.step(m);
@@ -383,7 +419,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.clock.soon(() => {
       this.scheduled = false;
       if (!this.running) this.running = this.runReadyLoop().finally(() => (this.running = undefined));
     });
@@ -409,10 +445,14 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     // (thesis §10.2.1): they depend on nothing this Ready persists (the leader counts its own
     // entries, but nothing it learns from that leaves this node before the next Ready, which
     // waits for this one's persistence).
-    const early = rd.messages.filter(isLeaderTraffic);
+    const early =
+      this.plantedBug === 'send-all-before-persist' ? rd.messages : rd.messages.filter(isLeaderTraffic);
     if (early.length > 0) this.transport.send(early);
     // 1. Persist: no answer, vote or acknowledgement leaves before what it vouches for is durable.
-    const durableBefore = this.persistedIndex;
+    // Entries this batch replaces (a follower's conflicting suffix) are not durable any more.
+    const firstNew = rd.entries[0]?.index;
+    const durableBefore =
+      firstNew === undefined ? this.persistedIndex : Math.min(this.persistedIndex, firstNew - 1);
     const persistStarted = performance.now();
     const saving =
       rd.snapshot || rd.entries.length > 0 || rd.hardState
@@ -442,7 +482,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (lastEntry) this.persistedIndex = lastEntry.index;
     else if (rd.snapshot) this.persistedIndex = rd.snapshot.meta.index;
     // 2. Send the rest.
-    const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderTraffic(m)) : rd.messages;
+    const late =
+      early.length === rd.messages.length
+        ? []
+        : early.length > 0
+          ? rd.messages.filter((m) => !isLeaderTraffic(m))
+          : rd.messages;
     if (late.length > 0) this.transport.send(late);
     // 3. Apply.
     if (rd.snapshot) {

@@ -99,7 +99,7 @@ export class FaultInjector {
     this.active++;
     this.counts.crashes++;
     this.cluster.crash(victim.id);
-    this.cluster.schedule(this.duration(), `restart ${victim.id}`, () => {
+    this.cluster.schedule(this.duration(), () => {
       if (epoch !== this.epoch) return;
       this.active--;
       this.cluster.restart(victim.id);
@@ -133,7 +133,7 @@ export class FaultInjector {
     const duration = this.duration();
     this.active++;
     this.cluster.trace.add(this.cluster.now, `fault: ${label} for ${duration} ms`);
-    this.cluster.schedule(duration, `end ${label}`, () => {
+    this.cluster.schedule(duration, () => {
       if (epoch !== this.epoch) return;
       this.active--;
       for (const id of ids) this.cluster.network.removeFault(id);

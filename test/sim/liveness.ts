@@ -1,9 +1,9 @@
 /**
  * Liveness after the faults end: within a stated bound of virtual time, a leader is elected and a
  * fresh proposal (a marker) commits and applies on every member of the cluster. While it has not,
- * the probe proposes a marker at whichever node leads, again whenever leadership moves on.
+ * the probe proposes a marker at whichever node leads, again whenever leadership moves on or the
+ * write fails.
  */
-import { RaftError } from '../../core/raft/errors.js';
 import type { NodeId } from '../../core/raft/types.js';
 import type { Cluster, SimNode } from './cluster.js';
 import { Violation } from './violation.js';
@@ -11,10 +11,11 @@ import { Violation } from './violation.js';
 const encoder = new TextEncoder();
 
 interface Marker {
-  readonly index: number;
-  readonly term: number;
   readonly leader: NodeId;
-  readonly data: Uint8Array;
+  readonly term: number;
+  /** Set once the write applied on the leader that took it. */
+  index?: number;
+  failed?: boolean;
 }
 
 export class LivenessProbe {
@@ -37,7 +38,7 @@ export class LivenessProbe {
   poll(): boolean {
     if (this.doneAt !== undefined) return true;
     const { cluster } = this;
-    if (this.marker && this.committedEverywhere(this.marker)) {
+    if (this.marker?.index !== undefined && this.appliedEverywhere(this.marker.index)) {
       this.doneAt = cluster.now;
       cluster.trace.add(
         cluster.now,
@@ -53,37 +54,37 @@ export class LivenessProbe {
 
   private needsMarker(leader: SimNode): boolean {
     const m = this.marker;
-    if (!m) return true;
+    if (!m || m.failed === true) return true;
+    if (m.index !== undefined) return false;
     // A marker proposed in an earlier term may never commit; propose again under the new leader.
     return m.leader !== leader.id || m.term !== leader.term;
   }
 
   private propose(leader: SimNode): void {
-    const core = leader.core;
-    if (!core) return;
+    const replica = leader.replica;
+    if (!replica) return;
     const data = encoder.encode(`live${++this.attempts} marker ${this.attempts}`);
-    try {
-      const p = this.cluster.call(leader, 'propose', () => core.propose(data));
-      this.marker = { index: p.index, term: p.term, leader: leader.id, data };
-      this.cluster.trace.add(
-        this.cluster.now,
-        `liveness: marker proposed at ${leader.id} -> ${p.index}/${p.term}`,
-      );
-    } catch (err) {
-      if (!(err instanceof RaftError)) throw err;
-    }
-    this.cluster.processReady(leader);
+    const marker: Marker = { leader: leader.id, term: leader.term };
+    this.marker = marker;
+    this.cluster.trace.add(this.cluster.now, `liveness: marker ${this.attempts} proposed at ${leader.id}`);
+    this.cluster.loop.touch();
+    replica.propose(data).then(
+      ({ index }) => {
+        marker.index = index;
+      },
+      () => {
+        marker.failed = true;
+      },
+    );
   }
 
-  private committedEverywhere(m: Marker): boolean {
+  private appliedEverywhere(index: number): boolean {
     const { checker } = this.cluster;
-    const entry = checker.committedEntry(m.index);
-    if (!entry || entry.term !== m.term) return false;
     const conf = checker.committedConf;
     for (const id of [...conf.voters, ...conf.learners]) {
       const node = this.cluster.get(id);
       if (!node || node.retired) continue;
-      if (!node.up || node.sm.applied < m.index) return false;
+      if (!node.up || node.sm.applied < index) return false;
     }
     return true;
   }
@@ -98,7 +99,9 @@ export class LivenessProbe {
       return `${id}:${n.role[0]}${n.term}/applied ${n.sm.applied}`;
     });
     const m = this.marker;
-    const marker = m ? `marker ${m.index}/${m.term} at ${m.leader}` : 'no marker was accepted';
+    const marker = m
+      ? `marker at ${m.leader} t${m.term}${m.index === undefined ? '' : ` applied there at ${m.index}`}`
+      : 'no marker was proposed';
     throw new Violation(
       'liveness',
       `${this.boundMs} ms after the faults healed (at ${this.startedAt}) the cluster has not applied a fresh ` +

@@ -1,8 +1,10 @@
 /**
- * One simulated run from one seed: bootstrap a cluster, run the workload with faults for the
- * first part of the steps, heal everything, keep going without faults, and require liveness
- * within a bound. Every invariant is checked after every step; the first violation ends the run.
+ * One simulated run from one seed: bootstrap a cluster of real Replicas, run the workload with
+ * faults for the first part of the steps, heal everything, keep going without faults, and require
+ * liveness within a bound. Every invariant is checked after every step; the first violation ends
+ * the run.
  */
+import type { PlantedBug } from '../../core/replication/replica.js';
 import { InvariantChecker } from './invariants.js';
 import { Cluster, type ClusterConfig } from './cluster.js';
 import { FaultInjector } from './faults.js';
@@ -22,6 +24,8 @@ export interface RunOptions {
   readonly faultFraction?: number;
   /** Lines of trace kept for a failure report. */
   readonly traceLines?: number;
+  /** Test-only: a reordering planted in every Replica (the checker must catch it). */
+  readonly plantedBug?: PlantedBug;
 }
 
 export interface RunResult {
@@ -42,8 +46,12 @@ export const HEARTBEAT_TICKS = 2;
 /** An election timeout is random in [E, 2E) ticks: the bound is ten of the longest. */
 export const LIVENESS_BOUND_MS = 10 * 2 * ELECTION_TICKS * TICK_MS;
 
-function clusterConfig(rng: SimRng): ClusterConfig {
+function clusterConfig(rng: SimRng, plantedBug: PlantedBug | undefined): ClusterConfig {
   return {
+    ...(plantedBug ? { plantedBug } : {}),
+    // Small, so that snapshots, compaction and snapshot transfers happen in every run.
+    snapshotEvery: rng.pick([20, 50, 200]),
+    maxTrailing: 4,
     tickMs: TICK_MS,
     electionTicks: ELECTION_TICKS,
     heartbeatTicks: HEARTBEAT_TICKS,
@@ -62,7 +70,10 @@ function clusterConfig(rng: SimRng): ClusterConfig {
   };
 }
 
-export function runSeed(options: RunOptions): RunResult {
+/** The orderings only a running Replica has, which every CI run must show (sim.test.ts). */
+export const ORDERING_COUNTERS = ['earlySends', 'acksBeforeLeaderSync', 'appliedWhileSyncing'] as const;
+
+export async function runSeed(options: RunOptions): Promise<RunResult> {
   const { seed, nodes, steps } = options;
   const faultSteps = Math.min(steps, Math.floor(steps * (options.faultFraction ?? 0.7)));
   const rng = new SimRng(seed);
@@ -70,13 +81,16 @@ export function runSeed(options: RunOptions): RunResult {
   const ids = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
   // The first membership is committed in the log (bootstrap entries), not given up front.
   const checker = new InvariantChecker({ voters: [], learners: [] });
-  const cluster = new Cluster(rng.fork('cluster'), clusterConfig(rng.fork('config')), checker, trace);
+  const cluster = new Cluster(
+    rng.fork('cluster'),
+    clusterConfig(rng.fork('config'), options.plantedBug),
+    checker,
+    trace,
+  );
   const workload = new Workload(cluster, rng.fork('workload'), {
     actionChance: 0.05,
-    maxTrailing: 4,
     maxMembers: nodes + 2,
     minVoters: 3,
-    readTimeoutMs: 3000,
   });
   const faults = new FaultInjector(cluster, rng.fork('faults'), {
     faultChance: 0.01,
@@ -87,7 +101,16 @@ export function runSeed(options: RunOptions): RunResult {
   let probe: LivenessProbe | undefined;
   let step = 0;
 
-  const result = (violation?: Violation): RunResult => ({
+  const result = (violation?: Violation): RunResult => {
+    const s = cluster.stats;
+    trace.add(
+      cluster.now,
+      `orderings: ${s.earlySends} appends sent before the leader's fsync (${s.acksBeforeLeaderSync} acknowledged ` +
+        `before it finished), ${s.appliedWhileSyncing} applies while an fsync was in flight`,
+    );
+    return summary(violation);
+  };
+  const summary = (violation?: Violation): RunResult => ({
     ok: violation === undefined,
     seed,
     nodes,
@@ -121,7 +144,7 @@ export function runSeed(options: RunOptions): RunResult {
         if (step < faultSteps) faults.step();
         workload.step();
       }
-      if (!cluster.step()) throw new Violation('liveness', 'nothing left to happen: no node is up');
+      if (!(await cluster.step())) throw new Violation('liveness', 'nothing left to happen: no node is up');
       cluster.checkInvariants();
       probe?.poll();
     }

@@ -66,6 +66,13 @@ export class KvStateMachine {
     return encoder.encode(JSON.stringify(body));
   }
 
+  /** The index and digest a snapshot holds, without restoring it. */
+  static describe(data: Uint8Array): { index: number; digest: string } {
+    if (data.length === 0) return { index: 0, digest: INITIAL_DIGEST };
+    const body = JSON.parse(decoder.decode(data)) as SnapshotBody;
+    return { index: body.index, digest: body.digest };
+  }
+
   /** Reads a snapshot back; empty data is the empty state of a new cluster at index 0. */
   restore(data: Uint8Array): void {
     if (data.length === 0) {

@@ -123,8 +123,12 @@ export class NodeStorage {
   private synced = new DiskState();
   private current = new DiskState();
   private unsynced: Write[] = [];
+  /** Writes ever made: an fsync that starts now covers the writes up to this mark. */
+  written = 0;
   /** Bumped by every change to what is stored: lets the checker skip disks that did not change. */
   version = 0;
+  /** Bumped by every change to what is durable (a write that syncs, an fsync finishing, a crash). */
+  durableVersion = 0;
 
   /** Everything written, synced or not: what the running node sees. */
   get view(): LogView {
@@ -197,9 +201,9 @@ export class NodeStorage {
     if (sync && writes.length === 0) this.sync();
   }
 
-  /** Compaction: the state machine's snapshot, written and synced before the log is cut. */
-  saveSnapshot(snapshot: Snapshot): void {
-    this.write({ kind: 'compactionSnapshot', snapshot }, true);
+  /** Compaction: the state machine's snapshot, written (and by default synced) before the log is cut. */
+  saveSnapshot(snapshot: Snapshot, sync = true): void {
+    this.write({ kind: 'compactionSnapshot', snapshot }, sync);
   }
 
   /** Compaction: entries below `index` are no longer needed. Losing this write is harmless. */
@@ -213,6 +217,15 @@ export class NodeStorage {
     this.synced = this.current.clone();
   }
 
+  /** An fsync that started at `mark` (see `written`) finished: the writes before it are durable. */
+  syncThrough(mark: number): void {
+    const covered = this.unsynced.length - (this.written - mark);
+    if (covered <= 0) return;
+    this.durableVersion++;
+    if (covered === this.unsynced.length) return this.sync();
+    for (const w of this.unsynced.splice(0, covered)) this.synced.apply(w);
+  }
+
   /** The machine lost power: keep what was synced and a random prefix of the rest. */
   crash(rng: SimRng): CrashOutcome {
     const kept = rng.int(this.unsynced.length + 1);
@@ -221,6 +234,7 @@ export class NodeStorage {
     this.unsynced = [];
     this.current = this.synced.clone();
     this.version++;
+    this.durableVersion++;
     return { kept, lost };
   }
 
@@ -237,10 +251,12 @@ export class NodeStorage {
 
   private write(w: Write, sync: boolean): void {
     this.version++;
+    this.written++;
     this.current.apply(w);
     if (sync) {
       this.unsynced = [];
       this.synced = this.current.clone();
+      this.durableVersion++;
     } else {
       this.unsynced.push(w);
     }

@@ -1,79 +1,73 @@
 /**
- * What the cluster's clients and operators do, at random: proposals (single and batched, up to
- * 200 bytes each), ReadIndex reads, log compaction, leadership transfers and membership changes
- * (add a learner, let it catch up, promote it; remove a voter, the leader included). The cluster
- * keeps at least 3 voters, and a removed node's id is never used again.
+ * What the cluster's clients and operators do, at random, through the Replica's own API:
+ * writes (at the leader mostly, else forwarded by a follower; several in one step are one group
+ * commit), linearizable reads, snapshots, leadership transfers and membership changes (add a
+ * learner, let it catch up, promote it; remove a voter, the leader included). The cluster keeps
+ * at least 3 voters, and a removed node's id is never used again.
  */
-import { RaftError } from '../../core/raft/errors.js';
-import type { ConfChange, NodeId, ReadState } from '../../core/raft/types.js';
+import type { ConfChange, NodeId } from '../../core/raft/types.js';
+import { ReplicaError } from '../../core/replication/errors.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { SimRng } from './rng.js';
 import { encodeCommand } from './state-machine.js';
+import { Violation } from './violation.js';
 
 export interface WorkloadConfig {
   /** Chance per step that a client or operator acts. */
   readonly actionChance: number;
-  /** Entries a compaction keeps below its snapshot: small, so lagging nodes need snapshots. */
-  readonly maxTrailing: number;
   /** Most members (voters and learners) the cluster grows to. */
   readonly maxMembers: number;
   readonly minVoters: number;
-  /** A read unanswered for this long is given up. */
-  readonly readTimeoutMs: number;
-}
-
-interface PendingRead {
-  readonly context: string;
-  readonly node: NodeId;
-  readonly leader: NodeId;
-  readonly term: number;
-  readonly startedAt: number;
-  readonly attempt: number;
 }
 
 type MembershipOp =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'adding'; readonly id: NodeId; readonly since: number; lastTry: number }
+  | {
+      readonly kind: 'adding';
+      readonly id: NodeId;
+      readonly since: number;
+      lastTry: number;
+      /** When the learner's progress was last looked at. */
+      lastLook: number;
+    }
   | { readonly kind: 'removing'; readonly id: NodeId; readonly since: number; lastTry: number };
 
 const KEYS = 16;
-const MAX_READ_ATTEMPTS = 5;
 
 export class Workload {
   readonly counts = {
     proposed: 0,
-    proposeRefused: 0,
+    proposeApplied: 0,
+    proposeFailed: 0,
     reads: 0,
     readsServed: 0,
-    readRetries: 0,
+    readsFailed: 0,
+    snapshots: 0,
     transfers: 0,
     added: 0,
     promoted: 0,
     removed: 0,
+    refused: 0,
   };
   /** Membership changes and transfers stop once faults stop, so that liveness is measurable. */
   operationsEnabled = true;
   private seq = 0;
-  private readonly reads = new Map<string, PendingRead>();
   private membership: MembershipOp = { kind: 'idle' };
 
   constructor(
     private readonly cluster: Cluster,
     private readonly rng: SimRng,
     private readonly config: WorkloadConfig,
-  ) {
-    cluster.onReadState = (node, rs) => this.onReadState(node, rs);
-  }
+  ) {}
 
-  /** Called once per step: maybe act, and look after reads and membership in progress. */
+  /** Called once per step: maybe act, and look after a membership change in progress. */
   step(): void {
-    this.retryStaleReads();
     this.continueMembership();
     if (!this.rng.chance(this.config.actionChance)) return;
     const roll = this.rng.int(100);
     if (roll < 50) this.propose();
     else if (roll < 72) this.read();
-    else if (roll < 82) this.compact();
+    else if (roll < 82) this.snapshot();
     else if (roll < 88) this.transfer();
     else this.changeMembership();
   }
@@ -96,75 +90,66 @@ export class Workload {
   }
 
   propose(): void {
-    // Mostly at the leader; sometimes at any node, which must refuse unless it leads.
+    // Mostly at the leader; sometimes at any node, which forwards it to the leader it knows.
     const node = this.rng.chance(0.85) ? this.cluster.leader() : this.randomUpNode();
-    const core = node?.core;
-    if (!node || !core) return;
-    const batch = this.rng.chance(0.2) ? this.rng.between(2, 5) : 1;
-    const data = Array.from({ length: batch }, () => this.command());
-    try {
-      const p = this.cluster.call(node, 'propose', () =>
-        batch === 1 ? core.propose(data[0] as Uint8Array) : core.proposeBatch(data),
-      );
-      this.counts.proposed += batch;
-      this.cluster.trace.add(this.cluster.now, `propose ${batch} at ${node.id} -> ${p.index}/${p.term}`);
-    } catch (err) {
-      this.refused(node, 'propose', err);
+    const replica = node?.replica;
+    if (!node || !replica) return;
+    const count = this.rng.chance(0.2) ? this.rng.between(2, 5) : 1;
+    this.counts.proposed += count;
+    this.cluster.trace.add(this.cluster.now, `propose ${count} at ${node.id}`);
+    for (let i = 0; i < count; i++) {
+      this.track(node, 'propose', replica.propose(this.command()), ({ index }) => {
+        this.counts.proposeApplied++;
+        this.cluster.trace.add(this.cluster.now, `write at ${node.id} applied at ${index}`);
+      });
     }
-    this.cluster.processReady(node);
   }
 
-  read(node?: SimNode, attempt = 1): void {
-    const at = node ?? this.randomUpNode();
-    const core = at?.core;
-    if (!at || !core) return;
-    const context = `r${++this.seq}`;
-    this.cluster.checker.startRead(at.id, context);
-    try {
-      this.cluster.call(at, 'readIndex', () => core.readIndex(context));
-    } catch (err) {
-      this.refused(at, `read ${context}`, err);
-      return;
-    }
-    this.counts.reads++;
-    const st = core.status();
-    this.reads.set(context, {
-      context,
-      node: at.id,
-      leader: st.leader,
-      term: st.term,
-      startedAt: this.cluster.now,
-      attempt,
-    });
-    this.cluster.trace.add(
-      this.cluster.now,
-      `read ${context} at ${at.id} (leader ${st.leader || '-'} t${st.term})`,
-    );
-    this.cluster.processReady(at);
-  }
-
-  compact(): void {
+  read(): void {
     const node = this.randomUpNode();
-    if (!node) return;
-    this.cluster.compact(node.id, this.rng.int(this.config.maxTrailing + 1));
+    const replica = node?.replica;
+    if (!node || !replica) return;
+    const context = `r${++this.seq}`;
+    this.cluster.checker.startRead(node.id, context);
+    this.counts.reads++;
+    this.cluster.trace.add(this.cluster.now, `read ${context} at ${node.id}`);
+    this.track(node, `read ${context}`, replica.read('linearizable'), ({ index }) => {
+      this.cluster.checker.observeReadState(node.id, { context, index });
+      if (replica.appliedIndex() < index) {
+        throw new Violation(
+          'read-index',
+          `read ${context} at ${node.id} answered ${index} before applying it`,
+        );
+      }
+      this.counts.readsServed++;
+      this.cluster.trace.add(this.cluster.now, `read ${context} at ${node.id} served at index ${index}`);
+    });
+  }
+
+  snapshot(): void {
+    const node = this.randomUpNode();
+    const replica = node?.replica;
+    if (!node || !replica) return;
+    this.track(node, 'snapshot', replica.snapshotNow(), () => {
+      this.counts.snapshots++;
+    });
   }
 
   transfer(): void {
     if (!this.operationsEnabled) return;
     const leader = this.cluster.leader();
-    const core = leader?.core;
-    if (!leader || !core) return;
-    const voters = core.status().conf.voters.filter((id) => id !== leader.id);
+    const replica = leader?.replica;
+    if (!leader || !replica) return;
+    const voters = replica.status().conf.voters.filter((id) => id !== leader.id);
     if (voters.length === 0) return;
     const to = this.rng.pick(voters);
     try {
-      this.cluster.call(leader, 'transferLeader', () => core.transferLeader(to));
+      replica.transferLeadership(to);
       this.counts.transfers++;
       this.cluster.trace.add(this.cluster.now, `transfer leadership ${leader.id} -> ${to}`);
     } catch (err) {
       this.refused(leader, `transfer to ${to}`, err);
     }
-    this.cluster.processReady(leader);
   }
 
   changeMembership(): void {
@@ -177,7 +162,13 @@ export class Workload {
       // The simulation never forgets a node, so this id was never used, removed nodes included.
       const id = `n${this.cluster.nodes.size + 1}`;
       this.cluster.addNode(id);
-      this.membership = { kind: 'adding', id, since: this.cluster.now, lastTry: -Infinity };
+      this.membership = {
+        kind: 'adding',
+        id,
+        since: this.cluster.now,
+        lastTry: -Infinity,
+        lastLook: -Infinity,
+      };
     } else if (canRemove) {
       // Remove a learner, a voter, or the leader itself; never below the minimum of voters.
       const leader = this.cluster.leader();
@@ -207,15 +198,17 @@ export class Workload {
       }
       if (!this.operationsEnabled || now - op.lastTry < 500) return;
       const leader = this.cluster.leader();
-      const core = leader?.core;
-      if (!leader || !core) return;
+      const replica = leader?.replica;
+      if (!leader || !replica) return;
       if (!conf.learners.includes(op.id)) {
         op.lastTry = now;
         this.proposeChange(leader, { type: 'addLearner', nodeId: op.id });
         return;
       }
-      // Promote once the learner has caught up with the leader's commit index.
-      const st = core.status();
+      // Promote once the learner has caught up with the leader's commit index (looked at once a tick).
+      if (now - op.lastLook < 50) return;
+      op.lastLook = now;
+      const st = replica.status();
       const pr = st.progress[op.id];
       if (pr && pr.match >= st.commit) {
         op.lastTry = now;
@@ -228,7 +221,7 @@ export class Workload {
       this.cluster.trace.add(now, `membership: ${op.id} removed`);
       const id = op.id;
       // The operator shuts the removed node down a little later.
-      this.cluster.schedule(this.rng.between(0, 2000), `retire ${id}`, () => this.cluster.retire(id));
+      this.cluster.schedule(this.rng.between(0, 2000), () => this.cluster.retire(id));
       this.membership = { kind: 'idle' };
       return;
     }
@@ -244,42 +237,38 @@ export class Workload {
   }
 
   private proposeChange(leader: SimNode, cc: ConfChange): void {
-    const core = leader.core;
-    if (!core) return;
-    try {
-      const p = this.cluster.call(leader, 'proposeConfChange', () => core.proposeConfChange(cc));
-      if (cc.type === 'addLearner') this.counts.added++;
-      this.cluster.trace.add(
-        this.cluster.now,
-        `propose ${cc.type} ${cc.nodeId} at ${leader.id} -> ${p.index}/${p.term}`,
-      );
-    } catch (err) {
-      this.refused(leader, `${cc.type} ${cc.nodeId}`, err);
-    }
-    this.cluster.processReady(leader);
+    const replica = leader.replica;
+    if (!replica) return;
+    if (cc.type === 'addLearner') this.counts.added++;
+    this.cluster.trace.add(this.cluster.now, `propose ${cc.type} ${cc.nodeId} at ${leader.id}`);
+    this.track(leader, `${cc.type} ${cc.nodeId}`, replica.proposeConfChange(cc), ({ index }) => {
+      this.cluster.trace.add(this.cluster.now, `${cc.type} ${cc.nodeId} applied at ${leader.id} at ${index}`);
+    });
   }
 
-  private onReadState(node: NodeId, rs: ReadState): void {
-    const read = this.reads.get(rs.context);
-    if (!read) return;
-    this.reads.delete(rs.context);
-    this.counts.readsServed++;
-    this.cluster.trace.add(this.cluster.now, `read ${rs.context} at ${node} served at index ${rs.index}`);
-  }
-
-  /** A read whose node lost its leader (or went down) will not be answered: retry it anew. */
-  private retryStaleReads(): void {
-    if (this.reads.size === 0) return;
-    for (const read of [...this.reads.values()]) {
-      const node = this.cluster.get(read.node);
-      const expired = this.cluster.now - read.startedAt > this.config.readTimeoutMs;
-      const moved = !node?.up || node.leader !== read.leader || node.term !== read.term;
-      if (!expired && !moved) continue;
-      this.reads.delete(read.context);
-      if (read.attempt >= MAX_READ_ATTEMPTS) continue;
-      this.counts.readRetries++;
-      this.read(node?.up ? node : undefined, read.attempt + 1);
-    }
+  /**
+   * Follows a Replica call made on `node`: a result or a ReplicaError counts only while the
+   * same incarnation runs; anything else thrown is a broken promise of the Replica.
+   */
+  private track<T>(node: SimNode, what: string, call: Promise<T>, ok: (value: T) => void): void {
+    const clock = node.clock;
+    this.cluster.loop.touch();
+    call.then(
+      (value) => {
+        if (!clock?.isAlive) return;
+        try {
+          ok(value);
+        } catch (err) {
+          this.cluster.fail(this.cluster.violationOf(node, what, err));
+        }
+      },
+      (err: unknown) => {
+        if (!clock?.isAlive) return;
+        if (what === 'propose') this.counts.proposeFailed++;
+        if (what.startsWith('read')) this.counts.readsFailed++;
+        this.refused(node, what, err);
+      },
+    );
   }
 
   private randomUpNode(): SimNode | undefined {
@@ -288,9 +277,12 @@ export class Workload {
   }
 
   private refused(node: SimNode, what: string, err: unknown): void {
-    if (!(err instanceof RaftError)) throw err;
-    this.counts.proposeRefused++;
-    this.cluster.trace.add(this.cluster.now, `${what} at ${node.id} refused: ${err.code}`);
+    if (!(err instanceof ReplicaError)) {
+      this.cluster.fail(this.cluster.violationOf(node, what, err));
+      return;
+    }
+    this.counts.refused++;
+    this.cluster.trace.add(this.cluster.now, `${what} at ${node.id} failed: ${err.code}`);
   }
 }
 
