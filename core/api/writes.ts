@@ -22,7 +22,7 @@ import { ReplicaError } from '../replication/errors.js';
 import type { Replica } from '../replication/replica.js';
 import type { ApiMetrics } from './metrics.js';
 import { ApiProblem, modelRefusal } from './problem.js';
-import type { BatchOperation } from './schemas.js';
+import { createSchema, type BatchOperation } from '../../contract/index.js';
 
 export interface WriteResult {
   readonly index: number;
@@ -68,63 +68,65 @@ function within(prefix: string, err: unknown): unknown {
 
 /** An admin's password becomes its scrypt hash here, so only the hash is ever proposed. */
 async function withPasswordHash(c: Collection, data: EntityData): Promise<EntityData> {
-  if (c !== 'admins' || data.password === undefined) return data;
+  if (c !== 'admins' || typeof data.password !== 'string') return data;
   const { password, ...rest } = data;
-  if (typeof password !== 'string' || password.length < 8 || password.length > 1024) {
-    throw new ModelError('INVALID', 'invalid admins fields', [
-      { field: 'password', message: 'must be 8 to 1024 characters' },
-    ]);
-  }
   return { ...rest, passwordHash: await hashPassword(password) };
 }
 
+/** A create of fields already checked against the contract's create schema (by the route, or the batch). */
 export async function createCommand(
   c: Collection,
-  body: unknown,
+  data: EntityData,
   at: string,
   id: string = randomUUID(),
 ): Promise<SingleCommand> {
-  const data = validateCreate(c, await withPasswordHash(c, asObject(body)));
-  return { op: 'create', collection: c, id, at, data };
+  return { op: 'create', collection: c, id, at, data: await withPasswordHash(c, data) };
 }
 
+/** A patch of fields already checked against the contract's patch schema (by the route, or the batch). */
 export async function patchCommand(
   c: Collection,
   id: string,
-  body: unknown,
+  data: EntityData,
   at: string,
   ifRevision?: number,
 ): Promise<SingleCommand> {
-  const data = validatePatch(c, await withPasswordHash(c, asObject(body)));
-  return { op: 'patch', collection: c, id, at, data, ...(ifRevision !== undefined ? { ifRevision } : {}) };
+  const fields = await withPasswordHash(c, data);
+  return {
+    op: 'patch',
+    collection: c,
+    id,
+    at,
+    data: fields,
+    ...(ifRevision !== undefined ? { ifRevision } : {}),
+  };
 }
 
 export function deleteCommand(c: Collection, id: string, ifRevision?: number): SingleCommand {
   return { op: 'delete', collection: c, id, ...(ifRevision !== undefined ? { ifRevision } : {}) };
 }
 
+/**
+ * A batch's operations. The route checked only their envelope; each operation's fields are
+ * checked here, once, against its collection's request schema (the contract's, as a single
+ * route would), with field errors naming the operation.
+ */
 export async function batchCommand(operations: readonly BatchOperation[], at: string): Promise<BatchCommand> {
   const commands: SingleCommand[] = [];
   for (const [i, o] of operations.entries()) {
     try {
-      if (o.op === 'create') commands.push(await createCommand(o.collection, o.data, at, o.id));
-      else if (o.op === 'patch')
-        commands.push(await patchCommand(o.collection, o.id, o.data, at, o.ifRevision));
-      else commands.push(deleteCommand(o.collection, o.id, o.ifRevision));
+      if (o.op === 'create') {
+        const data = validateCreate(o.collection, o.data, createSchema(o.collection));
+        commands.push(await createCommand(o.collection, data, at, o.id));
+      } else if (o.op === 'patch') {
+        const data = validatePatch(o.collection, o.data, createSchema(o.collection));
+        commands.push(await patchCommand(o.collection, o.id, data, at, o.ifRevision));
+      } else commands.push(deleteCommand(o.collection, o.id, o.ifRevision));
     } catch (err) {
       throw within(`operations.${i}.data`, err);
     }
   }
   return { op: 'batch', commands };
-}
-
-function asObject(body: unknown): EntityData {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ModelError('INVALID', 'the body must be a JSON object', [
-      { field: '', message: 'expected an object' },
-    ]);
-  }
-  return body as EntityData;
 }
 
 export interface ProposeOptions {

@@ -278,6 +278,8 @@ export class ModelApplier {
       const value = fields[field];
       if (f.kind === 'ref' && value !== null && value !== undefined)
         this.checkExists(f.ref as Collection, value as string, field);
+      if (f.kind === 'refs')
+        for (const item of value as string[]) this.checkExists(f.ref as Collection, item, field);
       if (f.kind === 'attributes') {
         for (const attribute of value as string[]) {
           const why = checkRoleAttribute(attribute);
@@ -291,8 +293,6 @@ export class ModelApplier {
         for (const ref of parsed.ids) if (target) this.checkExists(target, ref, field);
       }
     }
-    if (c === 'services')
-      for (const config of fields.configs as string[]) this.checkExists('configs', config, 'configs');
     if (c === 'configs') this.checkConfigData(fields.configTypeId as string, fields.data);
   }
 
@@ -369,13 +369,14 @@ export class ModelApplier {
 
 function toColumn(f: FieldSpec, value: unknown): SqlValue {
   switch (f.kind) {
-    case 'bool':
+    case 'boolean':
       return value ? 1 : 0;
-    case 'int':
+    case 'integer':
       return Number(value ?? 0);
     case 'json':
     case 'roles':
     case 'attributes':
+    case 'refs':
       return JSON.stringify(value ?? (f.kind === 'json' ? {} : []));
     default:
       return (value ?? null) as SqlValue;
@@ -384,13 +385,14 @@ function toColumn(f: FieldSpec, value: unknown): SqlValue {
 
 export function fromColumn(f: FieldSpec, value: SqlValue): unknown {
   switch (f.kind) {
-    case 'bool':
+    case 'boolean':
       return value === 1;
-    case 'int':
+    case 'integer':
       return Number(value);
     case 'json':
     case 'roles':
     case 'attributes':
+    case 'refs':
       return JSON.parse(String(value)) as unknown;
     default:
       return value;

@@ -157,21 +157,32 @@ export function decodeCommand(bytes: Uint8Array): ModelCommand {
   return decodeEnvelope(bytes).command;
 }
 
-/** Validates a create (or full update) payload, filling defaults; throws INVALID with field errors. */
-export function validateCreate(c: Collection, input: unknown): EntityData {
-  const parsed = spec(c).create.safeParse(input);
+/**
+ * Validates a create (or full update) payload, filling defaults; throws INVALID with field errors.
+ * `schema` is the model's create schema unless the caller checks a request against the API's.
+ */
+export function validateCreate(
+  c: Collection,
+  input: unknown,
+  schema: z.ZodObject = spec(c).create,
+): EntityData {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) throw new ModelError('INVALID', `invalid ${c} fields`, fieldErrors(parsed.error));
   return parsed.data as EntityData;
 }
 
 /** Validates the fields a patch names, one by one, without filling defaults for the others. */
-export function validatePatch(c: Collection, input: unknown): EntityData {
+export function validatePatch(
+  c: Collection,
+  input: unknown,
+  schema: z.ZodObject = spec(c).create,
+): EntityData {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ModelError('INVALID', 'a patch is an object of fields', [
       { field: '', message: 'expected an object' },
     ]);
   }
-  const shape = spec(c).create.shape as Record<string, z.ZodType>;
+  const shape = schema.shape as Record<string, z.ZodType>;
   const out: EntityData = {};
   const errors: FieldError[] = [];
   for (const [field, value] of Object.entries(input)) {

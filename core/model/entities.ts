@@ -1,35 +1,29 @@
 /**
  * The model's collections: for each, its table, its fields (API name → column and kind) and the
- * zod schema a create request must satisfy. Commands, apply and queries all read this one table.
+ * zod schema a create command must satisfy. The fields, kinds and create schemas come from the
+ * API contract (contract/collections.ts); this file adds only what is the model's own: tables,
+ * columns, uniqueness, role-attribute types, and the admin's password hash in place of its password.
+ * Commands, apply and queries all read this one table.
  */
 import { z } from 'zod';
+import {
+  collectionFields,
+  collectionNames,
+  createSchema,
+  type CollectionName,
+  type FieldKind,
+  type FieldTable,
+} from '../../contract/collections.js';
 import type { RoleEntityType } from './roles.js';
 
-/** The REST names of the collections (DESIGN.md section 4). */
-export const collectionNames = [
-  'identities',
-  'services',
-  'routers',
-  'terminators',
-  'service-policies',
-  'edge-router-policies',
-  'service-edge-router-policies',
-  'config-types',
-  'configs',
-  'posture-checks',
-  'admins',
-] as const;
-
-export type CollectionName = (typeof collectionNames)[number];
-
-export type FieldKind = 'string' | 'int' | 'bool' | 'json' | 'roles' | 'attributes' | 'ref';
+export { collectionNames, type CollectionName, type FieldKind };
 
 export interface FieldSpec {
   readonly column: string;
   readonly kind: FieldKind;
-  /** For `ref`: the collection the id must exist in. */
+  /** For `ref` and `refs`: the collection the ids must exist in. */
   readonly ref?: CollectionName;
-  readonly optional?: boolean;
+  readonly nullable?: boolean;
 }
 
 export interface CollectionSpec {
@@ -39,214 +33,61 @@ export interface CollectionSpec {
   /** The entity type whose role attributes this collection carries, if any. */
   readonly attributes?: RoleEntityType;
   readonly fields: Readonly<Record<string, FieldSpec>>;
-  /** What a create request must hold (after the node has turned secrets into hashes). */
+  /** What a create command must hold (after the node has turned secrets into hashes). */
   readonly create: z.ZodObject;
 }
 
-const name = z.string().trim().min(1).max(255);
-const tags = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({});
-const roles = z.array(z.string().max(255)).max(1000).default([]);
-const attributes = z.array(z.string().max(255)).max(1000).default([]);
-const cost = z.number().int().min(0).max(65535).default(0);
-const precedence = z.enum(['default', 'required', 'failed']).default('default');
-const semantic = z.enum(['AllOf', 'AnyOf']).default('AllOf');
-const id = z.string().min(1).max(255);
+/** An API field name's column: `roleAttributes` → `role_attributes`. */
+export function columnOf(field: string): string {
+  return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
 
-const common = { tags: { column: 'tags', kind: 'json' } } as const satisfies Record<string, FieldSpec>;
+/** The model's columns for contract fields; write-only fields (the password) have none. */
+export function fieldSpecs(fields: FieldTable): Record<string, FieldSpec> {
+  const specs: Record<string, FieldSpec> = {};
+  for (const [field, f] of Object.entries(fields)) {
+    if (f.kind === 'password') continue;
+    specs[field] = {
+      column: columnOf(field),
+      kind: f.kind,
+      ...(f.ref ? { ref: f.ref } : {}),
+      ...(f.nullable ? { nullable: true } : {}),
+    };
+  }
+  return specs;
+}
 
-export const collections = {
-  identities: {
-    table: 'identities',
-    unique: 'name',
-    attributes: 'identity',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      type: { column: 'type', kind: 'string' },
-      roleAttributes: { column: 'role_attributes', kind: 'attributes' },
-      defaultHostingPrecedence: { column: 'default_hosting_precedence', kind: 'string' },
-      defaultHostingCost: { column: 'default_hosting_cost', kind: 'int' },
-      ...common,
-    },
-    create: z.strictObject({
-      name,
-      type: z.enum(['Device', 'User', 'Service', 'Router']).default('Device'),
-      roleAttributes: attributes,
-      defaultHostingPrecedence: precedence,
-      defaultHostingCost: cost,
-      tags,
-    }),
-  },
-  services: {
-    table: 'services',
-    unique: 'name',
-    attributes: 'service',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      roleAttributes: { column: 'role_attributes', kind: 'attributes' },
-      configs: { column: 'configs', kind: 'json' },
-      encryptionRequired: { column: 'encryption_required', kind: 'bool' },
-      terminatorStrategy: { column: 'terminator_strategy', kind: 'string' },
-      ...common,
-    },
-    create: z.strictObject({
-      name,
-      roleAttributes: attributes,
-      configs: z.array(id).max(100).default([]),
-      encryptionRequired: z.boolean().default(true),
-      terminatorStrategy: z.enum(['smartrouting', 'weighted', 'random', 'ha']).default('smartrouting'),
-      tags,
-    }),
-  },
-  routers: {
-    table: 'routers',
-    unique: 'name',
-    attributes: 'router',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      roleAttributes: { column: 'role_attributes', kind: 'attributes' },
-      cost: { column: 'cost', kind: 'int' },
-      noTraversal: { column: 'no_traversal', kind: 'bool' },
-      disabled: { column: 'disabled', kind: 'bool' },
-      tunnelerEnabled: { column: 'tunneler_enabled', kind: 'bool' },
-      ...common,
-    },
-    create: z.strictObject({
-      name,
-      roleAttributes: attributes,
-      cost,
-      noTraversal: z.boolean().default(false),
-      disabled: z.boolean().default(false),
-      tunnelerEnabled: z.boolean().default(false),
-      tags,
-    }),
-  },
-  terminators: {
-    table: 'terminators',
-    fields: {
-      serviceId: { column: 'service_id', kind: 'ref', ref: 'services' },
-      routerId: { column: 'router_id', kind: 'ref', ref: 'routers' },
-      address: { column: 'address', kind: 'string' },
-      identityId: { column: 'identity_id', kind: 'ref', ref: 'identities', optional: true },
-      cost: { column: 'cost', kind: 'int' },
-      precedence: { column: 'precedence', kind: 'string' },
-      ...common,
-    },
-    create: z.strictObject({
-      serviceId: id,
-      routerId: id,
-      address: z.string().min(1).max(1024),
-      identityId: id.nullable().default(null),
-      cost,
-      precedence,
-      tags,
-    }),
-  },
-  'service-policies': {
-    table: 'service_policies',
-    unique: 'name',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      type: { column: 'type', kind: 'string' },
-      semantic: { column: 'semantic', kind: 'string' },
-      identityRoles: { column: 'identity_roles', kind: 'roles' },
-      serviceRoles: { column: 'service_roles', kind: 'roles' },
-      postureCheckRoles: { column: 'posture_check_roles', kind: 'roles' },
-      ...common,
-    },
-    create: z.strictObject({
-      name,
-      type: z.enum(['Dial', 'Bind']),
-      semantic,
-      identityRoles: roles,
-      serviceRoles: roles,
-      postureCheckRoles: roles,
-      tags,
-    }),
-  },
-  'edge-router-policies': {
-    table: 'edge_router_policies',
-    unique: 'name',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      semantic: { column: 'semantic', kind: 'string' },
-      identityRoles: { column: 'identity_roles', kind: 'roles' },
-      routerRoles: { column: 'router_roles', kind: 'roles' },
-      ...common,
-    },
-    create: z.strictObject({ name, semantic, identityRoles: roles, routerRoles: roles, tags }),
-  },
-  'service-edge-router-policies': {
-    table: 'service_edge_router_policies',
-    unique: 'name',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      semantic: { column: 'semantic', kind: 'string' },
-      serviceRoles: { column: 'service_roles', kind: 'roles' },
-      routerRoles: { column: 'router_roles', kind: 'roles' },
-      ...common,
-    },
-    create: z.strictObject({ name, semantic, serviceRoles: roles, routerRoles: roles, tags }),
-  },
-  'config-types': {
-    table: 'config_types',
-    unique: 'name',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      schema: { column: 'schema', kind: 'json' },
-      ...common,
-    },
-    create: z.strictObject({ name, schema: z.record(z.string(), z.unknown()).default({}), tags }),
-  },
-  configs: {
-    table: 'configs',
-    unique: 'name',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      configTypeId: { column: 'config_type_id', kind: 'ref', ref: 'config-types' },
-      data: { column: 'data', kind: 'json' },
-      ...common,
-    },
-    create: z.strictObject({
-      name,
-      configTypeId: id,
-      data: z.record(z.string(), z.unknown()).default({}),
-      tags,
-    }),
-  },
-  'posture-checks': {
-    table: 'posture_checks',
-    unique: 'name',
-    attributes: 'postureCheck',
-    fields: {
-      name: { column: 'name', kind: 'string' },
-      type: { column: 'type', kind: 'string' },
-      roleAttributes: { column: 'role_attributes', kind: 'attributes' },
-      params: { column: 'params', kind: 'json' },
-      ...common,
-    },
-    create: z.strictObject({
-      name,
-      type: z.enum(['OS', 'MAC', 'MFA', 'PROCESS', 'DOMAIN']),
-      roleAttributes: attributes,
-      params: z.record(z.string(), z.unknown()).default({}),
-      tags,
-    }),
-  },
-  admins: {
-    table: 'admins',
-    unique: 'username',
-    fields: {
-      username: { column: 'username', kind: 'string' },
-      passwordHash: { column: 'password_hash', kind: 'string' },
-      ...common,
-    },
-    create: z.strictObject({
-      username: name,
-      passwordHash: z.string().regex(/^scrypt\$/, 'must be an scrypt hash made by the node'),
-      tags,
-    }),
-  },
-} as const satisfies Record<CollectionName, CollectionSpec>;
+/** What the model adds to the contract: uniqueness and role attributes. */
+const modelRules: Readonly<Record<CollectionName, { unique?: string; attributes?: RoleEntityType }>> = {
+  identities: { unique: 'name', attributes: 'identity' },
+  services: { unique: 'name', attributes: 'service' },
+  routers: { unique: 'name', attributes: 'router' },
+  terminators: {},
+  'service-policies': { unique: 'name' },
+  'edge-router-policies': { unique: 'name' },
+  'service-edge-router-policies': { unique: 'name' },
+  configs: { unique: 'name' },
+  'config-types': { unique: 'name' },
+  'posture-checks': { unique: 'name', attributes: 'postureCheck' },
+  admins: { unique: 'username' },
+};
+
+/** The node hashes an admin's password before proposing: the model holds only the hash. */
+const passwordHash = z.string().regex(/^scrypt\$/, 'must be an scrypt hash made by the node');
+
+function collectionSpec(c: CollectionName): CollectionSpec {
+  const fields = fieldSpecs(collectionFields[c]);
+  let create = createSchema(c);
+  if (c === 'admins') {
+    fields.passwordHash = { column: 'password_hash', kind: 'string' };
+    create = create.omit({ password: true }).extend({ passwordHash });
+  }
+  return { table: c.replaceAll('-', '_'), ...modelRules[c], fields, create };
+}
+
+export const collections = Object.fromEntries(collectionNames.map((c) => [c, collectionSpec(c)])) as Readonly<
+  Record<CollectionName, CollectionSpec>
+>;
 
 export type Collection = CollectionName;
 

@@ -5,12 +5,14 @@
  */
 import type { SqlValue } from 'sql.js';
 import type { ModelDatabase } from './database.js';
-import type { Collection } from './entities.js';
-import { compileFilter, parseFilter, type FieldSpec } from './filter/index.js';
+import { defaultSort, entityFields, isSortable } from '../../contract/collections.js';
+import { MAX_LIMIT } from '../../contract/requests.js';
+import { collectionNames, fieldSpecs, spec, type Collection } from './entities.js';
+import { compileFilter, fieldType, parseFilter, type FieldSpec } from './filter/index.js';
 import type { RoleEntityType } from './roles.js';
 
 export const DEFAULT_LIMIT = 100;
-export const MAX_LIMIT = 1000;
+export { MAX_LIMIT };
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -32,158 +34,29 @@ export interface QueryCollectionSpec {
   readonly defaultSort: string;
 }
 
-const text = (column: string, sortable = true): QueryField => ({ column, type: 'string', sortable });
-const integer = (column: string): QueryField => ({ column, type: 'integer', sortable: true });
-const boolean = (column: string): QueryField => ({ column, type: 'boolean', sortable: true });
-const list = (column: string): QueryField => ({ column, type: 'list' });
-const json = (column: string): QueryField => ({ column, type: 'json' });
-const roleAttributes: QueryField = { column: 'role_attributes', type: 'attributes' };
-
-const id = { id: text('id') };
-/** The bookkeeping fields every entity has, after its own. */
-const common = {
-  createdAt: { column: 'created_at', type: 'datetime', sortable: true },
-  updatedAt: { column: 'updated_at', type: 'datetime', sortable: true },
-  revision: integer('revision'),
-  tags: json('tags'),
-} as const satisfies Record<string, QueryField>;
-
 /**
- * What a list or get shows of each collection, by REST name: fields as the API names them, with
- * their columns, types and whether they sort. Admins are here for the admin routes; their password
- * hash is not, so no query can return it or filter on it.
+ * What a list or get shows of each collection, by REST name: the fields of the contract's answer
+ * (contract/collections.ts entityFields), with their columns and whether they sort. Admins are
+ * here for the admin routes; their password hash is not, so no query can return it or filter on it.
  */
-export const queryCollections = {
-  identities: {
-    table: 'identities',
-    attributeEntityType: 'identity',
-    fields: {
-      ...id,
-      name: text('name'),
-      type: text('type'),
-      roleAttributes,
-      defaultHostingPrecedence: text('default_hosting_precedence'),
-      defaultHostingCost: integer('default_hosting_cost'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  services: {
-    table: 'services',
-    attributeEntityType: 'service',
-    fields: {
-      ...id,
-      name: text('name'),
-      roleAttributes,
-      configs: list('configs'),
-      encryptionRequired: boolean('encryption_required'),
-      terminatorStrategy: text('terminator_strategy'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  routers: {
-    table: 'routers',
-    attributeEntityType: 'router',
-    fields: {
-      ...id,
-      name: text('name'),
-      roleAttributes,
-      cost: integer('cost'),
-      noTraversal: boolean('no_traversal'),
-      disabled: boolean('disabled'),
-      tunnelerEnabled: boolean('tunneler_enabled'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  terminators: {
-    table: 'terminators',
-    fields: {
-      ...id,
-      serviceId: text('service_id'),
-      routerId: text('router_id'),
-      address: text('address'),
-      identityId: { column: 'identity_id', type: 'string', nullable: true, sortable: true },
-      cost: integer('cost'),
-      precedence: text('precedence'),
-      ...common,
-    },
-    defaultSort: 'createdAt',
-  },
-  'service-policies': {
-    table: 'service_policies',
-    fields: {
-      ...id,
-      name: text('name'),
-      type: text('type'),
-      semantic: text('semantic'),
-      identityRoles: list('identity_roles'),
-      serviceRoles: list('service_roles'),
-      postureCheckRoles: list('posture_check_roles'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  'edge-router-policies': {
-    table: 'edge_router_policies',
-    fields: {
-      ...id,
-      name: text('name'),
-      semantic: text('semantic'),
-      identityRoles: list('identity_roles'),
-      routerRoles: list('router_roles'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  'service-edge-router-policies': {
-    table: 'service_edge_router_policies',
-    fields: {
-      ...id,
-      name: text('name'),
-      semantic: text('semantic'),
-      serviceRoles: list('service_roles'),
-      routerRoles: list('router_roles'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  configs: {
-    table: 'configs',
-    fields: {
-      ...id,
-      name: text('name'),
-      configTypeId: text('config_type_id'),
-      data: json('data'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  'config-types': {
-    table: 'config_types',
-    fields: { ...id, name: text('name'), schema: json('schema'), ...common },
-    defaultSort: 'name',
-  },
-  'posture-checks': {
-    table: 'posture_checks',
-    attributeEntityType: 'postureCheck',
-    fields: {
-      ...id,
-      name: text('name'),
-      type: text('type'),
-      roleAttributes,
-      params: json('params'),
-      ...common,
-    },
-    defaultSort: 'name',
-  },
-  admins: {
-    table: 'admins',
-    fields: { ...id, username: text('username'), ...common },
-    defaultSort: 'username',
-  },
-} as const satisfies Record<Collection, QueryCollectionSpec>;
+export const queryCollections = Object.fromEntries(
+  collectionNames.map((c): [Collection, QueryCollectionSpec] => {
+    const fields: Record<string, QueryField> = {};
+    for (const [field, f] of Object.entries(fieldSpecs(entityFields(c)))) {
+      fields[field] = { ...f, ...(isSortable(f.kind) ? { sortable: true } : {}) };
+    }
+    const { table, attributes } = spec(c);
+    return [
+      c,
+      {
+        table,
+        ...(attributes ? { attributeEntityType: attributes } : {}),
+        fields,
+        defaultSort: defaultSort[c],
+      },
+    ];
+  }),
+) as Readonly<Record<Collection, QueryCollectionSpec>>;
 
 export type QueryErrorCode = 'UNKNOWN_COLLECTION' | 'INVALID_SORT' | 'INVALID_PAGING';
 
@@ -253,9 +126,9 @@ function decodeRow(spec: QueryCollectionSpec, raw: Record<string, SqlValue>): En
     } else if (value instanceof Uint8Array) {
       // No column of the schema holds blobs; show one rather than fail the whole list.
       row[name] = Buffer.from(value).toString('base64');
-    } else if (field.type === 'boolean') {
+    } else if (field.kind === 'boolean') {
       row[name] = value !== 0;
-    } else if (field.type === 'attributes' || field.type === 'list' || field.type === 'json') {
+    } else if (fieldType(field) === 'attributes' || fieldType(field) === 'list' || field.kind === 'json') {
       row[name] = JSON.parse(String(value)) as JsonValue;
     } else {
       row[name] = value;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectionNames } from '../../core/model/entities.js';
+import { collectionNames, entitySchema } from '../../contract/index.js';
 import { startApiNode, type ApiNode } from '../support/api-node.js';
 import { waitFor } from '../support/wait.js';
 
@@ -166,5 +166,37 @@ describe('openapi', () => {
       expect.arrayContaining(['name', 'roleAttributes', 'tags']),
     );
     expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('describes the answers of the collection routes from the contract', async () => {
+    type Answer = { content: { 'application/json': { schema: Record<string, unknown> } } };
+    type Operation = { responses: Record<string, Answer> };
+    const doc = (await api.call('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const answer = (path: string, method: string, status: string) =>
+      doc.paths[`/api/v1${path}`]?.[method]?.responses[status]?.content['application/json'].schema;
+    const propertiesOf = (schema: Record<string, unknown> | undefined) =>
+      Object.keys((schema?.properties ?? {}) as object).sort();
+    for (const c of collectionNames) {
+      const entity = Object.keys(entitySchema(c).shape).sort();
+      expect(entity, c).toEqual(expect.arrayContaining(['id', 'createdAt', 'updatedAt', 'revision', 'tags']));
+      const list = answer(`/${c}`, 'get', '200');
+      expect(propertiesOf(list), `GET /${c}`).toEqual(['data', 'meta']);
+      const items = (list?.properties as { data: { items: Record<string, unknown> } }).data.items;
+      expect(propertiesOf(items), `GET /${c} data`).toEqual(entity);
+      expect(propertiesOf(answer(`/${c}/{id}`, 'get', '200')), `GET /${c}/{id}`).toEqual(entity);
+      for (const [method, status] of [
+        ['post', '201'],
+        ['patch', '200'],
+      ] as const) {
+        const written = answer(method === 'post' ? `/${c}` : `/${c}/{id}`, method, status);
+        const variants = (written?.anyOf ?? []) as Record<string, unknown>[];
+        expect(propertiesOf(variants[0]), `${method} ${c}`).toEqual(entity);
+      }
+    }
+    expect(propertiesOf(answer('/admins/{id}', 'get', '200'))).not.toContain('passwordHash');
+    expect(propertiesOf(answer('/runtime', 'get', '200'))).toContain('droppedTotal');
+    expect(propertiesOf(answer('/health', 'get', '503'))).toContain('status');
   });
 });

@@ -5,7 +5,7 @@
  * every read (`consistency=linearizable` for a backup that includes every acknowledged write).
  */
 import { awaitReadPoint } from '../reads.js';
-import { readQuerySchema } from '../schemas.js';
+import { readQuerySchema } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function backupRoutes(app: ZodApp, s: ApiDeps): void {

@@ -1,5 +1,5 @@
 /** `POST /batch`: many operations in one Raft entry, applied all or nothing. */
-import { batchBody } from '../schemas.js';
+import { batchBody } from '../../../contract/index.js';
 import { writeHeaders } from './collections.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 import { batchCommand, idempotencyKey, propose } from '../writes.js';

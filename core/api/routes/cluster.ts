@@ -7,12 +7,13 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { verifyClusterSignature } from '../auth.js';
 import { ApiProblem } from '../problem.js';
-import { addMemberBody, memberParams, transferBody } from '../schemas.js';
+import { addMemberBody, clusterView, memberParams, transferBody } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
   const tags = ['cluster'];
-  app.get('/cluster', { schema: { tags, summary: 'Cluster status and members' } }, async () => {
+  const schema = { tags, summary: 'Cluster status and members', response: { 200: clusterView } };
+  app.get('/cluster', { schema }, async () => {
     const view = s.ctx.cluster.view();
     return {
       clusterId: view.clusterId,

@@ -9,7 +9,16 @@ import { ModelError } from '../../model/errors.js';
 import { getEntity, listEntities, type EntityRow } from '../../model/queries.js';
 import { ApiProblem } from '../problem.js';
 import { awaitReadPoint } from '../reads.js';
-import { createBody, idParams, listQuerySchema, patchBody, readQuerySchema } from '../schemas.js';
+import {
+  createSchema,
+  entityList,
+  entitySchema,
+  idParams,
+  listQuerySchema,
+  patchSchema,
+  readQuerySchema,
+  writtenEntity as writtenEntitySchema,
+} from '../../../contract/index.js';
 import { API_PREFIX, type ApiDeps, type ZodApp } from '../deps.js';
 import {
   createCommand,
@@ -69,7 +78,14 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
     const tags = [c];
     app.get(
       `/${c}`,
-      { schema: { tags, summary: `List ${c}`, querystring: listQuerySchema } },
+      {
+        schema: {
+          tags,
+          summary: `List ${c}`,
+          querystring: listQuerySchema,
+          response: { 200: entityList(c) },
+        },
+      },
       async (request, reply) => {
         const { limit, offset, filter, sort, ...point } = request.query;
         const at = await awaitReadPoint(s.ctx.replica, point, s.readWaitMs);
@@ -81,7 +97,15 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
 
     app.get(
       `/${c}/:id`,
-      { schema: { tags, summary: `Get one of ${c}`, params: idParams, querystring: readQuerySchema } },
+      {
+        schema: {
+          tags,
+          summary: `Get one of ${c}`,
+          params: idParams,
+          querystring: readQuerySchema,
+          response: { 200: entitySchema(c) },
+        },
+      },
       async (request, reply) => {
         const at = await awaitReadPoint(s.ctx.replica, request.query, s.readWaitMs);
         const row = entityOrNotFound(s, c, request.params.id);
@@ -93,7 +117,14 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
 
     app.post(
       `/${c}`,
-      { schema: { tags, summary: `Create one of ${c}`, body: createBody(c) } },
+      {
+        schema: {
+          tags,
+          summary: `Create one of ${c}`,
+          body: createSchema(c),
+          response: { 201: writtenEntitySchema(c) },
+        },
+      },
       async (request, reply) => {
         const at = new Date().toISOString();
         const key = idempotencyKey(request.headers['idempotency-key']);
@@ -108,7 +139,15 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
 
     app.patch(
       `/${c}/:id`,
-      { schema: { tags, summary: `Change fields of one of ${c}`, params: idParams, body: patchBody(c) } },
+      {
+        schema: {
+          tags,
+          summary: `Change fields of one of ${c}`,
+          params: idParams,
+          body: patchSchema(c),
+          response: { 200: writtenEntitySchema(c) },
+        },
+      },
       async (request, reply) => {
         const at = new Date().toISOString();
         const key = idempotencyKey(request.headers['idempotency-key']);

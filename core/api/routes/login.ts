@@ -9,7 +9,7 @@ import '@fastify/rate-limit';
 import { checkLogin } from '../auth.js';
 import { ApiProblem } from '../problem.js';
 import { startingProblem } from '../readiness.js';
-import { loginBody } from '../schemas.js';
+import { loginAnswer, loginBody } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function loginRoutes(app: ZodApp, s: ApiDeps): void {
@@ -29,6 +29,7 @@ export function loginRoutes(app: ZodApp, s: ApiDeps): void {
         tags: ['auth'],
         summary: 'Exchange an admin’s username and password for a bearer token',
         body: loginBody,
+        response: { 200: loginAnswer },
       },
       config: { auth: 'public' },
     },

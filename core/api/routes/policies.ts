@@ -3,7 +3,13 @@ import type { ModelDatabase } from '../../model/database.js';
 import { PolicyIndex, type ServicePolicyType } from '../../model/policy/index.js';
 import { getEntity } from '../../model/queries.js';
 import { awaitReadPoint } from '../reads.js';
-import { idParams, identityServicesQuery, policyCheckQuery } from '../schemas.js';
+import {
+  identityServices,
+  identityServicesQuery,
+  idParams,
+  policyCheck,
+  policyCheckQuery,
+} from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 import { entityOrNotFound } from './collections.js';
 
@@ -32,6 +38,7 @@ export function policyRoutes(app: ZodApp, s: ApiDeps): void {
         summary: 'The services an identity may dial (or bind)',
         params: idParams,
         querystring: identityServicesQuery,
+        response: { 200: identityServices },
       },
     },
     async (request, reply) => {
@@ -39,7 +46,10 @@ export function policyRoutes(app: ZodApp, s: ApiDeps): void {
       entityOrNotFound(s, 'identities', request.params.id);
       const db = s.db();
       const ids = policyIndex(db).servicesForIdentity(request.params.id, policyType(request.query.type));
-      const data = ids.flatMap((id) => getEntity(db, 'services', id) ?? []);
+      const data = ids.flatMap((id) => {
+        const row = getEntity(db, 'services', id);
+        return row ? [row] : [];
+      });
       reply.header('x-raft-index', String(at));
       return { data, meta: { total: data.length } };
     },
@@ -52,6 +62,7 @@ export function policyRoutes(app: ZodApp, s: ApiDeps): void {
         tags: ['policies'],
         summary: 'Whether an identity may dial (or bind) a service, and through which policies',
         querystring: policyCheckQuery,
+        response: { 200: policyCheck },
       },
     },
     async (request, reply) => {

@@ -4,17 +4,22 @@
  * controller), the router channel's status, and a delay fault for tests and the lab. Refusals
  * are RuntimeErrors: problem.ts's table gives their statuses.
  */
-import { z } from 'zod';
+import {
+  circuit,
+  circuitDeleted,
+  circuitList,
+  circuitParams,
+  circuitsQuery,
+  createCircuitBody,
+  createdCircuit,
+  linkList,
+  runtimeFaultsBody,
+  runtimeStatus,
+} from '../../../contract/index.js';
 import { RuntimeError } from '../../runtime/errors.js';
 import type { CircuitDirectory } from '../../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../../runtime/runtime.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
-
-const ref = z.string().min(1).max(256);
-const createCircuitBody = z.strictObject({ identity: ref, service: ref, ingressRouter: ref });
-const circuitParams = z.strictObject({ id: z.string().min(1).max(128) });
-const circuitsQuery = z.strictObject({ scope: z.enum(['cluster', 'local']).default('cluster') });
-const faultsBody = z.strictObject({ routerDelayMs: z.number().int().min(0).max(60_000) });
 
 function runtimeOf(s: ApiDeps): ControllerRuntime {
   const runtime = s.ctx.runtime;
@@ -31,7 +36,13 @@ function circuitsOf(s: ApiDeps): CircuitDirectory {
 export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
   app.get(
     '/links',
-    { schema: { tags: ['runtime'], summary: 'The links this node knows (reported by routers)' } },
+    {
+      schema: {
+        tags: ['runtime'],
+        summary: 'The links this node knows (reported by routers)',
+        response: { 200: linkList },
+      },
+    },
     async () => {
       const data = runtimeOf(s).listLinks();
       return { data, meta: { total: data.length } };
@@ -45,6 +56,7 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
         tags: ['runtime'],
         summary: 'Circuits with their owners: of every member that answers (default), or this node’s',
         querystring: circuitsQuery,
+        response: { 200: circuitList },
       },
     },
     async (request) => {
@@ -64,6 +76,7 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
         tags: ['runtime'],
         summary: 'A circuit, from whichever member owns it',
         params: circuitParams,
+        response: { 200: circuit },
       },
     },
     async (request) => {
@@ -78,6 +91,7 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
         tags: ['runtime'],
         summary: 'Create a circuit: the ingress router dials it through its most responsive controller',
         body: createCircuitBody,
+        response: { 201: createdCircuit },
       },
     },
     async (request, reply) => {
@@ -90,7 +104,12 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
   app.delete(
     '/circuits/:id',
     {
-      schema: { tags: ['runtime'], summary: 'Tear down a circuit through its owner', params: circuitParams },
+      schema: {
+        tags: ['runtime'],
+        summary: 'Tear down a circuit through its owner',
+        params: circuitParams,
+        response: { 200: circuitDeleted },
+      },
     },
     async (request) => {
       await circuitsOf(s).remove(request.params.id);
@@ -100,7 +119,13 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
 
   app.get(
     '/runtime',
-    { schema: { tags: ['runtime'], summary: 'Router channel status and drop counts' } },
+    {
+      schema: {
+        tags: ['runtime'],
+        summary: 'Router channel status and drop counts',
+        response: { 200: runtimeStatus },
+      },
+    },
     async () => runtimeOf(s).status(),
   );
 
@@ -110,7 +135,7 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
       schema: {
         tags: ['runtime'],
         summary: 'Delay every answer and request on the router channel (tests and the lab)',
-        body: faultsBody,
+        body: runtimeFaultsBody,
       },
     },
     async (request) => {

@@ -1,6 +1,6 @@
 /** Health (no auth), Prometheus metrics, the OpenAPI document and the event backlog. */
 import { STARTING_RETRY_AFTER_SECONDS } from '../readiness.js';
-import { eventsQuery } from '../schemas.js';
+import { eventsQuery, health } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function systemRoutes(app: ZodApp, s: ApiDeps): void {
@@ -11,6 +11,7 @@ export function systemRoutes(app: ZodApp, s: ApiDeps): void {
         tags: ['system'],
         summary:
           'Role, leader, term and indexes of this node (no auth): status up (200), or starting (503, Retry-After) until bootstrap has finished here',
+        response: { 200: health, 503: health },
       },
       config: { auth: 'public' },
     },

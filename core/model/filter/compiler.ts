@@ -4,24 +4,40 @@
  * from the map (never text from the filter) reach the SQL.
  */
 import type { SqlValue } from 'sql.js';
+import type { FieldKind } from '../../../contract/collections.js';
 import { FilterError } from './error.js';
 import type { CompareOp, FieldRef, FilterNode, Literal, LiteralValue } from './tree.js';
 
-/**
- * How a filterable field is stored.
- * - `string`, `integer`, `boolean` (0/1), `datetime` (ISO 8601 text in UTC): a scalar column.
- * - `attributes`: an entity's role attributes (a JSON array), filtered through entity_attributes.
- * - `list`: a JSON array of strings in a TEXT column, searched with json_each.
- * - `json`: a JSON object, returned but not filterable.
- */
+/** How a field is stored, by its kind (contract/collections.ts), as the filter language sees it. */
 export type FieldType = 'string' | 'integer' | 'boolean' | 'datetime' | 'attributes' | 'list' | 'json';
 
 export interface FieldSpec {
   /** The column in the entity's table; a SQL identifier from our own code, never from a filter. */
   readonly column: string;
-  readonly type: FieldType;
+  readonly kind: FieldKind;
   /** True if the column may hold NULL. */
   readonly nullable?: boolean;
+}
+
+/**
+ * - `string`, `integer`, `boolean` (0/1), `datetime` (ISO 8601 text in UTC): a scalar column
+ *   (enums and references are text).
+ * - `attributes`: an entity's role attributes (a JSON array), filtered through entity_attributes.
+ * - `list`: a JSON array of strings in a TEXT column (roles, references), searched with json_each.
+ * - `json`: a JSON object, returned but not filterable.
+ */
+export function fieldType(spec: FieldSpec): FieldType {
+  switch (spec.kind) {
+    case 'enum':
+    case 'ref':
+    case 'password':
+      return 'string';
+    case 'roles':
+    case 'refs':
+      return 'list';
+    default:
+      return spec.kind;
+  }
 }
 
 export interface CompileTarget {
@@ -91,9 +107,9 @@ class Compiler {
       case 'contains': {
         if (node.field.anyOf) return this.anyOf(node.field, [node.value], 'contains', node.opPosition);
         const spec = this.scalar(node.field);
-        if (spec.type !== 'string') {
+        if (fieldType(spec) !== 'string') {
           throw new FilterError(
-            `contains applies to text fields; ${node.field.name} is ${spec.type}`,
+            `contains applies to text fields; ${node.field.name} is ${fieldType(spec)}`,
             node.opPosition,
           );
         }
@@ -128,7 +144,7 @@ class Compiler {
       if (node.op === '!=') return `${column} IS NOT NULL`;
       throw new FilterError(`null can only be compared with = or !=`, node.value.position);
     }
-    if (ORDERED_OPS.has(node.op) && spec.type === 'boolean') {
+    if (ORDERED_OPS.has(node.op) && fieldType(spec) === 'boolean') {
       throw new FilterError(
         `${node.op} does not apply to ${node.field.name}, which is true or false; use = or !=`,
         node.opPosition,
@@ -150,7 +166,7 @@ class Compiler {
     opPosition: number,
   ): string {
     const spec = this.known(field);
-    if (spec.type !== 'attributes' && spec.type !== 'list') {
+    if (fieldType(spec) !== 'attributes' && fieldType(spec) !== 'list') {
       throw new FilterError(`anyOf( ) applies to list fields; ${field.name} is not a list`, field.position);
     }
     if (op !== '=' && op !== 'in') {
@@ -165,7 +181,7 @@ class Compiler {
       }
     }
     const test = values.length === 1 ? '= ?' : `IN (${values.map(() => '?').join(', ')})`;
-    if (spec.type === 'attributes') {
+    if (fieldType(spec) === 'attributes') {
       if (this.target.attributeEntityType === undefined) {
         throw new FilterError(`${field.name} cannot be filtered here`, field.position);
       }
@@ -185,7 +201,7 @@ class Compiler {
   private known(field: FieldRef): FieldSpec {
     const spec = Object.hasOwn(this.target.fields, field.name) ? this.target.fields[field.name] : undefined;
     if (!spec) {
-      const names = Object.keys(this.target.fields).filter((n) => this.target.fields[n]?.type !== 'json');
+      const names = Object.keys(this.target.fields).filter((n) => this.target.fields[n]?.kind !== 'json');
       throw new FilterError(`unknown field ${field.name}; known fields: ${names.join(', ')}`, field.position);
     }
     return spec;
@@ -194,13 +210,13 @@ class Compiler {
   /** The spec of a field compared as a single value (not through anyOf). */
   private scalar(field: FieldRef): FieldSpec {
     const spec = this.known(field);
-    if (spec.type === 'attributes' || spec.type === 'list') {
+    if (fieldType(spec) === 'attributes' || fieldType(spec) === 'list') {
       throw new FilterError(
         `${field.name} is a list; match its elements with anyOf(${field.name}) = "value"`,
         field.position,
       );
     }
-    if (spec.type === 'json') {
+    if (fieldType(spec) === 'json') {
       throw new FilterError(`${field.name} cannot be filtered`, field.position);
     }
     return spec;
@@ -212,7 +228,7 @@ class Compiler {
     const wrong = (expected: string): never => {
       throw new FilterError(`${field.name} takes ${expected}; got ${describeValue(value)}`, literal.position);
     };
-    switch (spec.type) {
+    switch (fieldType(spec)) {
       case 'string':
         if (typeof value !== 'string') wrong('a string');
         this.params.push(value as string);

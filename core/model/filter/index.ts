@@ -20,6 +20,7 @@ export {
   type CompiledFilter,
   type CompileTarget,
   type FieldSpec,
+  fieldType,
   type FieldType,
 } from './compiler.js';
 export { FilterError } from './error.js';

@@ -2,12 +2,13 @@
  * The filter's recursive-descent parser, written by hand so that every error names the position it
  * concerns and the nesting depth and length stay bounded. The grammar is in index.ts.
  */
+import { MAX_FILTER_BYTES } from '../../../contract/requests.js';
 import { FilterError, positionAt } from './error.js';
 import { describeToken, tokenize, type Token, type TokenKind } from './tokenizer.js';
 import type { CompareOp, FieldRef, FilterNode, Literal } from './tree.js';
 
 /** Longest filter accepted, in UTF-8 bytes: the grammar is linear, this bounds the work. */
-export const MAX_FILTER_BYTES = 4096;
+export { MAX_FILTER_BYTES };
 /** Deepest nesting of parentheses and `not` accepted: the parser recurses once per level. */
 export const MAX_FILTER_DEPTH = 32;
 

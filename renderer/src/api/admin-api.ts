@@ -13,6 +13,7 @@ import type {
   ClusterView,
   CollectionName,
   CreateCircuitRequest,
+  CreatedCircuit,
   Entity,
   Health,
   ListPage,
@@ -330,8 +331,8 @@ export class AdminApi {
   }
 
   /** Asks the ingress router to dial: 403 POLICY_DENIED, 422 unknown names, 503 no path. */
-  createCircuit(request: CreateCircuitRequest): Promise<WriteResult<Circuit>> {
-    return this.send<Circuit>({ method: 'POST', path: '/circuits', body: request });
+  createCircuit(request: CreateCircuitRequest): Promise<WriteResult<CreatedCircuit>> {
+    return this.send<CreatedCircuit>({ method: 'POST', path: '/circuits', body: request });
   }
 
   /** Tears the circuit down through its owner. */

@@ -72,7 +72,7 @@ export function FieldInput({ field, mode, register, error, value }: FieldInputPr
 
   let input;
   switch (field.kind) {
-    case 'bool':
+    case 'boolean':
       return (
         <div className="field">
           <label className="check" htmlFor={id}>
@@ -105,7 +105,7 @@ export function FieldInput({ field, mode, register, error, value }: FieldInputPr
     case 'json':
       input = <textarea className="mono" rows={5} spellCheck={false} {...common} />;
       break;
-    case 'int':
+    case 'integer':
       input = <input inputMode="numeric" {...common} />;
       break;
     case 'password':

@@ -1,29 +1,21 @@
 /**
  * The model's collections as the UI shows them: one table from which the list pages, the forms and
- * their validation are generated. The fields are copied from core/model/entities.ts (the renderer
- * must not import core/); test/unit/renderer/collections.test.ts keeps the two in step.
+ * their validation are generated. Fields, kinds, enum options, bounds, defaults and what sorts come
+ * from the API contract (contract/collections.ts); this file adds only the UI's words and choices:
+ * labels, help, which fields are list columns, what names an entity and what the search box matches.
  */
-import type { CollectionName } from '../api/types.js';
+import {
+  bookkeepingFields as contractBookkeeping,
+  collectionFields,
+  collectionNames,
+  defaultSort,
+  isSortable,
+  type CollectionName,
+  type Field,
+  type FieldKind,
+} from '../../../contract/index.js';
 
-export type FieldKind =
-  /** One line of text. */
-  | 'string'
-  /** One of `options`. */
-  | 'enum'
-  | 'int'
-  | 'bool'
-  /** A JSON object, edited as text. */
-  | 'json'
-  /** A role list: `#attribute`, `@id`, `#all`. */
-  | 'roles'
-  /** Role attributes this entity carries (plain names, no `#`). */
-  | 'attributes'
-  /** The id of an entity of `ref`. */
-  | 'ref'
-  /** Ids of entities of `ref`. */
-  | 'refs'
-  /** Write-only: sent on create (and on edit when filled in), never shown. */
-  | 'password';
+export type { FieldKind };
 
 export interface FieldDescription {
   readonly name: string;
@@ -56,337 +48,237 @@ export interface CollectionDescription {
   readonly fields: readonly FieldDescription[];
 }
 
-/** The fields every entity has besides its own, as the API returns them. */
-export const bookkeepingFields: readonly FieldDescription[] = [
-  { name: 'id', label: 'ID', kind: 'string', sortable: true },
-  { name: 'createdAt', label: 'Created', kind: 'string', sortable: true },
-  { name: 'updatedAt', label: 'Updated', kind: 'string', sortable: true, column: true },
-  { name: 'revision', label: 'Revision', kind: 'int', sortable: true },
-];
+/** What the UI says about a field: its label and help, and whether the list shows it. */
+interface FieldLook {
+  readonly label: string;
+  readonly help?: string;
+  readonly column?: boolean;
+}
 
-const name: FieldDescription = {
-  name: 'name',
-  label: 'Name',
-  kind: 'string',
-  min: 1,
-  max: 255,
-  sortable: true,
-  column: true,
+type Looks<C extends CollectionName> = { readonly [F in keyof (typeof collectionFields)[C]]: FieldLook };
+
+interface CollectionLook<C extends CollectionName> {
+  readonly singular: string;
+  readonly plural: string;
+  readonly searchField: string;
+  readonly titleField: string;
+  readonly fields: Looks<C>;
+}
+
+/** A form starts with the API's default; lists and null start empty, objects as `{}`. */
+function initialOf(f: Field): string | number | boolean | undefined {
+  const value = f.default;
+  if (value === undefined || value === null || Array.isArray(value)) return undefined;
+  return typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
+}
+
+function describeField(name: string, f: Field, look: FieldLook): FieldDescription {
+  const bounded = f.kind === 'string' || f.kind === 'integer' || f.kind === 'password';
+  const initial = initialOf(f);
+  return {
+    name,
+    label: look.label,
+    kind: f.kind,
+    ...(f.options ? { options: f.options } : {}),
+    ...(f.ref ? { ref: f.ref } : {}),
+    ...(f.nullable ? { optional: true } : {}),
+    ...(bounded && f.min !== undefined ? { min: f.min } : {}),
+    ...(bounded && f.max !== undefined ? { max: f.max } : {}),
+    ...(initial !== undefined ? { initial } : {}),
+    ...(look.help ? { help: look.help } : {}),
+    ...(isSortable(f.kind) ? { sortable: true } : {}),
+    ...(look.column ? { column: true } : {}),
+  };
+}
+
+const bookkeepingLooks: Readonly<Record<keyof typeof contractBookkeeping, FieldLook>> = {
+  id: { label: 'ID' },
+  createdAt: { label: 'Created' },
+  updatedAt: { label: 'Updated', column: true },
+  revision: { label: 'Revision' },
 };
-const tags: FieldDescription = {
-  name: 'tags',
-  label: 'Tags',
-  kind: 'json',
-  initial: '{}',
-  help: 'A JSON object of strings, numbers, booleans or null.',
-};
-const roleAttributes: FieldDescription = {
-  name: 'roleAttributes',
+
+/** The fields every entity has besides its own, as the API returns them. */
+export const bookkeepingFields: readonly FieldDescription[] = Object.entries(contractBookkeeping).map(
+  ([name, f]) => describeField(name, f, bookkeepingLooks[name as keyof typeof contractBookkeeping]),
+);
+
+const name: FieldLook = { label: 'Name', column: true };
+const tags: FieldLook = { label: 'Tags', help: 'A JSON object of strings, numbers, booleans or null.' };
+const roleAttributes: FieldLook = {
   label: 'Role attributes',
-  kind: 'attributes',
   column: true,
   help: 'Names that policies select with #name; separate with commas.',
 };
-const semantic: FieldDescription = {
-  name: 'semantic',
-  label: 'Semantic',
-  kind: 'enum',
-  options: ['AllOf', 'AnyOf'],
-  initial: 'AllOf',
-  sortable: true,
-  column: true,
-};
-const cost = (label = 'Cost'): FieldDescription => ({
-  name: 'cost',
+const shown = (label: string): FieldLook => ({ label, column: true });
+const roles = (label: string, column = true): FieldLook => ({
   label,
-  kind: 'int',
-  min: 0,
-  max: 65535,
-  initial: 0,
-  sortable: true,
-  column: true,
-});
-const precedence: FieldDescription = {
-  name: 'precedence',
-  label: 'Precedence',
-  kind: 'enum',
-  options: ['default', 'required', 'failed'],
-  initial: 'default',
-  sortable: true,
-  column: true,
-};
-const roles = (field: string, label: string): FieldDescription => ({
-  name: field,
-  label,
-  kind: 'roles',
-  column: true,
+  column,
   help: '#attribute, @id or #all; separate with commas.',
 });
+const byName = { searchField: 'name', titleField: 'name' } as const;
 
-export const collectionDescriptions: Readonly<Record<CollectionName, CollectionDescription>> = {
+const looks: { readonly [C in CollectionName]: CollectionLook<C> } = {
   identities: {
-    name: 'identities',
     singular: 'Identity',
     plural: 'Identities',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
-      {
-        name: 'type',
-        label: 'Type',
-        kind: 'enum',
-        options: ['Device', 'User', 'Service', 'Router'],
-        initial: 'Device',
-        sortable: true,
-        column: true,
-      },
+      type: shown('Type'),
       roleAttributes,
-      {
-        name: 'defaultHostingPrecedence',
-        label: 'Default hosting precedence',
-        kind: 'enum',
-        options: ['default', 'required', 'failed'],
-        initial: 'default',
-        sortable: true,
-      },
-      {
-        name: 'defaultHostingCost',
-        label: 'Default hosting cost',
-        kind: 'int',
-        min: 0,
-        max: 65535,
-        initial: 0,
-        sortable: true,
-      },
+      defaultHostingPrecedence: { label: 'Default hosting precedence' },
+      defaultHostingCost: { label: 'Default hosting cost' },
       tags,
-    ],
+    },
   },
   services: {
-    name: 'services',
     singular: 'Service',
     plural: 'Services',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
       roleAttributes,
-      {
-        name: 'configs',
-        label: 'Configs',
-        kind: 'refs',
-        ref: 'configs',
-        help: 'Config ids, separated by commas.',
-      },
-      {
-        name: 'encryptionRequired',
-        label: 'Encryption required',
-        kind: 'bool',
-        initial: true,
-        sortable: true,
-        column: true,
-      },
-      {
-        name: 'terminatorStrategy',
-        label: 'Terminator strategy',
-        kind: 'enum',
-        options: ['smartrouting', 'weighted', 'random', 'ha'],
-        initial: 'smartrouting',
-        sortable: true,
-        column: true,
-      },
+      configs: { label: 'Configs', help: 'Config ids, separated by commas.' },
+      encryptionRequired: shown('Encryption required'),
+      terminatorStrategy: shown('Terminator strategy'),
       tags,
-    ],
+    },
   },
   routers: {
-    name: 'routers',
     singular: 'Router',
     plural: 'Routers',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
       roleAttributes,
-      cost(),
-      { name: 'noTraversal', label: 'No traversal', kind: 'bool', initial: false, sortable: true },
-      { name: 'disabled', label: 'Disabled', kind: 'bool', initial: false, sortable: true, column: true },
-      {
-        name: 'tunnelerEnabled',
-        label: 'Tunneler enabled',
-        kind: 'bool',
-        initial: false,
-        sortable: true,
-        column: true,
-      },
+      cost: shown('Cost'),
+      noTraversal: { label: 'No traversal' },
+      disabled: shown('Disabled'),
+      tunnelerEnabled: shown('Tunneler enabled'),
       tags,
-    ],
+    },
   },
   terminators: {
-    name: 'terminators',
     singular: 'Terminator',
     plural: 'Terminators',
     searchField: 'address',
     titleField: 'address',
-    defaultSort: 'createdAt',
-    fields: [
-      { name: 'serviceId', label: 'Service', kind: 'ref', ref: 'services', sortable: true, column: true },
-      { name: 'routerId', label: 'Router', kind: 'ref', ref: 'routers', sortable: true, column: true },
-      { name: 'address', label: 'Address', kind: 'string', min: 1, max: 1024, sortable: true, column: true },
-      {
-        name: 'identityId',
-        label: 'Identity',
-        kind: 'ref',
-        ref: 'identities',
-        optional: true,
-        sortable: true,
-      },
-      cost(),
-      precedence,
+    fields: {
+      serviceId: shown('Service'),
+      routerId: shown('Router'),
+      address: shown('Address'),
+      identityId: { label: 'Identity' },
+      cost: shown('Cost'),
+      precedence: shown('Precedence'),
       tags,
-    ],
+    },
   },
   'service-policies': {
-    name: 'service-policies',
     singular: 'Service policy',
     plural: 'Service policies',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
-      { name: 'type', label: 'Type', kind: 'enum', options: ['Dial', 'Bind'], sortable: true, column: true },
-      semantic,
-      roles('identityRoles', 'Identity roles'),
-      roles('serviceRoles', 'Service roles'),
-      { ...roles('postureCheckRoles', 'Posture check roles'), column: false },
+      type: shown('Type'),
+      semantic: shown('Semantic'),
+      identityRoles: roles('Identity roles'),
+      serviceRoles: roles('Service roles'),
+      postureCheckRoles: roles('Posture check roles', false),
       tags,
-    ],
+    },
   },
   'edge-router-policies': {
-    name: 'edge-router-policies',
     singular: 'Edge router policy',
     plural: 'Edge router policies',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
-      semantic,
-      roles('identityRoles', 'Identity roles'),
-      roles('routerRoles', 'Router roles'),
+      semantic: shown('Semantic'),
+      identityRoles: roles('Identity roles'),
+      routerRoles: roles('Router roles'),
       tags,
-    ],
+    },
   },
   'service-edge-router-policies': {
-    name: 'service-edge-router-policies',
     singular: 'Service edge router policy',
     plural: 'Service edge router policies',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
-      semantic,
-      roles('serviceRoles', 'Service roles'),
-      roles('routerRoles', 'Router roles'),
+      semantic: shown('Semantic'),
+      serviceRoles: roles('Service roles'),
+      routerRoles: roles('Router roles'),
       tags,
-    ],
+    },
   },
   configs: {
-    name: 'configs',
     singular: 'Config',
     plural: 'Configs',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
-      {
-        name: 'configTypeId',
-        label: 'Config type',
-        kind: 'ref',
-        ref: 'config-types',
-        sortable: true,
-        column: true,
-      },
-      { name: 'data', label: 'Data', kind: 'json', initial: '{}', help: 'A JSON object.' },
+      configTypeId: shown('Config type'),
+      data: { label: 'Data', help: 'A JSON object.' },
       tags,
-    ],
+    },
   },
   'config-types': {
-    name: 'config-types',
     singular: 'Config type',
     plural: 'Config types',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
-      name,
-      { name: 'schema', label: 'Schema', kind: 'json', initial: '{}', help: 'A JSON Schema object.' },
-      tags,
-    ],
+    ...byName,
+    fields: { name, schema: { label: 'Schema', help: 'A JSON Schema object.' }, tags },
   },
   'posture-checks': {
-    name: 'posture-checks',
     singular: 'Posture check',
     plural: 'Posture checks',
-    searchField: 'name',
-    titleField: 'name',
-    defaultSort: 'name',
-    fields: [
+    ...byName,
+    fields: {
       name,
-      {
-        name: 'type',
-        label: 'Type',
-        kind: 'enum',
-        options: ['OS', 'MAC', 'MFA', 'PROCESS', 'DOMAIN'],
-        sortable: true,
-        column: true,
-      },
+      type: shown('Type'),
       roleAttributes,
-      { name: 'params', label: 'Parameters', kind: 'json', initial: '{}', help: 'A JSON object.' },
+      params: { label: 'Parameters', help: 'A JSON object.' },
       tags,
-    ],
+    },
   },
   admins: {
-    name: 'admins',
     singular: 'Admin',
     plural: 'Admins',
     searchField: 'username',
     titleField: 'username',
-    defaultSort: 'username',
-    fields: [
-      { ...name, name: 'username', label: 'Username' },
-      {
-        name: 'password',
+    fields: {
+      username: shown('Username'),
+      password: {
         label: 'Password',
-        kind: 'password',
-        min: 8,
-        max: 1024,
         help: 'The node stores only a hash. Leave empty when editing to keep the current one.',
       },
       tags,
-    ],
+    },
   },
 };
 
-/** The collections in the order the navigation lists them. */
-export const collectionOrder: readonly CollectionName[] = [
-  'identities',
-  'services',
-  'routers',
-  'terminators',
-  'service-policies',
-  'edge-router-policies',
-  'service-edge-router-policies',
-  'configs',
-  'config-types',
-  'posture-checks',
-  'admins',
-];
+function describeFrom(c: CollectionName): CollectionDescription {
+  const look = looks[c] as CollectionLook<CollectionName>;
+  const fieldLooks = look.fields as Readonly<Record<string, FieldLook>>;
+  return {
+    name: c,
+    singular: look.singular,
+    plural: look.plural,
+    searchField: look.searchField,
+    titleField: look.titleField,
+    defaultSort: defaultSort[c],
+    fields: Object.entries(collectionFields[c] as Readonly<Record<string, Field>>).map(([field, f]) =>
+      describeField(field, f, fieldLooks[field] ?? { label: field }),
+    ),
+  };
+}
+
+export const collectionDescriptions = Object.fromEntries(
+  collectionNames.map((c) => [c, describeFrom(c)]),
+) as Readonly<Record<CollectionName, CollectionDescription>>;
+
+/** The collections in the order the navigation lists them: the contract's order. */
+export const collectionOrder: readonly CollectionName[] = collectionNames;
 
 export function describeCollection(collection: CollectionName): CollectionDescription {
   return collectionDescriptions[collection];

@@ -33,7 +33,7 @@ export function splitList(text: string): string[] {
 }
 
 function formatValue(field: FieldDescription, value: JsonValue | undefined): string | boolean {
-  if (field.kind === 'bool') return value === true;
+  if (field.kind === 'boolean') return value === true;
   if (field.kind === 'password') return '';
   if (value === undefined || value === null) return '';
   if (
@@ -52,7 +52,7 @@ export function initialValues(collection: CollectionName, entity?: Entity): Form
   for (const field of describeCollection(collection).fields) {
     if (entity) {
       values[field.name] = formatValue(field, entity[field.name]);
-    } else if (field.kind === 'bool') {
+    } else if (field.kind === 'boolean') {
       values[field.name] = field.initial === true;
     } else {
       values[field.name] = field.initial === undefined ? '' : String(field.initial);
@@ -98,7 +98,8 @@ function listSchema(
 
 function fieldSchema(field: FieldDescription, mode: FormMode): z.ZodType<JsonValue | undefined> {
   switch (field.kind) {
-    case 'string': {
+    case 'string':
+    case 'datetime': {
       const min = field.min ?? 0;
       const max = field.max ?? 255;
       let text = z.string().trim().max(max, `At most ${max} characters`);
@@ -119,7 +120,7 @@ function fieldSchema(field: FieldDescription, mode: FormMode): z.ZodType<JsonVal
       const options = field.options ?? [];
       return z.string().refine((v) => options.includes(v), `Choose one of ${options.join(', ')}`);
     }
-    case 'int': {
+    case 'integer': {
       const min = field.min ?? Number.MIN_SAFE_INTEGER;
       const max = field.max ?? Number.MAX_SAFE_INTEGER;
       return z
@@ -129,7 +130,7 @@ function fieldSchema(field: FieldDescription, mode: FormMode): z.ZodType<JsonVal
         .transform(Number)
         .pipe(z.number().min(min, `At least ${min}`).max(max, `At most ${max}`));
     }
-    case 'bool':
+    case 'boolean':
       return z.boolean();
     case 'json':
       return z.string().transform((text, ctx) => {

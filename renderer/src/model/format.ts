@@ -10,7 +10,7 @@ export function formatCell(
   formatDate: (date: Date) => string = (d) => d.toLocaleString(),
 ): string {
   if (value === undefined || value === null) return NONE;
-  if (field.kind === 'bool') return value === true ? 'yes' : 'no';
+  if (field.kind === 'boolean') return value === true ? 'yes' : 'no';
   if (Array.isArray(value))
     return value.length === 0
       ? NONE

@@ -47,12 +47,6 @@ export function withNames(view: RuntimeView, names: Readonly<Record<string, stri
   return { ...view, names: { ...view.names, ...names } };
 }
 
-/** A circuit made from the page shows at once (the next load confirms it). */
-export function withCircuit(view: RuntimeView | undefined, circuit: Circuit): RuntimeView | undefined {
-  if (!view || view.circuits.some((c) => c.id === circuit.id)) return view;
-  return { ...view, circuits: [...view.circuits, circuit] };
-}
-
 export function withoutCircuit(view: RuntimeView | undefined, id: string): RuntimeView | undefined {
   if (!view?.circuits.some((c) => c.id === id)) return view;
   return { ...view, circuits: view.circuits.filter((c) => c.id !== id) };

@@ -44,7 +44,7 @@ export function CollectionPage({ collection }: { collection: CollectionName }) {
   const page = useQuery(entityListQuery(api, collection, query));
   const reload = () => void page.refetch();
   const columns = listColumns(collection);
-  const rows: Entity[] = page.data?.data ?? [];
+  const rows: readonly Entity[] = page.data?.data ?? [];
   const total = page.data?.meta.total ?? 0;
   const info = pageInfo(state, total, rows.length);
   const filtered = query.filter !== undefined;
@@ -169,7 +169,7 @@ export function CollectionPage({ collection }: { collection: CollectionName }) {
               {rows.map((row) => (
                 <tr key={row.id}>
                   {columns.map((field, i) => (
-                    <td key={field.name} className={field.kind === 'int' ? 'num' : undefined}>
+                    <td key={field.name} className={field.kind === 'integer' ? 'num' : undefined}>
                       {i === 0 ? (
                         <a href={formatRoute({ page: 'entity', collection, id: row.id })}>
                           {formatCell(field, row[field.name])}

@@ -7,14 +7,14 @@ import { Plus, RefreshCw, Trash2 } from 'lucide-react';
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError, describeError } from '../api/problem.js';
-import type { Circuit, RuntimeStatus } from '../api/types.js';
+import type { Circuit, CreatedCircuit, RuntimeStatus } from '../api/types.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { SummaryList } from '../components/summary-list.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { NONE } from '../model/format.js';
 import { formatRoute } from '../router/routes.js';
 import { useApp } from '../app-context.js';
-import { isNoRuntime, withCircuit, withoutCircuit, type RuntimeView } from '../model/runtime.js';
+import { isNoRuntime, withoutCircuit, type RuntimeView } from '../model/runtime.js';
 import { entityListQuery, queryKeys, runtimeQuery } from '../queries.js';
 
 function formatTime(value: string): string {
@@ -50,7 +50,7 @@ function ProblemNotice({ error }: { error: unknown }) {
 }
 
 function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[]; onCreated: () => void }) {
-  const { api, queryClient } = useApp();
+  const { api } = useApp();
   const id = useId();
   const [identity, setIdentity] = useState('');
   const [service, setService] = useState('');
@@ -58,7 +58,7 @@ function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[];
   const [missing, setMissing] = useState<readonly string[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [created, setCreated] = useState<Circuit | null>(null);
+  const [created, setCreated] = useState<CreatedCircuit | null>(null);
   const identities = useQuery(entityListQuery(api, 'identities', { limit: 100, sort: 'name' }));
   const services = useQuery(entityListQuery(api, 'services', { limit: 100, sort: 'name' }));
 
@@ -75,7 +75,7 @@ function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[];
     setBusy(true);
     try {
       const result = await api.createCircuit(values);
-      queryClient.setQueryData<RuntimeView>(queryKeys.runtime, (view) => withCircuit(view, result.body));
+      // The answer is the router protocol's circuit (names, not the view's ids): the reload shows it.
       setCreated(result.body);
       onCreated();
     } catch (cause) {
@@ -141,7 +141,7 @@ function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[];
       {error ? <ProblemNotice error={error} /> : null}
       {created ? (
         <p className="success-text" role="status">
-          Created circuit <span className="mono">{created.id}</span> over {created.routerNames.join(' → ')}.
+          Created circuit <span className="mono">{created.id}</span> over {created.routers.join(' → ')}.
         </p>
       ) : null}
       <div className="form-actions">

@@ -7,6 +7,9 @@ import { createStore } from 'zustand/vanilla';
 import { ApiError, describeError } from '../api/problem.js';
 import type { ClusterMember, ClusterView, Health } from '../api/types.js';
 
+/** What the banner reads of a health answer. */
+export type HealthFacts = Partial<Pick<Health, 'status' | 'role' | 'leaderId'>>;
+
 export type NodeStatus = 'unknown' | 'ok' | 'starting' | 'no-leader' | 'unreachable';
 
 export interface ClusterState {
@@ -17,7 +20,7 @@ export interface ClusterState {
 export interface ClusterActions {
   loaded(view: ClusterView): void;
   failed(error: unknown): void;
-  healthChecked(result: { health: Health } | { error: unknown }): void;
+  healthChecked(result: { health: HealthFacts } | { error: unknown }): void;
 }
 
 export const initialClusterState: ClusterState = {
@@ -25,13 +28,13 @@ export const initialClusterState: ClusterState = {
   statusDetail: null,
 };
 
-function leaderOf(health: Health): string | null {
-  const leader = health.leaderId ?? health.leader;
+function leaderOf(health: HealthFacts): string | null {
+  const leader = health.leaderId;
   return typeof leader === 'string' && leader !== '' ? leader : null;
 }
 
 /** The banner's status from a health check: a failed request means unreachable. */
-export function statusFromHealth(result: { health: Health } | { error: unknown }): {
+export function statusFromHealth(result: { health: HealthFacts } | { error: unknown }): {
   status: NodeStatus;
   detail: string | null;
 } {
@@ -72,7 +75,7 @@ export function clusterFailed(state: ClusterState, error: unknown): ClusterState
 
 export function healthChecked(
   state: ClusterState,
-  result: { health: Health } | { error: unknown },
+  result: { health: HealthFacts } | { error: unknown },
 ): ClusterState {
   const { status, detail } = statusFromHealth(result);
   return { ...state, status, statusDetail: detail };

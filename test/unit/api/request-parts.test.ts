@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { firstAdminCommand } from '../../../core/api/bootstrap.js';
 import { EventLog } from '../../../core/api/events.js';
 import { ApiProblem } from '../../../core/api/problem.js';
-import { createBody, listQuerySchema, patchBody } from '../../../core/api/schemas.js';
+import { createSchema, listQuerySchema, patchSchema } from '../../../contract/index.js';
 import { JWT_KEY_SETTING } from '../../../core/api/token.js';
 import { batchCommand, idempotencyKey, ifMatchRevision } from '../../../core/api/writes.js';
 import { ModelError } from '../../../core/model/errors.js';
@@ -32,14 +32,17 @@ describe('headers', () => {
 
 describe('schemas', () => {
   it('a patch schema fills no defaults and refuses unknown fields', () => {
-    expect(patchBody('services').parse({ name: 'x' })).toEqual({ name: 'x' });
-    expect(patchBody('services').safeParse({ nope: 1 }).success).toBe(false);
-    expect(createBody('services').parse({ name: 'x' })).toMatchObject({ encryptionRequired: true, tags: {} });
+    expect(patchSchema('services').parse({ name: 'x' })).toEqual({ name: 'x' });
+    expect(patchSchema('services').safeParse({ nope: 1 }).success).toBe(false);
+    expect(createSchema('services').parse({ name: 'x' })).toMatchObject({
+      encryptionRequired: true,
+      tags: {},
+    });
   });
 
   it('an admin is created with a password, never a hash', () => {
-    expect(createBody('admins').safeParse({ username: 'a', password: 'long enough' }).success).toBe(true);
-    expect(createBody('admins').safeParse({ username: 'a', passwordHash: 'scrypt$x' }).success).toBe(false);
+    expect(createSchema('admins').safeParse({ username: 'a', password: 'long enough' }).success).toBe(true);
+    expect(createSchema('admins').safeParse({ username: 'a', passwordHash: 'scrypt$x' }).success).toBe(false);
   });
 
   it('list queries coerce numbers and refuse unknown parameters', () => {

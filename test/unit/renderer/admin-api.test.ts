@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AdminApi, buildRequest } from '../../../renderer/src/api/admin-api.js';
 import { ApiError, normaliseFieldErrors, toProblem } from '../../../renderer/src/api/problem.js';
+import { entityList, health, loginAnswer, policyCheck, writtenEntity } from '../../../contract/index.js';
+import { answer as contractAnswer, entityFixture } from '../../support/contract-fixtures.js';
 
 interface Received {
   readonly method: string;
@@ -83,7 +85,9 @@ function last(): Received {
 
 describe('AdminApi requests', () => {
   it('lists with limit, offset, filter and sort as query parameters, and the bearer token', async () => {
-    answer = json(200, { data: [{ id: 'i1', name: 'laptop' }], meta: { total: 1, limit: 25, offset: 50 } });
+    const laptop = entityFixture('identities', { id: 'i1', name: 'laptop' });
+    const meta = { total: 1, limit: 25, offset: 50 };
+    answer = json(200, contractAnswer(entityList('identities'), { data: [laptop], meta }));
     const page = await client().list('identities', {
       limit: 25,
       offset: 50,
@@ -106,15 +110,23 @@ describe('AdminApi requests', () => {
   });
 
   it('leaves out empty list parameters', async () => {
-    answer = json(200, { data: [], meta: { total: 0, limit: 100, offset: 0 } });
+    answer = json(
+      200,
+      contractAnswer(entityList('service-policies'), { data: [], meta: { total: 0, limit: 100, offset: 0 } }),
+    );
     await client().list('service-policies', { filter: '   ' });
     expect(last().url).toBe('/api/v1/service-policies');
   });
 
   it('creates with a JSON body and an Idempotency-Key, and reads X-Raft-Index', async () => {
-    answer = json(201, { id: 'new-id', name: 'web' }, { 'x-raft-index': '42' });
+    const web = contractAnswer(
+      writtenEntity('services'),
+      entityFixture('services', { id: 'new-id', name: 'web' }),
+    );
+    answer = json(201, web, { 'x-raft-index': '42' });
     const result = await client().create('services', { name: 'web' }, { idempotencyKey: 'k-1' });
-    expect(result).toEqual({ body: { id: 'new-id', name: 'web' }, raftIndex: 42 });
+    expect(result).toEqual({ body: web, raftIndex: 42 });
+    expect(result.body).toMatchObject({ id: 'new-id', name: 'web' });
     const request = last();
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/api/v1/services');
@@ -124,7 +136,8 @@ describe('AdminApi requests', () => {
   });
 
   it('patches with If-Match carrying the revision, and encodes the id', async () => {
-    answer = json(200, { id: 'a/b', revision: 4 }, { 'x-raft-index': '7' });
+    const router = entityFixture('routers', { id: 'a/b', name: 'r', cost: 3, revision: 4 });
+    answer = json(200, contractAnswer(writtenEntity('routers'), router), { 'x-raft-index': '7' });
     await client().patch('routers', 'a/b', { cost: 3 }, { ifRevision: 3 });
     const request = last();
     expect(request.method).toBe('PATCH');
@@ -142,7 +155,7 @@ describe('AdminApi requests', () => {
   });
 
   it('logs in without a token and asks the policy check with its three parameters', async () => {
-    answer = json(200, { token: 'jwt', expiresAt: '2030-01-01T00:00:00.000Z' });
+    answer = json(200, contractAnswer(loginAnswer, { token: 'jwt', expiresAt: '2030-01-01T00:00:00.000Z' }));
     await expect(client('stale').login('admin', 'pw')).resolves.toEqual({
       token: 'jwt',
       expiresAt: '2030-01-01T00:00:00.000Z',
@@ -150,7 +163,10 @@ describe('AdminApi requests', () => {
     expect(last().headers.authorization).toBeUndefined();
     expect(JSON.parse(last().body)).toEqual({ username: 'admin', password: 'pw' });
 
-    answer = json(200, { allowed: false, policies: [], missing: ['no Dial policy selects both'] });
+    answer = json(
+      200,
+      contractAnswer(policyCheck, { allowed: false, policies: [], missing: ['no Dial policy selects both'] }),
+    );
     const check = await client().policyCheck('id 1', 'svc', 'Dial');
     expect(check.allowed).toBe(false);
     const url = new URL(last().url, baseUrl);
@@ -253,7 +269,18 @@ describe('AdminApi errors', () => {
   });
 
   it('answers health with the document a starting node sends with its 503; other 503s stay errors', async () => {
-    const starting = { status: 'starting', nodeId: 'n1', role: 'leader', leaderId: 'n1', term: 2 };
+    const starting = contractAnswer(health, {
+      status: 'starting',
+      nodeId: 'n1',
+      name: 'node-1',
+      clusterId: 'c1',
+      role: 'leader',
+      leaderId: 'n1',
+      term: 2,
+      commitIndex: 3,
+      appliedIndex: 3,
+      lastIndex: 3,
+    });
     answer = json(503, starting, { 'retry-after': '1' });
     await expect(client().health()).resolves.toEqual(starting);
 

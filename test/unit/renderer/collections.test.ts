@@ -1,11 +1,11 @@
 /**
  * The UI's collection table, the forms and list queries generated from it, and the hash routes.
- * The table is a copy of the model's fields (the renderer does not import core/); the first tests
- * here keep the copy in step with core/model and the API's request schemas.
+ * The table is derived from the contract (contract/collections.ts), as the model's and the API's
+ * are; the first tests check that the three agree.
  */
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { createBody } from '../../../core/api/schemas.js';
+import { createSchema } from '../../../contract/index.js';
 import { collectionNames as coreCollectionNames } from '../../../core/model/entities.js';
 import { queryCollections } from '../../../core/model/queries.js';
 import { collectionNames } from '../../../renderer/src/api/types.js';
@@ -54,7 +54,7 @@ describe('the collection table is in step with the model and the API', () => {
   });
 
   it.each(coreCollectionNames)('%s: the form has exactly the fields a create request takes', (c) => {
-    const apiFields = Object.keys(createBody(c).shape).sort();
+    const apiFields = Object.keys(createSchema(c).shape).sort();
     expect(
       describeCollection(c)
         .fields.map((f) => f.name)
@@ -63,7 +63,7 @@ describe('the collection table is in step with the model and the API', () => {
   });
 
   it.each(coreCollectionNames)('%s: enum options match the API’s', (c) => {
-    const shape = createBody(c).shape as Record<string, z.ZodType>;
+    const shape = createSchema(c).shape as Record<string, z.ZodType>;
     for (const field of describeCollection(c).fields.filter((f) => f.kind === 'enum')) {
       const schema = bare(shape[field.name] as z.ZodType);
       expect(schema, field.name).toBeInstanceOf(z.ZodEnum);
@@ -94,7 +94,7 @@ describe('the collection table is in step with the model and the API', () => {
     }
     const parsed = formSchema(c, 'create').safeParse(values);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-    expect(createBody(c).safeParse(parsed.data).success).toBe(true);
+    expect(createSchema(c).safeParse(parsed.data).success).toBe(true);
   });
 
   it('every list has columns, and every column is a field of the collection', () => {
@@ -253,7 +253,7 @@ describe('list queries', () => {
     expect(formatCell(name!, 'web')).toBe('web');
     expect(formatCell(name!, null)).toBe('–');
     expect(formatCell({ ...roles!, kind: 'roles' }, ['#a', '@b'])).toBe('#a, @b');
-    expect(formatCell({ ...roles!, kind: 'bool' }, false)).toBe('no');
+    expect(formatCell({ ...roles!, kind: 'boolean' }, false)).toBe('no');
     const updated = bookkeepingFields.find((f) => f.name === 'updatedAt')!;
     expect(formatCell(updated, '2030-01-02T03:04:05.000Z', (d) => d.toISOString().slice(0, 10))).toBe(
       '2030-01-02',

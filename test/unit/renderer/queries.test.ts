@@ -10,6 +10,7 @@ import {
   type QueryObserverOptions,
 } from '@tanstack/react-query';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clusterView } from '../../../contract/index.js';
 import type { AdminApi } from '../../../renderer/src/api/admin-api.js';
 import { normaliseEvent } from '../../../renderer/src/api/events.js';
 import { ApiError } from '../../../renderer/src/api/problem.js';
@@ -34,7 +35,8 @@ const entityEvent = (collection: string, id: string, op = 'update') =>
   event({ kind: 'entity', op, collection, id, index: 10, seq: 1 });
 
 function view(term: number): ClusterView {
-  return { clusterId: 'c1', leaderId: 'n1', role: 'leader', term, commitIndex: term, members: [] };
+  const answer = { clusterId: 'c1', nodeId: 'n1', leaderId: 'n1', role: 'leader', term, commitIndex: term };
+  return clusterView.parse({ ...answer, appliedIndex: term, members: [] });
 }
 
 /** Answers each call when the test says so, in any order. */

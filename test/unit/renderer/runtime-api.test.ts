@@ -13,6 +13,17 @@ import { ApiError } from '../../../renderer/src/api/problem.js';
 import type { RuntimeLink, RuntimeStatus } from '../../../renderer/src/api/types.js';
 import { isNoRuntime, type RuntimeView } from '../../../renderer/src/model/runtime.js';
 import { createQueryClient, queryKeys, runtimeQuery } from '../../../renderer/src/queries.js';
+import {
+  circuitDeleted,
+  circuitList,
+  createdCircuit,
+  entityList,
+  linkList,
+  problem,
+  runtimeLink,
+  runtimeStatus,
+} from '../../../contract/index.js';
+import { answer, entityFixture } from '../../support/contract-fixtures.js';
 import { circuitFixture } from './runtime-fixtures.js';
 
 interface Received {
@@ -28,7 +39,7 @@ interface Answer {
   readonly problem?: boolean;
 }
 
-const status: RuntimeStatus = {
+const status: RuntimeStatus = answer(runtimeStatus, {
   controller: 'n1',
   routers: [
     { id: 'r1', name: 'router-1', listen: '127.0.0.1:9001', connectedSince: '2030-01-01T00:00:00.000Z' },
@@ -42,9 +53,9 @@ const status: RuntimeStatus = {
   faultsNotOwned: 0,
   reroutes: 1,
   delayMs: 0,
-};
+});
 
-const link: RuntimeLink = {
+const link: RuntimeLink = answer(runtimeLink, {
   id: 'l1',
   dialer: 'r1',
   acceptor: 'r2',
@@ -52,9 +63,20 @@ const link: RuntimeLink = {
   acceptorName: 'router-2',
   latencyMs: 0.4,
   reportedBy: ['r1', 'r2'],
-};
+});
 
 const circuit = circuitFixture();
+/** What `POST /circuits` answers: the router protocol's circuit, with router names. */
+const created = answer(createdCircuit, {
+  id: 'c1',
+  owner: 'n2',
+  ownerName: 'node-2',
+  identity: 'alice-laptop',
+  service: 'wiki',
+  routers: ['router-1', 'router-2'],
+  links: ['l1'],
+  cost: 3.4,
+});
 
 let server: Server;
 let baseUrl: string;
@@ -69,14 +91,22 @@ function answerFor(method: string, url: string): Answer {
     const filter = new URL(url, 'http://x').searchParams.get('filter') ?? '';
     const ids = [...filter.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? '');
     const known: Record<string, string> = { i1: 'alice-laptop', s1: 'wiki' };
-    const data = ids.filter((id) => id in known).map((id) => ({ id, name: known[id] }));
-    return { status: 200, body: { data, meta: { total: data.length, limit: 100, offset: 0 } } };
+    const c = path === '/api/v1/identities' ? 'identities' : 'services';
+    const data = ids.filter((id) => id in known).map((id) => entityFixture(c, { id, name: known[id] }));
+    const meta = { total: data.length, limit: 100, offset: 0 };
+    return { status: 200, body: answer(entityList(c), { data, meta }) };
   }
   return (
     routes[`${method} ${path}`] ?? {
       status: 404,
       problem: true,
-      body: { title: 'Not Found', status: 404, detail: `no route ${path}`, code: 'NOT_FOUND' },
+      body: answer(problem, {
+        type: 'urn:meshdesk:problem:not-found',
+        title: 'Not Found',
+        status: 404,
+        detail: `no route ${path}`,
+        code: 'NOT_FOUND',
+      }),
     }
   );
 }
@@ -112,14 +142,14 @@ beforeEach(() => {
   received = [];
   routes = {
     'GET /api/v1/runtime': { status: 200, body: status },
-    'GET /api/v1/links': { status: 200, body: { data: [link], meta: { total: 1 } } },
+    'GET /api/v1/links': { status: 200, body: answer(linkList, { data: [link], meta: { total: 1 } }) },
     'GET /api/v1/circuits': {
       status: 200,
-      body: { data: [circuit], meta: { total: 1, unreachable: ['n3'] } },
+      body: answer(circuitList, { data: [circuit], meta: { total: 1, unreachable: ['n3'] } }),
     },
-    'GET /api/v1/circuits/c%2F1': { status: 200, body: { ...circuit, id: 'c/1' } },
-    'POST /api/v1/circuits': { status: 201, body: circuit },
-    'DELETE /api/v1/circuits/c1': { status: 200, body: { id: 'c1', deleted: true } },
+    'GET /api/v1/circuits/c%2F1': { status: 200, body: circuitFixture({ id: 'c/1' }) },
+    'POST /api/v1/circuits': { status: 201, body: created },
+    'DELETE /api/v1/circuits/c1': { status: 200, body: answer(circuitDeleted, { id: 'c1', deleted: true }) },
   };
 });
 
@@ -168,7 +198,7 @@ describe('AdminApi runtime calls', () => {
       service: 'wiki',
       ingressRouter: 'router-1',
     });
-    expect(result.body.id).toBe('c1');
+    expect(result.body).toEqual(created);
     expect([last().method, last().url, last().headers['content-type']]).toEqual([
       'POST',
       '/api/v1/circuits',
@@ -185,13 +215,13 @@ describe('AdminApi runtime calls', () => {
     routes['POST /api/v1/circuits'] = {
       status: 403,
       problem: true,
-      body: {
+      body: answer(problem, {
         type: 'urn:meshdesk:problem:policy-denied',
         title: 'Forbidden',
         status: 403,
         detail: 'no Dial policy grants alice-laptop the service wiki',
         code: 'POLICY_DENIED',
-      },
+      }),
     };
     const error = (await client()
       .createCircuit({ identity: 'alice-laptop', service: 'wiki', ingressRouter: 'router-1' })
@@ -250,12 +280,13 @@ describe('loading the runtime page through the query cache', () => {
     routes['GET /api/v1/links'] = {
       status: 503,
       problem: true,
-      body: {
+      body: answer(problem, {
+        type: 'urn:meshdesk:problem:no-runtime',
         title: 'Service Unavailable',
         status: 503,
         detail: 'this node runs without runtime data',
         code: 'NO_RUNTIME',
-      },
+      }),
     };
     await expect(load(queries)).rejects.toBeInstanceOf(ApiError);
     let state = queries.getQueryState<RuntimeView>(queryKeys.runtime);
@@ -264,7 +295,10 @@ describe('loading the runtime page through the query cache', () => {
     expect([state?.status, state?.fetchStatus]).toEqual(['error', 'idle']);
 
     if (good) routes['GET /api/v1/links'] = good;
-    routes['GET /api/v1/circuits'] = { status: 200, body: { data: [], meta: { total: 0, unreachable: [] } } };
+    routes['GET /api/v1/circuits'] = {
+      status: 200,
+      body: answer(circuitList, { data: [], meta: { total: 0, unreachable: [] } }),
+    };
     await load(queries);
     state = queries.getQueryState<RuntimeView>(queryKeys.runtime);
     expect([state?.status, state?.error, state?.data?.unreachable, state?.data?.circuits]).toEqual([

@@ -1,8 +1,10 @@
 /** A circuit as the node answers one, for the runtime tests; each test changes what it is about. */
+import { circuit } from '../../../contract/index.js';
 import type { Circuit } from '../../../renderer/src/api/types.js';
+import { answer } from '../../support/contract-fixtures.js';
 
 export function circuitFixture(overrides: Partial<Circuit> = {}): Circuit {
-  return {
+  return answer(circuit, {
     id: 'c1',
     owner: 'n2',
     ownerName: 'node-2',
@@ -17,5 +19,5 @@ export function circuitFixture(overrides: Partial<Circuit> = {}): Circuit {
     updatedAt: '2030-01-01T00:00:01.000Z',
     reroutes: 1,
     ...overrides,
-  };
+  });
 }

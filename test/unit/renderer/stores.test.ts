@@ -1,5 +1,6 @@
 /** The UI's feature stores: their transitions as pure functions, and the stores built on them. */
 import { describe, expect, it } from 'vitest';
+import { clusterView } from '../../../contract/index.js';
 import { normaliseEvent } from '../../../renderer/src/api/events.js';
 import { ApiError, networkError } from '../../../renderer/src/api/problem.js';
 import type { ClusterView, MeshEvent } from '../../../renderer/src/api/types.js';
@@ -72,7 +73,7 @@ describe('auth store', () => {
 });
 
 describe('cluster store', () => {
-  const view: ClusterView = {
+  const view: ClusterView = clusterView.parse({
     clusterId: 'c1',
     nodeId: 'n1',
     leaderId: 'n1',
@@ -118,7 +119,7 @@ describe('cluster store', () => {
         lastContactMs: 0,
       },
     ],
-  };
+  });
 
   it('shows the leader first, then members by name, with role and lag', () => {
     expect(memberRows(view).map((m) => [m.name, m.role, m.lag])).toEqual([

@@ -1,14 +1,20 @@
 /**
- * The zod schemas the routes validate with; the OpenAPI document is generated from the same
- * objects. Bodies are strict (an unknown field is a 400), query strings too. Entity bodies come
- * from the model's own table (core/model/entities.ts), so the API cannot drift from apply.
+ * What the API's requests may hold: query strings, path parameters and bodies. The routes
+ * validate with these (fastify-type-provider-zod), the OpenAPI document is generated from them,
+ * and the UI builds its requests to them. Bodies and query strings are strict: an unknown field
+ * is a 400. Entity bodies are in collections.ts (createSchema, patchSchema).
  */
 import { z } from 'zod';
-import { collectionNames, spec, type Collection } from '../model/entities.js';
-import { MAX_FILTER_BYTES } from '../model/filter/index.js';
-import { MAX_LIMIT } from '../model/queries.js';
+import { collectionNames } from './collections.js';
+
+/** The most rows a list answers. */
+export const MAX_LIMIT = 1000;
+/** The longest filter a list takes, in bytes. */
+export const MAX_FILTER_BYTES = 4096;
+export const MAX_BATCH_OPERATIONS = 1000;
 
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
+const entityId = z.string().min(1).max(255);
 
 export const readQuery = {
   minIndex: count(Number.MAX_SAFE_INTEGER)
@@ -30,35 +36,13 @@ export const listQuerySchema = z.strictObject({
   ...readQuery,
 });
 
-export const idParams = z.strictObject({ id: z.string().min(1).max(255) });
+/** A list request as a client builds it (the read-point parameters left out). */
+export type ListQuery = Pick<z.input<typeof listQuerySchema>, 'filter' | 'sort'> & {
+  readonly limit?: number;
+  readonly offset?: number;
+};
 
-export const collectionOf = (c: Collection) => z.literal(c);
-
-const password = z.string().min(8).max(1024);
-const adminCreate = z.strictObject({
-  username: z.string().trim().min(1).max(255),
-  password,
-  tags: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
-});
-
-/** A create body: the model's create schema; for admins a password instead of its hash. */
-export function createBody(c: Collection): z.ZodObject {
-  return c === 'admins' ? adminCreate : spec(c).create;
-}
-
-/**
- * A patch body: every field optional and without its default, so that a patch changes only what
- * it names (zod fills defaults even under `.optional()`).
- */
-export function patchBody(c: Collection): z.ZodObject {
-  const shape = createBody(c).shape as Record<string, z.ZodType>;
-  const fields: Record<string, z.ZodType> = {};
-  for (const [name, schema] of Object.entries(shape)) {
-    const bare = schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema;
-    fields[name] = bare.optional();
-  }
-  return z.strictObject(fields);
-}
+export const idParams = z.strictObject({ id: entityId });
 
 export const loginBody = z.strictObject({
   username: z.string().min(1).max(255),
@@ -66,8 +50,8 @@ export const loginBody = z.strictObject({
 });
 
 const collection = z.enum(collectionNames);
-const entityId = z.string().min(1).max(255);
 const revision = z.number().int().positive().optional();
+/** An operation's fields: checked against its collection's schema by the write path. */
 const data = z.record(z.string(), z.unknown());
 
 export const batchOperation = z.discriminatedUnion('op', [
@@ -84,21 +68,18 @@ export const batchOperation = z.discriminatedUnion('op', [
 
 export type BatchOperation = z.infer<typeof batchOperation>;
 
-export const MAX_BATCH_OPERATIONS = 1000;
-
 export const batchBody = z.strictObject({
   operations: z.array(batchOperation).min(1).max(MAX_BATCH_OPERATIONS),
 });
 
-export const identityServicesQuery = z.strictObject({
-  type: z.enum(['dial', 'bind', 'Dial', 'Bind']).default('dial'),
-  ...readQuery,
-});
+const policyType = z.enum(['dial', 'bind', 'Dial', 'Bind']).default('dial');
+
+export const identityServicesQuery = z.strictObject({ type: policyType, ...readQuery });
 
 export const policyCheckQuery = z.strictObject({
   identity: entityId,
   service: entityId,
-  type: z.enum(['dial', 'bind', 'Dial', 'Bind']).default('dial'),
+  type: policyType,
   ...readQuery,
 });
 
@@ -113,6 +94,8 @@ export const addMemberBody = z.strictObject({
   voter: z.boolean().optional(),
 });
 
+export type AddMemberRequest = z.input<typeof addMemberBody>;
+
 export const memberParams = z.strictObject({ id: z.string().min(1).max(255) });
 
 export const transferBody = z.strictObject({ to: z.string().min(1).max(255).optional() }).optional();
@@ -121,3 +104,20 @@ export const eventsQuery = z.strictObject({
   since: count(Number.MAX_SAFE_INTEGER).optional().describe('Raft index: events after it'),
   limit: count(10_000).optional(),
 });
+
+// --- runtime: circuits by hand, and the router channel's delay fault --------------------------
+
+const runtimeRef = z.string().min(1).max(256);
+
+export const createCircuitBody = z.strictObject({
+  /** Names or ids. */
+  identity: runtimeRef,
+  service: runtimeRef,
+  ingressRouter: runtimeRef,
+});
+
+export type CreateCircuitRequest = z.input<typeof createCircuitBody>;
+
+export const circuitParams = z.strictObject({ id: z.string().min(1).max(128) });
+export const circuitsQuery = z.strictObject({ scope: z.enum(['cluster', 'local']).default('cluster') });
+export const runtimeFaultsBody = z.strictObject({ routerDelayMs: z.number().int().min(0).max(60_000) });
