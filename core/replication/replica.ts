@@ -439,14 +439,22 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
   }
 
+  /** What may leave before the batch is durable (the leader's replication traffic) and the rest. */
+  private splitMessages(messages: readonly Message[]): { early: Message[]; late: Message[] } {
+    const sendEarly = this.plantedBug === 'send-all-before-persist' ? () => true : isLeaderTraffic;
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const m of messages) (sendEarly(m) ? early : late).push(m);
+    return { early, late };
+  }
+
   private async handleReady(rd: Ready): Promise<void> {
     this.batches++;
     // The leader's own messages go out first, so followers write in parallel with the leader
     // (thesis §10.2.1): they depend on nothing this Ready persists (the leader counts its own
     // entries, but nothing it learns from that leaves this node before the next Ready, which
     // waits for this one's persistence).
-    const early =
-      this.plantedBug === 'send-all-before-persist' ? rd.messages : rd.messages.filter(isLeaderTraffic);
+    const { early, late } = this.splitMessages(rd.messages);
     if (early.length > 0) this.transport.send(early);
     // 1. Persist: no answer, vote or acknowledgement leaves before what it vouches for is durable.
     // Entries this batch replaces (a follower's conflicting suffix) are not durable any more.
@@ -482,12 +490,6 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (lastEntry) this.persistedIndex = lastEntry.index;
     else if (rd.snapshot) this.persistedIndex = rd.snapshot.meta.index;
     // 2. Send the rest.
-    const late =
-      early.length === rd.messages.length
-        ? []
-        : early.length > 0
-          ? rd.messages.filter((m) => !isLeaderTraffic(m))
-          : rd.messages;
     if (late.length > 0) this.transport.send(late);
     // 3. Apply.
     if (rd.snapshot) {
