@@ -233,11 +233,19 @@ export const defaultSort: Readonly<Record<CollectionName, string>> = {
   admins: 'username',
 };
 
+const createSchemas = new Map<CollectionName, z.ZodObject>();
+
 /** A create body: each field's input schema; strict (an unknown field is a 400). */
 export function createSchema(c: CollectionName): z.ZodObject {
-  const shape: Record<string, z.ZodType> = {};
-  for (const [field, f] of Object.entries(collectionFields[c] as FieldTable)) shape[field] = f.input;
-  return z.strictObject(shape);
+  // Built once per collection: routes and every operation of a batch check against it.
+  let schema = createSchemas.get(c);
+  if (!schema) {
+    const shape: Record<string, z.ZodType> = {};
+    for (const [field, f] of Object.entries(collectionFields[c] as FieldTable)) shape[field] = f.input;
+    schema = z.strictObject(shape);
+    createSchemas.set(c, schema);
+  }
+  return schema;
 }
 
 /**
