@@ -6,6 +6,7 @@
  * Plain zod only: core/ and renderer/ (through Vite) both import it.
  */
 import { z } from 'zod';
+import { named } from './openapi.js';
 
 /** The REST names of the collections (DESIGN.md section 4), in the order the UI lists them. */
 export const collectionNames = [
@@ -66,7 +67,10 @@ export interface Field {
   readonly default?: string | number | boolean | null | readonly string[] | Record<string, never>;
 }
 
-export type JsonValue = z.infer<ReturnType<typeof z.json>>;
+/** Any JSON value: one schema, named in the OpenAPI document (it refers to itself). */
+export const jsonValue = named('JsonValue', z.json());
+
+export type JsonValue = z.infer<typeof jsonValue>;
 
 const ID_MAX = 255;
 
@@ -218,6 +222,21 @@ export function isSortable(kind: FieldKind): boolean {
   );
 }
 
+/** Each collection's entity as the OpenAPI document names it (and its create and patch bodies). */
+export const entityNames: Readonly<Record<CollectionName, string>> = {
+  identities: 'Identity',
+  services: 'Service',
+  routers: 'Router',
+  terminators: 'Terminator',
+  'service-policies': 'ServicePolicy',
+  'edge-router-policies': 'EdgeRouterPolicy',
+  'service-edge-router-policies': 'ServiceEdgeRouterPolicy',
+  configs: 'Config',
+  'config-types': 'ConfigType',
+  'posture-checks': 'PostureCheck',
+  admins: 'Admin',
+};
+
 /** The order of a list when `sort` is not given (before the tiebreak on id). */
 export const defaultSort: Readonly<Record<CollectionName, string>> = {
   identities: 'name',
@@ -233,16 +252,18 @@ export const defaultSort: Readonly<Record<CollectionName, string>> = {
   admins: 'username',
 };
 
+// Built once per collection: routes and every operation of a batch check against them, and the
+// OpenAPI document names each once.
 const createSchemas = new Map<CollectionName, z.ZodObject>();
+const patchSchemas = new Map<CollectionName, z.ZodObject>();
 
 /** A create body: each field's input schema; strict (an unknown field is a 400). */
 export function createSchema(c: CollectionName): z.ZodObject {
-  // Built once per collection: routes and every operation of a batch check against it.
   let schema = createSchemas.get(c);
   if (!schema) {
     const shape: Record<string, z.ZodType> = {};
     for (const [field, f] of Object.entries(collectionFields[c] as FieldTable)) shape[field] = f.input;
-    schema = z.strictObject(shape);
+    schema = named(`${entityNames[c]}Create`, z.strictObject(shape));
     createSchemas.set(c, schema);
   }
   return schema;
@@ -253,12 +274,17 @@ export function createSchema(c: CollectionName): z.ZodObject {
  * it names (zod fills defaults even under `.optional()`).
  */
 export function patchSchema(c: CollectionName): z.ZodObject {
-  const fields: Record<string, z.ZodType> = {};
-  for (const [field, schema] of Object.entries(createSchema(c).shape as Record<string, z.ZodType>)) {
-    const bare = schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema;
-    fields[field] = bare.optional();
+  let schema = patchSchemas.get(c);
+  if (!schema) {
+    const fields: Record<string, z.ZodType> = {};
+    for (const [field, input] of Object.entries(createSchema(c).shape as Record<string, z.ZodType>)) {
+      const bare = input instanceof z.ZodDefault ? (input.unwrap() as z.ZodType) : input;
+      fields[field] = bare.optional();
+    }
+    schema = named(`${entityNames[c]}Patch`, z.strictObject(fields));
+    patchSchemas.set(c, schema);
   }
-  return z.strictObject(fields);
+  return schema;
 }
 
 /** How a field of a kind looks in an answer. */
@@ -275,7 +301,7 @@ function outputSchema(f: Field): z.ZodType {
       schema = z.boolean();
       break;
     case 'json':
-      schema = z.record(z.string(), z.json());
+      schema = z.record(z.string(), jsonValue);
       break;
     case 'roles':
     case 'attributes':
@@ -306,7 +332,7 @@ export function entitySchema(c: CollectionName): z.ZodObject {
   if (!schema) {
     const shape: Record<string, z.ZodType> = {};
     for (const [field, f] of Object.entries(entityFields(c))) shape[field] = outputSchema(f);
-    schema = z.object(shape);
+    schema = named(entityNames[c], z.object(shape));
     entitySchemas.set(c, schema);
   }
   return schema;
@@ -323,6 +349,6 @@ export const anyEntity = z
     updatedAt: z.string().optional(),
     revision: z.number().int().optional(),
   })
-  .catchall(z.json());
+  .catchall(jsonValue);
 
 export type Entity = z.infer<typeof anyEntity>;

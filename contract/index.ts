@@ -6,3 +6,4 @@
 export * from './collections.js';
 export * from './requests.js';
 export * from './responses.js';
+export * from './openapi.js';

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { collectionNames } from './collections.js';
+import { described, named } from './openapi.js';
 
 /** The most rows a list answers. */
 export const MAX_LIMIT = 1000;
@@ -17,13 +18,14 @@ const count = (max: number) => z.coerce.number().int().min(0).max(max);
 const entityId = z.string().min(1).max(255);
 
 export const readQuery = {
-  minIndex: count(Number.MAX_SAFE_INTEGER)
-    .optional()
-    .describe('wait until this node has applied this Raft index (504 after a bound)'),
-  consistency: z
-    .enum(['local', 'linearizable'])
-    .optional()
-    .describe('linearizable asks the leader for its commit index first (ReadIndex)'),
+  minIndex: described(
+    count(Number.MAX_SAFE_INTEGER).optional(),
+    'wait until this node has applied this Raft index (504 after a bound)',
+  ),
+  consistency: described(
+    z.enum(['local', 'linearizable']).optional(),
+    'linearizable asks the leader for its commit index first (ReadIndex)',
+  ),
 };
 
 export const readQuerySchema = z.strictObject(readQuery);
@@ -31,8 +33,8 @@ export const readQuerySchema = z.strictObject(readQuery);
 export const listQuerySchema = z.strictObject({
   limit: count(MAX_LIMIT).optional(),
   offset: count(Number.MAX_SAFE_INTEGER).optional(),
-  filter: z.string().max(MAX_FILTER_BYTES).optional().describe('filter language, see docs/ARCHITECTURE.md'),
-  sort: z.string().max(1024).optional().describe('comma-separated fields, "-" for descending'),
+  filter: described(z.string().max(MAX_FILTER_BYTES).optional(), 'filter language, see docs/ARCHITECTURE.md'),
+  sort: described(z.string().max(1024).optional(), 'comma-separated fields, "-" for descending'),
   ...readQuery,
 });
 
@@ -44,33 +46,40 @@ export type ListQuery = Pick<z.input<typeof listQuerySchema>, 'filter' | 'sort'>
 
 export const idParams = z.strictObject({ id: entityId });
 
-export const loginBody = z.strictObject({
-  username: z.string().min(1).max(255),
-  password: z.string().min(1).max(1024),
-});
+export const loginBody = named(
+  'LoginRequest',
+  z.strictObject({
+    username: z.string().min(1).max(255),
+    password: z.string().min(1).max(1024),
+  }),
+);
 
 const collection = z.enum(collectionNames);
 const revision = z.number().int().positive().optional();
 /** An operation's fields: checked against its collection's schema by the write path. */
 const data = z.record(z.string(), z.unknown());
 
-export const batchOperation = z.discriminatedUnion('op', [
-  z.strictObject({
-    op: z.literal('create'),
-    collection,
-    /** Optional so that later operations of the batch can name what earlier ones create. */
-    id: entityId.optional(),
-    data,
-  }),
-  z.strictObject({ op: z.literal('patch'), collection, id: entityId, data, ifRevision: revision }),
-  z.strictObject({ op: z.literal('delete'), collection, id: entityId, ifRevision: revision }),
-]);
+export const batchOperation = named(
+  'BatchOperation',
+  z.discriminatedUnion('op', [
+    z.strictObject({
+      op: z.literal('create'),
+      collection,
+      /** Optional so that later operations of the batch can name what earlier ones create. */
+      id: entityId.optional(),
+      data,
+    }),
+    z.strictObject({ op: z.literal('patch'), collection, id: entityId, data, ifRevision: revision }),
+    z.strictObject({ op: z.literal('delete'), collection, id: entityId, ifRevision: revision }),
+  ]),
+);
 
 export type BatchOperation = z.infer<typeof batchOperation>;
 
-export const batchBody = z.strictObject({
-  operations: z.array(batchOperation).min(1).max(MAX_BATCH_OPERATIONS),
-});
+export const batchBody = named(
+  'BatchRequest',
+  z.strictObject({ operations: z.array(batchOperation).min(1).max(MAX_BATCH_OPERATIONS) }),
+);
 
 const policyType = z.enum(['dial', 'bind', 'Dial', 'Bind']).default('dial');
 
@@ -83,16 +92,19 @@ export const policyCheckQuery = z.strictObject({
   ...readQuery,
 });
 
-export const addMemberBody = z.strictObject({
-  address: z
-    .string()
-    .max(300)
-    .regex(/^[^\s:/]+:[0-9]{1,5}$|^\[[0-9a-fA-F:.]+\]:[0-9]{1,5}$/, 'host:port'),
-  id: z.string().min(1).max(255).optional(),
-  name: z.string().min(1).max(255).optional(),
-  apiUrl: z.url().max(1024).optional(),
-  voter: z.boolean().optional(),
-});
+export const addMemberBody = named(
+  'AddMemberRequest',
+  z.strictObject({
+    address: z
+      .string()
+      .max(300)
+      .regex(/^[^\s:/]+:[0-9]{1,5}$|^\[[0-9a-fA-F:.]+\]:[0-9]{1,5}$/, 'host:port'),
+    id: z.string().min(1).max(255).optional(),
+    name: z.string().min(1).max(255).optional(),
+    apiUrl: z.url().max(1024).optional(),
+    voter: z.boolean().optional(),
+  }),
+);
 
 export type AddMemberRequest = z.input<typeof addMemberBody>;
 
@@ -101,7 +113,7 @@ export const memberParams = z.strictObject({ id: z.string().min(1).max(255) });
 export const transferBody = z.strictObject({ to: z.string().min(1).max(255).optional() }).optional();
 
 export const eventsQuery = z.strictObject({
-  since: count(Number.MAX_SAFE_INTEGER).optional().describe('Raft index: events after it'),
+  since: described(count(Number.MAX_SAFE_INTEGER).optional(), 'Raft index: events after it'),
   limit: count(10_000).optional(),
 });
 
@@ -109,12 +121,15 @@ export const eventsQuery = z.strictObject({
 
 const runtimeRef = z.string().min(1).max(256);
 
-export const createCircuitBody = z.strictObject({
-  /** Names or ids. */
-  identity: runtimeRef,
-  service: runtimeRef,
-  ingressRouter: runtimeRef,
-});
+export const createCircuitBody = named(
+  'CreateCircuitRequest',
+  z.strictObject({
+    /** Names or ids. */
+    identity: runtimeRef,
+    service: runtimeRef,
+    ingressRouter: runtimeRef,
+  }),
+);
 
 export type CreateCircuitRequest = z.input<typeof createCircuitBody>;
 

@@ -5,6 +5,8 @@
  * through `ClusterOps` (core/cluster/).
  */
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { AddMemberRequest, clusterMember, clusterView } from '../../contract/index.js';
 import type { ModelStateMachine } from '../model/state-machine.js';
 import type { NodeId } from '../raft/types.js';
 import type { Replica } from '../replication/replica.js';
@@ -13,47 +15,11 @@ import type { ControllerRuntime } from '../runtime/runtime.js';
 import type { SnapshotStep } from '../storage/types.js';
 import type { FaultPlan } from '../transport/types.js';
 
-/** One member as `GET /cluster` shows it (DESIGN.md section 4). */
-export interface ClusterMemberView {
-  readonly id: NodeId;
-  readonly name: string;
-  readonly address: string;
-  readonly apiUrl: string | null;
-  readonly voter: boolean;
-  readonly leader: boolean;
-  /** Whether this node has a live cluster connection to it (true for itself). */
-  readonly connected: boolean;
-  /** The leader's match index for it (null when this node is not the leader). */
-  readonly matchIndex: number | null;
-  /** Its applied index as last reported (this node's own for itself; null when unknown). */
-  readonly appliedIndex: number | null;
-  /** Milliseconds since this node last heard from it (0 for itself; null when never). */
-  readonly lastContactMs: number | null;
-}
-
-export interface ClusterView {
-  readonly clusterId: string;
-  /** This node. */
-  readonly nodeId: NodeId;
-  /** '' when no leader is known. */
-  readonly leaderId: NodeId | '';
-  readonly role: string;
-  readonly term: number;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly members: readonly ClusterMemberView[];
-}
-
-export interface AddMemberRequest {
-  /** host:port of the new member's cluster listener. */
-  readonly address: string;
-  /** Its node id; asked of the node at `address` when omitted. */
-  readonly id?: NodeId;
-  readonly name?: string;
-  readonly apiUrl?: string;
-  /** Add as a learner and promote to voter once caught up (default true). */
-  readonly voter?: boolean;
-}
+/** One member as `GET /cluster` shows it: the contract's shape (DESIGN.md section 4). */
+export type ClusterMemberView = z.infer<typeof clusterMember>;
+export type ClusterView = z.infer<typeof clusterView>;
+/** `POST /cluster/members`: its address is the new member's cluster listener (host:port). */
+export type { AddMemberRequest } from '../../contract/index.js';
 
 /**
  * Cluster operations. Each runs on (or is forwarded to) the leader and resolves once the change

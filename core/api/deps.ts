@@ -38,3 +38,6 @@ export interface ApiDeps {
 }
 
 export const API_PREFIX = '/api/v1';
+
+/** The largest request body the API reads. */
+export const MAX_BODY_BYTES = 1024 * 1024;

@@ -4,51 +4,21 @@
  * client can catch up with `since` after a reconnect. Cluster events carry the applied index at
  * which this node observed them.
  */
+import type { z } from 'zod';
+import type { apiEvent, clusterEvent, entityEvent, runtimeEvent } from '../../contract/index.js';
 import type { AppliedBatch, ModelStateMachine } from '../model/state-machine.js';
 import type { ConfState } from '../raft/types.js';
 import type { Replica } from '../replication/replica.js';
 import type { ControllerRuntime } from '../runtime/runtime.js';
 
-export interface EntityEvent {
-  readonly kind: 'entity';
-  readonly index: number;
-  readonly op: 'create' | 'update' | 'patch' | 'delete';
-  readonly collection: string;
-  readonly id: string;
-  /** Revision after the change (0 once deleted). */
-  readonly revision: number;
-}
-
-export interface ClusterEvent {
-  readonly kind: 'cluster';
-  readonly index: number;
-  readonly type: 'role' | 'leader' | 'membership';
-  readonly role?: string;
-  readonly leaderId?: string;
-  readonly term?: number;
-  readonly voters?: readonly string[];
-  readonly learners?: readonly string[];
-}
-
+// The shapes are the contract's (what GET /events and the live namespace send).
+export type EntityEvent = z.infer<typeof entityEvent>;
+export type ClusterEvent = z.infer<typeof clusterEvent>;
 /** Runtime data (not replicated): this node's link table and the circuits it owns. */
-export interface RuntimeEvent {
-  readonly kind: 'runtime';
-  /** The applied index at which this node saw it (runtime data has no Raft index of its own). */
-  readonly index: number;
-  readonly type: 'link.up' | 'link.down' | 'circuit.created' | 'circuit.rerouted' | 'circuit.deleted';
-  /** The link's or the circuit's id. */
-  readonly id: string;
-  readonly reason?: string;
-  /** The routers at both ends of the link, or on the circuit's path. */
-  readonly routers?: readonly string[];
-}
+export type RuntimeEvent = z.infer<typeof runtimeEvent>;
+export type ApiEvent = z.infer<typeof apiEvent>;
 
-export type ApiEvent = (EntityEvent | ClusterEvent | RuntimeEvent) & {
-  /** This node's sequence number of the event (resets when the node restarts). */
-  readonly seq: number;
-  readonly at: string;
-};
-
+/** The log's answer to `since` (GET /events sends it as the contract's EventPage). */
 export interface EventPage {
   readonly data: ApiEvent[];
   /** True when events after `since` were already dropped from the ring: reload, then follow. */

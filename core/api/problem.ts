@@ -3,6 +3,8 @@
  * (model refusals, replica outcomes, filter and query mistakes, fastify's own request errors) to
  * a status, so that no route decides statuses on its own. Pure: unit-tested without a server.
  */
+import type { z } from 'zod';
+import type { problem as problemSchema } from '../../contract/index.js';
 import { asClusterError, type ClusterError } from '../cluster/errors.js';
 import type { FieldError } from '../model/errors.js';
 import { ModelError, type ModelErrorCode } from '../model/errors.js';
@@ -14,15 +16,8 @@ import { TransportError, type TransportErrorCode } from '../transport/errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  /** A stable machine-readable code (an extension member). */
-  readonly code: string;
-  readonly errors?: readonly FieldError[];
-}
+/** A problem+json body: the contract's shape. */
+export type Problem = z.infer<typeof problemSchema>;
 
 export interface ProblemResponse {
   readonly problem: Problem;

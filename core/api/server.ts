@@ -11,12 +11,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import {
-  createJsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { readSetting } from '../model/settings.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -34,11 +29,10 @@ import { loginRoutes } from './routes/login.js';
 import { policyRoutes } from './routes/policies.js';
 import { runtimeRoutes } from './routes/runtime.js';
 import { systemRoutes } from './routes/system.js';
-import { API_PREFIX, type ApiDeps, type ZodApp } from './deps.js';
+import { API_PREFIX, MAX_BODY_BYTES, type ApiDeps, type ZodApp } from './deps.js';
+import { documentOptions } from './openapi.js';
 import { JWT_KEY_SETTING, TokenService } from './token.js';
 import { isUiPath, SECURITY_HEADERS, serveUi, UI_CONTENT_SECURITY_POLICY } from './ui.js';
-
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ApiServerOptions {
   readonly host: string;
@@ -125,25 +119,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
   });
 
   await app.register(rateLimit, { global: false });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'meshdesk controller API', version: '1.0.0' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          cluster: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'Authorization',
-            description: 'Cluster <ms>.<hex HMAC-SHA256(secret, ms + "\\n" + body)> (joining nodes)',
-          },
-        },
-      },
-      security: [{ bearer: [] }],
-    },
-    transform: createJsonSchemaTransform({ skipList: [] }),
-  });
+  await app.register(swagger, documentOptions());
 
   await app.register(
     async (api) => {

@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { runtimeStatus } from '../../contract/index.js';
 import type { Namespace } from 'socket.io';
 import type { ModelDatabase } from '../model/database.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
@@ -61,22 +63,8 @@ export interface CircuitView extends Circuit {
   readonly routerNames: readonly string[];
 }
 
-export interface RuntimeStatus {
-  readonly controller: string;
-  readonly routers: readonly RouterView[];
-  readonly links: number;
-  readonly circuits: number;
-  /** Router messages dropped, by reason. */
-  readonly dropped: Readonly<Record<string, number>>;
-  readonly droppedTotal: number;
-  readonly refusedHandshakes: number;
-  readonly faultsReceived: number;
-  /** Faults for circuits this controller does not own (sent to every controller, or stale). */
-  readonly faultsNotOwned: number;
-  readonly reroutes: number;
-  /** Injected delay on the router channel (tests, lab). */
-  readonly delayMs: number;
-}
+/** `GET /runtime`: the contract's shape. */
+export type RuntimeStatus = z.infer<typeof runtimeStatus>;
 
 /** A link request to a dialer is repeated only after this long without the link appearing. */
 const DIAL_RETRY_MS = 5_000;

@@ -5,7 +5,8 @@
  * every read (`consistency=linearizable` for a backup that includes every acknowledged write).
  */
 import { awaitReadPoint } from '../reads.js';
-import { readQuerySchema } from '../../../contract/index.js';
+import { backupFile, readQuerySchema } from '../../../contract/index.js';
+import { READ_PROBLEMS } from '../openapi.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function backupRoutes(app: ZodApp, s: ApiDeps): void {
@@ -14,8 +15,17 @@ export function backupRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['cluster'],
+        operationId: 'getBackup',
         summary: 'Download a consistent backup of the model (SQLite database file)',
         querystring: readQuerySchema,
+        response: {
+          200: {
+            description: 'The model as of X-Raft-Index',
+            content: { 'application/vnd.sqlite3': { schema: backupFile } },
+          },
+        },
+        problems: READ_PROBLEMS,
+        answerHeaders: ['x-raft-index'],
       },
     },
     async (request, reply) => {

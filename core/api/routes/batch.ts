@@ -1,8 +1,19 @@
 /** `POST /batch`: many operations in one Raft entry, applied all or nothing. */
-import { batchBody } from '../../../contract/index.js';
+import type { AppliedEntity, CommandResult } from '../../model/apply.js';
+import { batchAnswer, batchBody } from '../../../contract/index.js';
+import { WRITE_PROBLEMS } from '../openapi.js';
 import { writeHeaders } from './collections.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 import { batchCommand, idempotencyKey, propose } from '../writes.js';
+
+/** A batch's results: each an entity operation's (an API batch holds nothing else). */
+function entityResults(result: CommandResult): AppliedEntity[] {
+  const results = result.op === 'batch' ? result.results : [result];
+  return results.map((r) => {
+    if (r.op === 'setSetting') throw new Error('a setting write answered in an API batch');
+    return r;
+  });
+}
 
 export function batchRoutes(app: ZodApp, s: ApiDeps): void {
   app.post(
@@ -10,8 +21,13 @@ export function batchRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['batch'],
+        operationId: 'applyBatch',
         summary: 'Apply several creates, patches and deletes atomically (one Raft entry)',
         body: batchBody,
+        response: { 200: batchAnswer },
+        problems: [404, 412, ...WRITE_PROBLEMS],
+        requestHeaders: ['idempotency-key'],
+        answerHeaders: ['x-raft-index'],
       },
     },
     async (request, reply) => {
@@ -19,9 +35,8 @@ export function batchRoutes(app: ZodApp, s: ApiDeps): void {
       const key = idempotencyKey(request.headers['idempotency-key']);
       const command = await batchCommand(request.body.operations, at);
       const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
-      const results = write.result.op === 'batch' ? write.result.results : [write.result];
       writeHeaders(reply, write);
-      return { index: write.index, results };
+      return { index: write.index, results: entityResults(write.result) };
     },
   );
 }

@@ -7,12 +7,27 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { verifyClusterSignature } from '../auth.js';
 import { ApiProblem } from '../problem.js';
-import { addMemberBody, clusterView, memberParams, transferBody } from '../../../contract/index.js';
+import {
+  addMemberBody,
+  clusterView,
+  leadershipTransferred,
+  memberAdded,
+  memberParams,
+  memberRemoved,
+  snapshotTaken,
+  transferBody,
+} from '../../../contract/index.js';
+import { WRITE_PROBLEMS } from '../openapi.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
   const tags = ['cluster'];
-  const schema = { tags, summary: 'Cluster status and members', response: { 200: clusterView } };
+  const schema = {
+    tags,
+    operationId: 'getCluster',
+    summary: 'Cluster status and members',
+    response: { 200: clusterView },
+  };
   app.get('/cluster', { schema }, async () => {
     const view = s.ctx.cluster.view();
     return {
@@ -43,8 +58,12 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
       {
         schema: {
           tags,
+          operationId: 'addMember',
           summary: 'Add a member (as a learner, promoted once caught up)',
           body: addMemberBody,
+          response: { 201: memberAdded },
+          problems: WRITE_PROBLEMS,
+          answerHeaders: ['x-raft-index'],
         },
         config: { auth: 'admin-or-cluster' },
         preValidation: verifyClusterSignature(s.ctx.clusterSecret),
@@ -59,7 +78,17 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
 
   app.delete(
     '/cluster/members/:id',
-    { schema: { tags, summary: 'Remove a member', params: memberParams } },
+    {
+      schema: {
+        tags,
+        operationId: 'removeMember',
+        summary: 'Remove a member',
+        params: memberParams,
+        response: { 200: memberRemoved },
+        problems: [404, ...WRITE_PROBLEMS],
+        answerHeaders: ['x-raft-index'],
+      },
+    },
     async (request, reply) => {
       const removed = await s.ctx.cluster.removeMember(request.params.id);
       reply.header('x-raft-index', String(removed.index));
@@ -72,8 +101,11 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags,
+        operationId: 'transferLeadership',
         summary: 'Hand leadership to a member (or the most caught-up voter)',
         body: transferBody,
+        response: { 200: leadershipTransferred },
+        problems: [404, 409, 503, 504],
       },
     },
     async (request) => s.ctx.cluster.transferLeadership(request.body?.to),
@@ -81,7 +113,16 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
 
   app.post(
     '/cluster/snapshot',
-    { schema: { tags, summary: 'Take a snapshot now and compact the log' } },
+    {
+      schema: {
+        tags,
+        operationId: 'takeSnapshot',
+        summary: 'Take a snapshot now and compact the log',
+        response: { 200: snapshotTaken },
+        problems: [503, 504],
+        answerHeaders: ['x-raft-index'],
+      },
+    },
     async (_request, reply) => {
       const taken = await s.ctx.cluster.snapshot();
       reply.header('x-raft-index', String(taken.index));

@@ -11,7 +11,9 @@ import { ApiProblem } from '../problem.js';
 import { awaitReadPoint } from '../reads.js';
 import {
   createSchema,
+  entityDeleted,
   entityList,
+  entityNames,
   entitySchema,
   idParams,
   listQuerySchema,
@@ -20,6 +22,7 @@ import {
   writtenEntity as writtenEntitySchema,
 } from '../../../contract/index.js';
 import { API_PREFIX, type ApiDeps, type ZodApp } from '../deps.js';
+import { READ_PROBLEMS, WRITE_PROBLEMS } from '../openapi.js';
 import {
   createCommand,
   deleteCommand,
@@ -76,14 +79,19 @@ function sendEntity(reply: FastifyReply, write: WriteResult, status: number) {
 export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
   for (const c of collectionNames) {
     const tags = [c];
+    const singular = entityNames[c];
+    const plural = c.replace(/(^|-)([a-z])/g, (_m, _dash: string, letter: string) => letter.toUpperCase());
     app.get(
       `/${c}`,
       {
         schema: {
           tags,
+          operationId: `list${plural}`,
           summary: `List ${c}`,
           querystring: listQuerySchema,
           response: { 200: entityList(c) },
+          problems: READ_PROBLEMS,
+          answerHeaders: ['x-raft-index'],
         },
       },
       async (request, reply) => {
@@ -100,10 +108,13 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
       {
         schema: {
           tags,
+          operationId: `get${singular}`,
           summary: `Get one of ${c}`,
           params: idParams,
           querystring: readQuerySchema,
           response: { 200: entitySchema(c) },
+          problems: [404, ...READ_PROBLEMS],
+          answerHeaders: ['x-raft-index', 'etag'],
         },
       },
       async (request, reply) => {
@@ -120,9 +131,13 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
       {
         schema: {
           tags,
+          operationId: `create${singular}`,
           summary: `Create one of ${c}`,
           body: createSchema(c),
           response: { 201: writtenEntitySchema(c) },
+          problems: WRITE_PROBLEMS,
+          requestHeaders: ['idempotency-key'],
+          answerHeaders: ['x-raft-index', 'etag'],
         },
       },
       async (request, reply) => {
@@ -142,10 +157,14 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
       {
         schema: {
           tags,
+          operationId: `patch${singular}`,
           summary: `Change fields of one of ${c}`,
           params: idParams,
           body: patchSchema(c),
           response: { 200: writtenEntitySchema(c) },
+          problems: [404, 412, ...WRITE_PROBLEMS],
+          requestHeaders: ['idempotency-key', 'if-match'],
+          answerHeaders: ['x-raft-index', 'etag'],
         },
       },
       async (request, reply) => {
@@ -160,7 +179,18 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
 
     app.delete(
       `/${c}/:id`,
-      { schema: { tags, summary: `Delete one of ${c}`, params: idParams } },
+      {
+        schema: {
+          tags,
+          operationId: `delete${singular}`,
+          summary: `Delete one of ${c}`,
+          params: idParams,
+          response: { 204: entityDeleted },
+          problems: [404, 412, ...WRITE_PROBLEMS],
+          requestHeaders: ['idempotency-key', 'if-match'],
+          answerHeaders: ['x-raft-index'],
+        },
+      },
       async (request, reply) => {
         const at = new Date().toISOString();
         const key = idempotencyKey(request.headers['idempotency-key']);
@@ -169,7 +199,7 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
         const command = deleteCommand(c, request.params.id, ifRevision);
         const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
         writeHeaders(reply, write);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
   }

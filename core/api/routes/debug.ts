@@ -24,11 +24,22 @@ const faultsBody = z.strictObject({
 
 const crashBody = z.strictObject({ at: z.enum(['partly-written', 'saved']) });
 
+const faultTable = z.object({ peers: z.record(z.string(), faultPlan) });
+/** Answered only when nothing was written: otherwise the process is gone before it answers. */
+const crashAnswer = z.object({ crashed: z.boolean(), index: z.number().int().min(0) });
+
 export function debugRoutes(app: ZodApp, s: ApiDeps, faults: FaultHooks): void {
   const tags = ['debug'];
   app.get(
     '/debug/faults',
-    { schema: { tags, summary: 'Test only: the per-peer fault table' } },
+    {
+      schema: {
+        tags,
+        operationId: 'getPeerFaults',
+        summary: 'Test only: the per-peer fault table',
+        response: { 200: faultTable },
+      },
+    },
     async () => ({
       peers: faults.peerFaults(),
     }),
@@ -39,8 +50,10 @@ export function debugRoutes(app: ZodApp, s: ApiDeps, faults: FaultHooks): void {
     {
       schema: {
         tags,
+        operationId: 'setPeerFaults',
         summary: 'Test only: replace the per-peer fault table ({} heals)',
         body: faultsBody,
+        response: { 200: faultTable },
       },
     },
     async (request) => {
@@ -54,8 +67,11 @@ export function debugRoutes(app: ZodApp, s: ApiDeps, faults: FaultHooks): void {
     {
       schema: {
         tags,
+        operationId: 'crashInSnapshot',
         summary: 'Test only: take a snapshot and SIGKILL this process at the given step of writing it',
         body: crashBody,
+        response: { 200: crashAnswer },
+        problems: [503, 504],
       },
     },
     async (request) => {

@@ -27,9 +27,11 @@ export function loginRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'login',
         summary: 'Exchange an admin’s username and password for a bearer token',
         body: loginBody,
         response: { 200: loginAnswer },
+        problems: [429, 503],
       },
       config: { auth: 'public' },
     },

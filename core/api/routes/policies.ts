@@ -11,6 +11,7 @@ import {
   policyCheckQuery,
 } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
+import { READ_PROBLEMS } from '../openapi.js';
 import { entityOrNotFound } from './collections.js';
 
 // One index per database, for its read cache of the policy side; a restored database gets a new one.
@@ -35,10 +36,13 @@ export function policyRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['identities', 'policies'],
+        operationId: 'listIdentityServices',
         summary: 'The services an identity may dial (or bind)',
         params: idParams,
         querystring: identityServicesQuery,
         response: { 200: identityServices },
+        problems: [404, ...READ_PROBLEMS],
+        answerHeaders: ['x-raft-index'],
       },
     },
     async (request, reply) => {
@@ -60,9 +64,12 @@ export function policyRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['policies'],
+        operationId: 'checkPolicy',
         summary: 'Whether an identity may dial (or bind) a service, and through which policies',
         querystring: policyCheckQuery,
         response: { 200: policyCheck },
+        problems: [404, ...READ_PROBLEMS],
+        answerHeaders: ['x-raft-index'],
       },
     },
     async (request, reply) => {

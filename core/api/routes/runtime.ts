@@ -13,13 +13,16 @@ import {
   createCircuitBody,
   createdCircuit,
   linkList,
+  runtimeFaults,
   runtimeFaultsBody,
   runtimeStatus,
 } from '../../../contract/index.js';
+import { RUNTIME_PROBLEMS } from '../problem.js';
 import { RuntimeError } from '../../runtime/errors.js';
 import type { CircuitDirectory } from '../../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../../runtime/runtime.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
+import { statusesOf } from '../openapi.js';
 
 function runtimeOf(s: ApiDeps): ControllerRuntime {
   const runtime = s.ctx.runtime;
@@ -39,8 +42,10 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['runtime'],
+        operationId: 'listLinks',
         summary: 'The links this node knows (reported by routers)',
         response: { 200: linkList },
+        problems: [503],
       },
     },
     async () => {
@@ -54,9 +59,11 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['runtime'],
+        operationId: 'listCircuits',
         summary: 'Circuits with their owners: of every member that answers (default), or this node’s',
         querystring: circuitsQuery,
         response: { 200: circuitList },
+        problems: [503],
       },
     },
     async (request) => {
@@ -74,9 +81,11 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['runtime'],
+        operationId: 'getCircuit',
         summary: 'A circuit, from whichever member owns it',
         params: circuitParams,
         response: { 200: circuit },
+        problems: [404, 503, 504],
       },
     },
     async (request) => {
@@ -89,9 +98,11 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['runtime'],
+        operationId: 'createCircuit',
         summary: 'Create a circuit: the ingress router dials it through its most responsive controller',
         body: createCircuitBody,
         response: { 201: createdCircuit },
+        problems: statusesOf(RUNTIME_PROBLEMS),
       },
     },
     async (request, reply) => {
@@ -106,9 +117,11 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['runtime'],
+        operationId: 'deleteCircuit',
         summary: 'Tear down a circuit through its owner',
         params: circuitParams,
         response: { 200: circuitDeleted },
+        problems: [404, 503, 504],
       },
     },
     async (request) => {
@@ -122,8 +135,10 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['runtime'],
+        operationId: 'getRuntime',
         summary: 'Router channel status and drop counts',
         response: { 200: runtimeStatus },
+        problems: [503],
       },
     },
     async () => runtimeOf(s).status(),
@@ -134,8 +149,11 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['runtime'],
+        operationId: 'setRuntimeFaults',
         summary: 'Delay every answer and request on the router channel (tests and the lab)',
         body: runtimeFaultsBody,
+        response: { 200: runtimeFaults },
+        problems: [503],
       },
     },
     async (request) => {

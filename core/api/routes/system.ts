@@ -1,6 +1,7 @@
-/** Health (no auth), Prometheus metrics, the OpenAPI document and the event backlog. */
+/** Health and the OpenAPI document (no auth), Prometheus metrics and the event backlog. */
+import type { z } from 'zod';
 import { STARTING_RETRY_AFTER_SECONDS } from '../readiness.js';
-import { eventsQuery, health } from '../../../contract/index.js';
+import { eventPage, eventsQuery, health, metricsText, openApiDocument } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function systemRoutes(app: ZodApp, s: ApiDeps): void {
@@ -9,6 +10,7 @@ export function systemRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['system'],
+        operationId: 'getHealth',
         summary:
           'Role, leader, term and indexes of this node (no auth): status up (200), or starting (503, Retry-After) until bootstrap has finished here',
         response: { 200: health, 503: health },
@@ -38,15 +40,34 @@ export function systemRoutes(app: ZodApp, s: ApiDeps): void {
 
   app.get(
     '/metrics',
-    { schema: { tags: ['system'], summary: 'Prometheus metrics' } },
+    {
+      schema: {
+        tags: ['system'],
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics',
+        response: {
+          200: { description: 'Prometheus metrics', content: { 'text/plain': { schema: metricsText } } },
+        },
+      },
+    },
     async (_request, reply) => {
       const text = await s.metrics.registry.metrics();
       return reply.type(s.metrics.registry.contentType).send(text);
     },
   );
 
-  app.get('/openapi.json', { schema: { tags: ['system'], summary: 'This document' } }, async () =>
-    app.swagger(),
+  app.get(
+    '/openapi.json',
+    {
+      schema: {
+        tags: ['system'],
+        operationId: 'getOpenApiDocument',
+        summary: 'This document (no auth, so that tools can fetch it)',
+        response: { 200: openApiDocument },
+      },
+      config: { auth: 'public' },
+    },
+    async () => app.swagger() as unknown as z.infer<typeof openApiDocument>,
   );
 
   app.get(
@@ -54,8 +75,10 @@ export function systemRoutes(app: ZodApp, s: ApiDeps): void {
     {
       schema: {
         tags: ['events'],
+        operationId: 'listEvents',
         summary: 'Recent entity and cluster events after a Raft index (live: socket.io namespace /events)',
         querystring: eventsQuery,
+        response: { 200: eventPage },
       },
     },
     async (request) => {
