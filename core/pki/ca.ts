@@ -1,0 +1,266 @@
+/**
+ * The cluster PKI: a root CA (its key stays with the bootstrap node, offline from then on), an
+ * intermediate CA that the controllers share to sign with, and leaf certificates naming their
+ * holder by SPIFFE id (`spiffe://<cluster-id>/<kind>/<id>`), good for both ends of mutual TLS.
+ * Keys are EC P-256, signatures ECDSA with SHA-256; everything crosses this module as PEM.
+ */
+// @peculiar/x509 declares its ASN.1 schemas with decorators that read reflect metadata.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { isIP } from 'node:net';
+import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+
+// Node's own WebCrypto, set once, so the library never depends on what globalThis offers.
+x509.cryptoProvider.set(webcrypto as unknown as typeof globalThis.crypto);
+
+export interface CertifiedKey {
+  readonly certPem: string;
+  /** PKCS#8 PEM. */
+  readonly keyPem: string;
+}
+
+export interface ClusterCa {
+  readonly root: CertifiedKey;
+  readonly intermediate: CertifiedKey;
+}
+
+export type CertKind = 'controller' | 'router' | 'identity';
+
+const KINDS: readonly CertKind[] = ['controller', 'router', 'identity'];
+const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Certificates start a little in the past, so a peer whose clock runs behind accepts them at once. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const ROOT_DAYS = 3650;
+const LEAF_DAYS = 90;
+
+export interface CaOptions {
+  readonly now?: Date;
+  /** The root's validity (default 10 years); the intermediate gets half of it. */
+  readonly validityDays?: number;
+}
+
+export async function createClusterCa(clusterId: string, options: CaOptions = {}): Promise<ClusterCa> {
+  const now = options.now ?? new Date();
+  const rootDays = options.validityDays ?? ROOT_DAYS;
+  const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+
+  const rootKeys = await generateKeys();
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: [{ CN: [`meshdesk root CA ${clusterId}`] }],
+    notBefore,
+    notAfter: new Date(now.getTime() + rootDays * DAY_MS),
+    keys: rootKeys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      // Path length 1: the root signs intermediates, and only those sign leaves.
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
+    ],
+  });
+
+  const intermediateKeys = await generateKeys();
+  const intermediate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: [{ CN: [`meshdesk intermediate CA ${clusterId}`] }],
+    issuer: root.subjectName,
+    notBefore,
+    notAfter: new Date(now.getTime() + (rootDays / 2) * DAY_MS),
+    publicKey: intermediateKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(intermediateKeys.publicKey),
+      authorityKeyId(root),
+    ],
+  });
+
+  return {
+    root: { certPem: pem(root.toString('pem')), keyPem: await privateKeyPem(rootKeys.privateKey) },
+    intermediate: {
+      certPem: pem(intermediate.toString('pem')),
+      keyPem: await privateKeyPem(intermediateKeys.privateKey),
+    },
+  };
+}
+
+/** A fresh key and a request for it; the key never leaves the node that made it. */
+export async function createKeyAndCsr(commonName: string): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = await generateKeys();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [{ CN: [commonName] }],
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+  });
+  return { keyPem: await privateKeyPem(keys.privateKey), csrPem: pem(csr.toString('pem')) };
+}
+
+export interface IssueOptions {
+  readonly clusterId: string;
+  readonly kind: CertKind;
+  readonly id: string;
+  /** Addresses the holder is reached at: IP literals become IP SANs, the rest DNS SANs. */
+  readonly hosts?: readonly string[];
+  readonly validityDays?: number;
+  readonly now?: Date;
+}
+
+/**
+ * Signs a leaf for the CSR's key. The names come from `options` alone: what the requester asked
+ * to be called is ignored, so the caller decides (after its own checks) who the holder is.
+ */
+export async function issueCertificate(
+  issuer: CertifiedKey,
+  csrPem: string,
+  options: IssueOptions,
+): Promise<string> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch (cause) {
+    throw new Error('the certificate request is not a PKCS#10 request', { cause });
+  }
+  // Proof that the requester holds the key it asks us to certify.
+  if (!(await csr.verify())) throw new Error("the certificate request's signature does not verify");
+
+  const issuerCert = new x509.X509Certificate(issuer.certPem);
+  const now = options.now ?? new Date();
+  const names: x509.JsonGeneralName[] = [
+    { type: 'url', value: spiffeId(options.clusterId, options.kind, options.id) },
+  ];
+  for (const host of options.hosts ?? []) names.push({ type: isIP(host) ? 'ip' : 'dns', value: host });
+
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: [{ CN: [options.id] }],
+    issuer: issuerCert.subjectName,
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(now.getTime() + (options.validityDays ?? LEAF_DAYS) * DAY_MS),
+    publicKey: csr.publicKey,
+    signingKey: await importPrivateKey(issuer.keyPem),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
+      new x509.SubjectAlternativeNameExtension(names),
+      await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
+      authorityKeyId(issuerCert),
+    ],
+  });
+  // Catches an issuer whose key and certificate do not belong together before anyone trusts it.
+  if (!(await leaf.verify({ publicKey: issuerCert.publicKey, signatureOnly: true }))) {
+    throw new Error("the issuer's key does not match its certificate");
+  }
+  return pem(leaf.toString('pem'));
+}
+
+export function spiffeId(clusterId: string, kind: CertKind, id: string): string {
+  return `spiffe://${clusterId}/${kind}/${id}`;
+}
+
+/** The URI SANs of a certificate (the first one of a chain). */
+export function spiffeIdsOf(certPem: string): string[] {
+  // node:crypto picks the first certificate of a chain; @peculiar/x509 reads the SANs unescaped.
+  const cert = new x509.X509Certificate(new X509Certificate(certPem).raw);
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  return (san?.names.items ?? []).filter((name) => name.type === 'url').map((name) => name.value);
+}
+
+export function parseSpiffeId(uri: string): { clusterId: string; kind: CertKind; id: string } | undefined {
+  const match = /^spiffe:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(uri);
+  if (!match) return undefined;
+  const [, clusterId, kind, id] = match as unknown as [string, string, string, string];
+  if (!(KINDS as readonly string[]).includes(kind)) return undefined;
+  return { clusterId, kind: kind as CertKind, id };
+}
+
+/** SHA-256 of the DER, "AB:CD:…" (node's X509Certificate.fingerprint256). */
+export function fingerprint(certPem: string): string {
+  return new X509Certificate(certPem).fingerprint256;
+}
+
+/** Uppercase hex, as revocation lists and node:tls's peer certificates name it. */
+export function serialOf(certPem: string): string {
+  return new X509Certificate(certPem).serialNumber.toUpperCase();
+}
+
+/** PEM text with its trailing newline, so that PEMs concatenate into a valid bundle. */
+export function pem(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+/** A bundle, leaf first (as TLS sends a chain). */
+export function chainPem(...pems: readonly string[]): string {
+  return pems.map(pem).join('');
+}
+
+/**
+ * Whether leaf ← intermediate ← root hold together at `now`: names and key ids match, each
+ * signature verifies, the CAs are CAs and the leaf is not, and all three are within validity.
+ */
+export function verifyChain(
+  leafPem: string,
+  intermediatePem: string,
+  rootPem: string,
+  now: Date = new Date(),
+): boolean {
+  try {
+    const leaf = new X509Certificate(leafPem);
+    const intermediate = new X509Certificate(intermediatePem);
+    const root = new X509Certificate(rootPem);
+    const t = now.getTime();
+    const current = (c: X509Certificate) => Date.parse(c.validFrom) <= t && t <= Date.parse(c.validTo);
+    return (
+      root.ca &&
+      root.checkIssued(root) &&
+      root.verify(root.publicKey) &&
+      intermediate.ca &&
+      intermediate.checkIssued(root) &&
+      intermediate.verify(root.publicKey) &&
+      !leaf.ca &&
+      leaf.checkIssued(intermediate) &&
+      leaf.verify(intermediate.publicKey) &&
+      [leaf, intermediate, root].every(current)
+    );
+  } catch {
+    return false; // not a certificate at all
+  }
+}
+
+function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
+  // Extractable, since the private key is handed out as PKCS#8.
+  return webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+}
+
+async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+  return pem(x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY'));
+}
+
+function importPrivateKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), KEY_ALGORITHM, false, [
+    'sign',
+  ]);
+}
+
+/** 16 random bytes, the top bit clear (a positive INTEGER) and the next set (no leading zero). */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
+  return bytes.toString('hex');
+}
+
+/** The issuer's own subject key id, so that the two always match (RFC 5280 4.2.1.1). */
+function authorityKeyId(issuer: x509.X509Certificate): x509.AuthorityKeyIdentifierExtension {
+  const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
+  if (!ski) throw new Error('the issuer certificate has no subject key identifier');
+  return new x509.AuthorityKeyIdentifierExtension(ski.keyId);
+}
