@@ -108,6 +108,23 @@ export const addMemberBody = named(
 
 export type AddMemberRequest = z.input<typeof addMemberBody>;
 
+/** `POST /cluster/certificates`: a joining node's CSR, signed by a member with the cluster CA. */
+export const certificateRequestBody = named(
+  'CertificateRequest',
+  z.strictObject({
+    id: described(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), 'the joining node’s id'),
+    host: described(
+      z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(/^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
+      'the name or address others reach the node at (its certificate’s SAN)',
+    ),
+    csr: described(z.string().min(1).max(16_384), 'a PKCS#10 request, PEM'),
+  }),
+);
+
 export const memberParams = z.strictObject({ id: z.string().min(1).max(255) });
 
 export const transferBody = z.strictObject({ to: z.string().min(1).max(255).optional() }).optional();

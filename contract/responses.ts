@@ -298,6 +298,13 @@ export const circuitDeleted = named('CircuitDeleted', z.object({ id: z.string(),
 
 /** `POST /cluster/members`: the new member (a learner until caught up) and the entry that added it. */
 export const memberAdded = named('MemberAdded', z.object({ id: z.string(), index }));
+/** `POST /cluster/certificates`: the signed chain (leaf, intermediate) and the cluster root CA. */
+export const issuedCertificate = named(
+  'IssuedCertificate',
+  z.object({ certificate: z.string(), ca: z.string(), fingerprint: z.string() }),
+);
+/** `GET /cluster/ca`: the cluster root CA and its SHA-256 fingerprint. */
+export const clusterCa = named('ClusterCa', z.object({ certificate: z.string(), fingerprint: z.string() }));
 /** `DELETE /cluster/members/:id`: the entry that removed it. */
 export const memberRemoved = named('MemberRemoved', z.object({ index }));
 /** `POST /cluster/transfer-leadership`: who leads now. */

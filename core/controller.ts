@@ -8,17 +8,35 @@ import pino, { type Logger } from 'pino';
 import { firstAdminCommand } from './api/bootstrap.js';
 import type { ApiContext } from './api/context.js';
 import { createApiServer } from './api/server.js';
+import {
+  bootstrapClusterCa,
+  clearPendingCa,
+  createCertificateAuthority,
+  hasPendingCa,
+  pendingCaCommands,
+  type ControllerName,
+} from './cluster/cluster-ca.js';
+import { credentialsDir, loadCredentials, saveCredentials } from './cluster/credentials.js';
 import { createClusterOps } from './cluster/ops.js';
-import { prepareJoin, requestMembership, type JoinTarget } from './cluster/join.js';
+import {
+  prepareJoin,
+  requestCertificate,
+  requestMembership,
+  type JoinTarget,
+  type PreparedJoin,
+} from './cluster/join.js';
+import { CertificateRenewal } from './cluster/renewal.js';
 import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
-import { encodeCommand } from './model/commands.js';
+import { encodeCommand, type SingleCommand } from './model/commands.js';
 import { ModelStateMachine } from './model/state-machine.js';
-import { createNode, type ControllerNode } from './node.js';
+import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
+import { createKeyAndCsr } from './pki/ca.js';
 import { NONE } from './raft/types.js';
 import { ROUTER_NAMESPACE } from './runtime/protocol.js';
 import { CircuitDirectory } from './runtime/circuit-directory.js';
 import { ControllerRuntime } from './runtime/runtime.js';
+import type { PeerTls } from './transport/types.js';
 
 export interface ControllerOptions {
   readonly dataDir: string;
@@ -80,12 +98,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const apiHost = publicHost(options.api.host, options.advertise);
   const joining = options.join && !storedSecret ? await prepareJoin(options.join) : undefined;
   const faults = options.faultInjection === true ? new FaultInjection() : undefined;
+  const certificateHost = publicHost(options.cluster.host, options.advertise).replace(/^\[|\]$/g, '');
+  let tls: PeerTls | undefined;
+  const credentials: CredentialSource = async (identity) => {
+    tls =
+      (await loadCredentials(options.dataDir)) ??
+      (await firstCredentials(
+        options,
+        identity,
+        [certificateHost],
+        joining,
+        storedSecret !== undefined,
+        logger,
+      ));
+    return () => tls as PeerTls;
+  };
   const node = await createNode({
     dataDir: options.dataDir,
     ...(options.name ? { name: options.name } : {}),
     cluster: options.cluster,
     ...(options.advertise ? { advertise: options.advertise } : {}),
-    secret,
+    credentials,
     ...(joining ? { clusterId: joining.clusterId } : {}),
     ...(options.bootstrap
       ? {
@@ -129,8 +162,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
       replica: node.replica,
       model,
       cluster,
+      certificates: createCertificateAuthority({
+        clusterId: node.clusterId,
+        db: () => model.model,
+        members: () => {
+          const { conf } = node.replica.status();
+          return [...conf.voters, ...conf.learners];
+        },
+      }),
       clusterSecret: secret,
       logger,
+      transportStats: () => node.transport.stats(),
       runtime,
       circuits: new CircuitDirectory(runtime, node.replica, node.transport),
       started: () => started,
@@ -154,9 +196,22 @@ export async function startController(options: ControllerOptions): Promise<Contr
     // Written once the node belongs to its cluster: a data directory with the secret "has state",
     // so a join that failed (wrong secret, unreachable member) is simply tried again next start.
     if (!storedSecret) await writeSecretFile(secretFile, secret);
-    const generatedAdminPassword = options.bootstrap
-      ? await ensureFirstAdmin(node, model, options.dataDir, options.bootstrap)
-      : undefined;
+    const generatedAdminPassword =
+      options.bootstrap || (await hasPendingCa(options.dataDir))
+        ? await ensureBootstrapState(node, model, options.dataDir, options.bootstrap)
+        : undefined;
+    const renewal = new CertificateRenewal({
+      dataDir: options.dataDir,
+      name: { clusterId: node.clusterId, nodeId: node.id, hosts: [certificateHost] },
+      db: () => model.model,
+      current: () => tls as PeerTls,
+      install: (renewed) => {
+        tls = renewed;
+        node.transport.reloadCredentials();
+      },
+      logger: node.logger,
+    });
+    renewal.start();
     started = true;
     return {
       node,
@@ -165,6 +220,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       url,
       ...(generatedAdminPassword ? { generatedAdminPassword } : {}),
       async stop() {
+        renewal.stop();
         runtime.close();
         await server.close();
         await node.stop();
@@ -178,29 +234,78 @@ export async function startController(options: ControllerOptions): Promise<Contr
 }
 
 /**
- * The first admin of a bootstrapped cluster, created once the node leads its new cluster. Runs on
- * every `--bootstrap` start and does nothing once an admin exists, so a crash between creating the
- * cluster and creating the admin is repaired by starting again. Returns a generated password.
+ * A node's first credentials: a new cluster CA when it bootstraps a cluster, a certificate signed
+ * by a member when it joins one. A data directory with state but no credentials was made by a
+ * meshdesk from before certificates: it cannot talk to anyone now, so say how to move it over.
  */
-async function ensureFirstAdmin(
+async function firstCredentials(
+  options: ControllerOptions,
+  identity: NodeIdentity,
+  hosts: readonly string[],
+  joining: PreparedJoin | undefined,
+  hasState: boolean,
+  logger: Logger,
+): Promise<PeerTls> {
+  const name: ControllerName = { clusterId: identity.clusterId, nodeId: identity.nodeId, hosts };
+  if (hasState) {
+    throw new Error(
+      `${options.dataDir} was made by a meshdesk without cluster certificates (${credentialsDir(options.dataDir)} is missing): ` +
+        `stop every node, run 'meshdesk backup --data-dir ${options.dataDir} --out model.sqlite' with the old data, ` +
+        `'meshdesk restore --from model.sqlite --data-dir NEW', start NEW, and join the others to it afresh (docs/ARCHITECTURE.md, upgrading)`,
+    );
+  }
+  if (joining) {
+    const { keyPem, csrPem } = await createKeyAndCsr(identity.nodeId);
+    const host = hosts[0] ?? '127.0.0.1';
+    const issued = await requestCertificate(joining, { id: identity.nodeId, host, csr: csrPem });
+    // Until join tokens pin the CA, trust is whatever the member sent: say which, once.
+    logger.warn(
+      { ca: issued.fingerprint, member: joining.url },
+      'joined with the cluster CA the member sent; check its SHA-256 fingerprint against `meshdesk cluster ca` on a member',
+    );
+    const credentials = { key: keyPem, cert: issued.certificate, ca: issued.ca };
+    await saveCredentials(options.dataDir, credentials);
+    return credentials;
+  }
+  if (options.bootstrap) return bootstrapClusterCa(options.dataDir, name);
+  throw new Error(`${options.dataDir} holds no cluster credentials: start with --bootstrap or --join`);
+}
+
+/**
+ * What a bootstrapped cluster needs in its model, proposed once the node leads, as one batch: the
+ * first admin (with the token signing key) unless an admin exists, and the cluster CA that waits
+ * on disk unless the model holds it. Runs on every `--bootstrap` start (and while a CA waits), so
+ * a crash between creating the cluster and this batch is repaired by starting again. Returns a
+ * generated admin password.
+ */
+async function ensureBootstrapState(
   node: ControllerNode,
   model: ModelStateMachine,
   dataDir: string,
-  bootstrap: NonNullable<ControllerOptions['bootstrap']>,
+  bootstrap: ControllerOptions['bootstrap'],
 ): Promise<string | undefined> {
   await waitForLeader(node);
   await node.replica.read('linearizable');
-  if (Number(model.model.value('SELECT count(*) FROM admins')) > 0) return undefined;
-  const passwordFile = join(dataDir, ADMIN_PASSWORD_FILE);
-  const given = bootstrap.adminPassword ?? (await readSecretFile(passwordFile));
-  const password = given ?? randomSecret(18);
-  if (!given) await writeSecretFile(passwordFile, password);
-  const command = await firstAdminCommand({ username: bootstrap.adminUsername ?? 'admin', password });
-  const { result } = await node.replica.propose(encodeCommand(command));
-  if ((result as { ok?: boolean }).ok !== true) {
-    throw new Error(`could not create the first admin: ${JSON.stringify(result)}`);
+  const at = new Date().toISOString();
+  const commands: SingleCommand[] = await pendingCaCommands(dataDir, model.model, at);
+  let generated: string | undefined;
+  if (bootstrap && Number(model.model.value('SELECT count(*) FROM admins')) === 0) {
+    const passwordFile = join(dataDir, ADMIN_PASSWORD_FILE);
+    const given = bootstrap.adminPassword ?? (await readSecretFile(passwordFile));
+    const password = given ?? randomSecret(18);
+    if (!given) await writeSecretFile(passwordFile, password);
+    const first = await firstAdminCommand({ username: bootstrap.adminUsername ?? 'admin', password });
+    commands.push(...(first.op === 'batch' ? first.commands : [first]));
+    generated = given ? undefined : password;
   }
-  return given ? undefined : password;
+  if (commands.length > 0) {
+    const { result } = await node.replica.propose(encodeCommand({ op: 'batch', commands }));
+    if ((result as { ok?: boolean }).ok !== true) {
+      throw new Error(`could not create the first admin and the cluster CA: ${JSON.stringify(result)}`);
+    }
+  }
+  await clearPendingCa(dataDir);
+  return generated;
 }
 
 async function waitForLeader(node: ControllerNode, timeoutMs = 30_000): Promise<void> {

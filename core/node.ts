@@ -14,9 +14,9 @@ import { Replica, type ReplicaOptions } from './replication/replica.js';
 import type { StateMachine } from './replication/state-machine.js';
 import { openRaftStorage } from './storage/index.js';
 import type { RaftStorage, StorageOptions } from './storage/types.js';
-import { createSecretAuthenticator } from './transport/auth.js';
+import { createCertificateAuthenticator } from './transport/cert-auth.js';
 import { createPeerTransport } from './transport/peer-transport.js';
-import type { PeerTransport } from './transport/types.js';
+import type { PeerTls, PeerTransport } from './transport/types.js';
 
 export interface InitialMember {
   readonly id: NodeId;
@@ -36,8 +36,11 @@ export interface NodeOptions {
   readonly cluster: { readonly host: string; readonly port: number };
   /** host:port that peers use to reach this node (default: the cluster listener's). */
   readonly advertise?: string;
-  /** The secret every member and router of the cluster presents. */
-  readonly secret: string;
+  /**
+   * This node's TLS credentials for the cluster listener and its dials, once its identity (kept in
+   * the data directory) is known: a getter, read for every connection, so renewal swaps them.
+   */
+  readonly credentials: CredentialSource;
   /**
    * On an empty data directory: start a new cluster whose first members are these (this node
    * alone when the list is empty). Ignored once the node has state. Without it, an empty node
@@ -74,11 +77,13 @@ export interface ControllerNode {
   stop(): Promise<void>;
 }
 
-interface Identity {
+export interface NodeIdentity {
   readonly nodeId: NodeId;
   readonly clusterId: string;
   readonly name: string;
 }
+
+export type CredentialSource = (identity: NodeIdentity) => Promise<() => PeerTls>;
 
 export async function createNode(options: NodeOptions): Promise<ControllerNode> {
   await mkdir(options.dataDir, { recursive: true });
@@ -91,9 +96,10 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
   });
   let transport: PeerTransport | undefined;
   try {
+    const tls = await options.credentials(identity);
     transport = createPeerTransport({
       nodeId: identity.nodeId,
-      authenticator: createSecretAuthenticator(identity.clusterId, options.secret),
+      authenticator: createCertificateAuthenticator({ clusterId: identity.clusterId, tls }),
       listen: options.cluster,
       log: logger,
     });
@@ -135,11 +141,11 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
 }
 
 /** The node's id and cluster id, kept in `<dataDir>/node.json` from the first start on. */
-async function loadIdentity(options: NodeOptions): Promise<Identity> {
+async function loadIdentity(options: NodeOptions): Promise<NodeIdentity> {
   const file = join(options.dataDir, 'node.json');
-  let stored: Identity | undefined;
+  let stored: NodeIdentity | undefined;
   try {
-    stored = JSON.parse(await readFile(file, 'utf8')) as Identity;
+    stored = JSON.parse(await readFile(file, 'utf8')) as NodeIdentity;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new Error(`cannot read ${file}: ${String(err)}`);
@@ -158,7 +164,7 @@ async function loadIdentity(options: NodeOptions): Promise<Identity> {
     options.clusterId ??
     (options.bootstrap ? `c${randomBytes(8).toString('hex')}` : '');
   if (!clusterId) throw new Error('a node that joins a cluster needs its cluster id');
-  const identity: Identity = { nodeId, clusterId, name: options.name ?? nodeId };
+  const identity: NodeIdentity = { nodeId, clusterId, name: options.name ?? nodeId };
   await writeFile(`${file}.tmp`, JSON.stringify(identity, null, 2), { mode: 0o600 });
   await rename(`${file}.tmp`, file);
   return identity;
@@ -170,7 +176,7 @@ async function loadIdentity(options: NodeOptions): Promise<Identity> {
  */
 async function bootstrapIfEmpty(
   storage: RaftStorage,
-  identity: Identity,
+  identity: NodeIdentity,
   advertise: string,
   options: NodeOptions,
 ): Promise<PersistedState | undefined> {

@@ -5,6 +5,7 @@
  * through `ClusterOps` (core/cluster/).
  */
 import type { Logger } from 'pino';
+import type { CertificateAuthority } from '../cluster/cluster-ca.js';
 import type { z } from 'zod';
 import type { AddMemberRequest, clusterMember, clusterView } from '../../contract/index.js';
 import type { ModelStateMachine } from '../model/state-machine.js';
@@ -13,7 +14,7 @@ import type { Replica } from '../replication/replica.js';
 import type { CircuitDirectory } from '../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../runtime/runtime.js';
 import type { SnapshotStep } from '../storage/types.js';
-import type { FaultPlan } from '../transport/types.js';
+import type { FaultPlan, TransportStats } from '../transport/types.js';
 
 /** One member as `GET /cluster` shows it: the contract's shape (DESIGN.md section 4). */
 export type ClusterMemberView = z.infer<typeof clusterMember>;
@@ -55,12 +56,16 @@ export interface ApiContext {
   /** The model; its `model` database is replaced on snapshot restore: read it per request. */
   readonly model: ModelStateMachine;
   readonly cluster: ClusterOps;
+  /** The cluster CA: its root, and signing a joining node's certificate (core/cluster/cluster-ca.ts). */
+  readonly certificates: CertificateAuthority;
   /**
    * The cluster secret, for requests that come from nodes rather than admins (a joining node
    * proves it holds the secret with an HMAC; see core/cluster/join.ts).
    */
   readonly clusterSecret: string;
   readonly logger: Logger;
+  /** The cluster transport's counters (refusals by reason for `/metrics`). */
+  readonly transportStats?: () => TransportStats;
   /** Links, circuits and the router channel (core/runtime); absent in API-only test setups. */
   readonly runtime?: ControllerRuntime;
   /** Circuits across the cluster (each member owns its own); absent with `runtime`. */

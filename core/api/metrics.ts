@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Replica } from '../replication/replica.js';
+import type { TransportStats } from '../transport/types.js';
 
 const ROLES = ['follower', 'preCandidate', 'candidate', 'leader'] as const;
 
@@ -15,7 +16,11 @@ export interface ApiMetrics {
   observeProposal(outcome: string, seconds: number): void;
 }
 
-export function createMetrics(replica: Replica, labels: { node: string; cluster: string }): ApiMetrics {
+export function createMetrics(
+  replica: Replica,
+  labels: { node: string; cluster: string },
+  transportStats?: () => TransportStats,
+): ApiMetrics {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry, prefix: 'meshdesk_' });
@@ -81,6 +86,18 @@ export function createMetrics(replica: Replica, labels: { node: string; cluster:
       for (const [reason, n] of Object.entries(replica.status().dropped)) this.set({ reason }, n ?? 0);
     },
   });
+  if (transportStats) {
+    new Gauge({
+      name: 'meshdesk_peer_refused_connections',
+      help: 'Connections to or from peers this node refused since start, by reason (certificate, identity, not TLS…)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(transportStats().refusals)) this.set({ reason }, n ?? 0);
+      },
+    });
+  }
   const peerGauge = (name: string, help: string, read: (p: PeerStatus) => number | undefined) =>
     new Gauge({
       name,

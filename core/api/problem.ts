@@ -236,6 +236,8 @@ const CLUSTER_STATUS: Readonly<Record<ClusterError['code'], number>> = {
   UNKNOWN_MEMBER: 404,
   MEMBERSHIP_CONFLICT: 409,
   CATCH_UP_TIMEOUT: 504,
+  BAD_CERTIFICATE_REQUEST: 400,
+  NO_CLUSTER_CA: 503,
 };
 
 /** The problem for any error a route or hook throws. */

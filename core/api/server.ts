@@ -76,7 +76,11 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const metrics = createMetrics(ctx.replica, { node: ctx.nodeId, cluster: ctx.clusterId });
+  const metrics = createMetrics(
+    ctx.replica,
+    { node: ctx.nodeId, cluster: ctx.clusterId },
+    ctx.transportStats,
+  );
   const events = new EventLog(options.eventBacklog);
   const stopModelEvents = recordEvents(events, ctx.model, ctx.replica);
   const stopRuntimeEvents = ctx.runtime

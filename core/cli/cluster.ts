@@ -1,9 +1,14 @@
 /** `meshdesk cluster …`: cluster status and operations through a node's REST API. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { clusterCa } from '../../contract/index.js';
 import type { ClusterMemberView, ClusterView } from '../api/context.js';
+import { credentialsDir } from '../cluster/credentials.js';
+import { fingerprint } from '../pki/ca.js';
 import { ApiClient, type Credentials } from './api-client.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 
-export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot> [options]
+export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca> [options]
 
   status                           the cluster as the node at --api sees it
   members                          its members, one per line
@@ -12,6 +17,8 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
   remove ID                        remove a member
   transfer-leadership [--to ID]    hand leadership to ID (default: the most caught-up voter)
   snapshot                         take a snapshot on the node at --api now
+  ca [--data-dir D] [--out FILE]   the cluster CA certificate and its SHA-256 fingerprint, from a
+                                   node's data directory, or else from the node at --api (no login)
 
 options:
   --api URL        a member's API (default http://127.0.0.1:8440)
@@ -32,9 +39,11 @@ const OPTIONS = {
   'api-url': { type: 'string' },
   learner: { type: 'boolean' },
   to: { type: 'string' },
+  'data-dir': { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
-const SUBCOMMANDS = ['status', 'members', 'add', 'remove', 'transfer-leadership', 'snapshot'] as const;
+const SUBCOMMANDS = ['status', 'members', 'add', 'remove', 'transfer-leadership', 'snapshot', 'ca'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export async function cluster(
@@ -108,7 +117,46 @@ export async function cluster(
       show(data, `snapshot taken at index ${String(data.index ?? '?')}`);
       return 0;
     }
+    case 'ca':
+      return showCa(values, out);
   }
+}
+
+/** `cluster ca`: the root CA (PEM) and its fingerprint, from a data directory or a node's API. */
+async function showCa(
+  values: Record<string, string | boolean | undefined>,
+  out: (line: string) => void,
+): Promise<number> {
+  const dataDir = text(values, 'data-dir');
+  let certificate: string;
+  if (dataDir) {
+    const file = join(credentialsDir(dataDir), 'ca.pem');
+    try {
+      certificate = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new Error(
+        `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): is ${dataDir} a node's data directory?`,
+      );
+    }
+  } else {
+    const api = httpUrl('api', text(values, 'api') ?? 'http://127.0.0.1:8440');
+    const response = await fetch(`${api}/api/v1/cluster/ca`);
+    const answer = clusterCa.safeParse(await response.json().catch(() => undefined));
+    if (!response.ok || !answer.success)
+      throw new Error(`${api} did not give its cluster CA (${response.status})`);
+    certificate = answer.data.certificate;
+  }
+  const sha256 = fingerprint(certificate);
+  const target = text(values, 'out');
+  if (target) {
+    await writeFile(target, certificate, { mode: 0o644 });
+    out(`wrote ${target}: the cluster CA, SHA-256 fingerprint ${sha256}`);
+  } else if (values.json === true) {
+    out(JSON.stringify({ certificate, fingerprint: sha256 }, null, 2));
+  } else {
+    out(`${certificate.trimEnd()}\nSHA-256 fingerprint ${sha256}`);
+  }
+  return 0;
 }
 
 export function credentials(

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomSecret } from '../files.js';
+import { credentialsDir } from '../cluster/credentials.js';
 import { ApiClient } from './api-client.js';
 import { integer, parse, text } from './args.js';
 import { LAB_TERMINATED_SERVICES, SAMPLE_MODEL, labRouterNames } from './lab-model.js';
@@ -100,7 +101,9 @@ export async function lab(
     if (fresh) await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
     if (routers > 0) {
       await ensureLabRouters(client, labRouterNames(routers));
-      const clusterUrls = nodes.map((n) => `http://127.0.0.1:${basePort + 100 + n.index}`).join(',');
+      const clusterUrls = nodes.map((n) => `https://127.0.0.1:${basePort + 100 + n.index}`).join(',');
+      // Routers trust the controllers' certificates by the cluster CA, as node-0 holds it.
+      const caFile = join(credentialsDir(join(dataDir, 'node-0')), 'ca.pem');
       for (const [j, name] of labRouterNames(routers).entries()) {
         const args = [
           'router',
@@ -111,7 +114,11 @@ export async function lab(
           '--listen',
           `127.0.0.1:${basePort + 201 + j}`,
         ];
-        const agent = startAgent(name, args, { ...env, MESHDESK_CLUSTER_SECRET: secret });
+        const agent = startAgent(name, args, {
+          ...env,
+          MESHDESK_CLUSTER_SECRET: secret,
+          MESHDESK_CA_FILE: caFile,
+        });
         children.push(agent.child);
         agents.push(agent.child);
         await agent.ready;

@@ -1,9 +1,10 @@
 /** `meshdesk router`: run a router agent until SIGINT/SIGTERM (core/router/router-agent.ts). */
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { RouterAgent } from '../router/router-agent.js';
 import { hostPort, parse, text, UsageError } from './args.js';
 
-export const ROUTER_USAGE = `usage: meshdesk router --name N --controllers URL[,URL...] [options]
+export const ROUTER_USAGE = `usage: meshdesk router --name N --controllers URL[,URL...] --ca FILE [options]
 
 Runs a router agent: it connects to every controller's cluster listener, keeps links to the other
 routers, and forwards the circuits the controllers route through it.
@@ -11,7 +12,9 @@ routers, and forwards the circuits the controllers route through it.
 options:
   --name N              the router's name; a router with this name must exist in the model
   --controllers URLS    the controllers' cluster listeners, comma-separated
-                        (e.g. http://127.0.0.1:8540,http://127.0.0.1:8541)
+                        (TLS: e.g. https://127.0.0.1:8540,https://127.0.0.1:8541 or HOST:PORT)
+  --ca FILE             the cluster root CA, PEM (from 'meshdesk cluster ca'; or MESHDESK_CA_FILE):
+                        a controller must present a certificate it issued
   --secret S            the cluster secret (or MESHDESK_CLUSTER_SECRET)
   --listen HOST:PORT    accept links from other routers here (and serve GET /status with
                         'Authorization: Bearer <secret>'); without it the router only dials`;
@@ -20,6 +23,7 @@ const OPTIONS = {
   name: { type: 'string' },
   controllers: { type: 'string' },
   secret: { type: 'string' },
+  ca: { type: 'string' },
   listen: { type: 'string' },
 } as const;
 
@@ -27,6 +31,8 @@ export interface RouterArgs {
   readonly name: string;
   readonly controllers: readonly string[];
   readonly secret: string;
+  /** The cluster root CA, PEM. */
+  readonly ca: string;
   readonly listen?: { host: string; port: number };
 }
 
@@ -42,20 +48,42 @@ export function parseRouter(argv: readonly string[], env: NodeJS.ProcessEnv): Ro
   const secret = text(values, 'secret') ?? env.MESHDESK_CLUSTER_SECRET;
   if (!secret) throw new UsageError('--secret (or MESHDESK_CLUSTER_SECRET) is required');
   if (secret.length < 16) throw new UsageError('the cluster secret must be at least 16 characters');
+  const ca = readCa(text(values, 'ca') ?? env.MESHDESK_CA_FILE);
   const listen = text(values, 'listen');
-  return { name, controllers, secret, ...(listen ? { listen: hostPort('listen', listen) } : {}) };
+  return { name, controllers, secret, ca, ...(listen ? { listen: hostPort('listen', listen) } : {}) };
 }
 
-/** `http://host:port` or plain `host:port`, as the origin socket.io dials. */
+function readCa(file: string | undefined): string {
+  if (!file)
+    throw new UsageError(
+      "--ca FILE (or MESHDESK_CA_FILE) is required: the cluster CA from 'meshdesk cluster ca'",
+    );
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--ca: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`--ca: ${file} holds no PEM certificate`);
+  return text;
+}
+
+/** `https://host:port` or plain `host:port`, as the origin socket.io dials: cluster listeners speak TLS only. */
 function controllerUrl(entry: string): string {
-  const withScheme = /^https?:\/\//.test(entry) ? entry : `http://${entry}`;
+  if (entry.startsWith('http://')) {
+    throw new UsageError(
+      `--controllers: '${entry}' is plaintext; cluster listeners speak TLS only (https://)`,
+    );
+  }
+  const withScheme = entry.startsWith('https://') ? entry : `https://${entry}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
     throw new UsageError(`--controllers: '${entry}' is not a URL or HOST:PORT`);
   }
-  if (!url.port && !/^https?:\/\/[^/]+:\d+/.test(withScheme)) {
+  if (!url.port && !/^https:\/\/[^/]+:\d+/.test(withScheme)) {
     throw new UsageError(`--controllers: '${entry}' needs a port (the cluster listener's)`);
   }
   return url.origin;
@@ -78,6 +106,7 @@ export async function router(
     name: args.name,
     controllers: args.controllers,
     secret: args.secret,
+    ca: args.ca,
     ...(args.listen ? { listen: args.listen } : {}),
     log: logger,
   });

@@ -10,7 +10,11 @@ export type ClusterErrorCode =
   /** It conflicts with the membership as it is (already a member, change in progress, …): 409. */
   | 'MEMBERSHIP_CONFLICT'
   /** A new member did not catch up in time to be promoted; it stays a learner: 504. */
-  | 'CATCH_UP_TIMEOUT';
+  | 'CATCH_UP_TIMEOUT'
+  /** A certificate request this node cannot sign (a CSR that does not verify): 400. */
+  | 'BAD_CERTIFICATE_REQUEST'
+  /** This node's model does not hold the cluster CA yet (it is starting): 503. */
+  | 'NO_CLUSTER_CA';
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
@@ -27,6 +31,8 @@ const CODES = new Set<string>([
   'UNKNOWN_MEMBER',
   'MEMBERSHIP_CONFLICT',
   'CATCH_UP_TIMEOUT',
+  'BAD_CERTIFICATE_REQUEST',
+  'NO_CLUSTER_CA',
 ]);
 
 /** A ClusterError that crossed the cluster transport comes back as a plain error with its code. */

@@ -1,11 +1,16 @@
 /**
  * Joining an existing cluster (`meshdesk start --join URL`): learn the cluster's id from a
- * member's `/health` once it says up, start this node's listener, then ask that member to add it.
- * The request is signed with the cluster secret (core/api/cluster-auth.ts), since a new node has
- * no admin token; the member forwards it to the leader, which adds the node as a learner and
- * promotes it to voter once it has caught up (core/cluster/ops.ts).
+ * member's `/health` once it says up, make a key and send a CSR for this node's certificate (the
+ * member signs it with the cluster's intermediate CA), start this node's listener with it, then
+ * ask that member to add it. Both requests are signed with the cluster secret
+ * (core/api/cluster-auth.ts), since a new node has no admin token; the member forwards the add to
+ * the leader, which adds the node as a learner and promotes it to voter once it has caught up
+ * (core/cluster/ops.ts).
  */
+import { issuedCertificate } from '../../contract/index.js';
 import { signClusterRequest } from '../api/cluster-auth.js';
+import { certificatesOf, fingerprint, spiffeId, spiffeIdsOf, verifyChain } from '../pki/ca.js';
+import type { IssuedCertificate } from './cluster-ca.js';
 
 export interface JoinTarget {
   /** Base URL of any member's API, e.g. http://10.0.0.5:8440 */
@@ -45,29 +50,79 @@ export async function prepareJoin(target: JoinTarget): Promise<PreparedJoin> {
   return { ...target, clusterId: health.clusterId };
 }
 
+export interface CertificateRequest {
+  readonly id: string;
+  /** The host (name or IP) others reach this node at: its certificate's SAN. */
+  readonly host: string;
+  readonly csr: string;
+}
+
+/**
+ * Asks the member to sign this node's CSR. The answer is checked before it is trusted: the chain
+ * must hold together up to the root it came with and name this node of this cluster. (Which root
+ * to trust is what the join token will pin; until then the caller logs its fingerprint.)
+ */
+export async function requestCertificate(
+  join: PreparedJoin,
+  request: CertificateRequest,
+): Promise<IssuedCertificate & { readonly fingerprint: string }> {
+  const answer = issuedCertificate.safeParse(
+    await signedPost(join, '/cluster/certificates', request, 30_000),
+  );
+  if (!answer.success) throw new Error(`${join.url} answered the certificate request with something else`);
+  const { certificate, ca } = answer.data;
+  const [leaf, intermediate] = certificatesOf(certificate);
+  const expected = spiffeId(join.clusterId, 'controller', request.id);
+  if (
+    !leaf ||
+    !intermediate ||
+    !verifyChain(leaf, intermediate, ca) ||
+    !spiffeIdsOf(leaf).includes(expected)
+  ) {
+    throw new Error(`${join.url} answered with a certificate that is not ${expected} from its CA`);
+  }
+  return { certificate, ca, fingerprint: fingerprint(ca) };
+}
+
 /** Asks the member to add this node; resolves once the leader has made it a voter. */
 export async function requestMembership(join: PreparedJoin, member: JoinRequest): Promise<{ index: number }> {
-  const base = apiBase(join.url);
-  const body = JSON.stringify(member);
   // Promotion waits for this node to catch up, which may take a while on a large model.
-  const response = await fetch(`${base}/cluster/members`, {
+  const { body, headers } = await signedPostAnswer(join, '/cluster/members', member, 120_000);
+  const index = Number(headers.get('x-raft-index') ?? (body as { index?: unknown }).index ?? 0);
+  return { index: Number.isFinite(index) ? index : 0 };
+}
+
+async function signedPost(
+  join: PreparedJoin,
+  path: string,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<unknown> {
+  return (await signedPostAnswer(join, path, payload, timeoutMs)).body;
+}
+
+/** A POST signed with the cluster secret; a refusal becomes an error naming the member's reason. */
+async function signedPostAnswer(
+  join: PreparedJoin,
+  path: string,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<{ body: unknown; headers: Headers }> {
+  const body = JSON.stringify(payload);
+  const response = await fetch(`${apiBase(join.url)}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: signClusterRequest(join.secret, body) },
     body,
-    signal: AbortSignal.timeout(120_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
-  const answer = (await response.json().catch(() => ({}))) as {
-    index?: unknown;
-    detail?: unknown;
-    title?: unknown;
-  };
+  const answer = (await response.json().catch(() => ({}))) as { detail?: unknown; title?: unknown };
   if (!response.ok) {
     const why =
       typeof answer.detail === 'string' ? answer.detail : String(answer.title ?? response.statusText);
-    throw new Error(`${join.url} refused to add this node (${response.status}): ${why}`);
+    const what = path === '/cluster/members' ? 'add this node' : 'sign this node’s certificate';
+    throw new Error(`${join.url} refused to ${what} (${response.status}): ${why}`);
   }
-  const index = Number(response.headers.get('x-raft-index') ?? answer.index ?? 0);
-  return { index: Number.isFinite(index) ? index : 0 };
+  return { body: answer, headers: response.headers };
 }
 
 function apiBase(url: string): string {

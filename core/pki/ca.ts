@@ -203,6 +203,11 @@ export function chainPem(...pems: readonly string[]): string {
   return pems.map(pem).join('');
 }
 
+/** The certificates of a PEM bundle, in order, each as its own PEM. */
+export function certificatesOf(bundle: string): string[] {
+  return (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(pem);
+}
+
 /**
  * Whether leaf ← intermediate ← root hold together at `now`: names and key ids match, each
  * signature verifies, the CAs are CAs and the leaf is not, and all three are within validity.

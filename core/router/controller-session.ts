@@ -1,11 +1,13 @@
 /**
- * The router's connection to one controller: socket.io on the controller's cluster listener
- * (`/routers`), mutual proof of the cluster secret, then heartbeats that measure the round trip.
+ * The router's connection to one controller: socket.io over TLS on the controller's cluster
+ * listener (`/routers`) — the controller's certificate must chain to the cluster CA and name a
+ * controller — then mutual proof of the cluster secret, then heartbeats that measure the round trip.
  * A controller whose heartbeat goes unanswered for `unresponsiveMs` is unresponsive: it gets no
  * new circuits until it answers again. Every attempt is a fresh socket and nonce; failures wait a
  * capped, jittered back-off (as the peer transport does).
  */
 import type { Logger } from 'pino';
+import type { PeerCertificate } from 'node:tls';
 import { io, type Socket } from 'socket.io-client';
 import { Backoff } from '../transport/backoff.js';
 import { createFrameParser } from '../transport/frame-parser.js';
@@ -17,11 +19,14 @@ import {
   proofSchema,
 } from '../runtime/protocol.js';
 import { newNonce, routerProof, verifyRouterProof } from '../runtime/router-auth.js';
+import { uriSans } from '../transport/cert-auth.js';
 
 export interface SessionOptions {
   readonly url: string;
   readonly router: string;
   readonly secret: string;
+  /** The cluster root CA (PEM) the controller's certificate must chain to. */
+  readonly ca: string;
   readonly listen: string | undefined;
   readonly log: Logger;
   readonly heartbeatMs: number;
@@ -94,6 +99,10 @@ export class ControllerSession {
       timeout: 5_000,
       parser: this.parser,
       auth: (cb) => cb(hello),
+      ca: this.o.ca,
+      rejectUnauthorized: true,
+      // A controller is named by its SPIFFE id, not by the host dialled (the lab dials 127.0.0.1).
+      ...{ checkServerIdentity: controllerIdentity },
     });
     this.socket = socket;
     let answered = false;
@@ -185,3 +194,12 @@ export class ControllerSession {
     socket?.disconnect();
   }
 }
+
+/** Accepts a server certificate (already chained to the cluster CA) only if it names a controller. */
+export function controllerIdentity(_host: string, cert: PeerCertificate): Error | undefined {
+  return uriSans(cert).some((name) => CONTROLLER_SPIFFE.test(name))
+    ? undefined
+    : new Error('the server certificate does not name a controller of the cluster');
+}
+
+const CONTROLLER_SPIFFE = /^spiffe:\/\/[^/]+\/controller\/[^/]+$/;

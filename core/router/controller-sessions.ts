@@ -26,6 +26,8 @@ import type { RouterLinks } from './router-links.js';
 export interface ControllerSessionsOptions {
   readonly router: string;
   readonly secret: string;
+  /** The cluster root CA (PEM): controllers are trusted only with a certificate it issued. */
+  readonly ca: string;
   readonly log: Logger;
   readonly links: RouterLinks;
   readonly routes: ForwardingTable;
@@ -52,6 +54,7 @@ export class ControllerSessions {
           url,
           router: this.o.router,
           secret: this.o.secret,
+          ca: this.o.ca,
           listen,
           log: this.o.log,
           heartbeatMs: this.o.heartbeatMs,

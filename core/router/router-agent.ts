@@ -19,6 +19,8 @@ export interface RouterAgentOptions {
   /** Base URLs of the controllers' cluster listeners, e.g. http://127.0.0.1:8541 */
   readonly controllers: readonly string[];
   readonly secret: string;
+  /** The cluster root CA (PEM): the controllers' certificates must chain to it. */
+  readonly ca: string;
   /** Where to accept links (and serve the status endpoint); without it the router only dials. */
   readonly listen?: { readonly host: string; readonly port: number };
   readonly log?: Logger;
@@ -55,6 +57,7 @@ export class RouterAgent implements RouterControls {
     this.controllers = new ControllerSessions({
       router: o.name,
       secret: o.secret,
+      ca: o.ca,
       log,
       links: this.links,
       routes: this.routes,

@@ -1,45 +1,35 @@
 /**
  * The server side of the `/raft` namespace: peers connect here to send us Raft frames and cluster
- * requests. A connection is refused unless its handshake completes (handshake.ts); until then not
- * one frame is accepted. Every frame is validated (codec.ts) and what fails is counted and dropped.
+ * requests. A connection joins only if its client certificate and hello pass (handshake.ts), so
+ * every socket here speaks for the peer its certificate names. Every frame is validated
+ * (codec.ts) and what fails is counted and dropped.
  */
+import type { TLSSocket } from 'node:tls';
 import type { Namespace, Socket } from 'socket.io';
 import type { Message, NodeId } from '../raft/types.js';
 import { decodeFrame } from './codec.js';
-import type { Counters, Log } from './counters.js';
+import { countRefusal, type Counters, type Log } from './counters.js';
 import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
 import type { FaultTable } from './faults.js';
-import {
-  CHALLENGE_EVENT,
-  WELCOME_EVENT,
-  checkHello,
-  isLocalRefusal,
-  serverHandshake,
-  type Hello,
-} from './handshake.js';
+import { checkHello, type Hello } from './handshake.js';
+import type { RefusalLog } from './refusal-log.js';
 import { answerRequest, transportFailure, type Reply } from './requests.js';
-import type { PeerAuthenticator, RequestHandler } from './types.js';
+import type { PeerAuthenticator, RefusalReason, RequestHandler } from './types.js';
 
 export interface InboundContext {
   /** An authenticated peer said where it listens (its hello's address). */
   readonly onPeerAddress?: (peer: NodeId, address: string) => void;
   readonly self: NodeId;
   readonly auth: PeerAuthenticator;
-  readonly handshakeTimeoutMs: number;
   readonly counters: Counters;
+  readonly refusals: RefusalLog;
   readonly log: Log;
   readonly faults: FaultTable;
   readonly handlers: ReadonlyMap<string, RequestHandler>;
   deliver(messages: readonly Message[]): void;
 }
 
-const KNOWN_EVENTS: ReadonlySet<string> = new Set([
-  RAFT_EVENT,
-  REQUEST_EVENT,
-  PING_EVENT,
-  CHALLENGE_EVENT,
-  WELCOME_EVENT,
-]);
+const KNOWN_EVENTS: ReadonlySet<string> = new Set([RAFT_EVENT, REQUEST_EVENT, PING_EVENT]);
 
 export class InboundPeers {
   /** Authenticated connections by peer: more than one while a restarted peer's old one lingers. */
@@ -51,7 +41,8 @@ export class InboundPeers {
     private readonly ctx: InboundContext,
   ) {
     nsp.use((socket, next) => {
-      const checked = checkHello(socket.handshake.auth, ctx.self, ctx.auth.clusterId);
+      const tls = socket.request.socket as TLSSocket;
+      const checked = checkHello(socket.handshake.auth, tls, ctx.self, ctx.auth);
       if (!checked.ok) {
         this.refused(socket, checked.failure, checked.detail);
         next(Object.assign(new Error('handshake refused'), { data: { code: checked.failure } }));
@@ -75,17 +66,12 @@ export class InboundPeers {
       socket.disconnect(true);
       return;
     }
-    let peer: NodeId | undefined;
+    const peer: NodeId = hello.from;
 
     socket.onAny((event: unknown) => {
       if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) ctx.counters.malformed += 1;
     });
     socket.on(RAFT_EVENT, (frame: unknown) => {
-      if (peer === undefined) {
-        // Never accepted before the handshake completed; the client broke the protocol.
-        ctx.counters.malformed += 1;
-        return;
-      }
       ctx.counters.framesReceived += 1;
       if (ctx.faults.isCut(peer)) {
         ctx.counters.dropped += Array.isArray(frame) ? frame.length : 1;
@@ -104,11 +90,6 @@ export class InboundPeers {
         return;
       }
       const reply = ack as (reply: Reply) => void;
-      if (peer === undefined) {
-        ctx.counters.malformed += 1;
-        reply(transportFailure('UNREACHABLE', 'handshake not completed'));
-        return;
-      }
       // Across a cut link the request is lost: the caller times out.
       if (ctx.faults.isCut(peer)) return;
       const from = peer;
@@ -129,40 +110,31 @@ export class InboundPeers {
       });
     });
     socket.on(PING_EVENT, (ack: unknown) => {
-      if (peer !== undefined && !ctx.faults.isCut(peer) && typeof ack === 'function') (ack as () => void)();
+      if (!ctx.faults.isCut(peer) && typeof ack === 'function') (ack as () => void)();
     });
     socket.on('disconnect', () => {
-      if (peer === undefined) return;
       const set = this.sessions.get(peer);
       set?.delete(socket);
       if (set?.size === 0) this.sessions.delete(peer);
     });
-
-    void serverHandshake(socket, hello, ctx.self, ctx.auth, ctx.handshakeTimeoutMs).then((result) => {
-      if (result.ok) {
-        if (!socket.connected) return;
-        peer = result.peer;
-        if (hello.address) ctx.onPeerAddress?.(peer, hello.address);
-        let set = this.sessions.get(peer);
-        if (!set) this.sessions.set(peer, (set = new Set()));
-        set.add(socket);
-        ctx.log.info({ peer }, 'peer connected to us');
-        return;
-      }
-      if (isLocalRefusal(result.failure)) this.refused(socket, result.failure, result.detail);
-      socket.disconnect(true);
-    });
+    if (hello.address) ctx.onPeerAddress?.(peer, hello.address);
+    let set = this.sessions.get(peer);
+    if (!set) this.sessions.set(peer, (set = new Set()));
+    set.add(socket);
+    ctx.log.info({ peer }, 'peer connected to us');
   }
 
-  private refused(socket: Socket, failure: string, detail: string | undefined): void {
-    this.ctx.counters.refusedHandshakes += 1;
+  private refused(socket: Socket, failure: RefusalReason, detail: string): void {
+    countRefusal(this.ctx.counters, failure);
     const claimed = (socket.handshake.auth as { from?: unknown } | undefined)?.from;
-    this.ctx.log.warn(
+    const address = socket.handshake.address;
+    this.ctx.refusals.refused(
+      address,
       {
         reason: failure,
-        ...(detail ? { detail } : {}),
+        detail,
         ...(typeof claimed === 'string' ? { claimedPeer: claimed.slice(0, 256) } : {}),
-        address: socket.handshake.address,
+        address,
       },
       'refused peer handshake',
     );

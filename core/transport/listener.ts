@@ -1,16 +1,26 @@
 /**
- * The cluster listener: one HTTP server with one socket.io server on it, websocket only, msgpack
- * frames. Peers use the `/raft` namespace; routers `/routers` (core/runtime) on the same server, so every
- * cluster-facing connection goes through one port and one parser.
+ * The cluster listener: one HTTPS server (TLS 1.3 only, this node's certificate, a client
+ * certificate requested and verified against the cluster CA) with one socket.io server on it,
+ * websocket only, msgpack frames. Peers use the `/raft` namespace; routers `/routers`
+ * (core/runtime) on the same server, so every cluster-facing connection goes through one port,
+ * one TLS setup and one parser.
+ *
+ * A client without a valid certificate still completes TLS, since routers authenticate by their
+ * own handshake until they get certificates: `/raft` refuses it (handshake.ts checks `authorized`
+ * and the SPIFFE id). Plain HTTP never gets past TLS.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { Server } from 'socket.io';
 import type { FrameParser } from './frame-parser.js';
+import type { PeerTls } from './types.js';
 
 export interface ClusterListenerOptions {
   readonly host: string;
   readonly port: number;
+  readonly tls: PeerTls;
+  /** A connection that failed TLS itself (not TLS at all, or a broken handshake). */
+  readonly onTlsError: (err: Error & { code?: string }, socket: Socket) => void;
   readonly parser: FrameParser;
   /** Largest frame a peer sends (by its estimate); a websocket message well beyond it closes the connection. */
   readonly maxFrameBytes: number;
@@ -21,6 +31,8 @@ export interface ClusterListenerOptions {
 export interface ClusterListener {
   readonly io: Server;
   readonly port: number;
+  /** New connections get these credentials (a renewed certificate); open ones keep theirs. */
+  reload(tls: PeerTls): void;
   close(): Promise<void>;
 }
 
@@ -30,10 +42,14 @@ const ENGINE_PING_TIMEOUT_MS = 10_000;
 const FRAME_SLACK_BYTES = 1024 * 1024;
 
 export async function openClusterListener(options: ClusterListenerOptions): Promise<ClusterListener> {
-  const http = createServer((_req, res) => {
-    res.writeHead(404).end();
-  });
-  const io = new Server(http, {
+  const https = createServer(
+    { ...tlsOptions(options.tls), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
+    (_req, res) => {
+      res.writeHead(404).end();
+    },
+  );
+  https.on('tlsClientError', (err, socket) => options.onTlsError(err, socket));
+  const io = new Server(https, {
     transports: ['websocket'],
     serveClient: false,
     parser: options.parser,
@@ -47,30 +63,35 @@ export async function openClusterListener(options: ClusterListenerOptions): Prom
   });
   // Nothing is served on the main namespace: only named ones (`/raft`, `/routers`).
   io.use((_socket, next) => next(new Error('no such namespace')));
-  await listen(http, options.host, options.port);
-  const port = (http.address() as AddressInfo).port;
+  await listen(https, options.host, options.port);
+  const port = (https.address() as AddressInfo).port;
   return {
     io,
     port,
-    close: () => closeServer(io, http),
+    reload: (tls) => https.setSecureContext(tlsOptions(tls)),
+    close: () => closeServer(io, https),
   };
 }
 
-function listen(http: HttpServer, host: string, port: number): Promise<void> {
+function tlsOptions(tls: PeerTls): { key: string; cert: string; ca: string } {
+  return { key: tls.key, cert: tls.cert, ca: tls.ca };
+}
+
+function listen(server: HttpsServer, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
-    http.once('error', onError);
-    http.listen(port, host, () => {
-      http.off('error', onError);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
       resolve();
     });
   });
 }
 
-function closeServer(io: Server, http: HttpServer): Promise<void> {
+function closeServer(io: Server, server: HttpsServer): Promise<void> {
   return new Promise((resolve) => {
-    // io.close() disconnects every socket, closes the engine and then the HTTP server.
+    // io.close() disconnects every socket, closes the engine and then the HTTPS server.
     void io.close(() => resolve());
-    http.closeAllConnections();
+    server.closeAllConnections();
   });
 }

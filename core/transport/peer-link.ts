@@ -1,21 +1,25 @@
 /**
- * The connection we keep to one peer: our socket.io client to its cluster listener, the only way
- * we send to it. Each attempt is a fresh socket with a fresh nonce; when the handshake fails or the
- * connection drops, the socket is discarded and the next attempt waits a capped, jittered back-off.
+ * The connection we keep to one peer: our socket.io client to its cluster listener over TLS 1.3,
+ * the only way we send to it. We present our certificate, and accept the peer's only if it chains
+ * to the cluster CA and names the peer we dial (by SPIFFE id, not by host: addresses change). Each
+ * attempt is a fresh socket; when the handshake fails or the connection drops, the socket is
+ * discarded and the next attempt waits a capped, jittered back-off.
  *
  * Nothing is buffered while the peer is not connected: Raft messages to it are dropped and counted
  * (Raft retries on its own), and socket.io-client's offline buffer is never used. Within a turn,
  * messages queue up (bounded in bytes) and leave as one frame (or a few, if they are large).
  */
+import type { PeerCertificate } from 'node:tls';
 import { io, type Socket } from 'socket.io-client';
 import type { Message, NodeId } from '../raft/types.js';
 import { Backoff } from './backoff.js';
 import { encodeFrame, toWireValue } from './codec.js';
-import type { Counters, Log } from './counters.js';
+import { countRefusal, type Counters, type Log } from './counters.js';
 import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
 import type { FrameParser } from './frame-parser.js';
 import { TransportError } from './errors.js';
-import { clientHandshake, isLocalRefusal, makeHello, newNonce, type HandshakeResult } from './handshake.js';
+import { clientHandshake, isLocalRefusal, makeHello, type HandshakeResult } from './handshake.js';
+import type { RefusalLog } from './refusal-log.js';
 import { ackFailure, readReply } from './requests.js';
 import type { PeerAuthenticator } from './types.js';
 
@@ -25,6 +29,7 @@ export interface LinkContext {
   readonly parser: FrameParser;
   readonly counters: Counters;
   readonly log: Log;
+  readonly refusals: RefusalLog;
   readonly random: () => number;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
@@ -176,26 +181,36 @@ export class PeerLink {
   private connect(): void {
     this.reconnectTimer = undefined;
     if (this.closed) return;
-    const nonce = newNonce();
-    const hello = makeHello(this.ctx.auth.clusterId, this.ctx.self, this.id, nonce, this.ctx.advertise());
+    const hello = makeHello(this.ctx.auth.clusterId, this.ctx.self, this.id, this.ctx.advertise());
+    const tls = this.ctx.auth.tls();
+    let identityRefusal: string | undefined;
+    const checkServerIdentity = (_host: string, cert: PeerCertificate): Error | undefined => {
+      identityRefusal = this.ctx.auth.refusal(cert, this.id);
+      return identityRefusal ? new Error(identityRefusal) : undefined;
+    };
     const socket = io(raftUrl(this.addr), {
       transports: ['websocket'],
       forceNew: true,
-      // Reconnection is ours (a fresh socket and nonce per attempt, one back-off for every failure).
+      // Reconnection is ours (a fresh socket per attempt, one back-off for every failure).
       reconnection: false,
       timeout: this.ctx.handshakeTimeoutMs,
       parser: this.ctx.parser,
       auth: (cb) => cb(hello),
+      key: tls.key,
+      cert: tls.cert,
+      ca: tls.ca,
+      rejectUnauthorized: true,
+      // Passed through to the TLS connection by engine.io-client; not in socket.io-client's types.
+      // (TLS 1.3 is the listener's minimum, so it is what every connection speaks.)
+      ...{ checkServerIdentity },
     });
     const abort = new AbortController();
     this.socket = socket;
     this.abortHandshake = abort;
     void clientHandshake(
       socket,
-      this.ctx.self,
       this.id,
-      nonce,
-      this.ctx.auth,
+      () => identityRefusal,
       this.ctx.handshakeTimeoutMs,
       abort.signal,
     ).then((result) => this.onHandshake(socket, result));
@@ -207,8 +222,8 @@ export class PeerLink {
     if (!result.ok) {
       const details = { peer: this.id, address: this.addr, reason: result.failure, detail: result.detail };
       if (isLocalRefusal(result.failure)) {
-        this.ctx.counters.refusedHandshakes += 1;
-        this.ctx.log.warn(details, 'refused peer handshake');
+        countRefusal(this.ctx.counters, result.failure);
+        this.ctx.refusals.refused(`dialled ${this.id}`, details, 'refused peer handshake');
       } else if (result.failure === 'REFUSED_BY_PEER') {
         this.ctx.log.warn(details, 'peer refused our handshake');
       } else if (!this.unreachableLogged) {
@@ -276,6 +291,6 @@ export class PeerLink {
 
 /** `host:port` (or a URL) of a peer's cluster listener → its `/raft` namespace URL. */
 export function raftUrl(address: string): string {
-  const base = /^[a-z]+:\/\//i.test(address) ? address.replace(/\/+$/, '') : `http://${address}`;
+  const base = /^[a-z]+:\/\//i.test(address) ? address.replace(/\/+$/, '') : `https://${address}`;
   return `${base}/raft`;
 }

@@ -1,13 +1,13 @@
 /**
  * createPeerTransport: Raft messages and cluster requests between controller nodes over socket.io
- * with msgpack frames. We send to a peer only over our own client connection to it (peer-link.ts)
- * and receive only on our listener's `/raft` namespace (inbound.ts); both are authenticated by
- * the mutual handshake (handshake.ts) before a single frame is accepted.
+ * with msgpack frames, on mutual TLS 1.3. We send to a peer only over our own client connection to
+ * it (peer-link.ts) and receive only on our listener's `/raft` namespace (inbound.ts); both ends'
+ * certificates are checked (handshake.ts) before a single frame is accepted.
  */
 import pino from 'pino';
 import type { Message, NodeId } from '../raft/types.js';
 import { estimateMessageBytes } from './codec.js';
-import { newCounters, type Log } from './counters.js';
+import { countRefusal, newCounters, type Log } from './counters.js';
 import { Delays } from './delays.js';
 import { TransportError } from './errors.js';
 import { FaultTable } from './faults.js';
@@ -15,6 +15,7 @@ import { createFrameParser } from './frame-parser.js';
 import { InboundPeers } from './inbound.js';
 import { openClusterListener, type ClusterListener } from './listener.js';
 import { PeerLink, type LinkContext } from './peer-link.js';
+import { RefusalLog } from './refusal-log.js';
 import type {
   FaultPlan,
   PeerState,
@@ -38,6 +39,7 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
   const log: Log = options.log ?? pino({ level: 'silent' });
   const random = options.random ?? Math.random;
   const counters = newCounters();
+  const refusals = new RefusalLog(log);
   const faults = new FaultTable(random);
   const delays = new Delays();
   const handlers = new Map<string, RequestHandler>();
@@ -57,6 +59,7 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
     parser,
     counters,
     log,
+    refusals,
     random,
     reconnectMinMs: options.reconnectMinMs ?? DEFAULTS.reconnectMinMs,
     reconnectMaxMs: options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
@@ -115,6 +118,18 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
       listener = await openClusterListener({
         host: options.listen.host,
         port: options.listen.port,
+        tls: options.authenticator.tls(),
+        onTlsError: (err, socket) => {
+          // Plain HTTP (or anything not TLS) on the cluster port; other TLS failures are not ours to count.
+          const notTls = err.code === 'ERR_SSL_HTTP_REQUEST' || err.code === 'ERR_SSL_WRONG_VERSION_NUMBER';
+          if (notTls) countRefusal(counters, 'NOT_TLS');
+          const address = socket.remoteAddress ?? 'unknown';
+          refusals.refused(
+            address,
+            { reason: notTls ? 'NOT_TLS' : 'TLS_FAILED', detail: err.code ?? err.message, address },
+            'refused connection on the cluster port',
+          );
+        },
         parser,
         maxFrameBytes,
         connectTimeoutMs: handshakeTimeoutMs,
@@ -126,8 +141,8 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
       inbound = new InboundPeers(listener.io.of('/raft'), {
         self: options.nodeId,
         auth: options.authenticator,
-        handshakeTimeoutMs,
         counters,
+        refusals,
         log,
         faults,
         handlers,
@@ -237,7 +252,11 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
     stats(): TransportStats {
       let queued = 0;
       for (const link of links.values()) queued += link.queuedMessages;
-      return { ...counters, queued };
+      return { ...counters, refusals: { ...counters.refusals }, queued };
+    },
+
+    reloadCredentials() {
+      listener?.reload(options.authenticator.tls());
     },
 
     namespace(name) {

@@ -2,17 +2,46 @@
  * The cluster transport: how Raft messages and cluster requests travel between nodes. Implemented
  * over socket.io with msgpack frames (core/transport/peer-transport.ts).
  */
+import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import type { Message, NodeId } from '../raft/types.js';
 
-/** Proves to a peer that we belong to the cluster, and checks that it does. Certificates replace it later. */
+/** A node's TLS credentials, PEM: its key, its chain (leaf first) and the cluster root CA it trusts. */
+export interface PeerTls {
+  readonly key: string;
+  readonly cert: string;
+  readonly ca: string;
+}
+
+/**
+ * Who may speak for a peer (cert-auth.ts). TLS 1.3 verifies both ends' chains against the cluster
+ * CA; `refusal` then says why a verified certificate may still not speak for `peer`. A seam, so
+ * that the transport is tested with any policy.
+ */
 export interface PeerAuthenticator {
   readonly clusterId: string;
-  /** A proof over `challenge` (bytes the other side chose) naming both ends. */
-  prove(challenge: Uint8Array, from: NodeId, to: NodeId): Uint8Array;
-  verify(challenge: Uint8Array, from: NodeId, to: NodeId, proof: Uint8Array): boolean;
+  /** This node's credentials: read for every dial and every listener reload (renewal swaps them). */
+  tls(): PeerTls;
+  /** Why `cert` may not speak for `peer` (it names another SPIFFE id), or undefined if it may. */
+  refusal(cert: PeerCertificate, peer: NodeId): string | undefined;
 }
+
+/** Why this node refused a peer's connection; counted per reason and logged once a minute per peer. */
+export type RefusalReason =
+  /** Plain HTTP or anything else that is not TLS on the cluster port. */
+  | 'NOT_TLS'
+  /** TLS without a client certificate. */
+  | 'NO_CERTIFICATE'
+  /** A certificate the cluster CA did not issue (or a broken chain). */
+  | 'UNTRUSTED_CERTIFICATE'
+  | 'EXPIRED_CERTIFICATE'
+  /** A valid certificate that names another node than the one it claims or we dialled. */
+  | 'WRONG_IDENTITY'
+  | 'CLUSTER_MISMATCH'
+  /** Addressed to another node id, or claiming ours. */
+  | 'WRONG_NODE'
+  | 'BAD_HELLO';
 
 export interface TransportOptions {
   readonly nodeId: NodeId;
@@ -52,8 +81,9 @@ export interface TransportStats {
   readonly malformed: number;
   /** Messages dropped by fault injection or because the peer was unreachable. */
   readonly dropped: number;
-  /** Handshakes this node refused: wrong cluster id, wrong proof, malformed or late handshake. */
+  /** Connections this node refused (every reason; `refusals` has them by reason). */
   readonly refusedHandshakes: number;
+  readonly refusals: Readonly<Partial<Record<RefusalReason, number>>>;
   /** Frames of Raft messages written to / read from peers (one per peer and event-loop turn). */
   readonly framesSent: number;
   readonly framesReceived: number;
@@ -114,5 +144,7 @@ export interface PeerTransport {
    * and frame limits; its users do their own authentication. Only after `start()`.
    */
   namespace(name: string): Namespace;
+  /** Serves new connections with `tls()` as it is now (after a renewal); open ones keep theirs. */
+  reloadCredentials(): void;
   close(): Promise<void>;
 }

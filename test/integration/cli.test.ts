@@ -4,7 +4,7 @@
  * directory, and a new cluster restored from a backup with the old admins and model.
  */
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -185,6 +185,61 @@ describe('a node, its backups, and a cluster restored from one', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read backup/);
   }, 180_000);
+
+  it('keeps its key and the root key owner-only, prints the cluster CA, and moves an older data directory by backup and restore', async () => {
+    const node = await newNode('certified');
+    await node.start(['--bootstrap']);
+    const tls = join(node.dataDir, 'tls');
+    expect((await stat(tls)).mode & 0o777).toBe(0o700);
+    for (const file of ['node.key', 'ca-root.key']) {
+      expect((await stat(join(tls, file))).mode & 0o777, file).toBe(0o600);
+    }
+    // The intermediate waited on disk only until the first batch put it in the model.
+    await expect(stat(join(tls, 'intermediate.pending.json'))).rejects.toThrow(/ENOENT/);
+
+    const openssl = await run('openssl', [
+      'x509',
+      '-in',
+      join(tls, 'ca.pem'),
+      '-noout',
+      '-fingerprint',
+      '-sha256',
+    ]);
+    const expected = openssl.stdout.trim().replace(/^sha256 Fingerprint=/i, '');
+    const fromDir = await meshdesk(['cluster', 'ca', '--data-dir', node.dataDir]);
+    expect(fromDir.code).toBe(0);
+    expect(fromDir.stdout).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n/);
+    expect(fromDir.stdout.trim().split('\n').at(-1)).toBe(`SHA-256 fingerprint ${expected}`);
+    const file = join(dir(), 'ca.pem');
+    const fromApi = await meshdesk(['cluster', 'ca', '--api', node.url, '--out', file]);
+    expect(fromApi.stdout.trim()).toBe(`wrote ${file}: the cluster CA, SHA-256 fingerprint ${expected}`);
+    expect(await readFile(file, 'utf8')).toBe(await readFile(join(tls, 'ca.pem'), 'utf8'));
+    await node.stop();
+
+    // A data directory from before certificates: state (a cluster secret) but no tls/.
+    await rm(tls, { recursive: true });
+    const old = await meshdesk([
+      'start',
+      '--data-dir',
+      node.dataDir,
+      '--api',
+      '127.0.0.1:0',
+      '--cluster',
+      '127.0.0.1:0',
+    ]);
+    expect(old.code).toBe(1);
+    expect(old.stderr.trim().split('\n')).toHaveLength(1);
+    expect(old.stderr).toMatch(/was made by a meshdesk without cluster certificates/);
+    expect(old.stderr).toMatch(/meshdesk backup --data-dir .+ --out model\.sqlite/);
+    const backup = join(dir(), 'moved.sqlite');
+    expect((await meshdesk(['backup', '--out', backup, '--data-dir', node.dataDir])).code).toBe(0);
+    const moved = await newNode('moved');
+    await moved.startWith(['restore', '--from', backup]);
+    expect((await stat(join(moved.dataDir, 'tls', 'node.pem'))).isFile()).toBe(true);
+    const ca = await fetch(`${moved.url}/api/v1/cluster/ca`);
+    expect(ca.status).toBe(200);
+    await login(moved.url); // the old admin, in the new cluster
+  }, 120_000);
 });
 
 async function login(url: string): Promise<string> {

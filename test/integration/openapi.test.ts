@@ -79,9 +79,10 @@ describe('the served document', () => {
     expect(missing).toEqual([]);
   });
 
-  it('marks exactly login, health and the document itself as needing no token, and they need none', async () => {
+  it('marks exactly login, health, the cluster CA and the document itself as needing no token, and they need none', async () => {
     const open = operations().filter(({ operation }) => operation.security?.length === 0);
     expect(open.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+      'get /api/v1/cluster/ca',
       'get /api/v1/health',
       'get /api/v1/openapi.json',
       'post /api/v1/auth/login',
@@ -93,6 +94,9 @@ describe('the served document', () => {
     }
     expect((await api.call('GET', '/health', { token: null })).status).toBe(200);
     expect((await api.call('GET', '/openapi.json', { token: null })).status).toBe(200);
+    // This test node's model holds no cluster CA (its credentials come from the test CA): 503, not 401.
+    const ca = await api.call('GET', '/cluster/ca', { token: null });
+    expect([ca.status, ca.body.code]).toEqual([503, 'NO_CLUSTER_CA']);
     const login = await api.call('POST', '/auth/login', {
       token: null,
       body: { username: 'admin', password: 'x' },

@@ -12,6 +12,7 @@ import { createNode, type ControllerNode } from '../../core/node.js';
 import { ReplicaError } from '../../core/replication/errors.js';
 import { freePort } from '../support/kv-cluster.js';
 import { encodeKv, KvStateMachine } from '../support/kv-state-machine.js';
+import { testCredentials } from '../support/test-pki.js';
 import { waitFor } from '../support/wait.js';
 
 interface Member {
@@ -41,7 +42,7 @@ async function startCluster(n: number, replica: Record<string, number> = {}): Pr
         dataDir: join(root, m.id),
         nodeId: m.id,
         cluster: { host: '127.0.0.1', port: ports[i] as number },
-        secret: 'test-secret',
+        credentials: testCredentials,
         bootstrap: { clusterId: 'test', members: initial },
         stateMachine: sm,
         logger: pino({ level: 'silent' }),
@@ -154,7 +155,7 @@ describe('the replica', () => {
     const node = await createNode({
       dataDir,
       cluster: { host: '127.0.0.1', port },
-      secret: 'test-secret',
+      credentials: testCredentials,
       stateMachine: sm,
       logger: pino({ level: 'silent' }),
     });

@@ -1,10 +1,13 @@
 /**
  * Real node processes on 127.0.0.1: elections, kill -9, restarts, snapshots, damaged logs and
- * the cluster secret. Every acknowledged write must survive whatever is done to the processes.
+ * certificates. Every acknowledged write must survive whatever is done to the processes.
  */
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadCredentials, saveCredentials } from '../../core/cluster/credentials.js';
+import { createClusterCa } from '../../core/pki/ca.js';
+import { testTls } from '../support/test-pki.js';
 import { KvCluster } from '../support/kv-cluster.js';
 import { waitFor } from '../support/wait.js';
 
@@ -148,26 +151,27 @@ describe('a 3-node cluster of real processes', () => {
     expect(c.nodes[follower]!.exitCode).not.toBe(0);
   }, 120_000);
 
-  it('refuses a peer that presents the wrong cluster secret', async () => {
+  it('refuses a peer whose certificate another CA issued', async () => {
     const c = (cluster = await KvCluster.start({ nodes: 3 }));
     await leaderOf(c);
-    const intruder = await KvCluster.start({ nodes: 1, secret: 'wrong-secret' });
+    // A process that trusts this cluster's CA, with the same cluster id, but a certificate from
+    // a CA of its own: it reaches the real nodes' listeners, which must refuse it.
+    const intruder = await KvCluster.start({ nodes: 1 });
     try {
-      // The intruder believes nodes 0..2 of the real cluster are its peers.
       await intruder.kill(0);
       const members = c.nodes.map((n) => ({
         id: n.config.nodeId,
         address: `127.0.0.1:${n.config.clusterPort}`,
       }));
-      await intruder.startNode(0, {
-        nodeId: 'intruder',
-        members,
-        dataDir: `${intruder.nodes[0]!.config.dataDir}-2`,
-      });
-      await waitFor(
-        async () => ((await c.status(0)).transport as { refusedHandshakes: number }).refusedHandshakes > 0,
-        'the real cluster to refuse the intruder',
-      );
+      const dataDir = `${intruder.nodes[0]!.config.dataDir}-2`;
+      const own = await testTls('it-cluster', 'intruder', { ca: await createClusterCa('it-cluster') });
+      const realCa = (await loadCredentials(c.nodes[0]!.config.dataDir))!.ca;
+      await saveCredentials(dataDir, { ...own, ca: realCa });
+      await intruder.startNode(0, { nodeId: 'intruder', members, dataDir });
+      await waitFor(async () => {
+        const refusals = ((await c.status(0)).transport as { refusals: Record<string, number> }).refusals;
+        return (refusals.UNTRUSTED_CERTIFICATE ?? 0) > 0;
+      }, 'the real cluster to refuse the intruder’s certificate');
       const status = await c.status(0);
       expect((status.peers as { id: string }[]).map((p) => p.id)).not.toContain('intruder');
       expect((await intruder.status(0)).role).not.toBe('leader');

@@ -3,6 +3,7 @@
  * place of a router. Every bad message is dropped and counted; the tables stay as they were and
  * the channel keeps serving the same connection.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { encodeCommand } from '../../core/model/commands.js';
+import { controllerIdentity } from '../../core/router/controller-session.js';
 import { EVENTS, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
 import { newNonce, routerProof } from '../../core/runtime/router-auth.js';
 import { createFrameParser } from '../../core/transport/frame-parser.js';
@@ -28,10 +30,13 @@ describe('router channel: bad input is dropped and counted', () => {
   /** A raw router connection; resolves once authenticated (or with the refusal). */
   function connect(router: string, secret = SECRET): Promise<{ socket: Socket; refused?: string }> {
     const nonce = newNonce();
-    const socket = io(`http://127.0.0.1:${controller.node.clusterPort}${ROUTER_NAMESPACE}`, {
+    const socket = io(`https://127.0.0.1:${controller.node.clusterPort}${ROUTER_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
+      // A router checks the controller's certificate against the cluster CA, as this one does.
+      ca: readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8'),
+      ...{ checkServerIdentity: controllerIdentity },
       parser: createFrameParser(() => undefined),
       auth: { v: 1, router, nonce },
     });

@@ -9,6 +9,7 @@
  * the state the last one left, and it cuts links and kills a controller, so it comes last.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_SECRET, ControllerCluster } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
@@ -34,10 +35,26 @@ async function routerCall(router: RouterProcess, method: string, path: string): 
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-function startRouter(name: string, port: number, controllers: string): Promise<RouterProcess> {
+function startRouter(
+  name: string,
+  port: number,
+  controllers: string,
+  caFile: string,
+): Promise<RouterProcess> {
   const proc = spawn(
     process.execPath,
-    [BIN, 'router', '--name', name, '--controllers', controllers, '--listen', `127.0.0.1:${port}`],
+    [
+      BIN,
+      'router',
+      '--name',
+      name,
+      '--controllers',
+      controllers,
+      '--ca',
+      caFile,
+      '--listen',
+      `127.0.0.1:${port}`,
+    ],
     { env: { ...process.env, MESHDESK_CLUSTER_SECRET: CLUSTER_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {
@@ -133,10 +150,11 @@ describe('runtime: 3 controllers, 6 routers', () => {
     expect(terminator.status).toBe(201);
     const index = terminator.headers.get('x-raft-index');
     for (const i of [1, 2]) await cluster.call(i, 'GET', `/routers?minIndex=${index}`);
-    const controllers = cluster.nodes.map((n) => `http://127.0.0.1:${n.clusterPort}`).join(',');
+    const controllers = cluster.nodes.map((n) => `https://127.0.0.1:${n.clusterPort}`).join(',');
+    const caFile = join(cluster.node(0).dataDir, 'tls', 'ca.pem');
     const ports = await Promise.all(ROUTERS.map(() => freePort()));
     const started = await Promise.all(
-      ROUTERS.map((name, i) => startRouter(name, ports[i] as number, controllers)),
+      ROUTERS.map((name, i) => startRouter(name, ports[i] as number, controllers, caFile)),
     );
     for (const r of started) routers.set(r.name, r);
   }, 90_000);

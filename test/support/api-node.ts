@@ -7,10 +7,12 @@ import pino from 'pino';
 import { firstAdminCommand } from '../../core/api/bootstrap.js';
 import type { ApiContext } from '../../core/api/context.js';
 import { createApiServer, type ApiServerOptions } from '../../core/api/server.js';
+import { createCertificateAuthority } from '../../core/cluster/cluster-ca.js';
 import { createClusterOps } from '../../core/cluster/ops.js';
 import { encodeCommand } from '../../core/model/commands.js';
 import { ModelStateMachine } from '../../core/model/state-machine.js';
 import { createNode, type ControllerNode } from '../../core/node.js';
+import { testCredentials } from './test-pki.js';
 
 export const ADMIN = { username: 'admin', password: 'correct horse battery' } as const;
 export const CLUSTER_SECRET = 'test-cluster-secret';
@@ -72,7 +74,7 @@ export async function startBareApiNode(
   const node = await createNode({
     dataDir,
     cluster: { host: '127.0.0.1', port: 0 },
-    secret: CLUSTER_SECRET,
+    credentials: testCredentials,
     bootstrap: {},
     stateMachine: model,
     logger,
@@ -88,6 +90,11 @@ export async function startBareApiNode(
       replica: node.replica,
       transport: node.transport,
       logger: node.logger,
+    }),
+    certificates: createCertificateAuthority({
+      clusterId: node.clusterId,
+      db: () => model.model,
+      members: () => [...node.replica.status().conf.voters],
     }),
     clusterSecret: CLUSTER_SECRET,
     logger: node.logger,

@@ -1,6 +1,8 @@
 /**
  * Real node processes on 127.0.0.1 for the integration tests and the node benchmark: each runs
- * test/support/kv-node-process.ts with ports chosen free at run time.
+ * test/support/kv-node-process.ts with ports chosen free at run time. Each cluster has its own CA
+ * (so two clusters do not trust each other); a node's credentials are written to its data
+ * directory before it first starts, as a controller keeps them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +10,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { loadCredentials, saveCredentials } from '../../core/cluster/credentials.js';
+import { createClusterCa, type ClusterCa } from '../../core/pki/ca.js';
 import type { KvNodeConfig } from './kv-node-process.js';
+import { testTls } from './test-pki.js';
 
 const SCRIPT = new URL('./kv-node-process.ts', import.meta.url).pathname;
 
@@ -17,7 +22,6 @@ export interface KvClusterOptions {
   readonly snapshotEvery?: number;
   readonly trailingEntries?: number;
   readonly segmentBytes?: number;
-  readonly secret?: string;
   readonly stateMachine?: 'kv' | 'model';
 }
 
@@ -42,11 +46,14 @@ export async function freePort(): Promise<number> {
 export class KvCluster {
   readonly nodes: KvProcess[] = [];
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly ca: ClusterCa,
+  ) {}
 
   static async start(options: KvClusterOptions): Promise<KvCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'meshdesk-it-'));
-    const cluster = new KvCluster(dir);
+    const cluster = new KvCluster(dir, await createClusterCa('it-cluster'));
     const ports = await Promise.all(Array.from({ length: options.nodes * 2 }, () => freePort()));
     const members = Array.from({ length: options.nodes }, (_, i) => ({
       id: `node${i}`,
@@ -59,7 +66,6 @@ export class KvCluster {
           nodeId: `node${i}`,
           clusterPort: ports[2 * i] as number,
           httpPort: ports[2 * i + 1] as number,
-          secret: options.secret ?? 'it-secret',
           clusterId: 'it-cluster',
           members,
           ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
@@ -77,9 +83,12 @@ export class KvCluster {
   }
 
   /** Starts node `i` (again) and resolves once it serves HTTP; rejects if it exits first. */
-  startNode(i: number, override: Partial<KvNodeConfig> = {}): Promise<void> {
+  async startNode(i: number, override: Partial<KvNodeConfig> = {}): Promise<void> {
     const node = this.nodes[i] as KvProcess;
     const config = { ...node.config, ...override };
+    if (!(await loadCredentials(config.dataDir))) {
+      await saveCredentials(config.dataDir, await testTls(config.clusterId, config.nodeId, { ca: this.ca }));
+    }
     // KV_NODE_ARGS passes extra node flags to every node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const extra = process.env.KV_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     const proc = spawn(process.execPath, [...extra, '--import', 'tsx', SCRIPT, JSON.stringify(config)], {

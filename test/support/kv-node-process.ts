@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pino from 'pino';
+import { loadCredentials } from '../../core/cluster/credentials.js';
 import { createNode, type InitialMember } from '../../core/node.js';
 import { ReplicaError } from '../../core/replication/errors.js';
 import type { Consistency, Replica } from '../../core/replication/replica.js';
@@ -27,7 +28,6 @@ export interface KvNodeConfig {
   nodeId: string;
   clusterPort: number;
   httpPort: number;
-  secret: string;
   clusterId: string;
   members: InitialMember[];
   snapshotEvery?: number;
@@ -53,7 +53,12 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     nodeId: config.nodeId,
     cluster: { host: '127.0.0.1', port: config.clusterPort },
-    secret: config.secret,
+    // The harness put this node's credentials in its data directory (core/cluster/credentials.ts).
+    credentials: async () => {
+      const tls = await loadCredentials(config.dataDir);
+      if (!tls) throw new Error(`no credentials in ${config.dataDir}`);
+      return () => tls;
+    },
     bootstrap: { clusterId: config.clusterId, members: config.members },
     stateMachine: model ?? sm,
     logger,

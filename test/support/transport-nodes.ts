@@ -1,20 +1,22 @@
 /**
  * Peer transports on 127.0.0.1 for tests: start a few, wire them to each other, collect what they
- * receive and log. Also a hand-driven socket.io peer (`RawPeer`) that speaks the wire protocol
- * step by step, so that tests can misbehave at any point of it.
+ * receive and log. Each node holds a certificate from its cluster's test CA (test-pki.ts). Also a
+ * hand-driven socket.io peer (`RawPeer`) that speaks the wire protocol step by step, with
+ * whatever certificate it is given, so that tests can misbehave at any point of it.
  */
-import { randomBytes } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import msgpackParser from 'socket.io-msgpack-parser';
 import { io, type Socket } from 'socket.io-client';
 import type { Message, NodeId } from '../../core/raft/types.js';
-import { createSecretAuthenticator } from '../../core/transport/auth.js';
+import { createCertificateAuthenticator } from '../../core/transport/cert-auth.js';
+import { HANDSHAKE_VERSION } from '../../core/transport/handshake.js';
 import { createPeerTransport } from '../../core/transport/peer-transport.js';
-import type { PeerTransport, TransportOptions } from '../../core/transport/types.js';
+import type { PeerTls, PeerTransport, TransportOptions } from '../../core/transport/types.js';
 import { collectingLogger, type LogLine } from './log-lines.js';
+import { testTls } from './test-pki.js';
 import { waitFor } from './wait.js';
 
 export const CLUSTER = 'c-test';
-export const SECRET = 'correct horse battery staple';
 
 export interface TestNode {
   readonly id: NodeId;
@@ -27,7 +29,8 @@ export interface TestNode {
 
 export interface NodeSettings extends Partial<Omit<TransportOptions, 'nodeId' | 'authenticator' | 'listen'>> {
   readonly clusterId?: string;
-  readonly secret?: string;
+  /** The node's credentials (default: a certificate for it from its cluster's test CA). */
+  readonly tls?: PeerTls;
   readonly port?: number;
 }
 
@@ -40,14 +43,15 @@ const FAST: Partial<TransportOptions> = {
 };
 
 export async function startNode(id: NodeId, settings: NodeSettings = {}): Promise<TestNode> {
-  const { clusterId = CLUSTER, secret = SECRET, port = 0, ...rest } = settings;
+  const { clusterId = CLUSTER, port = 0, ...rest } = settings;
+  const tls = settings.tls ?? (await testTls(clusterId, id));
   const logs: LogLine[] = [];
   const received: Message[] = [];
   const transport = createPeerTransport({
     ...FAST,
     ...rest,
     nodeId: id,
-    authenticator: createSecretAuthenticator(clusterId, secret),
+    authenticator: createCertificateAuthenticator({ clusterId, tls: () => tls }),
     listen: { host: '127.0.0.1', port },
     log: collectingLogger(logs),
   });
@@ -132,50 +136,72 @@ export function everyMessage(from: NodeId, to: NodeId): Message[] {
   ];
 }
 
+/** The first append a leader sends: one entry carrying `data`. */
+export function firstAppend(from: NodeId, to: NodeId, data: Uint8Array): Message {
+  return {
+    type: 'append',
+    from,
+    to,
+    term: 1,
+    index: 0,
+    logTerm: 0,
+    commit: 0,
+    entries: [{ term: 1, index: 1, type: 'normal', data }],
+  };
+}
+
 export function heartbeat(from: NodeId, to: NodeId, commit: number): Message {
   return { type: 'heartbeat', from, to, term: 1, commit };
 }
 
 /**
- * A peer driven by hand: connects to a transport's `/raft` namespace as `id`, answers (or fails)
- * the handshake as told, and can then emit anything at all.
+ * A peer driven by hand: connects over TLS to a transport's `/raft` namespace as `id`, with the
+ * credentials it is given (none: no client certificate), and can then emit anything at all.
  */
 export class RawPeer {
   readonly socket: Socket;
-  readonly nonce = randomBytes(32);
-  /** The server's proof in its welcome, once received. */
-  welcome: Uint8Array | undefined;
   connectError: string | undefined;
+  connected = false;
   disconnected = false;
 
   constructor(
     readonly id: NodeId,
     target: TestNode,
-    options: { clusterId?: string; secret?: string; to?: NodeId; answerChallenge?: boolean } = {},
+    options: {
+      clusterId?: string;
+      to?: NodeId;
+      tls?: PeerTls | 'none';
+      hello?: Record<string, unknown>;
+    } = {},
   ) {
     const clusterId = options.clusterId ?? CLUSTER;
-    const auth = createSecretAuthenticator(clusterId, options.secret ?? SECRET);
     const to = options.to ?? target.id;
-    this.socket = io(`http://${target.address}/raft`, {
+    const tls = options.tls === 'none' ? {} : (options.tls ?? {});
+    this.socket = io(`https://${target.address}/raft`, {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
       parser: msgpackParser,
-      auth: { v: 1, clusterId, from: id, to, nonce: this.nonce },
+      auth: options.hello ?? { v: HANDSHAKE_VERSION, clusterId, from: id, to },
+      ...tls,
+      // The test peer does not check who answers: what it does is the subject, not the server.
+      rejectUnauthorized: false,
+      ...{ checkServerIdentity: (_host: string, _cert: PeerCertificate) => undefined },
     });
-    this.socket.on('auth:challenge', (challenge: { nonce: Uint8Array }, ack: (reply: unknown) => void) => {
-      if (options.answerChallenge === false) return;
-      ack({ proof: Buffer.from(auth.prove(challenge.nonce, id, to)) });
-    });
-    this.socket.on('auth:welcome', (w: { proof: Uint8Array }) => (this.welcome = w.proof));
+    this.socket.on('connect', () => (this.connected = true));
     this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       this.connectError = err.data?.code ?? err.message;
     });
     this.socket.on('disconnect', () => (this.disconnected = true));
   }
 
-  async waitWelcome(): Promise<void> {
-    await waitFor(() => this.welcome !== undefined, `${this.id} welcomed by the transport`);
+  /** A peer with a certificate for `id` from the test CA of `clusterId`. */
+  static async certified(id: NodeId, target: TestNode, clusterId = CLUSTER): Promise<RawPeer> {
+    return new RawPeer(id, target, { clusterId, tls: await testTls(clusterId, id) });
+  }
+
+  async waitConnected(): Promise<void> {
+    await waitFor(() => this.connected, `${this.id} joined the transport's namespace`);
   }
 
   /** Sends raw bytes as one websocket message, below socket.io: a frame that is not msgpack at all. */

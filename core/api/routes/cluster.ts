@@ -1,15 +1,19 @@
 /**
  * `/cluster`: status and membership operations, through ClusterOps (core/cluster/), which runs
- * them on the leader. A joining node adds itself with a request signed with the cluster secret
- * (cluster-auth.ts) instead of an admin token; the signature covers the raw body, so this scope
- * keeps it.
+ * them on the leader, and the cluster CA. A joining node asks for its certificate and adds itself
+ * with requests signed with the cluster secret (cluster-auth.ts) instead of an admin token; the
+ * signature covers the raw body, so their scope keeps it.
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { verifyClusterSignature } from '../auth.js';
 import { ApiProblem } from '../problem.js';
+import { fingerprint } from '../../pki/ca.js';
 import {
   addMemberBody,
+  certificateRequestBody,
+  clusterCa,
   clusterView,
+  issuedCertificate,
   leadershipTransferred,
   memberAdded,
   memberParams,
@@ -42,6 +46,28 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
     };
   });
 
+  app.get(
+    '/cluster/ca',
+    {
+      schema: {
+        tags,
+        operationId: 'getClusterCa',
+        summary: 'The cluster root CA certificate and its SHA-256 fingerprint (no auth: it is public)',
+        response: { 200: clusterCa },
+        problems: [503],
+      },
+      config: { auth: 'public' },
+    },
+    async () => {
+      const certificate = s.ctx.certificates.root();
+      if (!certificate)
+        throw new ApiProblem(503, 'NO_CLUSTER_CA', 'this node does not hold the cluster CA yet', [], {
+          'retry-after': '1',
+        });
+      return { certificate, fingerprint: fingerprint(certificate) };
+    },
+  );
+
   app.register(async (instance) => {
     const scope: ZodApp = instance.withTypeProvider<ZodTypeProvider>();
     scope.removeContentTypeParser('application/json');
@@ -53,6 +79,26 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
         done(new ApiProblem(400, 'MALFORMED_REQUEST', 'the body is not valid JSON'), undefined);
       }
     });
+    scope.post(
+      '/cluster/certificates',
+      {
+        schema: {
+          tags,
+          operationId: 'issueControllerCertificate',
+          summary:
+            'Sign a joining node’s CSR with the cluster CA (the node is named by the request, never by the CSR)',
+          body: certificateRequestBody,
+          response: { 201: issuedCertificate },
+          problems: [409, 503],
+        },
+        config: { auth: 'admin-or-cluster' },
+        preValidation: verifyClusterSignature(s.ctx.clusterSecret),
+      },
+      async (request, reply) => {
+        const issued = await s.ctx.certificates.issueForJoin(request.body);
+        return reply.code(201).send({ ...issued, fingerprint: fingerprint(issued.ca) });
+      },
+    );
     scope.post(
       '/cluster/members',
       {

@@ -113,7 +113,10 @@ describe('the desktop app', () => {
     const wrong = desktop(settingsFor('b'));
     running.push(wrong.app);
     const refused = await wrong.app.joinCluster({ url: created.uiUrl, secret: 'not-the-cluster-secret' });
-    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/refused to add this node \(401\)/) });
+    expect(refused).toEqual({
+      ok: false,
+      error: expect.stringMatching(/refused to sign this node’s certificate \(401\)/),
+    });
     expect(wrong.app.node).toBeUndefined();
     expect(await isFirstRun(settingsFor('b').dataDir)).toBe(true);
 

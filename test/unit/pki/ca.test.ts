@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import {
+  certificatesOf,
   chainPem,
   createClusterCa,
   createKeyAndCsr,
@@ -303,6 +304,8 @@ describe('fingerprint, serial and PEM helpers', () => {
     const chain = chainPem(ca.intermediate.certPem.trimEnd(), ca.root.certPem);
     expect(chain).toBe(`${ca.intermediate.certPem}${ca.root.certPem}`);
     expect(certCount(chain)).toBe(2);
+    expect(certificatesOf(chain)).toEqual([ca.intermediate.certPem, ca.root.certPem]);
+    expect(certificatesOf('no certificate here')).toEqual([]);
   });
 });
 

@@ -5,7 +5,6 @@
 import msgpackParser from 'socket.io-msgpack-parser';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../core/raft/types.js';
-import { createSecretAuthenticator } from '../../../core/transport/auth.js';
 import { Backoff } from '../../../core/transport/backoff.js';
 import {
   decodeFrame,
@@ -14,7 +13,7 @@ import {
   fromWireValue,
   toWireValue,
 } from '../../../core/transport/codec.js';
-import { everyMessage, heartbeat } from '../../support/transport-nodes.js';
+import { everyMessage, firstAppend, heartbeat } from '../../support/transport-nodes.js';
 
 /** Encodes a frame as a socket.io event packet and decodes it again, as the two ends would. */
 function overTheWire(data: unknown): unknown {
@@ -41,16 +40,7 @@ describe('codec', () => {
   it('sends only the bytes of a view, not its whole buffer', () => {
     const backing = Uint8Array.from({ length: 100 }, (_, i) => i);
     const view = backing.subarray(10, 14);
-    const m: Message = {
-      type: 'append',
-      from: 'n1',
-      to: 'n2',
-      term: 1,
-      index: 0,
-      logTerm: 0,
-      commit: 0,
-      entries: [{ term: 1, index: 1, type: 'normal', data: view }],
-    };
+    const m = firstAppend('n1', 'n2', view);
     const [decoded] = decodeFrame(overTheWire(encodeFrame([m])), 'n1', 'n2').messages;
     expect(decoded?.type === 'append' && decoded.entries[0]?.data).toEqual(Uint8Array.of(10, 11, 12, 13));
   });
@@ -119,28 +109,6 @@ describe('codec', () => {
     >;
     expect(hostile).toEqual({ ok: 1 });
     expect(Object.getPrototypeOf(hostile)).toBe(Object.prototype);
-  });
-});
-
-describe('secret authenticator', () => {
-  const auth = createSecretAuthenticator('c1', 'secret');
-  const nonce = Uint8Array.from({ length: 32 }, (_, i) => i);
-
-  it('verifies its own proof and nothing that differs in any bound part', () => {
-    const proof = auth.prove(nonce, 'n1', 'n2');
-    expect(proof.byteLength).toBe(32);
-    expect(auth.verify(nonce, 'n1', 'n2', proof)).toBe(true);
-    expect(auth.verify(nonce, 'n2', 'n1', proof)).toBe(false); // the other direction
-    expect(auth.verify(Uint8Array.from(nonce).fill(1, 0, 1), 'n1', 'n2', proof)).toBe(false);
-    expect(createSecretAuthenticator('c2', 'secret').verify(nonce, 'n1', 'n2', proof)).toBe(false);
-    expect(createSecretAuthenticator('c1', 'other').verify(nonce, 'n1', 'n2', proof)).toBe(false);
-    expect(auth.verify(nonce, 'n1', 'n2', proof.subarray(0, 16))).toBe(false);
-    // Field boundaries are part of the input: ("n1x", "2") is not ("n1", "x2").
-    expect(auth.verify(nonce, 'n1x', '2', auth.prove(nonce, 'n1', 'x2'))).toBe(false);
-  });
-
-  it('refuses an empty secret', () => {
-    expect(() => createSecretAuthenticator('c1', '')).toThrow(/secret/);
   });
 });
 

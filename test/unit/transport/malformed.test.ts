@@ -29,8 +29,8 @@ describe('malformed input from an authenticated peer', () => {
   it('is counted and dropped, never delivered, and the transport keeps working', async () => {
     nodes = await startMesh(['n1', 'n3']);
     const [a, c] = nodes as [TestNode, TestNode];
-    raw = new RawPeer('n2', a);
-    await raw.waitWelcome();
+    raw = await RawPeer.certified('n2', a);
+    await raw.waitConnected();
     const good = heartbeat('n2', 'n1', 1);
     const cases: [string, () => void, number][] = [
       ['bytes that are not msgpack', () => raw?.sendRawBytes(Uint8Array.of(0xc1, 0xc1, 0xc1)), 1],
@@ -88,8 +88,8 @@ describe('malformed input from an authenticated peer', () => {
   it('strips fields Raft does not know and copies bytes into plain Uint8Arrays', async () => {
     nodes = await startMesh(['n1']);
     const [a] = nodes as [TestNode];
-    raw = new RawPeer('n2', a);
-    await raw.waitWelcome();
+    raw = await RawPeer.certified('n2', a);
+    await raw.waitConnected();
     raw.socket.emit('raft', [
       { ...heartbeat('n2', 'n1', 1), extra: 'ignored' },
       {

@@ -1,0 +1,75 @@
+/**
+ * A controller's own TLS credentials in its data directory, `tls/` (0700): its private key
+ * `node.key` (0600; it never leaves this directory), its chain `node.pem` (leaf + intermediate)
+ * and the cluster root CA `ca.pem` it trusts. The bootstrap node also keeps the root CA's key,
+ * `ca-root.key` (0600), which signs nothing day to day. Each file is written to a temporary name,
+ * fsynced and renamed (and the directory fsynced), so a crash leaves the old file or the new one.
+ */
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PeerTls } from '../transport/types.js';
+
+const DIR = 'tls';
+const KEY = 'node.key';
+const CERT = 'node.pem';
+const CA = 'ca.pem';
+const ROOT_KEY = 'ca-root.key';
+
+export function credentialsDir(dataDir: string): string {
+  return join(dataDir, DIR);
+}
+
+/** The stored credentials, or undefined when the node has none. */
+export async function loadCredentials(dataDir: string): Promise<PeerTls | undefined> {
+  const dir = credentialsDir(dataDir);
+  const cert = await readOptional(join(dir, CERT));
+  if (cert === undefined) return undefined;
+  const [key, ca] = await Promise.all([readFile(join(dir, KEY), 'utf8'), readFile(join(dir, CA), 'utf8')]);
+  return { key, cert, ca };
+}
+
+/** Writes key, CA and chain; the chain last, since its presence means "has credentials". */
+export async function saveCredentials(dataDir: string, credentials: PeerTls): Promise<void> {
+  const dir = await ensureDir(dataDir);
+  await writeDurably(join(dir, KEY), credentials.key, 0o600);
+  await writeDurably(join(dir, CA), credentials.ca, 0o644);
+  await writeDurably(join(dir, CERT), credentials.cert, 0o644);
+}
+
+export async function saveRootKey(dataDir: string, keyPem: string): Promise<void> {
+  await writeDurably(join(await ensureDir(dataDir), ROOT_KEY), keyPem, 0o600);
+}
+
+async function ensureDir(dataDir: string): Promise<string> {
+  const dir = credentialsDir(dataDir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** `content` at `path` with `mode`, atomically and durably. */
+export async function writeDurably(path: string, content: string, mode: number): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, 'w', mode);
+  try {
+    await file.writeFile(content);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  const dir = await open(join(path, '..'), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+export async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

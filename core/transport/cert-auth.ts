@@ -1,0 +1,37 @@
+/**
+ * Peer authentication by certificate: every controller holds a key and a certificate from the
+ * cluster CA naming it `spiffe://<cluster-id>/controller/<node-id>`. TLS 1.3 checks the chains
+ * both ways (the listener asks for a client certificate); this module checks that a verified
+ * certificate names the peer it speaks for.
+ */
+import type { PeerCertificate } from 'node:tls';
+import { spiffeId } from '../pki/ca.js';
+import type { NodeId } from '../raft/types.js';
+import type { PeerAuthenticator, PeerTls } from './types.js';
+
+export interface CertificateAuthOptions {
+  readonly clusterId: string;
+  /** This node's credentials, read for each new connection (renewal swaps them). */
+  readonly tls: () => PeerTls;
+}
+
+/** The URI SANs of a certificate as node:tls reports it ("URI:spiffe://…, DNS:…"). */
+export function uriSans(cert: Pick<PeerCertificate, 'subjectaltname'>): string[] {
+  return (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((name) => name.startsWith('URI:'))
+    .map((name) => name.slice('URI:'.length));
+}
+
+export function createCertificateAuthenticator(options: CertificateAuthOptions): PeerAuthenticator {
+  return {
+    clusterId: options.clusterId,
+    tls: options.tls,
+    refusal(cert, peer: NodeId) {
+      const expected = spiffeId(options.clusterId, 'controller', peer);
+      const names = uriSans(cert);
+      if (names.includes(expected)) return undefined;
+      return `the certificate names ${names.join(' ') || 'no SPIFFE id'}, not ${expected}`;
+    },
+  };
+}
