@@ -41,6 +41,8 @@ export interface NodeOptions {
    * the data directory) is known: a getter, read for every connection, so renewal swaps them.
    */
   readonly credentials: CredentialSource;
+  /** Benchmarks only: the transport without TLS (TransportOptions.benchmarkPlaintext). */
+  readonly benchmarkPlaintext?: true;
   /**
    * On an empty data directory: start a new cluster whose first members are these (this node
    * alone when the list is empty). Ignored once the node has state. Without it, an empty node
@@ -102,6 +104,7 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
       authenticator: createCertificateAuthenticator({ clusterId: identity.clusterId, tls }),
       listen: options.cluster,
       log: logger,
+      ...(options.benchmarkPlaintext ? { benchmarkPlaintext: true as const } : {}),
     });
     const { port } = await transport.start();
     const advertise = options.advertise ?? `${advertiseHost(options.cluster.host)}:${port}`;

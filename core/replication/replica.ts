@@ -46,14 +46,6 @@ export type ReplicaTransport = Pick<
   'addPeer' | 'removePeer' | 'send' | 'onMessage' | 'request' | 'handle' | 'peers'
 >;
 
-/**
- * Test-only reorderings that break the Ready contract, so that the simulator can show it catches
- * them (test/sim/sim.test.ts). Never set outside tests.
- * - `send-all-before-persist`: every message leaves before the batch is durable, votes and
- *   acknowledgements included (only the leader's own replication traffic may).
- */
-export type PlantedBug = 'send-all-before-persist';
-
 export interface ReplicaOptions {
   readonly id: NodeId;
   readonly storage: ReplicaStorage;
@@ -64,8 +56,13 @@ export interface ReplicaOptions {
   readonly clock?: Clock;
   /** Randomness for the Raft core's election timeouts (default: seeded from crypto). */
   readonly rng?: Rng;
-  /** Test-only: see {@link PlantedBug}. */
-  readonly plantedBug?: PlantedBug;
+  /**
+   * Which of a Ready's messages may leave before its batch is durable (default
+   * {@link leaderTraffic}: the leader's own replication traffic). Injected so that the simulator
+   * can plant a rule that breaks the Ready contract and show that it catches it; nothing else
+   * sets it.
+   */
+  readonly sendsBeforePersist?: (message: Message) => boolean;
   /** What to start from, when not what storage recovered (a new cluster's first membership). */
   readonly persisted?: PersistedState;
   /** Milliseconds per Raft tick (default 50). */
@@ -128,7 +125,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly storage: ReplicaStorage;
   private readonly transport: ReplicaTransport;
   private readonly clock: Clock;
-  private readonly plantedBug: PlantedBug | undefined;
+  private readonly sendsBeforePersist: (message: Message) => boolean;
   private readonly sm: StateMachine;
   private readonly log: Logger;
   private readonly tickMs: number;
@@ -166,7 +163,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     this.storage = options.storage;
     this.transport = options.transport;
     this.clock = options.clock ?? systemClock;
-    this.plantedBug = options.plantedBug;
+    this.sendsBeforePersist = options.sendsBeforePersist ?? leaderTraffic;
     this.proposals = new PendingProposals(this.clock);
     this.appliedWaiters = new IndexWaiters(this.clock);
     this.sm = options.stateMachine;
@@ -441,10 +438,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
 
   /** What may leave before the batch is durable (the leader's replication traffic) and the rest. */
   private splitMessages(messages: readonly Message[]): { early: Message[]; late: Message[] } {
-    const sendEarly = this.plantedBug === 'send-all-before-persist' ? () => true : isLeaderTraffic;
     const early: Message[] = [];
     const late: Message[] = [];
-    for (const m of messages) (sendEarly(m) ? early : late).push(m);
+    for (const m of messages) (this.sendsBeforePersist(m) ? early : late).push(m);
     return { early, late };
   }
 
@@ -609,7 +605,8 @@ export class Replica extends EventEmitter<ReplicaEvents> {
 }
 
 /** What only a leader sends: replication traffic, which vouches for nothing of this Ready. */
-function isLeaderTraffic(m: Message): boolean {
+/** The leader's replication traffic: it vouches for nothing this node has not yet made durable. */
+export function leaderTraffic(m: Message): boolean {
   return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeoutNow';
 }
 

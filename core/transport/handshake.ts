@@ -68,11 +68,12 @@ export type HelloCheck =
  */
 export function checkHello(
   auth: unknown,
-  tls: TLSSocket,
+  /** The connection; undefined only on benchmarks' plaintext transport, where nothing is checked. */
+  tls: TLSSocket | undefined,
   self: NodeId,
   authenticator: PeerAuthenticator,
 ): HelloCheck {
-  if (!tls.authorized) {
+  if (tls && !tls.authorized) {
     const failure = certificateFailure(tls);
     return { ok: false, failure, detail: String(tls.authorizationError ?? failure) };
   }
@@ -84,7 +85,7 @@ export function checkHello(
   }
   if (hello.to !== self) return { ok: false, failure: 'WRONG_NODE', detail: `addressed to ${hello.to}` };
   if (hello.from === self) return { ok: false, failure: 'WRONG_NODE', detail: 'a peer with our own id' };
-  const refusal = authenticator.refusal(tls.getPeerCertificate(), hello.from);
+  const refusal = tls && authenticator.refusal(tls.getPeerCertificate(), hello.from);
   if (refusal) return { ok: false, failure: 'WRONG_IDENTITY', detail: refusal };
   return { ok: true, hello };
 }

@@ -21,6 +21,8 @@ export interface InboundContext {
   readonly onPeerAddress?: (peer: NodeId, address: string) => void;
   readonly self: NodeId;
   readonly auth: PeerAuthenticator;
+  /** Benchmarks only: no TLS, the hello names the peer (TransportOptions.benchmarkPlaintext). */
+  readonly plaintext: boolean;
   readonly counters: Counters;
   readonly refusals: RefusalLog;
   readonly log: Log;
@@ -41,7 +43,7 @@ export class InboundPeers {
     private readonly ctx: InboundContext,
   ) {
     nsp.use((socket, next) => {
-      const tls = socket.request.socket as TLSSocket;
+      const tls = ctx.plaintext ? undefined : (socket.request.socket as TLSSocket);
       const checked = checkHello(socket.handshake.auth, tls, ctx.self, ctx.auth);
       if (!checked.ok) {
         this.refused(socket, checked.failure, checked.detail);

@@ -9,6 +9,7 @@
  * own handshake until they get certificates: `/raft` refuses it (handshake.ts checks `authorized`
  * and the SPIFFE id). Plain HTTP never gets past TLS.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Server } from 'socket.io';
@@ -18,7 +19,8 @@ import type { PeerTls } from './types.js';
 export interface ClusterListenerOptions {
   readonly host: string;
   readonly port: number;
-  readonly tls: PeerTls;
+  /** Undefined only for benchmarks' plaintext transport (TransportOptions.benchmarkPlaintext). */
+  readonly tls: PeerTls | undefined;
   /** A connection that failed TLS itself (not TLS at all, or a broken handshake). */
   readonly onTlsError: (err: Error & { code?: string }, socket: Socket) => void;
   readonly parser: FrameParser;
@@ -42,12 +44,15 @@ const ENGINE_PING_TIMEOUT_MS = 10_000;
 const FRAME_SLACK_BYTES = 1024 * 1024;
 
 export async function openClusterListener(options: ClusterListenerOptions): Promise<ClusterListener> {
-  const https = createServer(
-    { ...tlsOptions(options.tls), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
-    (_req, res) => {
-      res.writeHead(404).end();
-    },
-  );
+  const notFound = (_req: unknown, res: { writeHead(status: number): { end(): void } }): void => {
+    res.writeHead(404).end();
+  };
+  const https = options.tls
+    ? createServer(
+        { ...tlsOptions(options.tls), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
+        notFound,
+      )
+    : (createHttpServer(notFound) as unknown as HttpsServer);
   https.on('tlsClientError', (err, socket) => options.onTlsError(err, socket));
   const io = new Server(https, {
     transports: ['websocket'],
@@ -68,7 +73,9 @@ export async function openClusterListener(options: ClusterListenerOptions): Prom
   return {
     io,
     port,
-    reload: (tls) => https.setSecureContext(tlsOptions(tls)),
+    reload: (tls) => {
+      if (options.tls) https.setSecureContext(tlsOptions(tls));
+    },
     close: () => closeServer(io, https),
   };
 }

@@ -38,6 +38,8 @@ export interface LinkContext {
   readonly maxFrameBytes: number;
   readonly maxBufferedBytes: number;
   readonly maxQueuedBytes: number;
+  /** Benchmarks only: plain websocket (TransportOptions.benchmarkPlaintext). */
+  readonly plaintext: boolean;
   /** This node's advertised cluster address, sent in the hello (set once the listener is up). */
   readonly advertise: () => string | undefined;
 }
@@ -182,13 +184,13 @@ export class PeerLink {
     this.reconnectTimer = undefined;
     if (this.closed) return;
     const hello = makeHello(this.ctx.auth.clusterId, this.ctx.self, this.id, this.ctx.advertise());
-    const tls = this.ctx.auth.tls();
     let identityRefusal: string | undefined;
     const checkServerIdentity = (_host: string, cert: PeerCertificate): Error | undefined => {
       identityRefusal = this.ctx.auth.refusal(cert, this.id);
       return identityRefusal ? new Error(identityRefusal) : undefined;
     };
-    const socket = io(raftUrl(this.addr), {
+    const tls = this.ctx.plaintext ? {} : this.tlsOptions(checkServerIdentity);
+    const socket = io(raftUrl(this.addr, this.ctx.plaintext), {
       transports: ['websocket'],
       forceNew: true,
       // Reconnection is ours (a fresh socket per attempt, one back-off for every failure).
@@ -196,13 +198,7 @@ export class PeerLink {
       timeout: this.ctx.handshakeTimeoutMs,
       parser: this.ctx.parser,
       auth: (cb) => cb(hello),
-      key: tls.key,
-      cert: tls.cert,
-      ca: tls.ca,
-      rejectUnauthorized: true,
-      // Passed through to the TLS connection by engine.io-client; not in socket.io-client's types.
-      // (TLS 1.3 is the listener's minimum, so it is what every connection speaks.)
-      ...{ checkServerIdentity },
+      ...tls,
     });
     const abort = new AbortController();
     this.socket = socket;
@@ -214,6 +210,20 @@ export class PeerLink {
       this.ctx.handshakeTimeoutMs,
       abort.signal,
     ).then((result) => this.onHandshake(socket, result));
+  }
+
+  /** Our certificate, the root we trust, and the check that the server is the peer we dial. */
+  private tlsOptions(checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined) {
+    const tls = this.ctx.auth.tls();
+    return {
+      key: tls.key,
+      cert: tls.cert,
+      ca: tls.ca,
+      rejectUnauthorized: true,
+      // Passed through to the TLS connection by engine.io-client; not in socket.io-client's types.
+      // (TLS 1.3 is the listener's minimum, so it is what every connection speaks.)
+      ...{ checkServerIdentity },
+    };
   }
 
   private onHandshake(socket: Socket, result: HandshakeResult): void {
@@ -290,7 +300,8 @@ export class PeerLink {
 }
 
 /** `host:port` (or a URL) of a peer's cluster listener → its `/raft` namespace URL. */
-export function raftUrl(address: string): string {
-  const base = /^[a-z]+:\/\//i.test(address) ? address.replace(/\/+$/, '') : `https://${address}`;
+export function raftUrl(address: string, plaintext = false): string {
+  const scheme = plaintext ? 'http' : 'https';
+  const base = /^[a-z]+:\/\//i.test(address) ? address.replace(/\/+$/, '') : `${scheme}://${address}`;
   return `${base}/raft`;
 }

@@ -68,6 +68,7 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
     maxFrameBytes,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
     maxQueuedBytes: options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes,
+    plaintext: options.benchmarkPlaintext === true,
   };
   let messageHandler: ((message: Message) => void) | undefined;
   let listener: ClusterListener | undefined;
@@ -118,7 +119,7 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
       listener = await openClusterListener({
         host: options.listen.host,
         port: options.listen.port,
-        tls: options.authenticator.tls(),
+        tls: options.benchmarkPlaintext ? undefined : options.authenticator.tls(),
         onTlsError: (err, socket) => {
           // Plain HTTP (or anything not TLS) on the cluster port; other TLS failures are not ours to count.
           const notTls = err.code === 'ERR_SSL_HTTP_REQUEST' || err.code === 'ERR_SSL_WRONG_VERSION_NUMBER';
@@ -141,6 +142,7 @@ export function createPeerTransport(options: TransportOptions): PeerTransport {
       inbound = new InboundPeers(listener.io.of('/raft'), {
         self: options.nodeId,
         auth: options.authenticator,
+        plaintext: options.benchmarkPlaintext === true,
         counters,
         refusals,
         log,

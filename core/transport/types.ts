@@ -65,6 +65,12 @@ export interface TransportOptions {
   readonly maxQueuedBytes?: number;
   /** A source of randomness in [0,1) for back-off jitter and fault injection (default Math.random). */
   readonly random?: () => number;
+  /**
+   * Benchmarks only (`npm run bench -- node` measures what TLS costs against it): plain websocket,
+   * no certificates, a peer named by its hello alone. Nothing in the product sets it; no flag or
+   * variable of `meshdesk` reaches it.
+   */
+  readonly benchmarkPlaintext?: true;
 }
 
 /**

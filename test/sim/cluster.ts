@@ -10,7 +10,15 @@
 import { pino } from 'pino';
 import { bootstrapState } from '../../core/raft/bootstrap.js';
 import type { Entry, Message, NodeId, RaftOptions, Role } from '../../core/raft/types.js';
-import { Replica, type PlantedBug } from '../../core/replication/replica.js';
+import { Replica } from '../../core/replication/replica.js';
+
+/**
+ * Reorderings that break the Ready contract, planted so that the simulator shows it catches them
+ * (sim.test.ts):
+ * - `send-all-before-persist`: every message leaves before the batch is durable, votes and
+ *   acknowledgements included (only the leader's own replication traffic may).
+ */
+export type PlantedBug = 'send-all-before-persist';
 import type { CommittedCommand, StateMachine } from '../../core/replication/state-machine.js';
 import { EventLoop, NodeClock } from './clock.js';
 import { SimDisk } from './disk.js';
@@ -380,7 +388,7 @@ export class Cluster {
         },
         snapshotEvery: this.config.snapshotEvery,
         trailingEntries: this.rng.fork(`trailing:${id}:${incarnation}`).int(this.config.maxTrailing + 1),
-        ...(this.config.plantedBug ? { plantedBug: this.config.plantedBug } : {}),
+        ...(this.config.plantedBug === 'send-all-before-persist' ? { sendsBeforePersist: () => true } : {}),
       });
     } catch (err) {
       throw this.violationOf(node, 'constructor', err);

@@ -4,7 +4,7 @@
  * liveness within a bound. Every invariant is checked after every step; the first violation ends
  * the run.
  */
-import type { PlantedBug } from '../../core/replication/replica.js';
+import type { PlantedBug } from './cluster.js';
 import { InvariantChecker } from './invariants.js';
 import { Cluster, type ClusterConfig } from './cluster.js';
 import { FaultInjector } from './faults.js';

@@ -23,6 +23,8 @@ export interface KvClusterOptions {
   readonly trailingEntries?: number;
   readonly segmentBytes?: number;
   readonly stateMachine?: 'kv' | 'model';
+  /** Benchmarks only: the transport without TLS (the node benchmark's baseline). */
+  readonly plaintext?: boolean;
 }
 
 export interface KvProcess {
@@ -72,6 +74,7 @@ export class KvCluster {
           ...(options.trailingEntries !== undefined ? { trailingEntries: options.trailingEntries } : {}),
           ...(options.segmentBytes ? { segmentBytes: options.segmentBytes } : {}),
           ...(options.stateMachine ? { stateMachine: options.stateMachine } : {}),
+          ...(options.plaintext ? { plaintext: true } : {}),
         },
         proc: undefined,
         stderr: '',

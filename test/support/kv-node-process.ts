@@ -35,6 +35,8 @@ export interface KvNodeConfig {
   segmentBytes?: number;
   logLevel?: string;
   stateMachine?: 'kv' | 'model';
+  /** Benchmarks only: the transport without TLS, to measure what TLS costs. */
+  plaintext?: boolean;
 }
 
 const STATUS_OF: Record<string, number> = {
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
       return () => tls;
     },
     bootstrap: { clusterId: config.clusterId, members: config.members },
+    ...(config.plaintext ? { benchmarkPlaintext: true as const } : {}),
     stateMachine: model ?? sm,
     logger,
     ...(config.segmentBytes ? { storage: { segmentBytes: config.segmentBytes } } : {}),

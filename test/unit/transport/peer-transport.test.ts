@@ -49,6 +49,21 @@ describe('peer transport', () => {
     expect(b.transport.peers().map((p) => p.address)).toEqual([a.address]);
   });
 
+  it('carries messages on the benchmarks’ plaintext transport too, which TLS peers cannot reach', async () => {
+    // The node benchmark's baseline (TransportOptions.benchmarkPlaintext): it must work to be one.
+    const [a, b] = (nodes = await startMesh(['n1', 'n2'], { benchmarkPlaintext: true })) as [
+      TestNode,
+      TestNode,
+    ];
+    a.transport.send(everyMessage('n1', 'n2'));
+    await waitFor(() => b.received.length === everyMessage('n1', 'n2').length, 'all messages in plaintext');
+    const c = await startNode('n3');
+    nodes.push(c);
+    c.transport.addPeer('n1', a.address);
+    await waitFor(() => (c.transport.stats().refusals.NOT_TLS ?? 0) >= 1, 'the TLS node to refuse plaintext');
+    expect(a.received).toEqual([]);
+  });
+
   it('carries every Raft message type between two nodes, bytes included', async () => {
     const [a, b] = (nodes = await startMesh(['n1', 'n2'])) as [TestNode, TestNode];
     const toB = everyMessage('n1', 'n2');
