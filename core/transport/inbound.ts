@@ -10,7 +10,6 @@ import type { Message, NodeId } from '../raft/types.js';
 import { decodeFrame } from './codec.js';
 import { countRefusal, type Counters, type Log } from './counters.js';
 import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
-import type { FaultTable } from './faults.js';
 import { checkHello, type Hello } from './handshake.js';
 import type { RefusalLog } from './refusal-log.js';
 import { answerRequest, transportFailure, type Reply } from './requests.js';
@@ -26,7 +25,6 @@ export interface InboundContext {
   readonly counters: Counters;
   readonly refusals: RefusalLog;
   readonly log: Log;
-  readonly faults: FaultTable;
   readonly handlers: ReadonlyMap<string, RequestHandler>;
   deliver(messages: readonly Message[]): void;
 }
@@ -75,10 +73,6 @@ export class InboundPeers {
     });
     socket.on(RAFT_EVENT, (frame: unknown) => {
       ctx.counters.framesReceived += 1;
-      if (ctx.faults.isCut(peer)) {
-        ctx.counters.dropped += Array.isArray(frame) ? frame.length : 1;
-        return;
-      }
       const { messages, malformed } = decodeFrame(frame, peer, ctx.self);
       if (malformed > 0) {
         ctx.counters.malformed += malformed;
@@ -92,8 +86,6 @@ export class InboundPeers {
         return;
       }
       const reply = ack as (reply: Reply) => void;
-      // Across a cut link the request is lost: the caller times out.
-      if (ctx.faults.isCut(peer)) return;
       const from = peer;
       void answerRequest(ctx.handlers, from, method, payload).then((answer) => {
         try {
@@ -112,7 +104,7 @@ export class InboundPeers {
       });
     });
     socket.on(PING_EVENT, (ack: unknown) => {
-      if (!ctx.faults.isCut(peer) && typeof ack === 'function') (ack as () => void)();
+      if (typeof ack === 'function') (ack as () => void)();
     });
     socket.on('disconnect', () => {
       const set = this.sessions.get(peer);

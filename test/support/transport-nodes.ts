@@ -29,8 +29,11 @@ export interface TestNode {
 
 export interface NodeSettings extends Partial<Omit<TransportOptions, 'nodeId' | 'authenticator' | 'listen'>> {
   readonly clusterId?: string;
-  /** The node's credentials (default: a certificate for it from its cluster's test CA). */
-  readonly tls?: PeerTls;
+  /**
+   * The node's credentials (default: a certificate for it from its cluster's test CA); a function
+   * is read for every connection, as a renewing node's are.
+   */
+  readonly tls?: PeerTls | (() => PeerTls);
   readonly port?: number;
 }
 
@@ -44,14 +47,15 @@ const FAST: Partial<TransportOptions> = {
 
 export async function startNode(id: NodeId, settings: NodeSettings = {}): Promise<TestNode> {
   const { clusterId = CLUSTER, port = 0, ...rest } = settings;
-  const tls = settings.tls ?? (await testTls(clusterId, id));
+  const given = settings.tls ?? (await testTls(clusterId, id));
+  const tls = typeof given === 'function' ? given : () => given;
   const logs: LogLine[] = [];
   const received: Message[] = [];
   const transport = createPeerTransport({
     ...FAST,
     ...rest,
     nodeId: id,
-    authenticator: createCertificateAuthenticator({ clusterId, tls: () => tls }),
+    authenticator: createCertificateAuthenticator({ clusterId, tls }),
     listen: { host: '127.0.0.1', port },
     log: collectingLogger(logs),
   });
@@ -161,6 +165,8 @@ export function heartbeat(from: NodeId, to: NodeId, commit: number): Message {
 export class RawPeer {
   readonly socket: Socket;
   connectError: string | undefined;
+  /** The serial number of the certificate the transport presented, once connected. */
+  serverSerial: string | undefined;
   connected = false;
   disconnected = false;
 
@@ -186,7 +192,12 @@ export class RawPeer {
       ...tls,
       // The test peer does not check who answers: what it does is the subject, not the server.
       rejectUnauthorized: false,
-      ...{ checkServerIdentity: (_host: string, _cert: PeerCertificate) => undefined },
+      ...{
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+          this.serverSerial = cert.serialNumber;
+          return undefined;
+        },
+      },
     });
     this.socket.on('connect', () => (this.connected = true));
     this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {

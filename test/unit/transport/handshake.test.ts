@@ -4,6 +4,7 @@
  * refused at the handshake, in both directions where both ends can tell, counted by reason and
  * logged once per peer and minute; not one of its messages is delivered.
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
@@ -171,6 +172,35 @@ describe('peer handshake over mutual TLS', () => {
     }, 'n1 to refuse the plaintext server on repeated attempts');
     expect(frames).toEqual([]);
     expect(a.transport.peers()[0]?.connected).toBe(false);
+  });
+
+  it('serves a renewed certificate to new connections once reloaded, dials with it at once', async () => {
+    let current = await testTls(CLUSTER, 'n1');
+    const first = current;
+    const a = await startNode('n1', { tls: () => current });
+    const b = await startNode('n2');
+    nodes = [a, b];
+    const serverSerial = async (): Promise<string> => {
+      const raw = await RawPeer.certified('n2', a);
+      cleanups.push(() => raw.close());
+      await raw.waitConnected();
+      return raw.serverSerial ?? '';
+    };
+    const before = await serverSerial();
+    current = await testTls(CLUSTER, 'n1'); // renewed: a new key and certificate for the same node
+    expect(await serverSerial()).toBe(before); // the listener still serves the old one
+    a.transport.reloadCredentials();
+    const after = await serverSerial();
+    expect(after).not.toBe(before);
+    expect(after).toBe(new X509Certificate(current.cert).serialNumber);
+    expect(before).toBe(new X509Certificate(first.cert).serialNumber);
+    // Its dials present the new certificate too: n2 accepts it as n1.
+    connectAll([a, b]);
+    await waitFor(() => {
+      a.transport.send([heartbeat('n1', 'n2', 3)]);
+      return b.received.length > 0;
+    }, 'n2 to receive from the renewed n1');
+    expect(b.transport.stats().refusedHandshakes).toBe(0);
   });
 
   it('does not connect to another node than the one dialled', async () => {
