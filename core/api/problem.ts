@@ -71,6 +71,11 @@ const MODEL_STATUS: Readonly<Record<ModelErrorCode, number>> = {
   IN_USE: 409,
   UNKNOWN_REFERENCE: 422,
   REVISION_MISMATCH: 412,
+  // A join token that will never work (not ours, spent, expired, revoked): ask for a new one.
+  INVITATION_UNKNOWN: 403,
+  INVITATION_USED: 410,
+  INVITATION_EXPIRED: 410,
+  INVITATION_REVOKED: 410,
   INTERNAL: 500,
 };
 

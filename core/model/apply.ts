@@ -19,6 +19,7 @@ import {
 } from './commands.js';
 import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
 import { rememberedResult, rememberResult } from './idempotency.js';
+import { applyInvitation, type AppliedInvitation } from './invitations.js';
 import { writeSetting } from './settings.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
 import { INDEXED_ENTITY, POLICY_KIND, type IndexedEntityType, type PolicyKind } from './policy/kinds.js';
@@ -54,7 +55,7 @@ export interface AppliedSetting {
   readonly written: boolean;
 }
 
-export type SingleResult = AppliedEntity | AppliedSetting;
+export type SingleResult = AppliedEntity | AppliedSetting | AppliedInvitation;
 
 export type CommandResult =
   SingleResult | { readonly ok: true; readonly op: 'batch'; readonly results: readonly SingleResult[] };
@@ -123,7 +124,7 @@ export class ModelApplier {
           if (err instanceof ModelError) {
             throw new ModelError(
               err.code,
-              `operation ${i} (${c.op} ${'collection' in c ? c.collection : c.key}): ${err.message}`,
+              `operation ${i} (${c.op} ${'collection' in c ? c.collection : 'key' in c ? c.key : c.id}): ${err.message}`,
               err.errors,
             );
           }
@@ -162,6 +163,10 @@ export class ModelApplier {
       }
       case 'delete':
         return this.remove(c.collection, c.id, c.ifRevision);
+      case 'createInvitation':
+      case 'redeemInvitation':
+      case 'revokeInvitation':
+        return applyInvitation(this.model, c);
     }
   }
 

@@ -32,7 +32,37 @@ export type SingleCommand =
       readonly id: string;
       readonly ifRevision?: number;
     }
-  | SettingCommand;
+  | SettingCommand
+  | InvitationCommand;
+
+export const INVITATION_KINDS = ['controller', 'router'] as const;
+export type InvitationKind = (typeof INVITATION_KINDS)[number];
+
+/**
+ * One-time join tokens (core/model/invitations.ts). The taking node chose the id, the times and the
+ * secret's hash (SHA-256, hex); the secret itself never enters the log.
+ */
+export type InvitationCommand =
+  | {
+      readonly op: 'createInvitation';
+      readonly id: string;
+      readonly kind: InvitationKind;
+      readonly secretHash: string;
+      readonly at: string;
+      readonly expiresAt: string;
+      /** The admin who made it. */
+      readonly createdBy?: string;
+    }
+  | {
+      /** Spends the invitation: it works once in the whole cluster, whichever member took it. */
+      readonly op: 'redeemInvitation';
+      readonly id: string;
+      readonly secretHash: string;
+      readonly at: string;
+      /** Who used it (the joining node's id). */
+      readonly by: string;
+    }
+  | { readonly op: 'revokeInvitation'; readonly id: string; readonly at: string };
 
 /** Sets a cluster-wide setting (core/model/settings.ts); `onlyIfAbsent` keeps an existing value. */
 export interface SettingCommand {
@@ -77,6 +107,7 @@ const entityId = z.string().min(1).max(255);
 const timestamp = z.iso.datetime({ precision: 3 });
 const data = z.record(z.string(), z.unknown());
 const revision = z.number().int().positive().optional();
+const secretHash = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
 
 const singleSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('create'), collection, id: entityId, at: timestamp, data }),
@@ -97,6 +128,23 @@ const singleSchema = z.discriminatedUnion('op', [
     ifRevision: revision,
   }),
   z.strictObject({ op: z.literal('delete'), collection, id: entityId, ifRevision: revision }),
+  z.strictObject({
+    op: z.literal('createInvitation'),
+    id: entityId,
+    kind: z.enum(INVITATION_KINDS),
+    secretHash,
+    at: timestamp,
+    expiresAt: timestamp,
+    createdBy: entityId.optional(),
+  }),
+  z.strictObject({
+    op: z.literal('redeemInvitation'),
+    id: entityId,
+    secretHash,
+    at: timestamp,
+    by: entityId,
+  }),
+  z.strictObject({ op: z.literal('revokeInvitation'), id: entityId, at: timestamp }),
   z.strictObject({
     op: z.literal('setSetting'),
     key: z.string().min(1).max(255),

@@ -10,6 +10,11 @@ export type ModelErrorCode =
   | 'UNKNOWN_REFERENCE'
   | 'IN_USE'
   | 'REVISION_MISMATCH'
+  /** A join token that is not the cluster's, or whose secret does not match. */
+  | 'INVITATION_UNKNOWN'
+  | 'INVITATION_USED'
+  | 'INVITATION_EXPIRED'
+  | 'INVITATION_REVOKED'
   | 'INTERNAL';
 
 export interface FieldError {

@@ -10,7 +10,7 @@ import { batchCommand, idempotencyKey, propose } from '../writes.js';
 function entityResults(result: CommandResult): AppliedEntity[] {
   const results = result.op === 'batch' ? result.results : [result];
   return results.map((r) => {
-    if (r.op === 'setSetting') throw new Error('a setting write answered in an API batch');
+    if (!('collection' in r)) throw new Error(`a ${r.op} write answered in an API batch`);
     return r;
   });
 }

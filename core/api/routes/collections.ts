@@ -55,7 +55,7 @@ function refuseLastAdmin(s: ApiDeps, id: string): void {
 /** The entity as the write's own command left it (computed inside its apply), never re-read. */
 function writtenEntity(write: WriteResult): EntityRow {
   const result = write.result;
-  if (result.op === 'batch' || result.op === 'setSetting') {
+  if (result.op === 'batch' || !('collection' in result)) {
     throw new Error(`a ${result.op} write answered where an entity write was expected`);
   }
   // A replayed result stored before results carried their entity names only id and revision.

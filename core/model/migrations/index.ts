@@ -8,6 +8,7 @@ import { migration002 } from './002-policy-index.js';
 import { migration003 } from './003-time-indexes.js';
 import { migration004 } from './004-access-from-members.js';
 import { migration005 } from './005-settings-and-idempotency.js';
+import { migration006 } from './006-invitations.js';
 
 export interface Migration {
   readonly version: number;
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   migration003,
   migration004,
   migration005,
+  migration006,
 ];

@@ -1,0 +1,150 @@
+/**
+ * One-time join tokens in the model: a token works once in the whole cluster (two members'
+ * redemptions apply in log order, the second refused on every node alike), not after it expires
+ * by the command's own time, not once revoked, and not with a wrong secret, which reads like no
+ * token at all. Nothing refused changes the model; no read shows a secret's hash.
+ */
+import { describe, expect, it } from 'vitest';
+import { invitationSecretHash, newInvitationSecret } from '../../../core/cluster/join-token.js';
+import { encodeCommand, type ModelCommand } from '../../../core/model/commands.js';
+import { listInvitations, view } from '../../../core/model/invitations.js';
+import { ModelStateMachine } from '../../../core/model/state-machine.js';
+
+const T0 = '2026-12-07T10:00:00.000Z';
+const T1 = '2026-12-07T10:05:00.000Z';
+const EXPIRES = '2026-12-07T11:00:00.000Z';
+const LATER = '2026-12-07T11:00:00.000Z';
+
+async function machine() {
+  const sm = await ModelStateMachine.create();
+  let index = 0;
+  const apply = (command: ModelCommand) => {
+    index++;
+    return sm.apply([{ index, term: 1, data: encodeCommand(command) }], index)[0] as {
+      ok: boolean;
+      error?: { code: string; message: string };
+      invitation?: { state: string };
+    };
+  };
+  const rows = () => JSON.stringify(sm.model.rows('SELECT * FROM invitations ORDER BY id'));
+  return { sm, apply, rows };
+}
+
+const secret = newInvitationSecret();
+const hash = invitationSecretHash(secret);
+const create = (id = 'inv-1'): ModelCommand => ({
+  op: 'createInvitation',
+  id,
+  kind: 'controller',
+  secretHash: hash,
+  at: T0,
+  expiresAt: EXPIRES,
+  createdBy: 'admin-1',
+});
+const redeem = (by: string, at = T1, secretHash = hash, id = 'inv-1'): ModelCommand => ({
+  op: 'redeemInvitation',
+  id,
+  secretHash,
+  at,
+  by,
+});
+
+describe('invitations', () => {
+  it('are spent by the first redemption; the second is refused alike on every node', async () => {
+    const nodes = [await machine(), await machine()];
+    const commands = [create(), redeem('n2'), redeem('n3')];
+    const results = nodes.map((node) => commands.map((c) => node.apply(c)));
+    expect(results[0]).toEqual(results[1]);
+    const [created, first, second] = results[0] as [
+      { ok: boolean; invitation?: { state: string } },
+      { ok: boolean; invitation?: { state: string; usedBy?: string } },
+      { ok: boolean; error?: { code: string } },
+    ];
+    expect(created.invitation?.state).toBe('pending');
+    expect(first).toMatchObject({ ok: true, invitation: { state: 'used', usedBy: 'n2', usedAt: T1 } });
+    expect(second).toMatchObject({ ok: false, error: { code: 'INVITATION_USED' } });
+    expect(nodes[0]?.rows()).toBe(nodes[1]?.rows());
+  });
+
+  it('refuse a wrong secret or an unknown id the same way, and change nothing', async () => {
+    const { apply, rows } = await machine();
+    apply(create());
+    const before = rows();
+    const wrong = apply(redeem('n2', T1, invitationSecretHash(newInvitationSecret())));
+    const unknown = apply(redeem('n2', T1, hash, 'inv-nope'));
+    expect(wrong.error).toEqual(unknown.error);
+    expect(wrong.error?.code).toBe('INVITATION_UNKNOWN');
+    expect(rows()).toBe(before);
+    expect(apply(redeem('n2')).ok).toBe(true); // still usable by its holder
+  });
+
+  it('expire by the time in the redeeming command, not by any clock of the applying node', async () => {
+    const { sm, apply, rows } = await machine();
+    apply(create());
+    const before = rows();
+    expect(apply(redeem('n2', LATER)).error).toMatchObject({
+      code: 'INVITATION_EXPIRED',
+      message: `the invitation expired at ${EXPIRES}; ask for a new one`,
+    });
+    expect(rows()).toBe(before);
+    expect(view(sm.model, 'inv-1', T1)?.state).toBe('pending');
+    expect(view(sm.model, 'inv-1', LATER)?.state).toBe('expired');
+  });
+
+  it('can be revoked until used, and are refused once revoked', async () => {
+    const { apply } = await machine();
+    apply(create('a'));
+    apply(create('b'));
+    expect(apply({ op: 'revokeInvitation', id: 'a', at: T1 })).toMatchObject({
+      ok: true,
+      invitation: { state: 'revoked' },
+    });
+    expect(apply(redeem('n2', T1, hash, 'a')).error?.code).toBe('INVITATION_REVOKED');
+    expect(apply(redeem('n2', T1, hash, 'b')).ok).toBe(true);
+    expect(apply({ op: 'revokeInvitation', id: 'b', at: T1 }).error?.code).toBe('INVITATION_USED');
+    expect(apply({ op: 'revokeInvitation', id: 'zz', at: T1 }).error?.code).toBe('NOT_FOUND');
+  });
+
+  it('list newest first with their state and never their secret’s hash', async () => {
+    const { sm, apply } = await machine();
+    apply(create('a'));
+    apply({ ...(create('b') as object), at: T1 } as ModelCommand);
+    apply(redeem('n2', T1, hash, 'a'));
+    const listed = listInvitations(sm.model, T1);
+    expect(listed.map((i) => [i.id, i.state])).toEqual([
+      ['b', 'pending'],
+      ['a', 'used'],
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(hash);
+    expect(listed[1]).toEqual({
+      id: 'a',
+      kind: 'controller',
+      createdAt: T0,
+      createdBy: 'admin-1',
+      expiresAt: EXPIRES,
+      usedAt: T1,
+      usedBy: 'n2',
+      revokedAt: null,
+      state: 'used',
+    });
+  });
+
+  it('refuse a second invitation with the same id, one that expires before it is made, and a malformed hash', async () => {
+    const { apply } = await machine();
+    apply(create());
+    expect(apply(create()).error?.code).toBe('ID_TAKEN');
+    expect(apply({ ...(create('c') as object), expiresAt: T0 } as ModelCommand).error?.code).toBe('INVALID');
+    expect(apply({ ...(create('d') as object), secretHash: 'not-a-hash' } as ModelCommand).error?.code).toBe(
+      'INVALID',
+    );
+  });
+
+  it('survive a snapshot and restore', async () => {
+    const { sm, apply } = await machine();
+    apply(create());
+    apply(redeem('n2'));
+    const copy = await ModelStateMachine.create();
+    copy.restore(sm.snapshot());
+    expect(listInvitations(copy.model, T1)).toEqual(listInvitations(sm.model, T1));
+  });
+});
