@@ -125,6 +125,22 @@ export const certificateRequestBody = named(
   }),
 );
 
+/** The longest a join token may live: a week. */
+export const MAX_INVITATION_MINUTES = 7 * 24 * 60;
+
+/** `POST /cluster/invitations`: a one-time join token for a new controller. */
+export const createInvitationBody = named(
+  'CreateInvitationRequest',
+  z.strictObject({
+    expiresInMinutes: described(
+      z.number().int().min(1).max(MAX_INVITATION_MINUTES).default(60),
+      'how long the token works (default 60 minutes, at most a week)',
+    ),
+  }),
+);
+
+export const invitationParams = z.strictObject({ id: z.string().min(1).max(64) });
+
 export const memberParams = z.strictObject({ id: z.string().min(1).max(255) });
 
 export const transferBody = z.strictObject({ to: z.string().min(1).max(255).optional() }).optional();

@@ -305,6 +305,25 @@ export const issuedCertificate = named(
 );
 /** `GET /cluster/ca`: the cluster root CA and its SHA-256 fingerprint. */
 export const clusterCa = named('ClusterCa', z.object({ certificate: z.string(), fingerprint: z.string() }));
+/** A one-time join token as admins see it (never its secret). */
+export const invitation = named(
+  'Invitation',
+  z.object({
+    id: z.string(),
+    kind: z.enum(['controller', 'router']),
+    createdAt: z.string(),
+    createdBy: z.string().nullable(),
+    expiresAt: z.string(),
+    usedAt: z.string().nullable(),
+    /** The node that joined with it. */
+    usedBy: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    state: z.enum(['pending', 'used', 'expired', 'revoked']),
+  }),
+);
+export const invitationList = named('InvitationList', z.object({ data: list(invitation) }));
+/** `POST /cluster/invitations`: the token, shown this once (the cluster keeps only its secret's hash). */
+export const createdInvitation = named('CreatedInvitation', z.object({ token: z.string(), invitation }));
 /** `DELETE /cluster/members/:id`: the entry that removed it. */
 export const memberRemoved = named('MemberRemoved', z.object({ index }));
 /** `POST /cluster/transfer-leadership`: who leads now. */

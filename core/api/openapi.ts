@@ -25,6 +25,7 @@ const PROBLEM_ANSWERS = {
   403: 'Not allowed: no policy lets this identity use the service or the router',
   404: 'No such entity, member or circuit',
   409: 'Conflicts with the model: a name or id is taken, or the entity is still in use',
+  410: 'Gone for good: a join token already used, expired or revoked; ask for a new one',
   412: 'If-Match names another revision than the entity has; nothing was written',
   413: `The body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`,
   422: 'A reference names an entity that does not exist',

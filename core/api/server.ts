@@ -24,6 +24,7 @@ import { batchRoutes } from './routes/batch.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { backupRoutes } from './routes/backup.js';
 import { collectionRoutes } from './routes/collections.js';
+import { invitationRoutes } from './routes/invitations.js';
 import { debugRoutes } from './routes/debug.js';
 import { loginRoutes } from './routes/login.js';
 import { policyRoutes } from './routes/policies.js';
@@ -135,6 +136,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
       batchRoutes(scoped, deps);
       policyRoutes(scoped, deps);
       clusterRoutes(scoped, deps);
+      invitationRoutes(scoped, deps);
       backupRoutes(scoped, deps);
       runtimeRoutes(scoped, deps);
       // Test-only (MESHDESK_FAULT_INJECTION=1): absent unless the composition root made the hooks.

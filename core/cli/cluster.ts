@@ -1,14 +1,15 @@
 /** `meshdesk cluster …`: cluster status and operations through a node's REST API. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clusterCa } from '../../contract/index.js';
+import type { z } from 'zod';
+import { clusterCa, MAX_INVITATION_MINUTES, type invitation } from '../../contract/index.js';
 import type { ClusterMemberView, ClusterView } from '../api/context.js';
 import { credentialsDir } from '../cluster/credentials.js';
 import { fingerprint } from '../pki/ca.js';
 import { ApiClient, type Credentials } from './api-client.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 
-export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca> [options]
+export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite> [options]
 
   status                           the cluster as the node at --api sees it
   members                          its members, one per line
@@ -19,6 +20,10 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
   snapshot                         take a snapshot on the node at --api now
   ca [--data-dir D] [--out FILE]   the cluster CA certificate and its SHA-256 fingerprint, from a
                                    node's data directory, or else from the node at --api (no login)
+  invite [--expires 1h]            a one-time join token for a new controller (printed once;
+                                   30m, 12h, 2d…: at most 7d)
+  invites                          the join tokens and their state (never their secrets)
+  revoke-invite ID                 revoke a join token that has not been used
 
 options:
   --api URL        a member's API (default http://127.0.0.1:8440)
@@ -41,9 +46,21 @@ const OPTIONS = {
   to: { type: 'string' },
   'data-dir': { type: 'string' },
   out: { type: 'string' },
+  expires: { type: 'string' },
 } as const;
 
-const SUBCOMMANDS = ['status', 'members', 'add', 'remove', 'transfer-leadership', 'snapshot', 'ca'] as const;
+const SUBCOMMANDS = [
+  'status',
+  'members',
+  'add',
+  'remove',
+  'transfer-leadership',
+  'snapshot',
+  'ca',
+  'invite',
+  'invites',
+  'revoke-invite',
+] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export async function cluster(
@@ -60,7 +77,10 @@ export async function cluster(
   if (!SUBCOMMANDS.includes(sub as Subcommand)) {
     throw new UsageError(`unknown cluster command '${sub}' (one of ${SUBCOMMANDS.join(', ')})`);
   }
-  if (arg !== undefined && sub !== 'remove') throw new UsageError(`unexpected argument '${arg}'`);
+  if (arg !== undefined && sub !== 'remove' && sub !== 'revoke-invite') {
+    throw new UsageError(`unexpected argument '${arg}'`);
+  }
+  const expiresInMinutes = sub === 'invite' ? minutes(text(values, 'expires') ?? '1h') : undefined;
   const client = new ApiClient(
     httpUrl('api', text(values, 'api') ?? 'http://127.0.0.1:8440'),
     credentials(values, env),
@@ -119,6 +139,30 @@ export async function cluster(
     }
     case 'ca':
       return showCa(values, out);
+    case 'invite': {
+      const { data } = await client.request<{ token: string; invitation: Invitation }>(
+        'POST',
+        '/cluster/invitations',
+        { expiresInMinutes },
+      );
+      // The token alone on stdout, so that it can be piped; it is shown this once.
+      show(data, data.token);
+      return 0;
+    }
+    case 'invites': {
+      const { data } = await client.request<{ data: Invitation[] }>('GET', '/cluster/invitations');
+      show(data.data, formatInvitations(data.data));
+      return 0;
+    }
+    case 'revoke-invite': {
+      if (!arg) throw new UsageError('cluster revoke-invite needs the invitation id (see cluster invites)');
+      const { data } = await client.request<Invitation>(
+        'DELETE',
+        `/cluster/invitations/${encodeURIComponent(arg)}`,
+      );
+      show(data, `revoked ${arg}`);
+      return 0;
+    }
   }
 }
 
@@ -159,6 +203,27 @@ async function showCa(
   return 0;
 }
 
+type Invitation = z.infer<typeof invitation>;
+
+/** `--expires`: 90m, 12h, 2d (at most 7d) in minutes. */
+function minutes(value: string): number {
+  const match = /^(\d{1,5})([mhd])$/.exec(value);
+  const scale = { m: 1, h: 60, d: 24 * 60 }[match?.[2] ?? 'm'] ?? 1;
+  const total = Number(match?.[1]) * scale;
+  if (!match || total < 1 || total > MAX_INVITATION_MINUTES) {
+    throw new UsageError(`--expires must be a duration such as 30m, 12h or 2d, at most 7d; not '${value}'`);
+  }
+  return total;
+}
+
+function formatInvitations(list: readonly Invitation[]): string {
+  if (list.length === 0) return 'no join tokens';
+  return table([
+    ['ID', 'STATE', 'CREATED', 'EXPIRES', 'USED BY'],
+    ...list.map((i) => [i.id, i.state, i.createdAt, i.expiresAt, i.usedBy ?? '-']),
+  ]);
+}
+
 export function credentials(
   values: Record<string, string | boolean | undefined>,
   env: NodeJS.ProcessEnv,
@@ -181,7 +246,7 @@ function formatStatus(view: ClusterView): string {
 }
 
 function formatMembers(members: readonly ClusterMemberView[]): string {
-  const rows = [
+  return table([
     ['ID', 'NAME', 'ADDRESS', 'ROLE', 'CONNECTED', 'MATCH', 'LAST CONTACT'],
     ...members.map((m) => [
       m.id,
@@ -192,7 +257,11 @@ function formatMembers(members: readonly ClusterMemberView[]): string {
       m.matchIndex === null ? '-' : String(m.matchIndex),
       m.lastContactMs === null ? '-' : `${m.lastContactMs} ms`,
     ]),
-  ];
+  ]);
+}
+
+/** Rows as columns padded to their widest cell. */
+function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) =>

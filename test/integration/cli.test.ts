@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../core/cli.js';
+import { parseJoinToken } from '../../core/cluster/join-token.js';
 import { ADMIN_PASSWORD, ControllerProcess } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -89,6 +90,11 @@ describe('meshdesk arguments', () => {
     [['cluster', 'add', '--id', 'x'], /cluster add needs --id ID and --address HOST:PORT/],
     [['cluster', 'add', '--id', 'x', '--address', 'nope'], /--address must be HOST:PORT/],
     [['cluster', 'remove'], /cluster remove needs the member id/],
+    [
+      ['cluster', 'invite', '--expires', '8d'],
+      /--expires must be a duration such as 30m, 12h or 2d, at most 7d; not '8d'/,
+    ],
+    [['cluster', 'revoke-invite'], /cluster revoke-invite needs the invitation id/],
     [['cluster', 'status', '--api', 'not a url'], /--api must be a URL/],
     [['backup'], /backup needs --out F/],
     [['backup', '--out', 'f', '--api', 'http://a:1', '--data-dir', 'd'], /one of --api URL or --data-dir D/],
@@ -214,6 +220,22 @@ describe('a node, its backups, and a cluster restored from one', () => {
     const fromApi = await meshdesk(['cluster', 'ca', '--api', node.url, '--out', file]);
     expect(fromApi.stdout.trim()).toBe(`wrote ${file}: the cluster CA, SHA-256 fingerprint ${expected}`);
     expect(await readFile(file, 'utf8')).toBe(await readFile(join(tls, 'ca.pem'), 'utf8'));
+
+    // Join tokens: minted (the token alone on stdout), listed without secrets, revoked.
+    const invite = await meshdesk(['cluster', 'invite', '--expires', '2h', '--api', node.url]);
+    expect(invite.code).toBe(0);
+    const token = invite.stdout.trim();
+    expect(token).toMatch(/^mdjoin1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const { id, secret } = parseJoinToken(token).payload;
+    const listed = await meshdesk(['cluster', 'invites', '--api', node.url]);
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+pending\\s`, 'm'));
+    expect(listed.stdout).not.toContain(secret);
+    expect((await meshdesk(['cluster', 'revoke-invite', id, '--api', node.url])).stdout.trim()).toBe(
+      `revoked ${id}`,
+    );
+    expect((await meshdesk(['cluster', 'invites', '--api', node.url])).stdout).toMatch(
+      new RegExp(`^${id}\\s+revoked\\s`, 'm'),
+    );
     await node.stop();
 
     // A data directory from before certificates: state (a cluster secret) but no tls/.

@@ -10,9 +10,10 @@ import { createApiServer, type ApiServerOptions } from '../../core/api/server.js
 import { createCertificateAuthority } from '../../core/cluster/cluster-ca.js';
 import { createClusterOps } from '../../core/cluster/ops.js';
 import { encodeCommand } from '../../core/model/commands.js';
+import { PKI_SETTINGS } from '../../core/model/pki.js';
 import { ModelStateMachine } from '../../core/model/state-machine.js';
 import { createNode, type ControllerNode } from '../../core/node.js';
-import { testCredentials } from './test-pki.js';
+import { testCa, testCredentials } from './test-pki.js';
 
 export const ADMIN = { username: 'admin', password: 'correct horse battery' } as const;
 export const CLUSTER_SECRET = 'test-cluster-secret';
@@ -113,7 +114,18 @@ export async function startBareApiNode(
     node,
     model,
     async createFirstAdmin() {
-      await node.replica.propose(encodeCommand(await firstAdminCommand(ADMIN)));
+      // As the bootstrap's first batch does: the admin and the cluster CA (the test CA of this
+      // cluster id, which issued the node's own certificate).
+      const first = await firstAdminCommand(ADMIN);
+      const ca = await testCa(node.clusterId);
+      const at = new Date().toISOString();
+      const commands = [
+        ...(first.op === 'batch' ? first.commands : [first]),
+        { op: 'setSetting' as const, key: PKI_SETTINGS.rootCert, value: ca.root.certPem, at },
+        { op: 'setSetting' as const, key: PKI_SETTINGS.intermediateCert, value: ca.intermediate.certPem, at },
+        { op: 'setSetting' as const, key: PKI_SETTINGS.intermediateKey, value: ca.intermediate.keyPem, at },
+      ];
+      await node.replica.propose(encodeCommand({ op: 'batch', commands }));
     },
     call: (method, path, o = {}) => callApi(url, method, path, { token: null, ...o }),
     async stop() {

@@ -1,0 +1,135 @@
+/**
+ * `/cluster/invitations`: one-time join tokens, the admin's side. A token is minted here: its id,
+ * secret, time and expiry are chosen on this node, only the secret's hash is proposed, and the
+ * token — the only copy of the secret — is answered once (`Cache-Control: no-store`) and never
+ * logged. It names this node's API as the member to ask and pins the cluster's root CA by its
+ * fingerprint; the model's intermediate CA signs it (core/cluster/join-token.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { invitationSecretHash, mintJoinToken, newInvitationSecret } from '../../cluster/join-token.js';
+import type { AppliedInvitation } from '../../model/invitations.js';
+import { listInvitations } from '../../model/invitations.js';
+import { readClusterCa } from '../../model/pki.js';
+import { fingerprint } from '../../pki/ca.js';
+import { ApiProblem } from '../problem.js';
+import { propose, type WriteResult } from '../writes.js';
+import {
+  createdInvitation,
+  createInvitationBody,
+  invitationList,
+  invitation as invitationSchema,
+  invitationParams,
+} from '../../../contract/index.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
+
+const MINUTE_MS = 60_000;
+
+export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
+  const tags = ['cluster'];
+
+  app.post(
+    '/cluster/invitations',
+    {
+      schema: {
+        tags,
+        operationId: 'createInvitation',
+        summary: 'Mint a one-time join token for a new controller (shown once)',
+        body: createInvitationBody,
+        response: { 201: createdInvitation },
+        problems: [503, 504],
+        answerHeaders: ['x-raft-index'],
+      },
+    },
+    async (request, reply) => {
+      const ca = readClusterCa(s.db());
+      if (!ca)
+        throw new ApiProblem(503, 'NO_CLUSTER_CA', 'this node does not hold the cluster CA yet', [], {
+          'retry-after': '1',
+        });
+      const now = Date.now();
+      const at = new Date(now).toISOString();
+      const expiresAt = new Date(now + request.body.expiresInMinutes * MINUTE_MS).toISOString();
+      const id = randomBytes(9).toString('base64url');
+      const secret = newInvitationSecret();
+      const command = {
+        op: 'createInvitation' as const,
+        id,
+        kind: 'controller' as const,
+        secretHash: invitationSecretHash(secret),
+        at,
+        expiresAt,
+        ...(request.admin ? { createdBy: request.admin.adminId } : {}),
+      };
+      const write = await propose(s.ctx.replica, s.metrics, command, { at });
+      const token = mintJoinToken(
+        {
+          v: 1,
+          kind: 'controller',
+          clusterId: s.ctx.clusterId,
+          member: memberUrl(s, request),
+          caFingerprint: fingerprint(ca.rootCertPem),
+          id,
+          secret,
+          expiresAt,
+        },
+        ca.intermediateKeyPem,
+      );
+      reply.header('x-raft-index', String(write.index)).header('cache-control', 'no-store');
+      return reply.code(201).send({ token, invitation: appliedInvitation(write) });
+    },
+  );
+
+  app.get(
+    '/cluster/invitations',
+    {
+      schema: {
+        tags,
+        operationId: 'listInvitations',
+        summary: 'Join tokens with their state (pending, used, expired, revoked); never their secrets',
+        response: { 200: invitationList },
+      },
+    },
+    async () => ({ data: listInvitations(s.db(), new Date().toISOString()) }),
+  );
+
+  app.delete(
+    '/cluster/invitations/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'revokeInvitation',
+        summary: 'Revoke a join token that has not been used',
+        params: invitationParams,
+        response: { 200: invitationSchema },
+        problems: [404, 410, 503, 504],
+        answerHeaders: ['x-raft-index'],
+      },
+    },
+    async (request, reply) => {
+      const at = new Date().toISOString();
+      const write = await propose(
+        s.ctx.replica,
+        s.metrics,
+        { op: 'revokeInvitation', id: request.params.id, at },
+        { at },
+      );
+      reply.header('x-raft-index', String(write.index));
+      return appliedInvitation(write);
+    },
+  );
+}
+
+function appliedInvitation(write: WriteResult): AppliedInvitation['invitation'] {
+  const result = write.result;
+  if (result.op === 'batch' || !('invitation' in result)) {
+    throw new Error(`a ${result.op} write answered where an invitation write was expected`);
+  }
+  return result.invitation;
+}
+
+/** The API a joiner should ask: this node's, as the membership records it, else as it was reached. */
+function memberUrl(s: ApiDeps, request: FastifyRequest): string {
+  const self = s.ctx.cluster.view().members.find((m) => m.id === s.ctx.nodeId);
+  return self?.apiUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+}
