@@ -14,13 +14,17 @@ options:
   --data-dir D          where the node keeps its data (default: ${defaultDataDir()})
   --name N              the node's name in the cluster (default: its id)
   --api HOST:PORT       REST API and UI listener (default 127.0.0.1:8440)
-  --cluster HOST:PORT   cluster listener for peers and routers (default 0.0.0.0:8441)
-  --advertise HOST:PORT the cluster address peers use to reach this node
-  --bootstrap           on an empty data dir: create a new one-node cluster and its first admin
-                        (password from MESHDESK_ADMIN_PASSWORD, or generated, printed once and
-                        written to D/admin-password; secret from MESHDESK_CLUSTER_SECRET, or
-                        generated and written to D/cluster-secret)
+  --cluster HOST:PORT   cluster listener for peers and routers, mutual TLS 1.3 only
+                        (default 0.0.0.0:8441)
+  --advertise HOST:PORT the cluster address peers use to reach this node (its certificate names
+                        its host)
+  --bootstrap           on an empty data dir: create a new one-node cluster, its CA (D/tls/) and
+                        its first admin (password from MESHDESK_ADMIN_PASSWORD, or generated,
+                        printed once and written to D/admin-password; secret from
+                        MESHDESK_CLUSTER_SECRET, or generated and written to D/cluster-secret)
   --join URL            on an empty data dir: join the cluster of the member whose API is at URL
+                        (the member signs this node's certificate; check the CA fingerprint it
+                        logs against 'meshdesk cluster ca')
   --secret S            the cluster secret, to join (or MESHDESK_CLUSTER_SECRET)
   --ui DIR              serve the admin UI from DIR (default: renderer/dist, once built with
                         'npm run build:renderer')`;

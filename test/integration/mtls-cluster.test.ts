@@ -67,6 +67,12 @@ describe('three controllers over mutual TLS', () => {
       expect(names).toContain(`IP Address:${cluster.http[i]!.host}`);
     }
     expect(roots.size).toBe(1);
+    // Each joining node said which CA it accepted, so that an admin can compare fingerprints.
+    const [root] = [...roots];
+    for (const node of cluster.nodes.slice(1)) {
+      expect(node.stderr).toContain('joined with the cluster CA the member sent');
+      expect(node.stderr).toContain(root);
+    }
   });
 
   it('replicate writes, survive kill -9 of the leader, and take writes under the new leader', async () => {
