@@ -125,6 +125,14 @@ export const certificateRequestBody = named(
   }),
 );
 
+/** `POST /cluster/join`: a join token spent for this node's certificate (the token is the credential). */
+export const joinBody = named(
+  'JoinRequest',
+  certificateRequestBody.extend({
+    token: described(z.string().min(1).max(4096), 'the one-time join token from meshdesk cluster invite'),
+  }),
+);
+
 /** The longest a join token may live: a week. */
 export const MAX_INVITATION_MINUTES = 7 * 24 * 60;
 

@@ -79,13 +79,14 @@ describe('the served document', () => {
     expect(missing).toEqual([]);
   });
 
-  it('marks exactly login, health, the cluster CA and the document itself as needing no token, and they need none', async () => {
+  it('marks exactly login, health, joining with a join token, the cluster CA and the document itself as needing no token, and they need none', async () => {
     const open = operations().filter(({ operation }) => operation.security?.length === 0);
     expect(open.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
       'get /api/v1/cluster/ca',
       'get /api/v1/health',
       'get /api/v1/openapi.json',
       'post /api/v1/auth/login',
+      'post /api/v1/cluster/join',
     ]);
     for (const { operation } of operations()) {
       if (operation.security?.length !== 0) {

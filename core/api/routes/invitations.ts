@@ -1,5 +1,6 @@
 /**
- * `/cluster/invitations`: one-time join tokens, the admin's side. A token is minted here: its id,
+ * `/cluster/invitations`: one-time join tokens, the admin's side; `/cluster/join`, the member's
+ * side, where a joining node spends one for its certificate. A token is minted here: its id,
  * secret, time and expiry are chosen on this node, only the secret's hash is proposed, and the
  * token — the only copy of the secret — is answered once (`Cache-Control: no-store`) and never
  * logged. It names this node's API as the member to ask and pins the cluster's root CA by its
@@ -7,7 +8,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { invitationSecretHash, mintJoinToken, newInvitationSecret } from '../../cluster/join-token.js';
+import {
+  invitationSecretHash,
+  mintJoinToken,
+  newInvitationSecret,
+  parseJoinToken,
+  signedBy,
+  type JoinTokenPayload,
+  type ParsedJoinToken,
+} from '../../cluster/join-token.js';
 import type { AppliedInvitation } from '../../model/invitations.js';
 import { listInvitations } from '../../model/invitations.js';
 import { readClusterCa } from '../../model/pki.js';
@@ -20,6 +29,8 @@ import {
   invitationList,
   invitation as invitationSchema,
   invitationParams,
+  issuedCertificate,
+  joinBody,
 } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
@@ -80,6 +91,46 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
     },
   );
 
+  app.post(
+    '/cluster/join',
+    {
+      schema: {
+        tags,
+        operationId: 'join',
+        summary:
+          'Spend a join token for a joining node’s certificate (no bearer token: the join token is the credential, good once)',
+        body: joinBody,
+        response: { 201: issuedCertificate },
+        problems: [403, 409, 410, 503, 504],
+        answerHeaders: ['x-raft-index'],
+      },
+      config: { auth: 'public' },
+    },
+    async (request, reply) => {
+      const { token, id, host, csr } = request.body;
+      const ca = readClusterCa(s.db());
+      if (!ca)
+        throw new ApiProblem(503, 'NO_CLUSTER_CA', 'this node does not hold the cluster CA yet', [], {
+          'retry-after': '1',
+        });
+      const invitation = checkedToken(token, s.ctx.clusterId, ca.intermediateCertPem);
+      // The certificate is made first, so that a bad CSR does not spend the token; it is handed
+      // out only once the token's use has committed.
+      const issued = await s.ctx.certificates.issueForJoin({ id, host, csr });
+      const at = new Date().toISOString();
+      const redeem = {
+        op: 'redeemInvitation' as const,
+        id: invitation.id,
+        secretHash: invitationSecretHash(invitation.secret),
+        at,
+        by: id,
+      };
+      const write = await propose(s.ctx.replica, s.metrics, redeem, { at });
+      reply.header('x-raft-index', String(write.index)).header('cache-control', 'no-store');
+      return reply.code(201).send({ ...issued, fingerprint: fingerprint(issued.ca) });
+    },
+  );
+
   app.get(
     '/cluster/invitations',
     {
@@ -118,6 +169,36 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
       return appliedInvitation(write);
     },
   );
+}
+
+/** The token's invitation, if it is a controller token this cluster signed; else a one-line refusal. */
+function checkedToken(token: string, clusterId: string, intermediateCertPem: string): JoinTokenPayload {
+  let parsed: ParsedJoinToken;
+  try {
+    parsed = parseJoinToken(token);
+  } catch (err) {
+    throw new ApiProblem(400, 'INVALID', (err as Error).message, [
+      { field: 'token', message: (err as Error).message },
+    ]);
+  }
+  if (parsed.payload.clusterId !== clusterId) {
+    throw new ApiProblem(
+      403,
+      'WRONG_CLUSTER',
+      `the join token is for cluster ${parsed.payload.clusterId}, not ${clusterId}`,
+    );
+  }
+  if (!signedBy(parsed, intermediateCertPem)) {
+    throw new ApiProblem(
+      403,
+      'INVITATION_UNKNOWN',
+      'the join token was not signed by this cluster, or it was altered',
+    );
+  }
+  if (parsed.payload.kind !== 'controller') {
+    throw new ApiProblem(403, 'WRONG_KIND', `a ${parsed.payload.kind} token cannot join a controller`);
+  }
+  return parsed.payload;
 }
 
 function appliedInvitation(write: WriteResult): AppliedInvitation['invitation'] {
