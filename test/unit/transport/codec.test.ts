@@ -1,6 +1,6 @@
 /**
  * The wire codec without sockets: frames through the real msgpack parser, the schemas' verdicts,
- * the secret authenticator and the back-off.
+ * and the back-off.
  */
 import msgpackParser from 'socket.io-msgpack-parser';
 import { describe, expect, it } from 'vitest';
