@@ -81,9 +81,14 @@ const marked = (context: string): Message => ({
 
 describe('on-path relay', () => {
   it('sees only ciphertext: not an identity a replicated write creates, nor the handshake', async () => {
-    const [a, b] = (nodes = [await startNode('n1'), await startNode('n2')]) as [TestNode, TestNode];
+    // Node ids long enough that ciphertext does not contain them by chance (a 2-byte id would,
+    // in a few kilobytes, about one run in ten).
+    const [a, b] = (nodes = [await startNode('node-alpha'), await startNode('node-bravo')]) as [
+      TestNode,
+      TestNode,
+    ];
     relay = await Relay.start(b.port);
-    a.transport.addPeer('n2', relay.address);
+    a.transport.addPeer('node-bravo', relay.address);
     // A log entry as the leader replicates it: a model command that creates the identity.
     const command = encodeCommand({
       op: 'create',
@@ -93,7 +98,7 @@ describe('on-path relay', () => {
       data: { name: 'alice-laptop', type: 'Device', roleAttributes: ['sales'], tags: {} },
     });
     expect(Buffer.from(command).includes(Buffer.from('alice-laptop'))).toBe(true); // in clear in the entry
-    const append = firstAppend('n1', 'n2', command);
+    const append = firstAppend('node-alpha', 'node-bravo', command);
     await waitFor(() => {
       a.transport.send([append]);
       return b.received.some((m) => m.type === 'append');
@@ -102,7 +107,8 @@ describe('on-path relay', () => {
     expect(wire.length).toBeGreaterThan(1000);
     expect(wire.includes(Buffer.from('alice-laptop'))).toBe(false);
     expect(wire.includes(Buffer.from('/raft'))).toBe(false); // not even the upgrade request
-    expect(wire.includes(Buffer.from('n1'))).toBe(false); // nor the hello
+    expect(wire.includes(Buffer.from('node-alpha'))).toBe(false); // nor the hello's names
+    expect(wire.includes(Buffer.from('node-bravo'))).toBe(false);
   });
 
   it('cannot alter a frame: a flipped byte drops the connection and delivers nothing', async () => {
