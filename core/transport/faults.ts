@@ -15,6 +15,11 @@ export class FaultTable {
     else this.plans.delete(peer);
   }
 
+  /** Whether any peer has a fault: without one, traffic passes untouched. */
+  get active(): boolean {
+    return this.plans.size > 0;
+  }
+
   isCut(peer: NodeId): boolean {
     return this.plans.get(peer)?.cut === true;
   }

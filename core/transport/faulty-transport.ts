@@ -28,16 +28,21 @@ export function withFaults(inner: FaultlessTransport, random: () => number): Pee
     reloadCredentials: () => inner.reloadCredentials(),
 
     send(messages) {
+      // Every Ready passes here: without faults, nothing is copied or looked up.
+      if (!faults.active) return inner.send(messages);
       const now: Message[] = [];
-      const later = new Map<NodeId, Message[]>();
+      let later: Map<NodeId, Message[]> | undefined;
       for (const message of messages) {
         if (faults.dropsOutgoing(message.to)) dropped += 1;
-        else if (faults.delayMs(message.to) > 0)
-          later.set(message.to, [...(later.get(message.to) ?? []), message]);
-        else now.push(message);
+        else if (faults.delayMs(message.to) > 0) {
+          later ??= new Map();
+          const list = later.get(message.to);
+          if (list) list.push(message);
+          else later.set(message.to, [message]);
+        } else now.push(message);
       }
       if (now.length > 0) inner.send(now);
-      for (const [peer, list] of later) {
+      for (const [peer, list] of later ?? []) {
         delays.after(faults.delayMs(peer)).then(
           () => inner.send(list),
           () => (dropped += list.length),
@@ -47,7 +52,7 @@ export function withFaults(inner: FaultlessTransport, random: () => number): Pee
 
     onMessage(handler) {
       inner.onMessage((message) => {
-        if (faults.isCut(message.from)) dropped += 1;
+        if (faults.active && faults.isCut(message.from)) dropped += 1;
         else handler(message);
       });
     },
