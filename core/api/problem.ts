@@ -268,7 +268,12 @@ export function toProblem(err: unknown): ProblemResponse {
     return response(400, err.code, err.message, [{ field: err.parameter, message: err.message }]);
   }
   const cluster = asClusterError(err);
-  if (cluster) return response(CLUSTER_STATUS[cluster.code], cluster.code, cluster.message);
+  if (cluster) {
+    // A node without the cluster CA is starting: the request will work once it has applied it.
+    const headers: Record<string, string> =
+      cluster.code === 'NO_CLUSTER_CA' ? { 'retry-after': RETRY_AFTER_SECONDS } : {};
+    return response(CLUSTER_STATUS[cluster.code], cluster.code, cluster.message, [], headers);
+  }
   if (typeof err === 'object' && err !== null) {
     const known = fromFastify(err as FastifyLikeError);
     if (known) return known;

@@ -13,7 +13,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SettingCommand } from '../model/commands.js';
 import type { ModelDatabase } from '../model/database.js';
-import { PKI_SETTINGS, readClusterCa } from '../model/pki.js';
+import { PKI_SETTINGS, readClusterCa, type ClusterCaRecord } from '../model/pki.js';
 import { chainPem, createClusterCa, createKeyAndCsr, issueCertificate } from '../pki/ca.js';
 import type { PeerTls } from '../transport/types.js';
 import { credentialsDir, saveCredentials, saveRootKey, writeDurably } from './credentials.js';
@@ -99,6 +99,14 @@ export interface IssuedCertificate {
   readonly ca: string;
 }
 
+/** The model's cluster CA; until this node has applied it (it is starting), NO_CLUSTER_CA (503). */
+export function requireClusterCa(db: ModelDatabase): ClusterCaRecord {
+  const ca = readClusterCa(db);
+  if (!ca)
+    throw new ClusterError('NO_CLUSTER_CA', 'this node does not hold the cluster CA yet; retry shortly');
+  return ca;
+}
+
 /** Signs a controller certificate for `csrPem` with the model's intermediate. */
 export async function issueControllerCertificate(
   db: ModelDatabase,
@@ -106,9 +114,7 @@ export async function issueControllerCertificate(
   csrPem: string,
   now?: Date,
 ): Promise<IssuedCertificate> {
-  const ca = readClusterCa(db);
-  if (!ca)
-    throw new ClusterError('NO_CLUSTER_CA', 'this node does not hold the cluster CA yet; retry shortly');
+  const ca = requireClusterCa(db);
   let leaf: string;
   try {
     leaf = await issueCertificate(
@@ -134,10 +140,8 @@ export interface JoinCertificateRequest {
   readonly csr: string;
 }
 
-/** What the API offers of the cluster CA: its root, and signing a joining controller's CSR. */
+/** Signing a joining controller's CSR, for the API (it knows the members). */
 export interface CertificateAuthority {
-  /** The cluster root CA (PEM), or undefined until this node's model holds it. */
-  root(): string | undefined;
   /** Signs a joining node's CSR; a node that is already a member is refused (409). */
   issueForJoin(request: JoinCertificateRequest): Promise<IssuedCertificate>;
 }
@@ -149,7 +153,6 @@ export function createCertificateAuthority(o: {
   readonly members: () => readonly string[];
 }): CertificateAuthority {
   return {
-    root: () => readClusterCa(o.db())?.rootCertPem,
     async issueForJoin(request) {
       if (o.members().includes(request.id)) {
         throw new ClusterError(

@@ -7,6 +7,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { verifyClusterSignature } from '../auth.js';
 import { ApiProblem } from '../problem.js';
+import { requireClusterCa } from '../../cluster/cluster-ca.js';
 import { fingerprint } from '../../pki/ca.js';
 import {
   addMemberBody,
@@ -59,11 +60,7 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
       config: { auth: 'public' },
     },
     async () => {
-      const certificate = s.ctx.certificates.root();
-      if (!certificate)
-        throw new ApiProblem(503, 'NO_CLUSTER_CA', 'this node does not hold the cluster CA yet', [], {
-          'retry-after': '1',
-        });
+      const certificate = requireClusterCa(s.db()).rootCertPem;
       return { certificate, fingerprint: fingerprint(certificate) };
     },
   );

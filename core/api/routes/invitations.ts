@@ -17,9 +17,9 @@ import {
   type JoinTokenPayload,
   type ParsedJoinToken,
 } from '../../cluster/join-token.js';
+import { requireClusterCa } from '../../cluster/cluster-ca.js';
 import type { AppliedInvitation } from '../../model/invitations.js';
 import { listInvitations } from '../../model/invitations.js';
-import { readClusterCa } from '../../model/pki.js';
 import { fingerprint } from '../../pki/ca.js';
 import { ApiProblem } from '../problem.js';
 import { propose, type WriteResult } from '../writes.js';
@@ -53,11 +53,7 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const ca = readClusterCa(s.db());
-      if (!ca)
-        throw new ApiProblem(503, 'NO_CLUSTER_CA', 'this node does not hold the cluster CA yet', [], {
-          'retry-after': '1',
-        });
+      const ca = requireClusterCa(s.db());
       const now = Date.now();
       const at = new Date(now).toISOString();
       const expiresAt = new Date(now + request.body.expiresInMinutes * MINUTE_MS).toISOString();
@@ -108,11 +104,7 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
     },
     async (request, reply) => {
       const { token, id, host, csr } = request.body;
-      const ca = readClusterCa(s.db());
-      if (!ca)
-        throw new ApiProblem(503, 'NO_CLUSTER_CA', 'this node does not hold the cluster CA yet', [], {
-          'retry-after': '1',
-        });
+      const ca = requireClusterCa(s.db());
       const invitation = checkedToken(token, s.ctx.clusterId, ca.intermediateCertPem);
       // The certificate is made first, so that a bad CSR does not spend the token; it is handed
       // out only once the token's use has committed.

@@ -78,6 +78,11 @@ describe('toProblem', () => {
     expect(toProblem(new ClusterError('UNKNOWN_MEMBER', 'who')).problem.status).toBe(404);
     expect(toProblem(new ClusterError('MEMBERSHIP_CONFLICT', 'busy')).problem.status).toBe(409);
     expect(toProblem(Object.assign(new Error('bad'), { code: 'INVALID_MEMBER' })).problem.status).toBe(400);
+    expect(toProblem(new ClusterError('BAD_CERTIFICATE_REQUEST', 'no')).problem.status).toBe(400);
+    // A node that has not applied the cluster CA yet is starting: retry.
+    const starting = toProblem(new ClusterError('NO_CLUSTER_CA', 'not yet'));
+    expect([starting.problem.status, starting.headers]).toEqual([503, { 'retry-after': '1' }]);
+    expect(toProblem(new ClusterError('UNKNOWN_MEMBER', 'who')).headers).toEqual({});
   });
 
   // Every code the runtime and the transport can surface, with its row of the table.
