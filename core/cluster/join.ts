@@ -66,9 +66,11 @@ export async function requestCertificate(
   join: PreparedJoin,
   request: CertificateRequest,
 ): Promise<IssuedCertificate & { readonly fingerprint: string }> {
-  const answer = issuedCertificate.safeParse(
-    await signedPost(join, '/cluster/certificates', request, 30_000),
-  );
+  const { body } = await signedPost(join, '/cluster/certificates', request, {
+    what: 'sign this node’s certificate',
+    timeoutMs: 30_000,
+  });
+  const answer = issuedCertificate.safeParse(body);
   if (!answer.success) throw new Error(`${join.url} answered the certificate request with something else`);
   const { certificate, ca } = answer.data;
   const [leaf, intermediate] = certificatesOf(certificate);
@@ -87,40 +89,36 @@ export async function requestCertificate(
 /** Asks the member to add this node; resolves once the leader has made it a voter. */
 export async function requestMembership(join: PreparedJoin, member: JoinRequest): Promise<{ index: number }> {
   // Promotion waits for this node to catch up, which may take a while on a large model.
-  const { body, headers } = await signedPostAnswer(join, '/cluster/members', member, 120_000);
+  const { body, headers } = await signedPost(join, '/cluster/members', member, {
+    what: 'add this node',
+    timeoutMs: 120_000,
+  });
   const index = Number(headers.get('x-raft-index') ?? (body as { index?: unknown }).index ?? 0);
   return { index: Number.isFinite(index) ? index : 0 };
 }
 
+/**
+ * A POST signed with the cluster secret; a refusal becomes an error naming what was asked and the
+ * member's reason.
+ */
 async function signedPost(
   join: PreparedJoin,
   path: string,
   payload: unknown,
-  timeoutMs: number,
-): Promise<unknown> {
-  return (await signedPostAnswer(join, path, payload, timeoutMs)).body;
-}
-
-/** A POST signed with the cluster secret; a refusal becomes an error naming the member's reason. */
-async function signedPostAnswer(
-  join: PreparedJoin,
-  path: string,
-  payload: unknown,
-  timeoutMs: number,
+  ask: { readonly what: string; readonly timeoutMs: number },
 ): Promise<{ body: unknown; headers: Headers }> {
   const body = JSON.stringify(payload);
   const response = await fetch(`${apiBase(join.url)}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: signClusterRequest(join.secret, body) },
     body,
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: AbortSignal.timeout(ask.timeoutMs),
   });
   const answer = (await response.json().catch(() => ({}))) as { detail?: unknown; title?: unknown };
   if (!response.ok) {
     const why =
       typeof answer.detail === 'string' ? answer.detail : String(answer.title ?? response.statusText);
-    const what = path === '/cluster/members' ? 'add this node' : 'sign this node’s certificate';
-    throw new Error(`${join.url} refused to ${what} (${response.status}): ${why}`);
+    throw new Error(`${join.url} refused to ${ask.what} (${response.status}): ${why}`);
   }
   return { body: answer, headers: response.headers };
 }

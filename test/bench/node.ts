@@ -42,54 +42,38 @@ export async function runNode(options: BenchOptions): Promise<Figure[]> {
         return { withTls, without };
       }, options);
       const context = { nodes: 3, proposers, valueBytes: 150 };
+      const add = (metric: string, unit: string, values: number[]) =>
+        figures.push(figure('node', metric, unit, values, context));
       const perSecond = (r: LoadResult) => (r.count * 1000) / r.elapsedMs;
       const runs = pairs.map((p) => p.withTls);
       const baseline = pairs.map((p) => p.without);
-      figures.push(
-        figure('node', 'committed_proposals', 'proposals/s', runs.map(perSecond), context),
-        figure(
-          'node',
-          'latency_p50',
-          'ms',
-          runs.map((r) => r.p50Ms),
-          context,
-        ),
-        figure(
-          'node',
-          'latency_p99',
-          'ms',
-          runs.map((r) => r.p99Ms),
-          context,
-        ),
-        figure(
-          'node',
-          'leader_fsyncs',
-          'fsyncs/s',
-          runs.map((r) => (r.fsyncs * 1000) / r.elapsedMs),
-          context,
-        ),
-        figure('node', 'plaintext_committed_proposals', 'proposals/s', baseline.map(perSecond), context),
-        figure(
-          'node',
-          'plaintext_latency_p50',
-          'ms',
-          baseline.map((r) => r.p50Ms),
-          context,
-        ),
-        figure(
-          'node',
-          'tls_vs_plaintext_proposals',
-          'ratio',
-          ratios(runs.map(perSecond), baseline.map(perSecond)),
-          context,
-        ),
-        figure(
-          'node',
-          'tls_added_latency_p50',
-          'ms',
-          pairs.map((p) => p.withTls.p50Ms - p.without.p50Ms),
-          context,
-        ),
+      add('committed_proposals', 'proposals/s', runs.map(perSecond));
+      add(
+        'latency_p50',
+        'ms',
+        runs.map((r) => r.p50Ms),
+      );
+      add(
+        'latency_p99',
+        'ms',
+        runs.map((r) => r.p99Ms),
+      );
+      add(
+        'leader_fsyncs',
+        'fsyncs/s',
+        runs.map((r) => (r.fsyncs * 1000) / r.elapsedMs),
+      );
+      add('plaintext_committed_proposals', 'proposals/s', baseline.map(perSecond));
+      add(
+        'plaintext_latency_p50',
+        'ms',
+        baseline.map((r) => r.p50Ms),
+      );
+      add('tls_vs_plaintext_proposals', 'ratio', ratios(runs.map(perSecond), baseline.map(perSecond)));
+      add(
+        'tls_added_latency_p50',
+        'ms',
+        pairs.map((p) => p.withTls.p50Ms - p.without.p50Ms),
       );
     }
   } finally {
