@@ -98,7 +98,7 @@ function certificateFailure(tls: TLSSocket): RefusalReason {
 }
 
 /** A TLS verification error code as a refusal reason. */
-export function certificateError(code: string): RefusalReason {
+function certificateError(code: string): RefusalReason {
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return 'EXPIRED_CERTIFICATE';
   return 'UNTRUSTED_CERTIFICATE';
 }
@@ -146,14 +146,14 @@ export function clientHandshake(
       if (typeof code === 'string') return finish({ ok: false, failure: 'REFUSED_BY_PEER', detail: code });
       const refusal = identityRefusal();
       if (refusal) return finish({ ok: false, failure: 'WRONG_IDENTITY', detail: refusal });
-      const tlsCode = tlsErrorCode(err);
-      if (tlsCode && CERTIFICATE_ERRORS.has(tlsCode)) {
-        return finish({ ok: false, failure: certificateError(tlsCode), detail: tlsCode });
+      const cause = socketError(err);
+      if (cause.code && CERTIFICATE_ERRORS.has(cause.code)) {
+        return finish({ ok: false, failure: certificateError(cause.code), detail: cause.code });
       }
-      if (tlsCode === 'EPROTO' && NOT_TLS_ERROR.test(tlsMessage(err))) {
-        return finish({ ok: false, failure: 'NOT_TLS', detail: tlsMessage(err) });
+      if (cause.code === 'EPROTO' && NOT_TLS_ERROR.test(cause.message)) {
+        return finish({ ok: false, failure: 'NOT_TLS', detail: cause.message });
       }
-      finish({ ok: false, failure: 'CONNECTION_FAILED', detail: tlsCode ?? err.message });
+      finish({ ok: false, failure: 'CONNECTION_FAILED', detail: cause.code ?? err.message });
     };
     const timer = setTimeout(
       () => finish({ ok: false, failure: 'CONNECTION_FAILED', detail: 'timeout' }),
@@ -165,16 +165,12 @@ export function clientHandshake(
   });
 }
 
-/** The code of the error under engine.io's "websocket error" (the ws `error` event's error). */
-function tlsErrorCode(err: { description?: unknown }): string | undefined {
-  const description = err.description as { code?: unknown; error?: { code?: unknown } } | undefined;
-  const code = description?.error?.code ?? description?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function tlsMessage(err: { description?: unknown }): string {
-  const description = err.description as { message?: unknown; error?: { message?: unknown } } | undefined;
-  return String(description?.error?.message ?? description?.message ?? '');
+/** The error under engine.io's "websocket error" (the ws `error` event's error): its code and message. */
+function socketError(err: { description?: unknown }): { code?: string; message: string } {
+  const described = err.description as { code?: unknown; message?: unknown; error?: unknown } | undefined;
+  const cause = (described?.error ?? described) as { code?: unknown; message?: unknown } | undefined;
+  const code = cause?.code;
+  return { ...(typeof code === 'string' ? { code } : {}), message: String(cause?.message ?? '') };
 }
 
 /** Failures this node decided (it refused the peer), as opposed to the peer refusing or vanishing. */
