@@ -1,9 +1,10 @@
 /**
- * Where a node keeps its data by default, and the small secret files it writes there
- * (cluster secret, first admin password): written atomically, readable by the owner only.
+ * Where a node keeps its data by default, and the small files it writes there (cluster secret,
+ * first admin password, its TLS credentials): written atomically and durably, secrets readable by
+ * the owner only.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,14 +19,40 @@ export function defaultDataDir(
 }
 
 export async function writeSecretFile(path: string, content: string): Promise<void> {
-  await writeFile(`${path}.tmp`, `${content}\n`, { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  await writeDurably(path, `${content}\n`, 0o600);
 }
 
 /** The file's content without its trailing newline, or undefined when there is no such file. */
 export async function readSecretFile(path: string): Promise<string | undefined> {
+  return (await readOptional(path))?.trimEnd();
+}
+
+/**
+ * `content` at `path` with `mode`: written to a temporary name, fsynced and renamed, and the
+ * directory fsynced, so that a crash leaves the old file or the new one, never a part.
+ */
+export async function writeDurably(path: string, content: string, mode: number): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, 'w', mode);
   try {
-    return (await readFile(path, 'utf8')).trimEnd();
+    await file.writeFile(content);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  const dir = await open(join(path, '..'), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** The file's content, or undefined when there is no such file. */
+export async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

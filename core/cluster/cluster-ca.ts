@@ -16,7 +16,8 @@ import type { ModelDatabase } from '../model/database.js';
 import { PKI_SETTINGS, readClusterCa, type ClusterCaRecord } from '../model/pki.js';
 import { chainPem, createClusterCa, createKeyAndCsr, issueCertificate } from '../pki/ca.js';
 import type { PeerTls } from '../transport/types.js';
-import { credentialsDir, saveCredentials, saveRootKey, writeDurably } from './credentials.js';
+import { writeDurably } from '../files.js';
+import { credentialsDir, saveCredentials, saveRootKey } from './credentials.js';
 import { ClusterError } from './errors.js';
 
 const PENDING_CA = 'intermediate.pending.json';

@@ -2,11 +2,12 @@
  * A controller's own TLS credentials in its data directory, `tls/` (0700): its private key
  * `node.key` (0600; it never leaves this directory), its chain `node.pem` (leaf + intermediate)
  * and the cluster root CA `ca.pem` it trusts. The bootstrap node also keeps the root CA's key,
- * `ca-root.key` (0600), which signs nothing day to day. Each file is written to a temporary name,
- * fsynced and renamed (and the directory fsynced), so a crash leaves the old file or the new one.
+ * `ca-root.key` (0600), which signs nothing day to day. Each file is written durably
+ * (files.ts's writeDurably), so a crash leaves the old file or the new one.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readOptional, writeDurably } from '../files.js';
 import type { PeerTls } from '../transport/types.js';
 
 const DIR = 'tls';
@@ -44,32 +45,4 @@ async function ensureDir(dataDir: string): Promise<string> {
   const dir = credentialsDir(dataDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
-}
-
-/** `content` at `path` with `mode`, atomically and durably. */
-export async function writeDurably(path: string, content: string, mode: number): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, 'w', mode);
-  try {
-    await file.writeFile(content);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  const dir = await open(join(path, '..'), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
-export async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
