@@ -108,10 +108,14 @@ export const addMemberBody = named(
 
 export type AddMemberRequest = z.input<typeof addMemberBody>;
 
-/** `POST /cluster/certificates`: a joining node's CSR, signed by a member with the cluster CA. */
-export const certificateRequestBody = named(
-  'CertificateRequest',
+/**
+ * `POST /cluster/join`: a join token spent for this node's certificate, signed by the member with
+ * the cluster CA (the token is the credential; the node is named by the request, never by the CSR).
+ */
+export const joinBody = named(
+  'JoinRequest',
   z.strictObject({
+    token: described(z.string().min(1).max(4096), 'the one-time join token from meshdesk cluster invite'),
     id: described(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), 'the joining node’s id'),
     host: described(
       z
@@ -122,14 +126,6 @@ export const certificateRequestBody = named(
       'the name or address others reach the node at (its certificate’s SAN)',
     ),
     csr: described(z.string().min(1).max(16_384), 'a PKCS#10 request, PEM'),
-  }),
-);
-
-/** `POST /cluster/join`: a join token spent for this node's certificate (the token is the credential). */
-export const joinBody = named(
-  'JoinRequest',
-  certificateRequestBody.extend({
-    token: described(z.string().min(1).max(4096), 'the one-time join token from meshdesk cluster invite'),
   }),
 );
 

@@ -298,11 +298,13 @@ export const circuitDeleted = named('CircuitDeleted', z.object({ id: z.string(),
 
 /** `POST /cluster/members`: the new member (a learner until caught up) and the entry that added it. */
 export const memberAdded = named('MemberAdded', z.object({ id: z.string(), index }));
-/** `POST /cluster/certificates`: the signed chain (leaf, intermediate) and the cluster root CA. */
+/** `POST /cluster/join`: the signed chain (leaf, intermediate) and the cluster root CA. */
 export const issuedCertificate = named(
   'IssuedCertificate',
   z.object({ certificate: z.string(), ca: z.string(), fingerprint: z.string() }),
 );
+/** `GET /cluster/router-secret`: what routers prove until they have certificates of their own. */
+export const routerSecret = named('RouterSecret', z.object({ secret: z.string() }));
 /** `GET /cluster/ca`: the cluster root CA and its SHA-256 fingerprint. */
 export const clusterCa = named('ClusterCa', z.object({ certificate: z.string(), fingerprint: z.string() }));
 /** A one-time join token as admins see it (never its secret). */

@@ -25,9 +25,11 @@ import {
   type JoinTarget,
   type PreparedJoin,
 } from './cluster/join.js';
+import { LegacySecretAdoption } from './cluster/legacy-secret.js';
 import { CertificateRenewal } from './cluster/renewal.js';
 import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
+import { readSetting, ROUTER_SECRET_SETTING } from './model/settings.js';
 import { encodeCommand, type SingleCommand } from './model/commands.js';
 import { ModelStateMachine } from './model/state-machine.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
@@ -49,12 +51,13 @@ export interface ControllerOptions {
     readonly adminUsername?: string;
     /** The first admin's password; generated (and written to `<dataDir>/admin-password`) when absent. */
     readonly adminPassword?: string;
-    /** The cluster secret; generated (and written to `<dataDir>/cluster-secret`) when absent. */
-    readonly secret?: string;
     /** A backup to seed the new cluster from (`meshdesk restore`). */
     readonly seed?: Uint8Array;
   };
-  /** Join an existing cluster through one of its members' API (ignored once it has state). */
+  /**
+   * Join an existing cluster with a one-time join token (ignored once the node has its certificate
+   * and belongs to the cluster).
+   */
   readonly join?: JoinTarget;
   /** Serve the admin UI from this directory. */
   readonly uiDir?: string;
@@ -80,37 +83,23 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
-const SECRET_FILE = 'cluster-secret';
 const ADMIN_PASSWORD_FILE = 'admin-password';
 
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const logger = options.logger ?? pino({ level: 'info' });
-  const secretFile = join(options.dataDir, SECRET_FILE);
-  const storedSecret = await readSecretFile(secretFile);
-  const secret =
-    storedSecret ??
-    options.bootstrap?.secret ??
-    options.join?.secret ??
-    (options.bootstrap ? randomSecret() : undefined);
-  if (!secret)
-    throw new Error('no cluster secret: pass --secret or set MESHDESK_CLUSTER_SECRET to join a cluster');
+  const storedTls = await loadCredentials(options.dataDir);
+  // The shared secret of versions before join tokens: still the routers' until it is in the model.
+  const legacy = new LegacySecretAdoption(options.dataDir);
+  const legacySecret = await legacy.read();
+  if (!storedTls && legacySecret !== undefined) throw madeWithoutCertificates(options.dataDir);
   const model = await ModelStateMachine.create();
   const apiHost = publicHost(options.api.host, options.advertise);
-  const joining = options.join && !storedSecret ? await prepareJoin(options.join) : undefined;
+  const joining = options.join && !storedTls ? await prepareJoin(options.join) : undefined;
   const faults = options.faultInjection === true ? new FaultInjection() : undefined;
   const certificateHost = publicHost(options.cluster.host, options.advertise).replace(/^\[|\]$/g, '');
-  let tls: PeerTls | undefined;
+  let tls: PeerTls | undefined = storedTls;
   const credentials: CredentialSource = async (identity) => {
-    tls =
-      (await loadCredentials(options.dataDir)) ??
-      (await firstCredentials(
-        options,
-        identity,
-        [certificateHost],
-        joining,
-        storedSecret !== undefined,
-        logger,
-      ));
+    tls ??= await firstCredentials(options, identity, [certificateHost], joining);
     return () => tls as PeerTls;
   };
   const node = await createNode({
@@ -141,7 +130,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const runtime = new ControllerRuntime({
     self: node.id,
     selfName: node.name,
-    secret,
+    secret: () => readSetting(model.model, ROUTER_SECRET_SETTING) ?? legacySecret,
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
     database: () => model.model,
     log: node.logger.child({ component: 'runtime' }),
@@ -170,7 +159,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
           return [...conf.voters, ...conf.learners];
         },
       }),
-      clusterSecret: secret,
       logger,
       transportStats: () => node.transport.stats(),
       runtime,
@@ -184,18 +172,21 @@ export async function startController(options: ControllerOptions): Promise<Contr
       ...(options.uiDir ? { uiDir: options.uiDir } : {}),
     });
     const url = `http://${apiHost}:${new URL(server.url).port}`;
-    if (joining) {
-      const { index } = await requestMembership(joining, {
-        id: node.id,
-        name: node.name,
-        address: node.advertise,
-        apiUrl: url,
-      });
+    // A node with its certificate that no member knows yet (a join cut short after the token was
+    // spent) finishes the join: it asks again, as itself, with the same token's member and CA.
+    const unfinished =
+      options.join && !joining && !belongsToACluster(node)
+        ? await prepareJoin(options.join, { resume: true })
+        : undefined;
+    const asking = joining ?? unfinished;
+    if (asking) {
+      const { index } = await requestMembership(
+        asking,
+        { id: node.id, name: node.name, address: node.advertise, apiUrl: url },
+        tls as PeerTls,
+      );
       await node.replica.waitForIndex(index, 60_000);
     }
-    // Written once the node belongs to its cluster: a data directory with the secret "has state",
-    // so a join that failed (wrong secret, unreachable member) is simply tried again next start.
-    if (!storedSecret) await writeSecretFile(secretFile, secret);
     const generatedAdminPassword =
       options.bootstrap || (await hasPendingCa(options.dataDir))
         ? await ensureBootstrapState(node, model, options.dataDir, options.bootstrap)
@@ -212,6 +203,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       logger: node.logger,
     });
     renewal.start();
+    if (legacySecret !== undefined) legacy.adopt(node.replica, () => model.model, node.logger);
     started = true;
     return {
       node,
@@ -221,6 +213,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       ...(generatedAdminPassword ? { generatedAdminPassword } : {}),
       async stop() {
         renewal.stop();
+        legacy.stop();
         runtime.close();
         await server.close();
         await node.stop();
@@ -234,41 +227,46 @@ export async function startController(options: ControllerOptions): Promise<Contr
 }
 
 /**
- * A node's first credentials: a new cluster CA when it bootstraps a cluster, a certificate signed
- * by a member when it joins one. A data directory with state but no credentials was made by a
- * meshdesk from before certificates: it cannot talk to anyone now, so say how to move it over.
+ * A node's first credentials: a new cluster CA when it bootstraps a cluster, a certificate the
+ * cluster signs for its join token when it joins one.
  */
 async function firstCredentials(
   options: ControllerOptions,
   identity: NodeIdentity,
   hosts: readonly string[],
   joining: PreparedJoin | undefined,
-  hasState: boolean,
-  logger: Logger,
 ): Promise<PeerTls> {
   const name: ControllerName = { clusterId: identity.clusterId, nodeId: identity.nodeId, hosts };
-  if (hasState) {
-    throw new Error(
-      `${options.dataDir} was made by a meshdesk without cluster certificates (${credentialsDir(options.dataDir)} is missing): ` +
-        `stop every node, run 'meshdesk backup --data-dir ${options.dataDir} --out model.sqlite' with the old data, ` +
-        `'meshdesk restore --from model.sqlite --data-dir NEW', start NEW, and join the others to it afresh (docs/ARCHITECTURE.md, upgrading)`,
-    );
-  }
   if (joining) {
     const { keyPem, csrPem } = await createKeyAndCsr(identity.nodeId);
     const host = hosts[0] ?? '127.0.0.1';
     const issued = await requestCertificate(joining, { id: identity.nodeId, host, csr: csrPem });
-    // Until join tokens pin the CA, trust is whatever the member sent: say which, once.
-    logger.warn(
-      { ca: issued.fingerprint, member: joining.url },
-      'joined with the cluster CA the member sent; check its SHA-256 fingerprint against `meshdesk cluster ca` on a member',
-    );
     const credentials = { key: keyPem, cert: issued.certificate, ca: issued.ca };
     await saveCredentials(options.dataDir, credentials);
     return credentials;
   }
   if (options.bootstrap) return bootstrapClusterCa(options.dataDir, name);
-  throw new Error(`${options.dataDir} holds no cluster credentials: start with --bootstrap or --join`);
+  throw new Error(
+    `${options.dataDir} holds no cluster credentials: start with --bootstrap, or --join with a token from 'meshdesk cluster invite'`,
+  );
+}
+
+/**
+ * A data directory with the old shared secret but no credentials was made by a meshdesk from
+ * before certificates: it cannot talk to anyone now, so say how to move it over.
+ */
+function madeWithoutCertificates(dataDir: string): Error {
+  return new Error(
+    `${dataDir} was made by a meshdesk without cluster certificates (${credentialsDir(dataDir)} is missing): ` +
+      `stop every node, run 'meshdesk backup --data-dir ${dataDir} --out model.sqlite' with the old data, ` +
+      `'meshdesk restore --from model.sqlite --data-dir NEW', start NEW, and join the others to it afresh (docs/ARCHITECTURE.md, upgrading)`,
+  );
+}
+
+/** Whether this node is in the configuration it knows (a node not yet added knows none). */
+function belongsToACluster(node: ControllerNode): boolean {
+  const { conf } = node.replica.status();
+  return [...conf.voters, ...conf.learners].includes(node.id);
 }
 
 /**
@@ -297,6 +295,16 @@ async function ensureBootstrapState(
     const first = await firstAdminCommand({ username: bootstrap.adminUsername ?? 'admin', password });
     commands.push(...(first.op === 'batch' ? first.commands : [first]));
     generated = given ? undefined : password;
+  }
+  if (bootstrap && readSetting(model.model, ROUTER_SECRET_SETTING) === undefined) {
+    // Until routers have certificates (they prove this secret), made here so apply stays deterministic.
+    commands.push({
+      op: 'setSetting',
+      key: ROUTER_SECRET_SETTING,
+      value: randomSecret(),
+      at,
+      onlyIfAbsent: true,
+    });
   }
   if (commands.length > 0) {
     const { result } = await node.replica.propose(encodeCommand({ op: 'batch', commands }));

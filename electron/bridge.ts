@@ -11,10 +11,11 @@ export const CHANNELS = {
 } as const;
 
 export interface JoinRequest {
-  /** The API URL of a member of the cluster to join, e.g. http://192.168.1.20:8440 */
-  readonly url: string;
-  /** The cluster secret, from that member's `cluster-secret` file. */
-  readonly secret: string;
+  /**
+   * A one-time join token from a member (its Cluster page's "Invite a member", or
+   * `meshdesk cluster invite`): it names the member to ask and pins the cluster CA.
+   */
+  readonly token: string;
 }
 
 export type SetupResult =

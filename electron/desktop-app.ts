@@ -60,7 +60,7 @@ export class DesktopApp implements DesktopActions {
   }
 
   joinCluster(request: JoinRequest): Promise<SetupResult> {
-    return this.start({ kind: 'join', url: request.url, secret: request.secret });
+    return this.start({ kind: 'join', token: request.token.trim() });
   }
 
   /** From the setup page, once the admin has seen the password. */

@@ -4,10 +4,9 @@
  * starting it through core/controller.ts — resuming, creating a new cluster, or joining one.
  * Node-only: tested for real, without Electron.
  */
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { hostPort } from '../core/cli/args.js';
+import { loadCredentials } from '../core/cluster/credentials.js';
 import { startController, type Controller } from '../core/controller.js';
 import { defaultDataDir } from '../core/files.js';
 
@@ -32,20 +31,15 @@ export function desktopNodeSettings(env: NodeJS.ProcessEnv = process.env): Deskt
   };
 }
 
-/** The first run is a data directory that never belonged to a cluster (it has no cluster secret). */
+/** The first run is a data directory that never belonged to a cluster (it has no certificate). */
 export async function isFirstRun(dataDir: string): Promise<boolean> {
-  try {
-    await access(join(dataDir, 'cluster-secret'));
-    return false;
-  } catch {
-    return true;
-  }
+  return (await loadCredentials(dataDir)) === undefined;
 }
 
 export type StartMode =
   | { readonly kind: 'resume' }
   | { readonly kind: 'create' }
-  | { readonly kind: 'join'; readonly url: string; readonly secret: string };
+  | { readonly kind: 'join'; readonly token: string };
 
 export async function startDesktopNode(
   settings: DesktopNodeSettings,
@@ -58,7 +52,7 @@ export async function startDesktopNode(
     cluster: settings.cluster,
     ...(settings.advertise ? { advertise: settings.advertise } : {}),
     ...(mode.kind === 'create' ? { bootstrap: {} } : {}),
-    ...(mode.kind === 'join' ? { join: { url: mode.url, secret: mode.secret } } : {}),
+    ...(mode.kind === 'join' ? { join: { token: mode.token } } : {}),
     ...(options.uiDir ? { uiDir: options.uiDir } : {}),
     ...(options.replica ? { replica: options.replica } : {}),
     logger: options.logger,

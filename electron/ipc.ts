@@ -4,6 +4,7 @@
  * parameter so it is tested without Electron.
  */
 import { z } from 'zod';
+import { MAX_JOIN_TOKEN_LENGTH, parseJoinToken } from '../core/cluster/join-token.js';
 import { CHANNELS, type JoinRequest, type SetupResult } from './bridge.js';
 
 export interface DesktopActions {
@@ -24,13 +25,16 @@ export interface IpcMainLike {
 
 export const joinRequestSchema = z
   .object({
-    url: z
+    token: z
       .string()
-      .max(2048)
-      .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-        message: 'the address must be an http(s) URL, e.g. http://192.168.1.20:8440',
+      .max(MAX_JOIN_TOKEN_LENGTH, 'the join token is too long to be one')
+      .superRefine((value, context) => {
+        try {
+          parseJoinToken(value);
+        } catch (err) {
+          context.addIssue({ code: 'custom', message: (err as Error).message });
+        }
       }),
-    secret: z.string().min(16, 'the cluster secret has at least 16 characters').max(512),
   })
   .strict();
 

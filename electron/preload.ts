@@ -19,7 +19,7 @@ const bridge = {
   ...(apiBaseUrl ? { apiBaseUrl } : {}),
   createCluster: (): Promise<SetupResult> => ipcRenderer.invoke(CHANNELS.createCluster),
   joinCluster: (request: JoinRequest): Promise<SetupResult> =>
-    ipcRenderer.invoke(CHANNELS.joinCluster, { url: String(request.url), secret: String(request.secret) }),
+    ipcRenderer.invoke(CHANNELS.joinCluster, { token: String(request.token) }),
   openAdminUi: (): Promise<void> => ipcRenderer.invoke(CHANNELS.openAdminUi),
 } satisfies DesktopBridge;
 

@@ -1,29 +1,38 @@
 /**
  * Who may call what. Every API route needs an admin's bearer token unless its config says
- * `auth: 'public'` (health, login); `auth: 'admin-or-cluster'` also accepts a request signed with
- * the cluster secret (cluster-auth.ts), checked once the raw body has been read. Tokens of deleted
- * admins stop working at once: the admin must still exist on this node.
+ * `auth: 'public'` (health, login, the join that spends a join token); `auth: 'admin-or-node'` also
+ * accepts a request signed by a controller's own key and certificate (core/cluster/node-signature.ts),
+ * checked once the raw body has been read. Tokens of deleted admins stop working at once: the admin
+ * must still exist on this node.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelDatabase } from '../model/database.js';
 import { verifyPassword } from '../model/passwords.js';
-import { CLUSTER_AUTH_SCHEME, verifyClusterRequest } from './cluster-auth.js';
+import { requireClusterCa } from '../cluster/cluster-ca.js';
+import {
+  NODE_AUTH_SCHEME,
+  NODE_CERTIFICATE_HEADER,
+  verifyNodeRequest,
+  type CertifiedNode,
+} from '../cluster/node-signature.js';
 import { ApiProblem } from './problem.js';
 import { bearerToken, unauthorized, type TokenService, type VerifiedToken } from './token.js';
 
-export type AuthMode = 'public' | 'admin' | 'admin-or-cluster';
+export type AuthMode = 'public' | 'admin' | 'admin-or-node';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
   }
   interface FastifyRequest {
-    /** The admin a bearer token named (undefined on public routes and for cluster-signed requests). */
+    /** The admin a bearer token named (undefined on public routes and for node-signed requests). */
     admin?: VerifiedToken;
+    /** The controller that signed the request (admin-or-node routes), once its signature verified. */
+    node?: CertifiedNode;
     /** The body as received, for routes that verify a signature over it. */
     rawBody?: string;
-    /** A cluster signature to verify once the body is in (admin-or-cluster routes). */
-    clusterSignature?: string;
+    /** A node signature to verify once the body is in (admin-or-node routes). */
+    nodeSignature?: string;
   }
 }
 
@@ -64,8 +73,8 @@ export function authenticate(tokens: TokenService, db: () => ModelDatabase) {
     const mode = request.routeOptions.config?.auth ?? 'admin';
     if (mode === 'public') return;
     const header = request.headers.authorization;
-    if (mode === 'admin-or-cluster' && header?.startsWith(`${CLUSTER_AUTH_SCHEME} `)) {
-      request.clusterSignature = header;
+    if (mode === 'admin-or-node' && header?.startsWith(`${NODE_AUTH_SCHEME} `)) {
+      request.nodeSignature = header;
       return;
     }
     const token = bearerToken(header);
@@ -77,13 +86,26 @@ export function authenticate(tokens: TokenService, db: () => ModelDatabase) {
   };
 }
 
-/** The preValidation hook of admin-or-cluster routes: a cluster signature must cover the raw body. */
-export function verifyClusterSignature(secret: string) {
+/**
+ * The preValidation hook of admin-or-node routes: a node signature must cover the raw body and come
+ * with a controller certificate of this cluster; the route then sees `request.node`.
+ */
+export function verifyNodeSignature(clusterId: string, db: () => ModelDatabase) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    if (request.clusterSignature === undefined) return;
-    const failure = verifyClusterRequest(secret, request.clusterSignature, request.rawBody ?? '');
-    if (failure) {
-      throw new ApiProblem(401, 'BAD_CLUSTER_SIGNATURE', `the cluster signature is not valid (${failure})`);
+    if (request.nodeSignature === undefined) return;
+    const certificate = request.headers[NODE_CERTIFICATE_HEADER];
+    const ca = requireClusterCa(db());
+    const verified = verifyNodeRequest(
+      {
+        authorization: request.nodeSignature,
+        certificate: typeof certificate === 'string' ? certificate : '',
+      },
+      { method: request.method, path: request.url, body: request.rawBody ?? '' },
+      { clusterId, intermediatePem: ca.intermediateCertPem, rootPem: ca.rootCertPem },
+    );
+    if (typeof verified === 'string') {
+      throw new ApiProblem(401, 'BAD_NODE_SIGNATURE', `the node signature is not valid (${verified})`);
     }
+    request.node = verified;
   };
 }

@@ -58,11 +58,6 @@ export interface ApiContext {
   readonly cluster: ClusterOps;
   /** The cluster CA: its root, and signing a joining node's certificate (core/cluster/cluster-ca.ts). */
   readonly certificates: CertificateAuthority;
-  /**
-   * The cluster secret, for requests that come from nodes rather than admins (a joining node
-   * proves it holds the secret with an HMAC; see core/cluster/join.ts).
-   */
-  readonly clusterSecret: string;
   readonly logger: Logger;
   /** The cluster transport's counters (refusals by reason for `/metrics`). */
   readonly transportStats?: () => TransportStats;

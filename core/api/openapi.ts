@@ -101,7 +101,7 @@ function problemStatuses(schema: FastifySchema, auth: AuthMode): ProblemStatus[]
 
 function security(auth: AuthMode): Record<string, string[]>[] {
   if (auth === 'public') return [];
-  if (auth === 'admin-or-cluster') return [{ bearer: [] }, { cluster: [] }];
+  if (auth === 'admin-or-node') return [{ bearer: [] }, { node: [] }];
   return [{ bearer: [] }];
 }
 
@@ -256,11 +256,12 @@ export function documentOptions(): FastifyDynamicSwaggerOptions {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          cluster: {
+          node: {
             type: 'apiKey',
             in: 'header',
             name: 'Authorization',
-            description: 'Cluster <ms>.<hex HMAC-SHA256(secret, ms + "\\n" + body)> (joining nodes)',
+            description:
+              'Node <ms>.<base64url ECDSA-SHA256 by the node key over ms + "\\n" + METHOD + " " + path + "\\n" + body>, with the node certificate (base64 PEM) in X-Meshdesk-Node-Certificate (a controller adding itself after its join)',
           },
         },
       },

@@ -9,7 +9,7 @@ import { fingerprint } from '../pki/ca.js';
 import { ApiClient, type Credentials } from './api-client.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 
-export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite> [options]
+export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|router-secret> [options]
 
   status                           the cluster as the node at --api sees it
   members                          its members, one per line
@@ -24,6 +24,8 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
                                    30m, 12h, 2d…: at most 7d)
   invites                          the join tokens and their state (never their secrets)
   revoke-invite ID                 revoke a join token that has not been used
+  router-secret                    the secret routers prove (for 'meshdesk router', via
+                                   MESHDESK_CLUSTER_SECRET), until routers enroll for certificates
 
 options:
   --api URL        a member's API (default http://127.0.0.1:8440)
@@ -60,6 +62,7 @@ const SUBCOMMANDS = [
   'invite',
   'invites',
   'revoke-invite',
+  'router-secret',
 ] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
@@ -161,6 +164,11 @@ export async function cluster(
         `/cluster/invitations/${encodeURIComponent(arg)}`,
       );
       show(data, `revoked ${arg}`);
+      return 0;
+    }
+    case 'router-secret': {
+      const { data } = await client.request<{ secret: string }>('GET', '/cluster/router-secret');
+      show(data, data.secret);
       return 0;
     }
   }

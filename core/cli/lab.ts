@@ -1,7 +1,7 @@
 /**
  * `meshdesk lab`: a demo cluster of N controller processes on 127.0.0.1, seeded with a sample
- * model. Node 0 bootstraps, the others join it one at a time (membership changes are one at a
- * time); Ctrl-C or SIGTERM stops them all. With an existing --data-dir the lab restarts the nodes
+ * model. Node 0 bootstraps, the others join it one at a time with a join token each that node 0
+ * mints (membership changes are one at a time); Ctrl-C or SIGTERM stops them all. With an existing --data-dir the lab restarts the nodes
  * it finds there, with their data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -61,9 +61,8 @@ export async function lab(
   const basePort = integer('base-port', text(values, 'base-port') ?? '8440', 1, 65535 - 200 - routers);
   const given = text(values, 'data-dir');
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), 'meshdesk-lab-')));
-  const fresh = !existsSync(join(dataDir, 'node-0', 'cluster-secret'));
+  const fresh = !existsSync(join(credentialsDir(join(dataDir, 'node-0')), 'node.pem'));
   const password = env.MESHDESK_ADMIN_PASSWORD ?? randomSecret(12);
-  const secret = env.MESHDESK_CLUSTER_SECRET ?? randomSecret();
   const nodes: LabNode[] = [];
   const children: ChildProcess[] = [];
   const agents: ChildProcess[] = [];
@@ -76,7 +75,10 @@ export async function lab(
     for (let i = 0; i < controllers; i++) {
       const dir = join(dataDir, `node-${i}`);
       await mkdir(dir, { recursive: true });
-      const role = !fresh ? [] : i === 0 ? ['--bootstrap'] : ['--join', `http://127.0.0.1:${basePort}`];
+      const role = fresh && i === 0 ? ['--bootstrap'] : [];
+      // A token by environment, not argv (which every local user can read).
+      const joining =
+        fresh && i > 0 ? { MESHDESK_JOIN_TOKEN: await invite(nodes[0] as LabNode, password) } : {};
       const args = [
         'start',
         '--data-dir',
@@ -89,7 +91,7 @@ export async function lab(
         `127.0.0.1:${basePort + 100 + i}`,
         ...role,
       ];
-      const childEnv = { ...env, MESHDESK_ADMIN_PASSWORD: password, MESHDESK_CLUSTER_SECRET: secret };
+      const childEnv = { ...env, MESHDESK_ADMIN_PASSWORD: password, ...joining };
       const starting = startNode(i, args, childEnv);
       children.push(starting.child);
       const started = await Promise.race([starting.ready, signalled.then(() => undefined)]);
@@ -101,6 +103,7 @@ export async function lab(
     if (fresh) await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
     if (routers > 0) {
       await ensureLabRouters(client, labRouterNames(routers));
+      const { secret } = (await client.request<{ secret: string }>('GET', '/cluster/router-secret')).data;
       const clusterUrls = nodes.map((n) => `https://127.0.0.1:${basePort + 100 + n.index}`).join(',');
       // Routers trust the controllers' certificates by the cluster CA, as node-0 holds it.
       const caFile = join(credentialsDir(join(dataDir, 'node-0')), 'ca.pem');
@@ -116,7 +119,7 @@ export async function lab(
         ];
         const agent = startAgent(name, args, {
           ...env,
-          MESHDESK_CLUSTER_SECRET: secret,
+          MESHDESK_ROUTER_SECRET: secret,
           MESHDESK_CA_FILE: caFile,
         });
         children.push(agent.child);
@@ -143,6 +146,12 @@ export async function lab(
     await Promise.all(children.map(stopProcess));
     if (!given) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** A one-time join token for the next node, minted by node 0. */
+async function invite(first: LabNode, password: string): Promise<string> {
+  const client = new ApiClient(first.url, { username: 'admin', password });
+  return (await client.request<{ token: string }>('POST', '/cluster/invitations', {})).data.token;
 }
 
 /** Starts one node process; `ready` resolves with its UI URL once it says it is ready. */

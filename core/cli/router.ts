@@ -15,7 +15,8 @@ options:
                         (TLS: e.g. https://127.0.0.1:8540,https://127.0.0.1:8541 or HOST:PORT)
   --ca FILE             the cluster root CA, PEM (from 'meshdesk cluster ca'; or MESHDESK_CA_FILE):
                         a controller must present a certificate it issued
-  --secret S            the cluster secret (or MESHDESK_CLUSTER_SECRET)
+  --secret S            the routers' secret, from 'meshdesk cluster router-secret' (or
+                        MESHDESK_ROUTER_SECRET; MESHDESK_CLUSTER_SECRET from older versions works)
   --listen HOST:PORT    accept links from other routers here (and serve GET /status with
                         'Authorization: Bearer <secret>'); without it the router only dials`;
 
@@ -45,9 +46,13 @@ export function parseRouter(argv: readonly string[], env: NodeJS.ProcessEnv): Ro
   const list = text(values, 'controllers');
   if (!list) throw new UsageError('--controllers is required');
   const controllers = list.split(',').map((entry) => controllerUrl(entry.trim()));
-  const secret = text(values, 'secret') ?? env.MESHDESK_CLUSTER_SECRET;
-  if (!secret) throw new UsageError('--secret (or MESHDESK_CLUSTER_SECRET) is required');
-  if (secret.length < 16) throw new UsageError('the cluster secret must be at least 16 characters');
+  const secret = text(values, 'secret') ?? env.MESHDESK_ROUTER_SECRET ?? env.MESHDESK_CLUSTER_SECRET;
+  if (!secret) {
+    throw new UsageError(
+      "--secret (or MESHDESK_ROUTER_SECRET) is required: the routers' secret from 'meshdesk cluster router-secret'",
+    );
+  }
+  if (secret.length < 16) throw new UsageError('the routers’ secret must be at least 16 characters');
   const ca = readCa(text(values, 'ca') ?? env.MESHDESK_CA_FILE);
   const listen = text(values, 'listen');
   return { name, controllers, secret, ca, ...(listen ? { listen: hostPort('listen', listen) } : {}) };

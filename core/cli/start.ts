@@ -1,10 +1,11 @@
 /** `meshdesk start`: run one controller node headless until SIGINT/SIGTERM. */
 import pino from 'pino';
 import { startController, type Controller } from '../controller.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseJoinToken } from '../cluster/join-token.js';
 import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from '../files.js';
-import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
+import { hostPort, parse, text, UsageError } from './args.js';
 
 export const START_USAGE = `usage: meshdesk start [options]
 
@@ -20,12 +21,12 @@ options:
                         its host)
   --bootstrap           on an empty data dir: create a new one-node cluster, its CA (D/tls/) and
                         its first admin (password from MESHDESK_ADMIN_PASSWORD, or generated,
-                        printed once and written to D/admin-password; secret from
-                        MESHDESK_CLUSTER_SECRET, or generated and written to D/cluster-secret)
-  --join URL            on an empty data dir: join the cluster of the member whose API is at URL
-                        (the member signs this node's certificate; check the CA fingerprint it
-                        logs against 'meshdesk cluster ca')
-  --secret S            the cluster secret, to join (or MESHDESK_CLUSTER_SECRET)
+                        printed once and written to D/admin-password)
+  --join TOKEN          on an empty data dir: join the cluster with a one-time join token from
+                        'meshdesk cluster invite' (or the UI's Cluster page); it names the member
+                        to ask and pins the cluster CA by its fingerprint
+  --join-file F         the same, with the token read from file F (keeps it out of the process
+                        list); or set MESHDESK_JOIN_TOKEN
   --ui DIR              serve the admin UI from DIR (default: renderer/dist, once built with
                         'npm run build:renderer')`;
 
@@ -37,7 +38,7 @@ const OPTIONS = {
   advertise: { type: 'string' },
   bootstrap: { type: 'boolean' },
   join: { type: 'string' },
-  secret: { type: 'string' },
+  'join-file': { type: 'string' },
   ui: { type: 'string' },
 } as const;
 
@@ -48,22 +49,23 @@ export interface StartArgs {
   readonly cluster: { host: string; port: number };
   readonly advertise?: string;
   readonly bootstrap: boolean;
+  /** A join token, read from the flag, the file or the environment. */
   readonly join?: string;
-  readonly secret?: string;
   readonly uiDir?: string;
 }
 
 export function parseStart(argv: readonly string[], env: NodeJS.ProcessEnv): StartArgs | 'help' {
   const { values, help } = parse(argv, OPTIONS);
   if (help) return 'help';
-  const join = text(values, 'join');
-  if (values.bootstrap && join) throw new UsageError('--bootstrap and --join exclude each other');
+  if (values.bootstrap && (values.join !== undefined || values['join-file'] !== undefined)) {
+    throw new UsageError('--bootstrap and --join exclude each other');
+  }
+  const join = joinToken(values, env);
+  if (values.bootstrap && join) {
+    throw new UsageError('--bootstrap and --join exclude each other (MESHDESK_JOIN_TOKEN is set)');
+  }
   const advertise = text(values, 'advertise');
   if (advertise) hostPort('advertise', advertise);
-  const secret = text(values, 'secret') ?? env.MESHDESK_CLUSTER_SECRET;
-  if (secret !== undefined && secret.length < 16) {
-    throw new UsageError('the cluster secret must be at least 16 characters');
-  }
   const name = text(values, 'name');
   const uiDir = text(values, 'ui') ?? builtUiDir();
   return {
@@ -73,8 +75,7 @@ export function parseStart(argv: readonly string[], env: NodeJS.ProcessEnv): Sta
     cluster: hostPort('cluster', text(values, 'cluster') ?? '0.0.0.0:8441'),
     ...(advertise ? { advertise } : {}),
     bootstrap: values.bootstrap === true,
-    ...(join ? { join: httpUrl('join', join) } : {}),
-    ...(secret ? { secret } : {}),
+    ...(join ? { join } : {}),
     ...(uiDir ? { uiDir } : {}),
   };
 }
@@ -97,12 +98,11 @@ export async function runStart(
       ? {
           bootstrap: {
             ...(adminPassword ? { adminPassword } : {}),
-            ...(args.secret ? { secret: args.secret } : {}),
             ...(seed ? { seed } : {}),
           },
         }
       : {}),
-    ...(args.join ? { join: { url: args.join, secret: args.secret ?? '' } } : {}),
+    ...(args.join ? { join: { token: args.join } } : {}),
     ...(args.uiDir ? { uiDir: args.uiDir } : {}),
     // Test-only hooks for the Jepsen suite (docs/ARCHITECTURE.md): exactly "1" turns them on.
     ...(env.MESHDESK_FAULT_INJECTION === '1' ? { faultInjection: true } : {}),
@@ -141,6 +141,34 @@ export async function serveUntilSignalled(controller: Controller): Promise<void>
     process.once('SIGTERM', resolve);
   });
   await controller.stop();
+}
+
+/**
+ * The join token from --join, --join-file or MESHDESK_JOIN_TOKEN, checked for its form now so
+ * that a token cut short in a paste fails in one line before anything starts.
+ */
+function joinToken(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const flag = text(values, 'join');
+  const file = text(values, 'join-file');
+  if (flag && file) throw new UsageError('--join and --join-file exclude each other');
+  let token = flag ?? env.MESHDESK_JOIN_TOKEN;
+  if (file) {
+    try {
+      token = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--join-file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  if (token === undefined || token.trim() === '') return undefined;
+  try {
+    parseJoinToken(token);
+  } catch (err) {
+    throw new UsageError(`--join: ${(err as Error).message}`);
+  }
+  return token.trim();
 }
 
 /** The UI built by `npm run build:renderer`, when it has been built. */

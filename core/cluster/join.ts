@@ -1,27 +1,37 @@
 /**
- * Joining an existing cluster (`meshdesk start --join URL`): learn the cluster's id from a
- * member's `/health` once it says up, make a key and send a CSR for this node's certificate (the
- * member signs it with the cluster's intermediate CA), start this node's listener with it, then
- * ask that member to add it. Both requests are signed with the cluster secret
- * (core/api/cluster-auth.ts), since a new node has no admin token; the member forwards the add to
- * the leader, which adds the node as a learner and promotes it to voter once it has caught up
- * (core/cluster/ops.ts).
+ * Joining an existing cluster with a one-time join token (`meshdesk start --join TOKEN`). The
+ * token names the member to ask, the cluster and the SHA-256 fingerprint of its root CA; the
+ * joiner trusts nothing it has not been told by it:
+ *   1. wait for the member's `/health` to say up, in the token's cluster;
+ *   2. fetch the root CA and pin it only if its fingerprint is the token's;
+ *   3. spend the token for this node's certificate (`POST /cluster/join` with a CSR; the key stays
+ *      here) and check the answer chains to the pinned root and names this node;
+ *   4. once this node's listener runs with that certificate, ask to be added as a member with a
+ *      request signed by its own key (node-signature.ts); the leader adds it as a learner and
+ *      promotes it to voter once it has caught up (core/cluster/ops.ts).
+ * The token is a credential: it is sent once, to the member it names, and never logged.
  */
-import { issuedCertificate } from '../../contract/index.js';
-import { signClusterRequest } from '../api/cluster-auth.js';
+import { clusterCa, issuedCertificate } from '../../contract/index.js';
 import { certificatesOf, fingerprint, spiffeId, spiffeIdsOf, verifyChain } from '../pki/ca.js';
 import type { IssuedCertificate } from './cluster-ca.js';
+import { parseJoinToken, signedBy } from './join-token.js';
+import { signNodeRequest, type NodeKey } from './node-signature.js';
 
 export interface JoinTarget {
-  /** Base URL of any member's API, e.g. http://10.0.0.5:8440 */
-  readonly url: string;
-  readonly secret: string;
+  /** The join token from `meshdesk cluster invite` (or the Cluster page's "Invite a member"). */
+  readonly token: string;
   /** How long to keep trying (the member may still be starting). Default 30 s. */
   readonly timeoutMs?: number;
 }
 
-export interface PreparedJoin extends JoinTarget {
+export interface PreparedJoin {
+  readonly token: string;
+  /** The member's API origin, from the token, e.g. http://10.0.0.5:8440 */
+  readonly member: string;
   readonly clusterId: string;
+  /** The cluster root CA, PEM, pinned by the token's fingerprint. */
+  readonly ca: string;
+  readonly timeoutMs: number;
 }
 
 export interface JoinRequest {
@@ -32,22 +42,50 @@ export interface JoinRequest {
   readonly apiUrl: string;
 }
 
-export async function prepareJoin(target: JoinTarget): Promise<PreparedJoin> {
-  const base = apiBase(target.url);
-  const health = (await retrying(target, async () => {
-    const response = await fetch(`${base}/health`);
+/**
+ * Reads the token, waits for its member and pins the cluster's CA; throws one line on any doubt.
+ * `resume` finishes a join whose token was already spent for this node's certificate, so the
+ * token's expiry no longer matters.
+ */
+export async function prepareJoin(
+  target: JoinTarget,
+  options: { readonly now?: number; readonly resume?: boolean } = {},
+): Promise<PreparedJoin> {
+  const { payload } = parseJoinToken(target.token);
+  if (payload.kind !== 'controller') {
+    throw new Error(`this join token is for a ${payload.kind}, not a controller`);
+  }
+  if (!options.resume && Date.parse(payload.expiresAt) <= (options.now ?? Date.now())) {
+    throw new Error(
+      `the join token expired at ${payload.expiresAt}: ask an admin for a new one ('meshdesk cluster invite')`,
+    );
+  }
+  const member = new URL(payload.member).origin;
+  const timeoutMs = target.timeoutMs ?? 30_000;
+  const health = await retrying(member, timeoutMs, async () => {
+    const response = await fetch(`${member}/api/v1/health`);
     // Only 200 is up: a member still starting (503 `starting`) is waited for like one still down.
     if (!response.ok) {
       const body = (await response.json().catch(() => undefined)) as { status?: unknown } | undefined;
-      const why = body?.status === 'starting' ? 'it is still starting' : `answered ${response.status}`;
-      throw new Error(`${base}/health ${why}`);
+      throw new Error(
+        body?.status === 'starting' ? 'it is still starting' : `it answered ${response.status}`,
+      );
     }
-    return response.json();
-  })) as { clusterId?: unknown };
-  if (typeof health.clusterId !== 'string' || health.clusterId === '') {
-    throw new Error(`${target.url} did not say which cluster it belongs to`);
+    return (await response.json()) as { clusterId?: unknown };
+  });
+  if (health.clusterId !== payload.clusterId) {
+    throw new Error(
+      `${member} belongs to cluster ${String(health.clusterId)}, but the join token is for ${payload.clusterId}`,
+    );
   }
-  return { ...target, clusterId: health.clusterId };
+  const answer = clusterCa.safeParse(await getJson(`${member}/api/v1/cluster/ca`));
+  const ca = answer.success ? answer.data.certificate : undefined;
+  if (!ca || !sameFingerprint(fingerprint(ca), payload.caFingerprint)) {
+    throw new Error(
+      `${member} presents a cluster CA whose fingerprint is ${ca ? fingerprint(ca) : 'unreadable'}, not the join token's ${payload.caFingerprint}: refusing to trust it`,
+    );
+  }
+  return { token: target.token, member, clusterId: payload.clusterId, ca, timeoutMs };
 }
 
 export interface CertificateRequest {
@@ -58,59 +96,67 @@ export interface CertificateRequest {
 }
 
 /**
- * Asks the member to sign this node's CSR. The answer is checked before it is trusted: the chain
- * must hold together up to the root it came with and name this node of this cluster. (Which root
- * to trust is what the join token will pin; until then the caller logs its fingerprint.)
+ * Spends the token for this node's certificate. The answer is trusted only if its chain holds
+ * together up to the pinned root, names this node of this cluster, and its intermediate signed
+ * the token (so the member that answered is the cluster that invited).
  */
 export async function requestCertificate(
   join: PreparedJoin,
   request: CertificateRequest,
 ): Promise<IssuedCertificate & { readonly fingerprint: string }> {
-  const { body } = await signedPost(join, '/cluster/certificates', request, {
-    what: 'sign this node’s certificate',
-    timeoutMs: 30_000,
-  });
+  const { body } = await post(
+    join,
+    '/cluster/join',
+    JSON.stringify({ token: join.token, ...request }),
+    {},
+    {
+      what: 'accept the join token',
+      timeoutMs: 30_000,
+    },
+  );
   const answer = issuedCertificate.safeParse(body);
-  if (!answer.success) throw new Error(`${join.url} answered the certificate request with something else`);
-  const { certificate, ca } = answer.data;
+  if (!answer.success) throw new Error(`${join.member} answered the join with something else`);
+  const { certificate } = answer.data;
   const [leaf, intermediate] = certificatesOf(certificate);
   const expected = spiffeId(join.clusterId, 'controller', request.id);
   if (
     !leaf ||
     !intermediate ||
-    !verifyChain(leaf, intermediate, ca) ||
-    !spiffeIdsOf(leaf).includes(expected)
+    !verifyChain(leaf, intermediate, join.ca) ||
+    !spiffeIdsOf(leaf).includes(expected) ||
+    !signedBy(parseJoinToken(join.token), intermediate)
   ) {
-    throw new Error(`${join.url} answered with a certificate that is not ${expected} from its CA`);
+    throw new Error(`${join.member} answered with a certificate that is not ${expected} from the pinned CA`);
   }
-  return { certificate, ca, fingerprint: fingerprint(ca) };
+  return { certificate, ca: join.ca, fingerprint: fingerprint(join.ca) };
 }
 
-/** Asks the member to add this node; resolves once the leader has made it a voter. */
-export async function requestMembership(join: PreparedJoin, member: JoinRequest): Promise<{ index: number }> {
+/** Asks the member to add this node, signed by its new key; resolves once the leader made it a voter. */
+export async function requestMembership(
+  join: PreparedJoin,
+  member: JoinRequest,
+  key: NodeKey,
+): Promise<{ index: number }> {
+  const body = JSON.stringify(member);
+  const path = '/cluster/members';
+  const signature = signNodeRequest(key, { method: 'POST', path: `/api/v1${path}`, body });
   // Promotion waits for this node to catch up, which may take a while on a large model.
-  const { body, headers } = await signedPost(join, '/cluster/members', member, {
-    what: 'add this node',
-    timeoutMs: 120_000,
-  });
-  const index = Number(headers.get('x-raft-index') ?? (body as { index?: unknown }).index ?? 0);
+  const answer = await post(join, path, body, signature, { what: 'add this node', timeoutMs: 120_000 });
+  const index = Number(answer.headers.get('x-raft-index') ?? (answer.body as { index?: unknown }).index ?? 0);
   return { index: Number.isFinite(index) ? index : 0 };
 }
 
-/**
- * A POST signed with the cluster secret; a refusal becomes an error naming what was asked and the
- * member's reason.
- */
-async function signedPost(
+/** A JSON POST to the member; a refusal becomes an error naming what was asked and the member's reason. */
+async function post(
   join: PreparedJoin,
   path: string,
-  payload: unknown,
+  body: string,
+  headers: Record<string, string>,
   ask: { readonly what: string; readonly timeoutMs: number },
 ): Promise<{ body: unknown; headers: Headers }> {
-  const body = JSON.stringify(payload);
-  const response = await fetch(`${apiBase(join.url)}${path}`, {
+  const response = await fetch(`${join.member}/api/v1${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: signClusterRequest(join.secret, body) },
+    headers: { 'content-type': 'application/json', ...headers },
     body,
     signal: AbortSignal.timeout(ask.timeoutMs),
   });
@@ -118,33 +164,31 @@ async function signedPost(
   if (!response.ok) {
     const why =
       typeof answer.detail === 'string' ? answer.detail : String(answer.title ?? response.statusText);
-    throw new Error(`${join.url} refused to ${ask.what} (${response.status}): ${why}`);
+    throw new Error(`${join.member} refused to ${ask.what} (${response.status}): ${why}`);
   }
   return { body: answer, headers: response.headers };
 }
 
-function apiBase(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`--join needs a member's API URL such as http://10.0.0.5:8440, not '${url}'`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error(`--join needs an http(s) URL, not '${url}'`);
-  }
-  return `${parsed.origin}/api/v1`;
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  return response.ok ? response.json().catch(() => undefined) : undefined;
 }
 
-/** Retries while the member is unreachable (connection refused), up to the target's timeout. */
-async function retrying<T>(target: JoinTarget, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + (target.timeoutMs ?? 30_000);
+function sameFingerprint(a: string, b: string): boolean {
+  return a.replace(/:/g, '').toUpperCase() === b.replace(/:/g, '').toUpperCase();
+}
+
+/** Retries while the member is unreachable or starting, up to `timeoutMs`. */
+async function retrying<T>(member: string, timeoutMs: number, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
     try {
       return await attempt();
     } catch (err) {
-      if (Date.now() + delay >= deadline)
-        throw new Error(`cannot reach ${target.url}: ${(err as Error).message}`);
+      if (Date.now() + delay >= deadline) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        throw new Error(`cannot reach ${member}, the member the join token names: ${cause}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

@@ -46,7 +46,8 @@ export interface RouterChannelOptions {
   readonly namespace: Namespace;
   readonly self: string;
   readonly selfName: string;
-  readonly secret: string;
+  /** The routers' secret (the model's; undefined while the model has none: every router is refused). */
+  readonly secret: () => string | undefined;
   /** A router of the model, by name. */
   readonly findRouter: (name: string) => ModelRouter | undefined;
   readonly handler: RouterChannelHandler;
@@ -235,23 +236,18 @@ export class RouterChannel {
       socket.emit(EVENTS.challenge, challenge, (reply: unknown) => {
         clearTimeout(timer);
         const parsed = proofSchema.safeParse(reply);
+        const secret = o.secret();
         if (
           !parsed.success ||
-          !verifyRouterProof(
-            o.secret,
-            'router-to-controller',
-            routerName,
-            o.self,
-            ourNonce,
-            parsed.data.proof,
-          )
+          secret === undefined ||
+          !verifyRouterProof(secret, 'router-to-controller', routerName, o.self, ourNonce, parsed.data.proof)
         ) {
           this.refuse(socket, 'BAD_PROOF', routerName);
           resolve(false);
           return;
         }
         socket.emit(EVENTS.welcome, {
-          proof: routerProof(o.secret, 'controller-to-router', routerName, o.self, routerNonce),
+          proof: routerProof(secret, 'controller-to-router', routerName, o.self, routerNonce),
         });
         resolve(true);
       });

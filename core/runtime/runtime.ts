@@ -36,7 +36,8 @@ export type RuntimeChange = LinkChange | CircuitChange;
 export interface RuntimeOptions {
   readonly self: string;
   readonly selfName: string;
-  readonly secret: string;
+  /** The routers' secret, read per handshake (it is model data). */
+  readonly secret: () => string | undefined;
   readonly namespace: Namespace;
   readonly database: () => ModelDatabase;
   readonly log: Logger;

@@ -51,9 +51,8 @@ function start(): void {
   element<HTMLFormElement>('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
     busy(true, 'Joining the cluster… (the member must be reachable)');
-    const url = element<HTMLInputElement>('join-url').value.trim();
-    const secret = element<HTMLInputElement>('join-secret').value;
-    void bridge.joinCluster({ url, secret }).then(showResult);
+    const token = element<HTMLTextAreaElement>('join-token').value.trim();
+    void bridge.joinCluster({ token }).then(showResult);
   });
   element('copy').addEventListener('click', () => {
     void navigator.clipboard.writeText(element('password').textContent ?? '');

@@ -1,8 +1,9 @@
-/** Login, tokens (bad, expired, of deleted admins), the failed-login limit and cluster-signed requests. */
+/** Login, tokens (bad, expired, of deleted admins), the failed-login limit and node-signed requests. */
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signClusterRequest } from '../../core/api/cluster-auth.js';
-import { ADMIN, CLUSTER_SECRET, startApiNode, type ApiNode } from '../support/api-node.js';
+import { signNodeRequest } from '../../core/cluster/node-signature.js';
+import { ADMIN, startApiNode, type ApiNode } from '../support/api-node.js';
+import { testTls } from '../support/test-pki.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
 
@@ -103,31 +104,44 @@ describe('auth', () => {
     expect(other.status).toBe(401);
   });
 
-  it('accepts a cluster-signed request to add a member, and refuses bad signatures', async () => {
+  it('lets a node add only itself, by a request its own certificate signed, and refuses bad signatures', async () => {
     const a = (api = await startApiNode(dir()));
+    const joiner = await testTls(a.node.clusterId, 'n-joiner');
+    const path = '/api/v1/cluster/members';
+    const signed = (raw: string, key = joiner, now = Date.now(), signedPath = path) =>
+      signNodeRequest(key, { method: 'POST', path: signedPath, body: raw }, now);
     // An invalid body gets past auth to validation (400) only when the signature is good.
-    const raw = JSON.stringify({ address: 'not an address' });
-    const signed = await a.call('POST', '/cluster/members', {
-      raw,
+    const raw = JSON.stringify({ id: 'n-joiner', address: 'not an address' });
+    const good = await a.call('POST', '/cluster/members', { raw, token: null, headers: signed(raw) });
+    expect(good.status).toBe(400);
+    expect(good.body.errors[0].field).toBe('address');
+    // Another node's id, by a well-signed request: not for a node to ask.
+    const other = JSON.stringify({ id: 'n-else', address: '127.0.0.1:1' });
+    const forOther = await a.call('POST', '/cluster/members', {
+      raw: other,
       token: null,
-      headers: { authorization: signClusterRequest(CLUSTER_SECRET, raw) },
+      headers: signed(other),
     });
-    expect(signed.status).toBe(400);
-    expect(signed.body.errors[0].field).toBe('address');
-    for (const authorization of [
-      signClusterRequest('another secret', raw),
-      signClusterRequest(CLUSTER_SECRET, raw, Date.now() - 120_000),
-      signClusterRequest(CLUSTER_SECRET, `${raw} `),
-      'Cluster 123.abc',
-    ]) {
-      const res = await a.call('POST', '/cluster/members', { raw, token: null, headers: { authorization } });
-      expect(res.status, authorization).toBe(401);
+    expect(forOther.status).toBe(403);
+    expect(forOther.body.detail).toMatch(/adds only itself/);
+    const foreign = await testTls('c-another-cluster', 'n-joiner');
+    for (const [why, headers] of [
+      ['another cluster', signed(raw, foreign)],
+      ['a stale clock', signed(raw, joiner, Date.now() - 120_000)],
+      ['another body', signed(`${raw} `)],
+      ['another path', signed(raw, joiner, Date.now(), '/api/v1/cluster/snapshot')],
+      ['junk', { authorization: 'Node 123.abc', 'x-meshdesk-node-certificate': 'AAAA' }],
+    ] as const) {
+      const res = await a.call('POST', '/cluster/members', { raw, token: null, headers });
+      expect(res.status, why).toBe(401);
+      expect(res.body.code, why).toBe('BAD_NODE_SIGNATURE');
     }
-    // A cluster signature is good only for that route.
+    // A node signature is good only on that route.
     const elsewhere = await a.call('GET', '/cluster', {
       token: null,
-      headers: { authorization: signClusterRequest(CLUSTER_SECRET, '') },
+      headers: signNodeRequest(joiner, { method: 'GET', path: '/api/v1/cluster', body: '' }),
     });
     expect(elsewhere.status).toBe(401);
+    expect(a.node.replica.status().conf.voters).toHaveLength(1);
   });
 });

@@ -14,10 +14,11 @@ import { ApiClient } from '../../core/cli/api-client.js';
 import { prepareJoin } from '../../core/cluster/join.js';
 import { AdminApi } from '../../renderer/src/api/admin-api.js';
 import { ApiError } from '../../renderer/src/api/problem.js';
-import { ADMIN, CLUSTER_SECRET, startBareApiNode, type BareApiNode } from '../support/api-node.js';
+import { ADMIN, startBareApiNode, type BareApiNode } from '../support/api-node.js';
 import { ADMIN_PASSWORD, ControllerProcess } from '../support/controller-processes.js';
 import { watchHttpAnswers } from '../support/http-answers.js';
 import { freePort } from '../support/kv-cluster.js';
+import { testJoinToken } from '../support/test-pki.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait.js';
 
@@ -184,8 +185,16 @@ describe('a node starting for real', () => {
     }
     const written = (await ask(`${first.url}/api/v1/health`))?.body.commitIndex as number;
 
+    const invited = await ask(`${first.url}/api/v1/cluster/invitations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{}',
+    });
     const second = await newNode('node-1');
-    const startup = await watchStartup(second.url, second.launch(['start', '--join', first.url]));
+    const startup = await watchStartup(
+      second.url,
+      second.launch(['start'], { MESHDESK_JOIN_TOKEN: invited?.body.token as string }),
+    );
     expectReadyMeansReady(startup);
     expect(startup.health.some((a) => a.body.status === 'starting')).toBe(true);
     // Up means caught up: everything written before it joined has applied there.
@@ -285,9 +294,9 @@ describe('a node held before bootstrap', () => {
     const answers = watchHttpAnswers();
     try {
       let settled = false;
-      const prepared = prepareJoin({ url: a.url, secret: CLUSTER_SECRET, timeoutMs: 30_000 }).finally(
-        () => (settled = true),
-      );
+      // Signed by the CA the bare node is about to hold (its first admin's batch installs it).
+      const token = await testJoinToken(a.node.clusterId, { member: a.url });
+      const prepared = prepareJoin({ token, timeoutMs: 30_000 }).finally(() => (settled = true));
       await waitFor(
         () => answers.seen.some((s) => s.path === '/api/v1/health' && s.status === 503),
         'the joining node to meet a starting member',

@@ -4,7 +4,7 @@
  * directory, and a new cluster restored from a backup with the old admins and model.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,10 +80,12 @@ describe('meshdesk arguments', () => {
     [[], /usage/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['start', '--api', 'localhost'], /--api must be HOST:PORT, not 'localhost'/],
-    [['start', '--bootstrap', '--join', 'http://127.0.0.1:1'], /--bootstrap and --join exclude each other/],
-    [['start', '--join', 'ftp://x'], /--join must be an http\(s\) URL/],
+    [['start', '--bootstrap', '--join', 'mdjoin1.a.b'], /--bootstrap and --join exclude each other/],
+    [['start', '--join', 'http://127.0.0.1:8440'], /--join: not a join token: it starts with mdjoin1\./],
+    [['start', '--join', 'mdjoin1.abc'], /--join: the join token is damaged/],
+    [['start', '--join-file', '/nonexistent/token'], /--join-file \/nonexistent\/token: ENOENT/],
     [['start', '--no-such-flag'], /Unknown option '--no-such-flag'/],
-    [['start', '--secret', 'short'], /the cluster secret must be at least 16 characters/],
+    [['start', '--secret', 'a-secret-of-enough-length'], /Unknown option '--secret'/],
     [['lab', '--controllers', '9'], /--controllers must be a whole number from 1 to 7, not '9'/],
     [['lab', 'extra'], /Unexpected argument 'extra'/],
     [['cluster', 'frob'], /unknown cluster command 'frob'/],
@@ -136,9 +138,9 @@ describe('a node, its backups, and a cluster restored from one', () => {
     const generated = await newNode('gen');
     await generated.start(['--bootstrap'], { MESHDESK_ADMIN_PASSWORD: '' });
     expect(generated.stdout).toMatch(/first admin 'admin' created; password \(shown once/);
-    for (const file of ['admin-password', 'cluster-secret']) {
-      expect((await stat(join(generated.dataDir, file))).mode & 0o777).toBe(0o600);
-    }
+    expect((await stat(join(generated.dataDir, 'admin-password'))).mode & 0o777).toBe(0o600);
+    // No shared secret on disk: controllers trust certificates, and routers' secret is model data.
+    await expect(stat(join(generated.dataDir, 'cluster-secret'))).rejects.toThrow(/ENOENT/);
     await generated.stop();
 
     const node = await newNode('original');
@@ -240,6 +242,7 @@ describe('a node, its backups, and a cluster restored from one', () => {
 
     // A data directory from before certificates: state (a cluster secret) but no tls/.
     await rm(tls, { recursive: true });
+    await writeFile(join(node.dataDir, 'cluster-secret'), 'an-old-shared-cluster-secret\n', { mode: 0o600 });
     const old = await meshdesk([
       'start',
       '--data-dir',

@@ -1,11 +1,17 @@
 /**
  * The API's contract against a real cluster of three `meshdesk start` processes, formed the way an
- * admin forms one (bootstrap, then --join): forwarded writes with read-your-writes, read points on
+ * admin forms one (bootstrap, then --join with a token each): forwarded writes with read-your-writes, read points on
  * other nodes, idempotent retries across nodes, compare-and-set under concurrent writers, cluster
  * operations, and 503 when there is no leader.
  */
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerCluster } from '../support/controller-processes.js';
+import { createKeyAndCsr } from '../../core/pki/ca.js';
+import { ControllerCluster, ControllerProcess } from '../support/controller-processes.js';
+import { freePort } from '../support/kv-cluster.js';
+import { testJoinToken } from '../support/test-pki.js';
 import { waitFor } from '../support/wait.js';
 
 let cluster: ControllerCluster;
@@ -146,6 +152,85 @@ describe('cluster operations', () => {
     expect(body.detail).toMatch(/nobody/);
     expect(body.code).toBe('UNKNOWN_MEMBER');
   });
+});
+
+describe('join tokens across members', () => {
+  const newcomer = async (name: string): Promise<ControllerProcess> =>
+    new ControllerProcess(name, join(cluster.root, name), await freePort(), await freePort());
+
+  it('spend a token once when two members are handed it at the same moment', async () => {
+    const token = (await cluster.call(0, 'POST', '/cluster/invitations', {})).body.token as string;
+    const answers = await Promise.all(
+      ['n-race-a', 'n-race-b'].map(async (id, k) =>
+        cluster.call(
+          follower(k),
+          'POST',
+          '/cluster/join',
+          { token, id, host: '127.0.0.1', csr: (await createKeyAndCsr(id)).csrPem },
+          {},
+          false,
+        ),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 410]);
+    const loser = answers.find((a) => a.status === 410);
+    expect(loser?.body.code).toBe('INVITATION_USED');
+  });
+
+  it('refuse a joiner whose token pins another CA or has expired, in one line, before it asks anything', async () => {
+    const { clusterId } = (await cluster.call(0, 'GET', '/cluster')).body as { clusterId: string };
+    const before = (await cluster.call(0, 'GET', '/cluster/invitations')).body.data.length as number;
+    const cases = [
+      [
+        await testJoinToken(clusterId, { member: cluster.node(0).url }),
+        /presents a cluster CA whose fingerprint is .* not the join token's/,
+      ],
+      [
+        await testJoinToken(clusterId, {
+          member: cluster.node(0).url,
+          expiresAt: new Date(Date.now() - 1000).toISOString(),
+        }),
+        /the join token expired at/,
+      ],
+    ] as const;
+    for (const [token, message] of cases) {
+      const node = await newcomer('refused');
+      await expect(node.start([], { MESHDESK_JOIN_TOKEN: token })).rejects.toThrow(message);
+      await expect(stat(join(node.dataDir, 'tls', 'node.pem'))).rejects.toThrow(/ENOENT/);
+    }
+    expect((await cluster.call(0, 'GET', '/cluster/invitations')).body.data).toHaveLength(before);
+    expect((await cluster.call(0, 'GET', '/cluster')).body.members).toHaveLength(3);
+  });
+
+  it('let a node whose start failed after its token was spent finish joining on its next start', async () => {
+    const token = (await cluster.call(0, 'POST', '/cluster/invitations', {})).body.token as string;
+    const node = await newcomer('interrupted');
+    // Its API port is taken: it gets its certificate, then cannot serve, so it never asks to be added.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(node.apiPort, '127.0.0.1', resolve));
+    try {
+      await expect(node.start([], { MESHDESK_JOIN_TOKEN: token })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    expect((await stat(join(node.dataDir, 'tls', 'node.pem'))).isFile()).toBe(true);
+    expect((await cluster.call(0, 'GET', '/cluster')).body.members).toHaveLength(3);
+    try {
+      // The same (spent) token names the member and CA; the node now asks as itself.
+      await node.start([], { MESHDESK_JOIN_TOKEN: token });
+      const members = (await cluster.call(0, 'GET', '/cluster')).body.members as {
+        name: string;
+        voter: boolean;
+      }[];
+      expect(members.find((m) => m.name === 'interrupted')?.voter).toBe(true);
+      const id = (await cluster.call(0, 'GET', '/cluster')).body.members.find(
+        (m: { name: string }) => m.name === 'interrupted',
+      ).id as string;
+      expect((await cluster.call(0, 'DELETE', `/cluster/members/${id}`)).status).toBe(200);
+    } finally {
+      await node.stop();
+    }
+  }, 60_000);
 });
 
 describe('without a leader', () => {

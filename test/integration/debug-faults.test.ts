@@ -12,7 +12,6 @@ import { parseStart, runStart } from '../../core/cli/start.js';
 import type { Controller } from '../../core/controller.js';
 
 const PASSWORD = 'debug-route-password';
-const SECRET = 'debug-route-cluster-secret';
 
 let root: string;
 const nodes: Controller[] = [];
@@ -20,7 +19,6 @@ const nodes: Controller[] = [];
 async function startNode(name: string, extraEnv: NodeJS.ProcessEnv): Promise<Controller> {
   const env = {
     MESHDESK_ADMIN_PASSWORD: PASSWORD,
-    MESHDESK_CLUSTER_SECRET: SECRET,
     MESHDESK_LOG_LEVEL: 'error',
     ...extraEnv,
   };

@@ -1,6 +1,7 @@
 /**
  * Three `meshdesk start` processes, each in its own network namespace with its own address where
- * root allows (else on loopback, said in one line): node 0 bootstraps, the others join with a CSR;
+ * root allows (else on loopback, said in one line): node 0 bootstraps, the others join with a join
+ * token each (no shared secret anywhere);
  * writes replicate over mutual TLS; kill -9 of the leader; a new leader takes writes. Each node's
  * certificate chains to the one cluster CA and names it by SPIFFE id with its own address, and no
  * node refused any connection of a member.
@@ -9,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJoinToken } from '../../core/cluster/join-token.js';
 import { certificatesOf, fingerprint, verifyChain } from '../../core/pki/ca.js';
 import { JepsenCluster } from '../jepsen/cluster.js';
 import { openHost } from '../jepsen/net.js';
@@ -24,7 +26,6 @@ beforeAll(async () => {
     size: 3,
     host,
     adminPassword: PASSWORD,
-    secret: 'mtls-cluster-test-secret-0123456789',
   });
   const login = await cluster.http[0]?.request('POST', '/api/v1/auth/login', {
     body: { username: 'admin', password: PASSWORD },
@@ -67,11 +68,30 @@ describe('three controllers over mutual TLS', () => {
       expect(names).toContain(`IP Address:${cluster.http[i]!.host}`);
     }
     expect(roots.size).toBe(1);
-    // Each joining node said which CA it accepted, so that an admin can compare fingerprints.
-    const [root] = [...roots];
-    for (const node of cluster.nodes.slice(1)) {
-      expect(node.stderr).toContain('joined with the cluster CA the member sent');
-      expect(node.stderr).toContain(root);
+  });
+
+  it('were made with join tokens alone: no shared secret in any data directory or environment', async () => {
+    const used = (
+      (await call(0, 'GET', '/cluster/invitations')).json as {
+        data: { id: string; state: string; usedBy: string | null }[];
+      }
+    ).data;
+    expect(used.map((i) => [i.state, i.usedBy]).sort()).toEqual(
+      cluster.nodes
+        .slice(1)
+        .map((n) => ['used', n.nodeId])
+        .sort(),
+    );
+    for (const node of cluster.nodes) {
+      await expect(readFile(join(node.dataDir, 'cluster-secret'))).rejects.toThrow(/ENOENT/);
+      const environ = (await readFile(`/proc/${node.proc!.pid}/environ`, 'utf8')).split('\0');
+      expect(environ.filter((e) => /^MESHDESK_(CLUSTER|ROUTER)_SECRET=/.test(e))).toEqual([]);
+      // A joiner's token is in its environment, spent: it names an invitation the model shows used.
+      const token = environ
+        .find((e) => e.startsWith('MESHDESK_JOIN_TOKEN='))
+        ?.slice('MESHDESK_JOIN_TOKEN='.length);
+      if (node.index === 0) expect(token).toBeUndefined();
+      else expect(used.find((i) => i.id === parseJoinToken(token!).payload.id)?.usedBy).toBe(node.nodeId);
     }
   });
 

@@ -12,13 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { encodeCommand } from '../../core/model/commands.js';
 import { controllerIdentity } from '../../core/router/controller-session.js';
+import { readSetting, ROUTER_SECRET_SETTING } from '../../core/model/settings.js';
 import { EVENTS, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
 import { newNonce, routerProof } from '../../core/runtime/router-auth.js';
 import { createFrameParser } from '../../core/transport/frame-parser.js';
 import { collectingLogger, type LogLine } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
-
-const SECRET = 'bad-input-test-cluster-secret';
 
 describe('router channel: bad input is dropped and counted', () => {
   let dir: string;
@@ -26,9 +25,11 @@ describe('router channel: bad input is dropped and counted', () => {
   const sockets: Socket[] = [];
   /** The controller's warnings, parsed: refusals name their reason only in the log. */
   const warnings: LogLine[] = [];
+  /** The routers' secret the bootstrap put in the model. */
+  let secret: string;
 
   /** A raw router connection; resolves once authenticated (or with the refusal). */
-  function connect(router: string, secret = SECRET): Promise<{ socket: Socket; refused?: string }> {
+  function connect(router: string, proving?: string): Promise<{ socket: Socket; refused?: string }> {
     const nonce = newNonce();
     const socket = io(`https://127.0.0.1:${controller.node.clusterPort}${ROUTER_NAMESPACE}`, {
       transports: ['websocket'],
@@ -43,7 +44,7 @@ describe('router channel: bad input is dropped and counted', () => {
     sockets.push(socket);
     return new Promise((resolve) => {
       socket.on(EVENTS.challenge, (c: { controller: string; nonce: Uint8Array }, ack: (r: unknown) => void) =>
-        ack({ proof: routerProof(secret, 'router-to-controller', router, c.controller, c.nonce) }),
+        ack({ proof: routerProof(proving ?? secret, 'router-to-controller', router, c.controller, c.nonce) }),
       );
       socket.on(EVENTS.welcome, () => resolve({ socket }));
       socket.on('connect_error', (err: Error & { data?: { code?: string } }) =>
@@ -59,9 +60,10 @@ describe('router channel: bad input is dropped and counted', () => {
       dataDir: dir,
       api: { host: '127.0.0.1', port: 0 },
       cluster: { host: '127.0.0.1', port: 0 },
-      bootstrap: { adminPassword: 'bad-input-admin-pw', secret: SECRET },
+      bootstrap: { adminPassword: 'bad-input-admin-pw' },
       logger: collectingLogger(warnings, 'warn'),
     });
+    secret = readSetting(controller.model.model, ROUTER_SECRET_SETTING) ?? '';
     const at = new Date().toISOString();
     const commands = ['ra', 'rb'].map((name) => ({
       op: 'create' as const,

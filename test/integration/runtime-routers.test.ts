@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_SECRET, ControllerCluster } from '../support/controller-processes.js';
+import { ControllerCluster } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
 import { waitFor } from '../support/wait.js';
 
@@ -21,6 +21,7 @@ const MESH_LINKS = (ROUTERS.length * (ROUTERS.length - 1)) / 2;
 
 interface RouterProcess {
   readonly name: string;
+  readonly secret: string;
   readonly port: number;
   readonly proc: ChildProcess;
 }
@@ -29,7 +30,7 @@ interface RouterProcess {
 async function routerCall(router: RouterProcess, method: string, path: string): Promise<any> {
   const response = await fetch(`http://127.0.0.1:${router.port}${path}`, {
     method,
-    headers: { authorization: `Bearer ${CLUSTER_SECRET}` },
+    headers: { authorization: `Bearer ${router.secret}` },
   });
   return response.json();
 }
@@ -40,6 +41,7 @@ function startRouter(
   port: number,
   controllers: string,
   caFile: string,
+  secret: string,
 ): Promise<RouterProcess> {
   const proc = spawn(
     process.execPath,
@@ -55,7 +57,7 @@ function startRouter(
       '--listen',
       `127.0.0.1:${port}`,
     ],
-    { env: { ...process.env, MESHDESK_CLUSTER_SECRET: CLUSTER_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, MESHDESK_ROUTER_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {
     let out = '';
@@ -63,7 +65,7 @@ function startRouter(
     proc.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
     proc.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('ready')) resolve({ name, port, proc });
+      if (out.includes('ready')) resolve({ name, secret, port, proc });
     });
     proc.once('exit', (code) => reject(new Error(`router ${name} exited (${String(code)}): ${err}`)));
   });
@@ -153,8 +155,9 @@ describe('runtime: 3 controllers, 6 routers', () => {
     const controllers = cluster.nodes.map((n) => `https://127.0.0.1:${n.clusterPort}`).join(',');
     const caFile = join(cluster.node(0).dataDir, 'tls', 'ca.pem');
     const ports = await Promise.all(ROUTERS.map(() => freePort()));
+    const secret = await cluster.routerSecret();
     const started = await Promise.all(
-      ROUTERS.map((name, i) => startRouter(name, ports[i] as number, controllers, caFile)),
+      ROUTERS.map((name, i) => startRouter(name, ports[i] as number, controllers, caFile, secret)),
     );
     for (const r of started) routers.set(r.name, r);
   }, 90_000);

@@ -22,7 +22,6 @@ export interface ClusterConfig {
   readonly size: number;
   readonly host: NodeHost;
   readonly adminPassword: string;
-  readonly secret: string;
   /** One line per process event (started, exited), for the run's log. */
   readonly log?: (line: string) => void;
 }
@@ -83,8 +82,9 @@ export class JepsenCluster {
     const cluster = new JepsenCluster(root, config);
     try {
       await cluster.spawn(0, ['--bootstrap']);
-      const { host, port } = config.host.api(0);
-      for (let i = 1; i < config.size; i++) await cluster.spawn(i, ['--join', `http://${host}:${port}`]);
+      // Each joins with its own one-time token from node 0, passed by environment (not argv).
+      for (let i = 1; i < config.size; i++)
+        await cluster.spawn(i, [], { MESHDESK_JOIN_TOKEN: await cluster.invite() });
     } catch (err) {
       await cluster.close();
       throw err;
@@ -196,7 +196,25 @@ export class JepsenCluster {
     untrackDir(this.root);
   }
 
-  private async spawn(i: number, role: readonly string[]): Promise<void> {
+  /** A one-time join token from node 0, as `meshdesk cluster invite` mints it. */
+  private async invite(): Promise<string> {
+    const http = this.http[0] as HttpNode;
+    const login = await http.request('POST', '/api/v1/auth/login', {
+      body: { username: 'admin', password: this.config.adminPassword },
+      timeoutMs: 10_000,
+    });
+    const { token } = login.json as { token: string };
+    const invited = await http.request('POST', '/api/v1/cluster/invitations', {
+      body: {},
+      headers: { authorization: `Bearer ${token}` },
+      timeoutMs: 10_000,
+    });
+    if (invited.status !== 201)
+      throw new Error(`node 0 minted no join token (${invited.status}): ${invited.text}`);
+    return (invited.json as { token: string }).token;
+  }
+
+  private async spawn(i: number, role: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
     const node = this.node(i);
     const host = this.config.host;
     const api = host.api(i);
@@ -221,8 +239,8 @@ export class JepsenCluster {
         ...process.env,
         MESHDESK_FAULT_INJECTION: '1',
         MESHDESK_ADMIN_PASSWORD: this.config.adminPassword,
-        MESHDESK_CLUSTER_SECRET: this.config.secret,
         MESHDESK_LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

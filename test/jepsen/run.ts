@@ -61,7 +61,6 @@ export interface RunResult {
 }
 
 const ADMIN_PASSWORD = 'jepsen-admin-password';
-const CLUSTER_SECRET = 'jepsen-cluster-secret-0123456789';
 const INITIAL_BALANCE = 100;
 const CONVERGE_MS = 30_000;
 
@@ -73,7 +72,6 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
     size: options.nodes,
     host,
     adminPassword: ADMIN_PASSWORD,
-    secret: CLUSTER_SECRET,
     log: options.log,
   });
   const session = new Session({ username: 'admin', password: ADMIN_PASSWORD });

@@ -16,7 +16,6 @@ import { createNode, type ControllerNode } from '../../core/node.js';
 import { testCa, testCredentials } from './test-pki.js';
 
 export const ADMIN = { username: 'admin', password: 'correct horse battery' } as const;
-export const CLUSTER_SECRET = 'test-cluster-secret';
 
 export interface ApiResponse<T = unknown> {
   readonly status: number;
@@ -97,7 +96,6 @@ export async function startBareApiNode(
       db: () => model.model,
       members: () => [...node.replica.status().conf.voters],
     }),
-    clusterSecret: CLUSTER_SECRET,
     logger: node.logger,
     ...(started ? { started } : {}),
   };

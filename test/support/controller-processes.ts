@@ -1,6 +1,6 @@
 /**
  * Real `meshdesk start` processes on 127.0.0.1 for the contract tests: node 0 bootstraps, the
- * others join through node 0's API, exactly as an admin would start them. Ports are chosen free at
+ * others join with a join token that node 0 mints, exactly as an admin would start them. Ports are chosen free at
  * run time; a test talks to the nodes over HTTP only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,6 @@ import { waitFor } from './wait.js';
 
 const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
 export const ADMIN_PASSWORD = 'contract-test-password';
-export const CLUSTER_SECRET = 'contract-test-cluster-secret';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -71,7 +70,6 @@ export class ControllerProcess {
       env: {
         ...process.env,
         MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        MESHDESK_CLUSTER_SECRET: CLUSTER_SECRET,
         MESHDESK_LOG_LEVEL: 'warn',
         ...env,
       },
@@ -153,7 +151,9 @@ export class ControllerCluster {
     const cluster = new ControllerCluster(root, nodes);
     try {
       await nodes[0]?.start(['--bootstrap', ...flags]);
-      for (const node of nodes.slice(1)) await node.start(['--join', nodes[0]?.url ?? '', ...flags]);
+      // The token goes by environment, as a careful admin's would: argv is visible to every local user.
+      for (const node of nodes.slice(1))
+        await node.start(flags, { MESHDESK_JOIN_TOKEN: await cluster.invite() });
     } catch (err) {
       await cluster.close();
       throw err;
@@ -182,6 +182,21 @@ export class ControllerCluster {
       throw new Error(`login failed: ${answer.status} ${JSON.stringify(answer.body)}`);
     this.token = answer.body.token as string;
     return this.token;
+  }
+
+  /** A one-time join token, minted by node `i`. */
+  async invite(i = 0): Promise<string> {
+    const answer = await this.call(i, 'POST', '/cluster/invitations', {});
+    if (answer.status !== 201)
+      throw new Error(`invite failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body.token as string;
+  }
+
+  /** The routers' secret, as `meshdesk cluster router-secret` gives it. */
+  async routerSecret(): Promise<string> {
+    const answer = await this.call(0, 'GET', '/cluster/router-secret');
+    if (answer.status !== 200) throw new Error(`router-secret failed: ${answer.status}`);
+    return answer.body.secret as string;
   }
 
   /** One HTTP call to node `i`'s API, authenticated unless `auth` is false. */

@@ -2,10 +2,12 @@
  * Certificates for tests: one cluster CA per cluster id per test process (made once: key
  * generation is the slow part), and node credentials issued by it on demand.
  */
+import { mintJoinToken, newInvitationSecret } from '../../core/cluster/join-token.js';
 import {
   chainPem,
   createClusterCa,
   createKeyAndCsr,
+  fingerprint,
   issueCertificate,
   type ClusterCa,
 } from '../../core/pki/ca.js';
@@ -53,3 +55,24 @@ export const testCredentials: CredentialSource = async (identity) => {
   const tls = await testTls(identity.clusterId, identity.nodeId);
   return () => tls;
 };
+
+/** A join token of the test CA of `clusterId`, as a member would mint it (no invitation behind it). */
+export async function testJoinToken(
+  clusterId: string,
+  overrides: { readonly member?: string; readonly expiresAt?: string; readonly id?: string } = {},
+): Promise<string> {
+  const ca = await testCa(clusterId);
+  return mintJoinToken(
+    {
+      v: 1,
+      kind: 'controller',
+      clusterId,
+      member: overrides.member ?? 'http://192.168.1.20:8440',
+      caFingerprint: fingerprint(ca.root.certPem),
+      id: overrides.id ?? 'inv-test',
+      secret: newInvitationSecret(),
+      expiresAt: overrides.expiresAt ?? new Date(Date.now() + 3_600_000).toISOString(),
+    },
+    ca.intermediate.keyPem,
+  );
+}

@@ -1,24 +1,25 @@
 /**
  * `/cluster`: status and membership operations, through ClusterOps (core/cluster/), which runs
- * them on the leader, and the cluster CA. A joining node asks for its certificate and adds itself
- * with requests signed with the cluster secret (cluster-auth.ts) instead of an admin token; the
- * signature covers the raw body, so their scope keeps it.
+ * them on the leader, and the cluster CA. A node that has just spent a join token for its
+ * certificate (routes/invitations.ts) adds itself with a request signed by its own key
+ * (core/cluster/node-signature.ts) instead of an admin token; the signature covers the raw body,
+ * so that route's scope keeps it.
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { verifyClusterSignature } from '../auth.js';
+import { verifyNodeSignature } from '../auth.js';
 import { ApiProblem } from '../problem.js';
 import { requireClusterCa } from '../../cluster/cluster-ca.js';
 import { fingerprint } from '../../pki/ca.js';
+import { readSetting, ROUTER_SECRET_SETTING } from '../../model/settings.js';
 import {
   addMemberBody,
-  certificateRequestBody,
   clusterCa,
   clusterView,
-  issuedCertificate,
   leadershipTransferred,
   memberAdded,
   memberParams,
   memberRemoved,
+  routerSecret,
   snapshotTaken,
   transferBody,
 } from '../../../contract/index.js';
@@ -65,6 +66,32 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
     },
   );
 
+  app.get(
+    '/cluster/router-secret',
+    {
+      schema: {
+        tags,
+        operationId: 'getRouterSecret',
+        summary:
+          'The secret routers prove to controllers, to hand to a router (until routers enroll for certificates)',
+        response: { 200: routerSecret },
+        problems: [503],
+      },
+    },
+    async (_request, reply) => {
+      const secret = readSetting(s.db(), ROUTER_SECRET_SETTING);
+      if (secret === undefined) {
+        throw new ApiProblem(
+          503,
+          'NO_ROUTER_SECRET',
+          'the cluster has no router secret yet (its bootstrap has not finished)',
+        );
+      }
+      reply.header('cache-control', 'no-store');
+      return { secret };
+    },
+  );
+
   app.register(async (instance) => {
     const scope: ZodApp = instance.withTypeProvider<ZodTypeProvider>();
     scope.removeContentTypeParser('application/json');
@@ -77,26 +104,6 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
       }
     });
     scope.post(
-      '/cluster/certificates',
-      {
-        schema: {
-          tags,
-          operationId: 'issueControllerCertificate',
-          summary:
-            'Sign a joining node’s CSR with the cluster CA (the node is named by the request, never by the CSR)',
-          body: certificateRequestBody,
-          response: { 201: issuedCertificate },
-          problems: [409, 503],
-        },
-        config: { auth: 'admin-or-cluster' },
-        preValidation: verifyClusterSignature(s.ctx.clusterSecret),
-      },
-      async (request, reply) => {
-        const issued = await s.ctx.certificates.issueForJoin(request.body);
-        return reply.code(201).send({ ...issued, fingerprint: fingerprint(issued.ca) });
-      },
-    );
-    scope.post(
       '/cluster/members',
       {
         schema: {
@@ -105,13 +112,21 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
           summary: 'Add a member (as a learner, promoted once caught up)',
           body: addMemberBody,
           response: { 201: memberAdded },
-          problems: WRITE_PROBLEMS,
+          problems: [403, ...WRITE_PROBLEMS],
           answerHeaders: ['x-raft-index'],
         },
-        config: { auth: 'admin-or-cluster' },
-        preValidation: verifyClusterSignature(s.ctx.clusterSecret),
+        config: { auth: 'admin-or-node' },
+        preValidation: verifyNodeSignature(s.ctx.clusterId, s.db),
       },
       async (request, reply) => {
+        // A node may add only itself, by the id its certificate names; admins add anyone.
+        if (request.node && request.body.id !== request.node.nodeId) {
+          throw new ApiProblem(
+            403,
+            'FORBIDDEN',
+            `a node adds only itself: the certificate names ${request.node.nodeId}, not ${request.body.id ?? 'no id'}`,
+          );
+        }
         const added = await s.ctx.cluster.addMember(request.body);
         reply.header('x-raft-index', String(added.index));
         return reply.code(201).send(added);

@@ -213,8 +213,9 @@ export function RuntimePage() {
           <h2 id="runtime-routers">Connected routers</h2>
           {status.routers.length === 0 ? (
             <Empty title="No routers connected to this node">
-              Start one with <code>meshdesk router --name NAME --controllers URL --secret S</code>; the name
-              must be one of the{' '}
+              Start one with <code>meshdesk router --name NAME --controllers URL --ca FILE</code> and the
+              routers’ secret from <code>meshdesk cluster router-secret</code> in MESHDESK_ROUTER_SECRET; the
+              name must be one of the{' '}
               <a href={formatRoute({ page: 'collection', collection: 'routers' })}>routers</a> in the model.
             </Empty>
           ) : (

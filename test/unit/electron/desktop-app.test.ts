@@ -2,7 +2,7 @@
  * The desktop app's flow with real nodes (core/controller.ts, in this process) and a recording
  * stand-in for Electron's windows and tray: first run shows the setup page; creating a cluster
  * returns the admin password once and opens the admin UI; the next launch resumes; a second
- * workstation joins through the first one's address and secret; quitting stops the node.
+ * workstation joins with a join token the first one minted; quitting stops the node.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -102,27 +102,48 @@ describe('the desktop app', () => {
     await waitFor(() => again.indicator.state === 'leader', 'the resumed node to lead');
   });
 
-  it('joins a cluster through a member’s address and secret, and says why it cannot', async () => {
+  it('joins a cluster with a join token a member minted, and says why it cannot', async () => {
     const a = desktop(settingsFor('a'));
     running.push(a.app);
     const created = await a.app.createCluster();
     if (!created.ok) throw new Error(created.error);
-    const secret = (await readFile(join(settingsFor('a').dataDir, 'cluster-secret'), 'utf8')).trim();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read loosely
+    const call = async (method: string, path: string, token?: string): Promise<any> => {
+      const response = await fetch(`${created.uiUrl}/api/v1${path}`, {
+        method,
+        headers: {
+          ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body:
+          method === 'POST'
+            ? JSON.stringify(token ? {} : { username: 'admin', password: created.adminPassword })
+            : null,
+      });
+      return response.json();
+    };
+    const admin = (await call('POST', '/auth/login')).token as string;
+    const revoked = await call('POST', '/cluster/invitations', admin);
+    expect(
+      (await call('DELETE', `/cluster/invitations/${revoked.invitation.id as string}`, admin)).state,
+    ).toBe('revoked');
 
-    // A wrong secret is refused with a reason, and leaves nothing that stops a retry.
+    // A revoked token is refused with a reason, and leaves nothing that stops a retry.
     const wrong = desktop(settingsFor('b'));
     running.push(wrong.app);
-    const refused = await wrong.app.joinCluster({ url: created.uiUrl, secret: 'not-the-cluster-secret' });
+    const refused = await wrong.app.joinCluster({ token: revoked.token });
     expect(refused).toEqual({
       ok: false,
-      error: expect.stringMatching(/refused to sign this node’s certificate \(401\)/),
+      error: expect.stringMatching(/refused to accept the join token \(410\): .*revoked/),
     });
     expect(wrong.app.node).toBeUndefined();
     expect(await isFirstRun(settingsFor('b').dataDir)).toBe(true);
 
     const b = desktop(settingsFor('b'));
     running.push(b.app);
-    const joined = await b.app.joinCluster({ url: created.uiUrl, secret });
+    const joined = await b.app.joinCluster({
+      token: (await call('POST', '/cluster/invitations', admin)).token,
+    });
     if (!joined.ok) throw new Error(joined.error);
     expect(joined.adminPassword).toBeUndefined();
     await waitFor(() => b.indicator.state === 'follower', 'the joined node to follow');

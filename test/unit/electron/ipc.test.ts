@@ -8,6 +8,7 @@ import {
 } from '../../../electron/bridge.js';
 import { registerIpc, type IpcMainLike, type InvokeEventLike } from '../../../electron/ipc.js';
 import { isTrustedSender, SETUP_ORIGIN } from '../../../electron/security.js';
+import { testJoinToken } from '../../support/test-pki.js';
 
 type Handler = (event: InvokeEventLike, ...args: unknown[]) => unknown;
 
@@ -66,12 +67,17 @@ describe('IPC', () => {
 
   it('validates a join request and says what is wrong', async () => {
     const { invoke, setupPage, joined } = setup();
-    const good = { url: 'http://192.168.1.20:8440', secret: 'a-secret-of-enough-length' };
+    const good = { token: await testJoinToken('c-ipc') };
     await expect(invoke(CHANNELS.joinCluster, setupPage, good)).resolves.toMatchObject({ ok: true });
     const bad = [
-      [{ url: 'file:///etc/passwd', secret: good.secret }, /http\(s\) URL/],
-      [{ url: 'not a url', secret: good.secret }, /http\(s\) URL/],
-      [{ url: good.url, secret: 'short' }, /at least 16/],
+      [{ token: 'http://192.168.1.20:8440' }, /not a join token/],
+      [{ token: good.token.slice(0, -10) }, /damaged/],
+      [{ token: `${good.token.slice(0, 20)}x${good.token.slice(21)}` }, /damaged/],
+      [{ token: 'x'.repeat(5000) }, /too long/],
+      [
+        { url: 'http://192.168.1.20:8440', secret: 'a-secret-of-enough-length' },
+        /Unrecognized key|expected string/i,
+      ],
       [{ ...good, extra: 1 }, /Unrecognized key/i],
       ['a string', /expected object/i],
     ] as const;
