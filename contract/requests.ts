@@ -125,6 +125,19 @@ export const joinBody = named(
         .regex(/^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
       'the name or address others reach the node at (its certificate’s SAN)',
     ),
+    hosts: described(
+      z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(253)
+            .regex(/^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
+        )
+        .max(8)
+        .optional(),
+      'more names and addresses the node is reached at (its API’s, its machine name)',
+    ),
     csr: described(z.string().min(1).max(16_384), 'a PKCS#10 request, PEM'),
   }),
 );

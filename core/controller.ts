@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { firstAdminCommand } from './api/bootstrap.js';
+import { certificateHostNames, isLoopback, publicHost } from './hosts.js';
 import type { ApiContext } from './api/context.js';
 import { createApiServer } from './api/server.js';
 import {
@@ -96,10 +97,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const apiHost = publicHost(options.api.host, options.advertise);
   const joining = options.join && !storedTls ? await prepareJoin(options.join) : undefined;
   const faults = options.faultInjection === true ? new FaultInjection() : undefined;
-  const certificateHost = publicHost(options.cluster.host, options.advertise).replace(/^\[|\]$/g, '');
+  // A bind beyond loopback speaks HTTPS only: passwords and tokens must not cross the LAN in clear.
+  const apiScheme = isLoopback(options.api.host) ? 'http' : 'https';
+  // One certificate for the cluster listener and the API: it names every host either is reached at.
+  const certificateHosts = certificateHostNames({
+    clusterHost: options.cluster.host,
+    apiHost: options.api.host,
+    advertise: options.advertise,
+  });
   let tls: PeerTls | undefined = storedTls;
   const credentials: CredentialSource = async (identity) => {
-    tls ??= await firstCredentials(options, identity, [certificateHost], joining);
+    tls ??= await firstCredentials(options, identity, certificateHosts, joining);
     return () => tls as PeerTls;
   };
   const node = await createNode({
@@ -114,7 +122,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
           bootstrap: {
             ...(options.bootstrap.seed ? { seed: options.bootstrap.seed } : {}),
             // With a fixed API port the first member's apiUrl is known now; with port 0 it is not.
-            ...(options.api.port !== 0 ? { apiUrl: `http://${apiHost}:${options.api.port}` } : {}),
+            ...(options.api.port !== 0 ? { apiUrl: `${apiScheme}://${apiHost}:${options.api.port}` } : {}),
           },
         }
       : {}),
@@ -170,8 +178,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
       host: options.api.host,
       port: options.api.port,
       ...(options.uiDir ? { uiDir: options.uiDir } : {}),
+      ...(apiScheme === 'https' ? { tls: tls as PeerTls } : {}),
     });
-    const url = `http://${apiHost}:${new URL(server.url).port}`;
+    const url = `${apiScheme}://${apiHost}:${new URL(server.url).port}`;
     // A node with its certificate that no member knows yet (a join cut short after the token was
     // spent) finishes the join: it asks again, as itself, with the same token's member and CA.
     const unfinished =
@@ -193,12 +202,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
         : undefined;
     const renewal = new CertificateRenewal({
       dataDir: options.dataDir,
-      name: { clusterId: node.clusterId, nodeId: node.id, hosts: [certificateHost] },
+      name: { clusterId: node.clusterId, nodeId: node.id, hosts: certificateHosts },
       db: () => model.model,
       current: () => tls as PeerTls,
       install: (renewed) => {
         tls = renewed;
         node.transport.reloadCredentials();
+        server.reloadTls(renewed);
       },
       logger: node.logger,
     });
@@ -239,8 +249,8 @@ async function firstCredentials(
   const name: ControllerName = { clusterId: identity.clusterId, nodeId: identity.nodeId, hosts };
   if (joining) {
     const { keyPem, csrPem } = await createKeyAndCsr(identity.nodeId);
-    const host = hosts[0] ?? '127.0.0.1';
-    const issued = await requestCertificate(joining, { id: identity.nodeId, host, csr: csrPem });
+    const [host = '127.0.0.1', ...more] = hosts;
+    const issued = await requestCertificate(joining, { id: identity.nodeId, host, hosts: more, csr: csrPem });
     const credentials = { key: keyPem, cert: issued.certificate, ca: issued.ca };
     await saveCredentials(options.dataDir, credentials);
     return credentials;
@@ -330,11 +340,4 @@ async function waitForLeader(node: ControllerNode, timeoutMs = 30_000): Promise<
     };
     node.replica.on('leader', onLeader);
   });
-}
-
-/** The host others reach a listener on: a wildcard bind is reached through the advertised host. */
-function publicHost(bindHost: string, advertise: string | undefined): string {
-  if (bindHost !== '0.0.0.0' && bindHost !== '::') return bindHost.includes(':') ? `[${bindHost}]` : bindHost;
-  const advertised = advertise?.replace(/:\d+$/, '');
-  return advertised && advertised !== '0.0.0.0' ? advertised : '127.0.0.1';
 }

@@ -3,6 +3,8 @@
  * server, and optionally the admin UI at `/`. It composes the route modules under one auth hook,
  * one error table (problem.ts) and one metrics registry; it holds no state the model does not.
  */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -48,10 +50,24 @@ export interface ApiServerOptions {
   readonly loginLimit?: { readonly max: number; readonly windowMs: number };
   /** Events kept for `GET /events?since=` (default 10 000). */
   readonly eventBacklog?: number;
+  /**
+   * Serve HTTPS (TLS 1.2 and up) with this key and certificate chain (PEM): required for a bind
+   * beyond loopback, where passwords and tokens would otherwise cross the LAN in clear.
+   */
+  readonly tls?: ApiTls;
+}
+
+export interface ApiTls {
+  readonly key: string;
+  readonly cert: string;
 }
 
 export interface ApiServer {
   readonly url: string;
+  /** Whether it speaks HTTPS. */
+  readonly tls: boolean;
+  /** Swaps the certificate for new connections (renewal); no restart. */
+  reloadTls(tls: ApiTls): void;
   close(): Promise<void>;
 }
 
@@ -66,7 +82,14 @@ function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown)
 
 export async function createApiServer(ctx: ApiContext, options: ApiServerOptions): Promise<ApiServer> {
   const logger = ctx.logger.child({ component: 'api' });
+  let https: HttpsServer | undefined;
   const app = Fastify({
+    // One server either way; HTTPS is a tls.Server, which fastify and socket.io serve alike.
+    serverFactory: (handler) => {
+      if (!options.tls) return createHttpServer(handler);
+      https = createHttpsServer({ ...options.tls, minVersion: 'TLSv1.2' }, handler);
+      return https as unknown as HttpServer;
+    },
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
@@ -160,6 +183,10 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
   logger.info({ address }, 'API listening');
   return {
     url: address,
+    tls: https !== undefined,
+    reloadTls(tls) {
+      https?.setSecureContext({ ...tls, minVersion: 'TLSv1.2' });
+    },
     async close() {
       stopRecording();
       await live.close();

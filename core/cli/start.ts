@@ -14,7 +14,8 @@ Runs a controller node headless and prints the UI URL when it is ready.
 options:
   --data-dir D          where the node keeps its data (default: ${defaultDataDir()})
   --name N              the node's name in the cluster (default: its id)
-  --api HOST:PORT       REST API and UI listener (default 127.0.0.1:8440)
+  --api HOST:PORT       REST API and UI listener (default 127.0.0.1:8440): plain HTTP on
+                        loopback, HTTPS with the node's certificate on any other address
   --cluster HOST:PORT   cluster listener for peers and routers, mutual TLS 1.3 only
                         (default 0.0.0.0:8441)
   --advertise HOST:PORT the cluster address peers use to reach this node (its certificate names
@@ -114,9 +115,16 @@ export async function runStart(
     );
   }
   process.stdout.write(
-    `meshdesk: node ${controller.node.name} (${controller.node.id}) of cluster ${controller.node.clusterId} ready — UI at ${controller.url}/\n`,
+    `meshdesk: node ${controller.node.name} (${controller.node.id}) of cluster ${controller.node.clusterId} ready — UI at ${controller.url}/${plainNote(controller.url)}\n`,
   );
   return controller;
+}
+
+/** Said on the start line of a node whose API is plain HTTP, so nobody mistakes it for HTTPS. */
+function plainNote(url: string): string {
+  return url.startsWith('http:')
+    ? ' (plain HTTP, loopback only; an --api bind beyond loopback serves HTTPS)'
+    : '';
 }
 
 /** Runs until SIGINT/SIGTERM, then stops cleanly. */

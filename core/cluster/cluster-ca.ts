@@ -138,6 +138,8 @@ export async function issueControllerCertificate(
 export interface JoinCertificateRequest {
   readonly id: string;
   readonly host: string;
+  /** More names and addresses the node is reached at (its API's, its machine name). */
+  readonly hosts?: readonly string[];
   readonly csr: string;
 }
 
@@ -161,7 +163,8 @@ export function createCertificateAuthority(o: {
           `${request.id} is already a member and keeps its certificate`,
         );
       }
-      const name = { clusterId: o.clusterId, nodeId: request.id, hosts: [request.host] };
+      const hosts = [...new Set([request.host, ...(request.hosts ?? [])])];
+      const name = { clusterId: o.clusterId, nodeId: request.id, hosts };
       return issueControllerCertificate(o.db(), name, request.csr);
     },
   };

@@ -20,6 +20,11 @@ export function credentialsDir(dataDir: string): string {
   return join(dataDir, DIR);
 }
 
+/** The cluster root CA a node trusts, as a file: what a CLI beside the node verifies its API with. */
+export function clusterCaFile(dataDir: string): string {
+  return join(credentialsDir(dataDir), CA);
+}
+
 /** The stored credentials, or undefined when the node has none. */
 export async function loadCredentials(dataDir: string): Promise<PeerTls | undefined> {
   const dir = credentialsDir(dataDir);

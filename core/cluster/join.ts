@@ -2,8 +2,10 @@
  * Joining an existing cluster with a one-time join token (`meshdesk start --join TOKEN`). The
  * token names the member to ask, the cluster and the SHA-256 fingerprint of its root CA; the
  * joiner trusts nothing it has not been told by it:
- *   1. wait for the member's `/health` to say up, in the token's cluster;
- *   2. fetch the root CA and pin it only if its fingerprint is the token's;
+ *   1. fetch the member's root CA and pin it only if its fingerprint is the token's (the one
+ *      request whose TLS is not verified: its answer is checked instead); from here on every
+ *      request to an HTTPS member is verified against that CA;
+ *   2. wait for the member's `/health` to say up, in the token's cluster;
  *   3. spend the token for this node's certificate (`POST /cluster/join` with a CSR; the key stays
  *      here) and check the answer chains to the pinned root and names this node;
  *   4. once this node's listener runs with that certificate, ask to be added as a member with a
@@ -11,7 +13,8 @@
  *      promotes it to voter once it has caught up (core/cluster/ops.ts).
  * The token is a credential: it is sent once, to the member it names, and never logged.
  */
-import { clusterCa, issuedCertificate } from '../../contract/index.js';
+import { issuedCertificate } from '../../contract/index.js';
+import { fetchTrusting, pinnedCa, UntrustedCaError, type Fetch } from '../client/server-trust.js';
 import { certificatesOf, fingerprint, spiffeId, spiffeIdsOf, verifyChain } from '../pki/ca.js';
 import type { IssuedCertificate } from './cluster-ca.js';
 import { parseJoinToken, signedBy } from './join-token.js';
@@ -31,6 +34,8 @@ export interface PreparedJoin {
   readonly clusterId: string;
   /** The cluster root CA, PEM, pinned by the token's fingerprint. */
   readonly ca: string;
+  /** Reaches the member, verifying an HTTPS member against `ca`. */
+  readonly fetch: Fetch;
   readonly timeoutMs: number;
 }
 
@@ -62,8 +67,12 @@ export async function prepareJoin(
   }
   const member = new URL(payload.member).origin;
   const timeoutMs = target.timeoutMs ?? 30_000;
+  const ca = await retrying(member, timeoutMs, () =>
+    pinnedCa(member, { fingerprint: payload.caFingerprint, from: "the join token's" }),
+  );
+  const trusted = fetchTrusting(ca);
   const health = await retrying(member, timeoutMs, async () => {
-    const response = await fetch(`${member}/api/v1/health`);
+    const response = await trusted(`${member}/api/v1/health`);
     // Only 200 is up: a member still starting (503 `starting`) is waited for like one still down.
     if (!response.ok) {
       const body = (await response.json().catch(() => undefined)) as { status?: unknown } | undefined;
@@ -78,20 +87,15 @@ export async function prepareJoin(
       `${member} belongs to cluster ${String(health.clusterId)}, but the join token is for ${payload.clusterId}`,
     );
   }
-  const answer = clusterCa.safeParse(await getJson(`${member}/api/v1/cluster/ca`));
-  const ca = answer.success ? answer.data.certificate : undefined;
-  if (!ca || !sameFingerprint(fingerprint(ca), payload.caFingerprint)) {
-    throw new Error(
-      `${member} presents a cluster CA whose fingerprint is ${ca ? fingerprint(ca) : 'unreadable'}, not the join token's ${payload.caFingerprint}: refusing to trust it`,
-    );
-  }
-  return { token: target.token, member, clusterId: payload.clusterId, ca, timeoutMs };
+  return { token: target.token, member, clusterId: payload.clusterId, ca, fetch: trusted, timeoutMs };
 }
 
 export interface CertificateRequest {
   readonly id: string;
   /** The host (name or IP) others reach this node at: its certificate's SAN. */
   readonly host: string;
+  /** More names and addresses for the certificate (the API's, the machine's name). */
+  readonly hosts?: readonly string[];
   readonly csr: string;
 }
 
@@ -154,7 +158,7 @@ async function post(
   headers: Record<string, string>,
   ask: { readonly what: string; readonly timeoutMs: number },
 ): Promise<{ body: unknown; headers: Headers }> {
-  const response = await fetch(`${join.member}/api/v1${path}`, {
+  const response = await join.fetch(`${join.member}/api/v1${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
@@ -169,15 +173,6 @@ async function post(
   return { body: answer, headers: response.headers };
 }
 
-async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  return response.ok ? response.json().catch(() => undefined) : undefined;
-}
-
-function sameFingerprint(a: string, b: string): boolean {
-  return a.replace(/:/g, '').toUpperCase() === b.replace(/:/g, '').toUpperCase();
-}
-
 /** Retries while the member is unreachable or starting, up to `timeoutMs`. */
 async function retrying<T>(member: string, timeoutMs: number, attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -185,6 +180,7 @@ async function retrying<T>(member: string, timeoutMs: number, attempt: () => Pro
     try {
       return await attempt();
     } catch (err) {
+      if (err instanceof UntrustedCaError) throw err;
       if (Date.now() + delay >= deadline) {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
         throw new Error(`cannot reach ${member}, the member the join token names: ${cause}`);

@@ -298,7 +298,8 @@ describe('a node held before bootstrap', () => {
       const token = await testJoinToken(a.node.clusterId, { member: a.url });
       const prepared = prepareJoin({ token, timeoutMs: 30_000 }).finally(() => (settled = true));
       await waitFor(
-        () => answers.seen.some((s) => s.path === '/api/v1/health' && s.status === 503),
+        // Its first question is the CA to pin; a starting member has none to give yet.
+        () => answers.seen.some((s) => s.path === '/api/v1/cluster/ca' && s.status === 503),
         'the joining node to meet a starting member',
       );
       expect(settled).toBe(false);

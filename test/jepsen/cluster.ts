@@ -6,11 +6,14 @@
  * that close() removes after SIGKILLing every process it started.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clusterCaFile } from '../../core/cluster/credentials.js';
+import { isLoopback } from '../../core/hosts.js';
 import type { NodeHost } from './host.js';
-import { HttpNode } from './http.js';
+import { HttpNode, type HttpsTrust } from './http.js';
 import { track, trackDir, untrackDir } from './processes.js';
 import { poll } from './wait.js';
 
@@ -66,11 +69,22 @@ export class JepsenCluster {
       { length: config.size },
       (_, i) => new ClusterNode(i, `n${i}`, join(root, `n${i}`)),
     );
-    this.http = this.nodes.map((_, i) => {
-      const { host, port } = config.host.api(i);
-      return new HttpNode(host, port, 2_000);
-    });
+    this.http = this.nodes.map((_, i) => this.httpNode(i, 2_000));
   }
+
+  /**
+   * An HTTP client for node i's API: HTTPS verified against the cluster CA when the API is bound
+   * beyond loopback (network namespaces), as the node then speaks nothing else.
+   */
+  httpNode(i: number, timeoutMs: number): HttpNode {
+    const { host, port } = this.config.host.api(i);
+    return new HttpNode(host, port, timeoutMs, isLoopback(host) ? undefined : this.trust);
+  }
+
+  /** The cluster root CA, from node 0's data directory (it exists once node 0 has bootstrapped). */
+  private readonly trust: HttpsTrust = {
+    ca: () => readFileSync(clusterCaFile(this.node(0).dataDir), 'utf8'),
+  };
 
   get size(): number {
     return this.nodes.length;

@@ -5,6 +5,7 @@
  * sent: nothing can have happened) from `info` (sent: it may have happened).
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 
 export interface HttpAnswer {
@@ -31,14 +32,31 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/** How to reach a node's HTTPS API: the cluster CA it is verified against, read once it exists. */
+export interface HttpsTrust {
+  readonly ca: () => string;
+}
+
 export class HttpNode {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private agent: Agent | undefined;
 
   constructor(
     readonly host: string,
     readonly port: number,
     readonly timeoutMs = 2_500,
+    /** Given: the node speaks HTTPS (a bind beyond loopback), verified against this CA. */
+    private readonly trust?: HttpsTrust,
   ) {}
+
+  /** Made on first use: the CA exists only once the first node has bootstrapped. */
+  private connection(): { agent: Agent; send: typeof request } {
+    if (!this.trust) {
+      this.agent ??= new Agent({ keepAlive: true, maxSockets: 64 });
+      return { agent: this.agent, send: request };
+    }
+    this.agent ??= new TlsAgent({ keepAlive: true, maxSockets: 64, ca: this.trust.ca() });
+    return { agent: this.agent, send: tlsRequest as unknown as typeof request };
+  }
 
   /** Resolves with any answer (any status); rejects only with a TransportFailure. */
   request(method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
@@ -52,12 +70,13 @@ export class HttpNode {
         clearTimeout(timer);
         outcome();
       };
-      const req = request({
+      const { agent, send } = this.connection();
+      const req = send({
         host: this.host,
         port: this.port,
         method,
         path,
-        agent: this.agent,
+        agent,
         headers: {
           accept: 'application/json',
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
@@ -98,7 +117,7 @@ export class HttpNode {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 }
 

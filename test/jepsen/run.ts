@@ -13,7 +13,6 @@ import { ApiClient, Session, type Completion } from './client.js';
 import { JepsenCluster } from './cluster.js';
 import { checkContract } from './contract.js';
 import type { CheckResult, HistoryFile, OpF } from './history.js';
-import { HttpNode } from './http.js';
 import { openHost, type Net } from './net.js';
 import { FaultRoutePartitioner } from './partitioner.js';
 import { healAll, planFaults, runNemesis, type FaultKind, type NemesisParts } from './nemesis.js';
@@ -77,7 +76,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
   const session = new Session({ username: 'admin', password: ADMIN_PASSWORD });
   const admin = new ApiClient(cluster.http, session);
   const api = new ApiClient(
-    cluster.nodes.map((_, i) => new HttpNode(host.api(i).host, host.api(i).port, 2_500)),
+    cluster.nodes.map((_, i) => cluster.httpNode(i, 2_500)),
     session,
   );
   const runnerProblems: string[] = [];

@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { firstAdminCommand } from '../../core/api/bootstrap.js';
 import type { ApiContext } from '../../core/api/context.js';
-import { createApiServer, type ApiServerOptions } from '../../core/api/server.js';
+import { createApiServer, type ApiServer, type ApiServerOptions } from '../../core/api/server.js';
 import { createCertificateAuthority } from '../../core/cluster/cluster-ca.js';
 import { createClusterOps } from '../../core/cluster/ops.js';
 import { encodeCommand } from '../../core/model/commands.js';
@@ -55,6 +55,7 @@ export interface ApiNode {
  */
 export interface BareApiNode {
   readonly url: string;
+  readonly server: ApiServer;
   readonly node: ControllerNode;
   readonly model: ModelStateMachine;
   createFirstAdmin(): Promise<void>;
@@ -109,6 +110,7 @@ export async function startBareApiNode(
   const url = server.url;
   return {
     url,
+    server,
     node,
     model,
     async createFirstAdmin() {

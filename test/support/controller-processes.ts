@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isLoopback } from '../../core/hosts.js';
 import { freePort } from './kv-cluster.js';
 import { waitFor } from './wait.js';
 
@@ -29,10 +30,12 @@ export class ControllerProcess {
     readonly dataDir: string,
     readonly apiPort: number,
     readonly clusterPort: number,
+    /** The API's bind host: beyond loopback it serves HTTPS, reached here through 127.0.0.1. */
+    readonly apiHost = '127.0.0.1',
   ) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.apiPort}`;
+    return `${isLoopback(this.apiHost) ? 'http' : 'https'}://127.0.0.1:${this.apiPort}`;
   }
 
   /** Starts the process (with `role` flags the first time) and waits for its ready line. */
@@ -61,7 +64,7 @@ export class ControllerProcess {
       '--name',
       this.name,
       '--api',
-      `127.0.0.1:${this.apiPort}`,
+      `${this.apiHost}:${this.apiPort}`,
       '--cluster',
       `127.0.0.1:${this.clusterPort}`,
       ...flags,

@@ -103,12 +103,12 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
       config: { auth: 'public' },
     },
     async (request, reply) => {
-      const { token, id, host, csr } = request.body;
+      const { token, id, host, hosts, csr } = request.body;
       const ca = requireClusterCa(s.db());
       const invitation = checkedToken(token, s.ctx.clusterId, ca.intermediateCertPem);
       // The certificate is made first, so that a bad CSR does not spend the token; it is handed
       // out only once the token's use has committed.
-      const issued = await s.ctx.certificates.issueForJoin({ id, host, csr });
+      const issued = await s.ctx.certificates.issueForJoin({ id, host, ...(hosts ? { hosts } : {}), csr });
       const at = new Date().toISOString();
       const redeem = {
         op: 'redeemInvitation' as const,
