@@ -4,6 +4,8 @@
  * is still starting answers login 503 STARTING; the client waits as its Retry-After says, within
  * a bound, so a command run right after `meshdesk start` does not fail for it.
  */
+import type { Fetch } from '../client/server-trust.js';
+
 export class ApiClientError extends Error {
   override readonly name = 'ApiClientError';
 }
@@ -17,11 +19,14 @@ export interface Credentials {
 export interface ApiClientOptions {
   /** How long to keep waiting for a node that is still starting (default 60 s). */
   readonly startingWaitMs?: number;
+  /** How to reach the node: for HTTPS, a fetch that verifies it (api-target.ts). Default: fetch. */
+  readonly fetch?: Fetch;
 }
 
 export class ApiClient {
   private token: string | undefined;
   private readonly startingWaitMs: number;
+  private readonly fetch: Fetch;
 
   constructor(
     readonly baseUrl: string,
@@ -30,6 +35,7 @@ export class ApiClient {
   ) {
     this.token = credentials.token;
     this.startingWaitMs = options.startingWaitMs ?? 60_000;
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; index?: number }> {
@@ -79,7 +85,7 @@ export class ApiClient {
   private async send(method: string, path: string, body?: unknown): Promise<Response> {
     const url = `${this.baseUrl}/api/v1${path}`;
     try {
-      return await fetch(url, {
+      return await this.fetch(url, {
         method,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -90,6 +96,11 @@ export class ApiClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      if (/CERT|SIGNATURE|SELF_SIGNED|ALTNAME|ISSUER/.test(cause)) {
+        throw new ApiClientError(
+          `${this.baseUrl} presents a certificate that the cluster CA given does not vouch for (${cause}): refusing it`,
+        );
+      }
       throw new ApiClientError(`cannot reach ${this.baseUrl}: ${cause}`);
     }
   }

@@ -2,7 +2,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { backupFromDataDir, seedFromBackup, writeBackup } from '../backup.js';
 import { ApiClient } from './api-client.js';
-import { httpUrl, parse, text, UsageError } from './args.js';
+import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
+import { parse, text, UsageError } from './args.js';
 import { credentials } from './cluster.js';
 import { parseStart, runStart, serveUntilSignalled, START_USAGE } from './start.js';
 
@@ -14,7 +15,8 @@ hashes and the token signing key).
   --out F         the file to write
   --api URL       from a running node, through its API (with --password/--token as for 'cluster')
   --data-dir D    from a stopped node's data directory
-  --user U, --password P, --token T   credentials for --api`;
+  --user U, --password P, --token T   credentials for --api
+${TRUST_USAGE}`;
 
 export const RESTORE_USAGE = `usage: meshdesk restore --from F --data-dir D [start options]
 
@@ -27,6 +29,7 @@ ${START_USAGE.split('\n').slice(4).join('\n')}`;
 const BACKUP_OPTIONS = {
   out: { type: 'string' },
   api: { type: 'string' },
+  ...TRUST_OPTIONS,
   'data-dir': { type: 'string' },
   user: { type: 'string' },
   password: { type: 'string' },
@@ -50,7 +53,8 @@ export async function backup(
   if ((api === undefined) === (dataDir === undefined))
     throw new UsageError('backup needs one of --api URL or --data-dir D');
   if (api !== undefined) {
-    const client = new ApiClient(httpUrl('api', api), credentials(values, env));
+    const target = await apiTarget(values, env);
+    const client = new ApiClient(target.url, credentials(values, env), { fetch: target.fetch });
     const response = await client.raw('/backup');
     const bytes = new Uint8Array(await response.arrayBuffer());
     await writeBackup(file, bytes);

@@ -1,12 +1,12 @@
 /** `meshdesk cluster …`: cluster status and operations through a node's REST API. */
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { z } from 'zod';
 import { clusterCa, MAX_INVITATION_MINUTES, type invitation } from '../../contract/index.js';
 import type { ClusterMemberView, ClusterView } from '../api/context.js';
-import { credentialsDir } from '../cluster/credentials.js';
+import { clusterCaFile } from '../cluster/credentials.js';
 import { fingerprint } from '../pki/ca.js';
 import { ApiClient, type Credentials } from './api-client.js';
+import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 
 export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|router-secret> [options]
@@ -28,7 +28,8 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
                                    MESHDESK_CLUSTER_SECRET), until routers enroll for certificates
 
 options:
-  --api URL        a member's API (default http://127.0.0.1:8440)
+  --api URL        a member's API (default http://127.0.0.1:8440; https:// beyond loopback)
+${TRUST_USAGE}
   --user U         admin username (default admin)
   --password P     admin password (or MESHDESK_ADMIN_PASSWORD)
   --token T        a bearer token instead of a password (or MESHDESK_TOKEN)
@@ -36,6 +37,7 @@ options:
 
 const OPTIONS = {
   api: { type: 'string' },
+  ...TRUST_OPTIONS,
   user: { type: 'string' },
   password: { type: 'string' },
   token: { type: 'string' },
@@ -84,13 +86,12 @@ export async function cluster(
     throw new UsageError(`unexpected argument '${arg}'`);
   }
   const expiresInMinutes = sub === 'invite' ? minutes(text(values, 'expires') ?? '1h') : undefined;
-  const client = new ApiClient(
-    httpUrl('api', text(values, 'api') ?? 'http://127.0.0.1:8440'),
-    credentials(values, env),
-  );
+  if (sub === 'ca') return showCa(values, env, out);
+  const target = await apiTarget(values, env);
+  const client = new ApiClient(target.url, credentials(values, env), { fetch: target.fetch });
   const json = values.json === true;
   const show = (data: unknown, line: string): void => out(json ? JSON.stringify(data, null, 2) : line);
-  switch (sub as Subcommand) {
+  switch (sub as Exclude<Subcommand, 'ca'>) {
     case 'status': {
       const { data } = await client.request<ClusterView>('GET', '/cluster');
       show(data, formatStatus(data));
@@ -140,8 +141,6 @@ export async function cluster(
       show(data, `snapshot taken at index ${String(data.index ?? '?')}`);
       return 0;
     }
-    case 'ca':
-      return showCa(values, out);
     case 'invite': {
       const { data } = await client.request<{ token: string; invitation: Invitation }>(
         'POST',
@@ -177,12 +176,13 @@ export async function cluster(
 /** `cluster ca`: the root CA (PEM) and its fingerprint, from a data directory or a node's API. */
 async function showCa(
   values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
   out: (line: string) => void,
 ): Promise<number> {
   const dataDir = text(values, 'data-dir');
   let certificate: string;
   if (dataDir) {
-    const file = join(credentialsDir(dataDir), 'ca.pem');
+    const file = clusterCaFile(dataDir);
     try {
       certificate = await readFile(file, 'utf8');
     } catch (err) {
@@ -191,18 +191,18 @@ async function showCa(
       );
     }
   } else {
-    const api = httpUrl('api', text(values, 'api') ?? 'http://127.0.0.1:8440');
-    const response = await fetch(`${api}/api/v1/cluster/ca`);
+    const target = await apiTarget(values, env);
+    const response = await target.fetch(`${target.url}/api/v1/cluster/ca`);
     const answer = clusterCa.safeParse(await response.json().catch(() => undefined));
     if (!response.ok || !answer.success)
-      throw new Error(`${api} did not give its cluster CA (${response.status})`);
+      throw new Error(`${target.url} did not give its cluster CA (${response.status})`);
     certificate = answer.data.certificate;
   }
   const sha256 = fingerprint(certificate);
-  const target = text(values, 'out');
-  if (target) {
-    await writeFile(target, certificate, { mode: 0o644 });
-    out(`wrote ${target}: the cluster CA, SHA-256 fingerprint ${sha256}`);
+  const outFile = text(values, 'out');
+  if (outFile) {
+    await writeFile(outFile, certificate, { mode: 0o644 });
+    out(`wrote ${outFile}: the cluster CA, SHA-256 fingerprint ${sha256}`);
   } else if (values.json === true) {
     out(JSON.stringify({ certificate, fingerprint: sha256 }, null, 2));
   } else {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { X509Certificate } from 'node:crypto';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchTrusting } from '../../core/client/server-trust.js';
@@ -128,6 +128,87 @@ describe('an API bound beyond loopback', () => {
     };
     expect(joined).toMatchObject({ clusterId: members.clusterId, status: 'up' });
     expect(await readFile(clusterCaFile(local.dataDir), 'utf8')).toBe(ca);
+  });
+});
+
+const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
+
+/** `meshdesk …` as a user runs it; no cluster CA beside it unless the env gives a data dir. */
+async function meshdesk(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  const ran = run(process.execPath, [BIN, ...args], {
+    env: {
+      ...process.env,
+      MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      MESHDESK_DATA_DIR: join(root, 'no-node-here'),
+      ...env,
+    },
+  });
+  return ran.then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: err.code ?? -1,
+      stdout: err.stdout ?? '',
+      stderr: err.stderr ?? '',
+    }),
+  );
+}
+
+describe('the CLI against an HTTPS node', () => {
+  it('verifies it with --ca, --ca-fingerprint or the data directory beside a node', async () => {
+    const caFile = clusterCaFile(wide.dataDir);
+    const status = ['cluster', 'status', '--api', wide.url];
+    const { clusterId } = (await fetchTrusting(ca)(`${wide.url}/api/v1/health`).then((r) => r.json())) as {
+      clusterId: string;
+    };
+    for (const how of [
+      ['--ca', caFile],
+      ['--ca-fingerprint', fingerprint(ca)],
+    ]) {
+      const outcome = await meshdesk([...status, ...how]);
+      expect(outcome, how[0]).toMatchObject({ code: 0, stderr: '' });
+      expect(outcome.stdout).toMatch(new RegExp(`^cluster ${clusterId} `));
+    }
+    // Beside a node: its data directory's CA, with nothing to pass.
+    expect((await meshdesk(status, { MESHDESK_DATA_DIR: wide.dataDir })).code).toBe(0);
+    const file = join(root, 'over-https.sqlite');
+    const backup = await meshdesk(['backup', '--out', file, '--api', wide.url, '--ca', caFile]);
+    expect(backup.stdout).toMatch(/^backup of index \d+ written to /);
+  });
+
+  it('refuses a server whose CA does not match, or that it has no CA for, in one line', async () => {
+    const foreign = (await testCa('another-cluster')).root.certPem;
+    const foreignFile = join(root, 'foreign-ca.pem');
+    await writeFile(foreignFile, foreign);
+    const status = ['cluster', 'status', '--api', wide.url];
+    const cases: [string[], number, RegExp][] = [
+      [
+        ['--ca-fingerprint', fingerprint(foreign)],
+        1,
+        /presents a cluster CA whose fingerprint is .+, not the --ca-fingerprint .+: refusing to trust it$/,
+      ],
+      [
+        ['--ca', foreignFile],
+        1,
+        /presents a certificate that the cluster CA given does not vouch for \(.+\): refusing it$/,
+      ],
+      [
+        [],
+        2,
+        /is HTTPS and there is no cluster CA to verify it with: pass --ca FILE or --ca-fingerprint SHA256/,
+      ],
+      [['--ca-fingerprint', 'AB:CD'], 2, /--ca-fingerprint must be a SHA-256 fingerprint/],
+    ];
+    for (const [how, code, message] of cases) {
+      const outcome = await meshdesk([...status, ...how]);
+      expect(outcome.code, how.join(' ')).toBe(code);
+      expect(outcome.stderr.trim().split('\n'), how.join(' ')).toHaveLength(1);
+      expect(outcome.stderr.split(' (see meshdesk')[0]!.trim(), how.join(' ')).toMatch(message);
+      expect(outcome.stdout).toBe('');
+    }
+    // Plain HTTP to a LAN address is refused before anything is sent.
+    const plain = await meshdesk(['cluster', 'status', '--api', 'http://192.0.2.7:8440']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/is plain HTTP beyond loopback, which would send credentials in clear/);
   });
 });
 
