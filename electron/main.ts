@@ -11,6 +11,8 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, Tray } from 'electron';
 import { apiBaseUrlFromArgv, API_BASE_URL_ARG } from './bridge.js';
+import { clusterCaFile } from '../core/cluster/credentials.js';
+import { trustClusterCa } from './cluster-trust.js';
 import { DesktopApp, type DesktopShell } from './desktop-app.js';
 import { desktopNodeSettings, isFirstRun, startDesktopNode } from './desktop-node.js';
 import { registerIpc } from './ipc.js';
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   logger.info({ version: app.getVersion(), dataDir: settings.dataDir }, 'meshdesk desktop starting');
 
   guardSession(session.defaultSession);
+  // An API bound beyond loopback is HTTPS from the cluster CA: this app's windows trust it.
+  trustClusterCa(session.defaultSession, clusterCaFile(settings.dataDir));
   protocol.handle(SETUP_SCHEME, (request) => setupResponse(request.url, paths.setup));
   app.on('web-contents-created', (_event, contents) => {
     guardWebContents(

@@ -29,6 +29,10 @@ export const RUNTIME_POLL_MS = 5000;
 export const queryKeys = {
   health: ['health'] as const,
   cluster: ['cluster'] as const,
+  /** Reloaded by cluster events too: a join spends a token. (Not under `cluster`, whose root
+   * means a cluster view to the banner.) */
+  invitations: ['invitations'] as const,
+  clusterCa: ['cluster-ca'] as const,
   runtime: ['runtime'] as const,
   /** Every list and entity of one collection. */
   collection: (collection: CollectionName) => ['entities', collection] as const,
@@ -79,6 +83,15 @@ export function clusterQuery(api: AdminApi) {
   });
 }
 
+export function invitationsQuery(api: AdminApi) {
+  return queryOptions({ queryKey: queryKeys.invitations, queryFn: () => api.invitations() });
+}
+
+export function clusterCaQuery(api: AdminApi) {
+  // The root CA changes only when it is rotated (a restart-level event): fetched once.
+  return queryOptions({ queryKey: queryKeys.clusterCa, queryFn: () => api.clusterCa(), staleTime: Infinity });
+}
+
 export function runtimeQuery(api: AdminApi) {
   return queryOptions({
     queryKey: queryKeys.runtime,
@@ -115,8 +128,8 @@ export function policyCheckQuery(api: AdminApi, identity: string, service: strin
 /**
  * Which query keys a batch of events makes stale: an entity event its collection's lists and
  * that entity (not the collection's other entities), and every policy check (policies,
- * identities and services all decide one); cluster events the cluster view; runtime events the
- * runtime view.
+ * identities and services all decide one); cluster events the cluster view and the join tokens;
+ * runtime events the runtime view.
  */
 export function staleAfter(events: readonly MeshEvent[]): (key: QueryKey) => boolean {
   // Per collection, the ids changed; null for an event that names no id (all of them).
@@ -134,7 +147,7 @@ export function staleAfter(events: readonly MeshEvent[]): (key: QueryKey) => boo
   }
   return (key) => {
     const [root, collection, kind, id] = key;
-    if (root === 'cluster') return cluster;
+    if (root === 'cluster' || root === 'invitations') return cluster;
     if (root === 'runtime') return runtime;
     if (root === 'policy-check') return changed.size > 0;
     if (root !== 'entities' || typeof collection !== 'string' || !changed.has(collection)) return false;

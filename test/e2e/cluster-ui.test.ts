@@ -1,8 +1,9 @@
 /**
- * The admin UI in Chromium against a real 3-node cluster (three `meshdesk start` processes, each
- * serving the built UI): sign in; create an identity, a service and a Dial policy through the
- * forms; the policy advisor says allowed; the identity shows in another node's UI; a bad value
- * gets its field error; leadership moves from the cluster page. Screenshots of each page go to
+ * The admin UI in Chromium against a real cluster of `meshdesk start` processes, each serving the
+ * built UI: sign in; create an identity, a service and a Dial policy through the forms; the
+ * policy advisor says allowed; the identity shows in another node's UI; a bad value gets its
+ * field error; "Invite a member" mints a token that the third node joins with; leadership moves
+ * from the cluster page. Screenshots of each page go to
  * out/e2e-cluster/ (ignored by git).
  */
 import { existsSync } from 'node:fs';
@@ -26,7 +27,11 @@ let browser: Browser;
 const pageErrors: string[] = [];
 
 async function openPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const page = await browser.newPage({
+    viewport: { width: 1280, height: 860 },
+    // The invite dialog's "Copy token" writes the clipboard; the test reads it back.
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
   return page;
@@ -37,7 +42,7 @@ async function signIn(page: Page, url: string): Promise<void> {
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Cluster' }).waitFor();
+  await page.getByRole('heading', { name: 'Cluster', exact: true }).waitFor();
 }
 
 async function nav(page: Page, name: string): Promise<void> {
@@ -57,7 +62,8 @@ beforeAll(async () => {
     logLevel: 'silent',
     build: { outDir: uiDir, emptyOutDir: true, sourcemap: false },
   });
-  cluster = await ControllerCluster.start(3, ['--ui', uiDir]);
+  // Two nodes: the third joins with a token minted in the UI.
+  cluster = await ControllerCluster.start(2, ['--ui', uiDir]);
   await mkdir(screenshots, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -134,14 +140,14 @@ describe('the admin UI against a 3-node cluster', () => {
 
   it('shows the new identity in another node’s UI, and a bad value’s field error', async () => {
     const other = await openPage();
-    await signIn(other, cluster.node(2).url);
+    await signIn(other, cluster.node(1).url);
     await nav(other, 'Identities');
     await other
       .getByRole('table', { name: 'Identities' })
       .getByRole('row')
       .filter({ hasText: 'e2e-desk-1' })
       .waitFor();
-    await shoot(other, 'identities-on-node-2');
+    await shoot(other, 'identities-on-node-1');
 
     await nav(other, 'Service policies');
     await other.getByRole('link', { name: 'New service policy' }).click();
@@ -157,6 +163,50 @@ describe('the admin UI against a 3-node cluster', () => {
     expect(await other.locator(`[id="${errorId}"]`).textContent()).toMatch(/#|@|role/i);
     await shoot(other, 'service-policy-form-error');
     await other.close();
+  });
+
+  it('invites a member: the token copied from the dialog lets a third node join, once', async () => {
+    await nav(page, 'Cluster');
+    await page.getByRole('button', { name: 'Invite a member' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Invite a member' });
+    await dialog.getByLabel('Expires after').selectOption({ label: '12 hours' });
+    await dialog.getByRole('button', { name: 'Create join token' }).click();
+    const shown = await dialog.getByLabel('Join token').inputValue();
+    expect(shown).toMatch(/^mdjoin1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    await shoot(page, 'cluster-invite');
+    await dialog.getByRole('button', { name: 'Copy token' }).click();
+    await dialog.getByRole('button', { name: 'Copied' }).waitFor();
+    const token = (await page.evaluate('navigator.clipboard.readText()')) as string;
+    expect(token).toBe(shown);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const tokens = page.getByRole('table', { name: 'Join tokens' });
+    await tokens.getByRole('row').filter({ hasText: 'pending' }).waitFor();
+
+    const third = await cluster.join(token);
+    const members = page.getByRole('table', { name: 'Cluster members' });
+    await members.getByRole('row').filter({ hasText: third.name }).filter({ hasText: 'follower' }).waitFor();
+    // Spent: the list says who used it, and there is nothing left to revoke.
+    const used = tokens.getByRole('row').filter({ hasText: 'used' });
+    const thirdId = (await cluster.call(2, 'GET', '/health', undefined, {}, false)).body.nodeId as string;
+    await used.filter({ hasText: thirdId }).waitFor();
+    await expect(tokens.getByRole('button', { name: /^Revoke/ }).count()).resolves.toBe(0);
+    // The CA section gives the root whose fingerprint the token pinned.
+    const fingerprint = await page.getByTestId('ca-fingerprint').textContent();
+    expect(fingerprint).toBe((await cluster.call(0, 'GET', '/cluster/ca')).body.fingerprint);
+    // A token not wanted after all is revoked from its row.
+    await page.getByRole('button', { name: 'Invite a member' }).click();
+    await dialog.getByRole('button', { name: 'Create join token' }).click();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await tokens.getByRole('button', { name: /^Revoke join token/ }).click();
+    await page
+      .getByRole('dialog', { name: 'Revoke join token' })
+      .getByRole('button', { name: 'Revoke token' })
+      .click();
+    await tokens.getByRole('row').filter({ hasText: 'revoked' }).waitFor();
+    await expect(tokens.getByRole('button', { name: /^Revoke/ }).count()).resolves.toBe(0);
+    // The join tokens' answers are not a cluster view: the banner still knows there is a leader.
+    expect(await page.getByText('The cluster has no leader.').count()).toBe(0);
+    await shoot(page, 'cluster-after-invite');
   });
 
   it('transfers leadership from the cluster page and shows the new leader', async () => {

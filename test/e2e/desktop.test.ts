@@ -163,6 +163,8 @@ describe('npm run pack', () => {
     );
     expect(seen).toContainEqual({ setupPage: 200, csp: expect.stringContaining("default-src 'none'") });
     expect(seen).toContainEqual({ untrusted: 'UNTRUSTED_SENDER' });
+    // The window trusts the cluster CA (an API bound beyond loopback is HTTPS from it).
+    expect(seen).toContainEqual({ certificateVerifyProc: true });
     const created = seen.find((e) => e.created)?.created as {
       ok: boolean;
       uiUrl: string;

@@ -54,7 +54,7 @@ async function signIn(page: Page, url: string, username: string = ADMIN.username
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(ADMIN.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Cluster' }).waitFor();
+  await page.getByRole('heading', { name: 'Cluster', exact: true }).waitFor();
 }
 
 /** Each test has its own tab, signed in, and its own entities: no test leans on another's state. */
@@ -118,7 +118,9 @@ describe('the admin UI in Chromium', () => {
     await page.getByLabel('Password').fill(ADMIN.password);
     await shoot(page, 'login');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Cluster' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Cluster', exact: true }).isVisible())
+      .toBe(true);
     const members = page.getByRole('table', { name: 'Cluster members' });
     await members.getByText('leader', { exact: true }).waitFor();
     await page.locator('.live-connected').waitFor();

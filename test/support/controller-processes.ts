@@ -164,6 +164,20 @@ export class ControllerCluster {
     return cluster;
   }
 
+  /** A new node that joins with `token` (given by environment, as a careful admin would). */
+  async join(token: string, flags: readonly string[] = []): Promise<ControllerProcess> {
+    const i = this.nodes.length;
+    const node = new ControllerProcess(
+      `node-${i}`,
+      join(this.root, `node-${i}`),
+      await freePort(),
+      await freePort(),
+    );
+    this.nodes.push(node);
+    await node.start(flags, { MESHDESK_JOIN_TOKEN: token });
+    return node;
+  }
+
   node(i: number): ControllerProcess {
     const node = this.nodes[i];
     if (!node) throw new Error(`no node ${i}`);

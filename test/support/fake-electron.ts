@@ -27,6 +27,7 @@ export const session = {
   defaultSession: {
     setPermissionRequestHandler: () => undefined,
     setPermissionCheckHandler: () => undefined,
+    setCertificateVerifyProc: () => say({ certificateVerifyProc: true }),
     webRequest: { onHeadersReceived: () => undefined },
   },
 };

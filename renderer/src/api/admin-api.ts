@@ -10,12 +10,15 @@ import type {
   AddMemberRequest,
   Circuit,
   CircuitList,
+  ClusterCa,
   ClusterView,
   CollectionName,
+  CreatedInvitation,
   CreateCircuitRequest,
   CreatedCircuit,
   Entity,
   Health,
+  Invitation,
   ListPage,
   LinkList,
   ListQuery,
@@ -304,6 +307,32 @@ export class AdminApi {
 
   snapshot(): Promise<WriteResult<unknown>> {
     return this.send({ method: 'POST', path: '/cluster/snapshot', body: {} });
+  }
+
+  /** Join tokens and their state (pending, used, revoked, expired); never their secrets. */
+  async invitations(): Promise<readonly Invitation[]> {
+    return (await this.get<{ data: Invitation[] }>('/cluster/invitations')).data;
+  }
+
+  /** Mints a one-time join token for a new controller: the answer is the only time it is shown. */
+  invite(expiresInMinutes: number): Promise<WriteResult<CreatedInvitation>> {
+    return this.send<CreatedInvitation>({
+      method: 'POST',
+      path: '/cluster/invitations',
+      body: { expiresInMinutes },
+    });
+  }
+
+  revokeInvitation(id: string): Promise<WriteResult<Invitation>> {
+    return this.send<Invitation>({
+      method: 'DELETE',
+      path: `/cluster/invitations/${encodeURIComponent(id)}`,
+    });
+  }
+
+  /** The cluster root CA, for browsers and other machines to trust (no token needed). */
+  clusterCa(): Promise<ClusterCa> {
+    return this.get<ClusterCa>('/cluster/ca');
   }
 
   // --- runtime: routers, links and circuits ------------------------------------------------------

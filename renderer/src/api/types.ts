@@ -7,6 +7,9 @@ import type { z } from 'zod';
 import type {
   circuit,
   circuitList,
+  clusterCa,
+  createdInvitation,
+  invitation,
   circuitPath,
   clusterMember,
   clusterView,
@@ -64,6 +67,12 @@ export type Problem = Partial<Omit<z.infer<typeof problem>, 'title' | 'status' |
 
 export type ClusterMember = z.infer<typeof clusterMember>;
 export type ClusterView = z.infer<typeof clusterView>;
+/** A one-time join token as admins see it (never its secret). */
+export type Invitation = z.infer<typeof invitation>;
+/** A new join token: shown this once. */
+export type CreatedInvitation = z.infer<typeof createdInvitation>;
+/** The cluster root CA (PEM) and its SHA-256 fingerprint. */
+export type ClusterCa = z.infer<typeof clusterCa>;
 
 /** `GET /health`: no auth; what the banner needs to know. */
 export type Health = z.infer<typeof health>;

@@ -3,7 +3,7 @@
  * (last contact changes continuously), with the membership operations. One query
  * (`queryKeys.cluster`) holds the view, so an answer to an older request never replaces a newer one.
  */
-import { Camera, Crown, Plus, RefreshCw, Trash2 } from 'lucide-react';
+import { Camera, Crown, Plus, RefreshCw, Trash2, UserPlus } from 'lucide-react';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError } from '../api/problem.js';
@@ -16,6 +16,8 @@ import { useApp } from '../app-context.js';
 import { clusterQuery, queryKeys } from '../queries.js';
 import { memberRows, type MemberRow } from '../stores/cluster.js';
 import { AddMemberDialog } from './add-member-dialog.js';
+import { ClusterCaPanel, JoinTokens } from './cluster-trust.js';
+import { InviteDialog } from './invite-dialog.js';
 
 function formatContact(ms: number | null): string {
   if (ms === null) return 'never';
@@ -46,6 +48,7 @@ export function ClusterPage() {
   const { data: view, error, refetch } = useQuery(clusterQuery(api));
   const [pending, setPending] = useState<PendingAction | null>(null);
   const [adding, setAdding] = useState(false);
+  const [inviting, setInviting] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [showJson, setShowJson] = useState(false);
 
@@ -74,6 +77,9 @@ export function ClusterPage() {
         <div className="actions">
           <button type="button" className="button" onClick={refresh}>
             <RefreshCw aria-hidden size={14} /> Refresh
+          </button>
+          <button type="button" className="button primary" onClick={() => setInviting(true)}>
+            <UserPlus aria-hidden size={14} /> Invite a member
           </button>
           <button type="button" className="button" onClick={() => setAdding(true)}>
             <Plus aria-hidden size={14} /> Add member
@@ -186,6 +192,8 @@ export function ClusterPage() {
           {showJson ? <JsonView value={view} /> : null}
         </>
       ) : null}
+      <JoinTokens />
+      <ClusterCaPanel />
 
       <ConfirmDialog
         open={pending?.kind === 'remove'}
@@ -226,6 +234,11 @@ export function ClusterPage() {
           </p>
         ) : null}
       </ConfirmDialog>
+      <InviteDialog
+        open={inviting}
+        onClose={() => setInviting(false)}
+        onInvited={() => void queryClient.invalidateQueries({ queryKey: queryKeys.invitations })}
+      />
       <AddMemberDialog
         open={adding}
         onClose={() => setAdding(false)}

@@ -169,6 +169,8 @@ describe('events and the query cache', () => {
       serviceList: queryKeys.list('services', {}),
       policyCheck: queryKeys.policyCheck('e1', 's1', 'Dial'),
       cluster: queryKeys.cluster,
+      invitations: queryKeys.invitations,
+      clusterCa: queryKeys.clusterCa,
       runtime: queryKeys.runtime,
       health: queryKeys.health,
     };
@@ -194,7 +196,11 @@ describe('events and the query cache', () => {
       'identityList',
       'policyCheck',
     ]);
-    expect(staleKeys([event({ kind: 'cluster', type: 'member.added', seq: 4 })])).toEqual(['cluster']);
+    // A join spends a token: the join tokens reload with the cluster view.
+    expect(staleKeys([event({ kind: 'cluster', type: 'member.added', seq: 4 })])).toEqual([
+      'cluster',
+      'invitations',
+    ]);
     expect(staleKeys([event({ kind: 'runtime', type: 'circuit.deleted', id: 'c1', seq: 5 })])).toEqual([
       'runtime',
     ]);
