@@ -33,6 +33,19 @@ export default tseslint.config(
     },
   },
   {
+    // The layers under the API know nothing of it: the API composes them, never the reverse.
+    files: ['core/{cluster,model,raft,replication,storage,transport,pki,runtime,router,client}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['electron', 'react', 'react-dom'],
+          patterns: ['electron/*', 'react/*', '**/renderer/**', '**/electron/**', '**/api/**'],
+        },
+      ],
+    },
+  },
+  {
     // The Raft state machine is pure: no clock, no randomness, no I/O.
     files: ['core/raft/**/*.ts'],
     rules: {
@@ -54,6 +67,17 @@ export default tseslint.config(
         { selector: "NewExpression[callee.name='Date']", message: 'raft reads no clock' },
       ],
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'net', 'crypto', '../*'] }],
+    },
+  },
+  {
+    // client/ is the API client the UI, the CLI and a joining node share: the contract only, no
+    // Node, no DOM-only code, nothing of the node's.
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/core/**', '**/renderer/**', '**/electron/**', 'node:*', 'electron', 'react'] },
+      ],
     },
   },
   {

@@ -6,8 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { CertificateAuthority } from '../cluster/cluster-ca.js';
-import type { z } from 'zod';
-import type { AddMemberRequest, clusterMember, clusterView } from '../../contract/index.js';
+import type { ClusterOps } from '../cluster/types.js';
 import type { ModelStateMachine } from '../model/state-machine.js';
 import type { NodeId } from '../raft/types.js';
 import type { Replica } from '../replication/replica.js';
@@ -16,25 +15,7 @@ import type { ControllerRuntime } from '../runtime/runtime.js';
 import type { SnapshotStep } from '../storage/types.js';
 import type { FaultPlan, TransportStats } from '../transport/types.js';
 
-/** One member as `GET /cluster` shows it: the contract's shape (DESIGN.md section 4). */
-export type ClusterMemberView = z.infer<typeof clusterMember>;
-export type ClusterView = z.infer<typeof clusterView>;
-/** `POST /cluster/members`: its address is the new member's cluster listener (host:port). */
-export type { AddMemberRequest } from '../../contract/index.js';
-
-/**
- * Cluster operations. Each runs on (or is forwarded to) the leader and resolves once the change
- * has applied on this node. Errors are ReplicaError (core/replication/errors.ts) with an outcome,
- * or ClusterError (core/cluster/errors.ts) for requests that make no sense (unknown member, …).
- */
-export interface ClusterOps {
-  view(): ClusterView;
-  addMember(request: AddMemberRequest): Promise<{ id: NodeId; index: number }>;
-  removeMember(id: NodeId): Promise<{ index: number }>;
-  /** To the given member, or to the most caught-up voter when omitted; resolves with the new leader. */
-  transferLeadership(to?: NodeId): Promise<{ leaderId: NodeId }>;
-  snapshot(): Promise<{ index: number }>;
-}
+export type { AddMemberRequest, ClusterMemberView, ClusterOps, ClusterView } from '../cluster/types.js';
 
 /**
  * Test-only fault hooks for the Jepsen suite (core/fault-injection.ts). The controller creates

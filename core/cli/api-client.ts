@@ -1,10 +1,11 @@
 /**
- * The CLI's client of a node's REST API: logs in (token from --token / MESHDESK_TOKEN, or
- * username and password), sends JSON, and turns a problem+json answer into one line. A node that
- * is still starting answers login 503 STARTING; the client waits as its Retry-After says, within
- * a bound, so a command run right after `meshdesk start` does not fail for it.
+ * The CLI's use of the shared API client (client/api-client.ts): it logs in (token from --token /
+ * MESHDESK_TOKEN, or username and password, waiting through a node that is still starting, as
+ * Retry-After says, within a bound), and turns every failure into one line for a person.
  */
-import type { Fetch } from '../client/server-trust.js';
+import type { z } from 'zod';
+import { ApiClient, type Fetch } from '../../client/api-client.js';
+import { ApiError, isCertificateRefusal } from '../../client/problem.js';
 
 export class ApiClientError extends Error {
   override readonly name = 'ApiClientError';
@@ -16,45 +17,74 @@ export interface Credentials {
   readonly password?: string;
 }
 
-export interface ApiClientOptions {
+export interface CliClientOptions {
   /** How long to keep waiting for a node that is still starting (default 60 s). */
   readonly startingWaitMs?: number;
   /** How to reach the node: for HTTPS, a fetch that verifies it (api-target.ts). Default: fetch. */
   readonly fetch?: Fetch;
 }
 
-export class ApiClient {
+/** A request may take this long (a member being added waits for it to catch up). */
+const REQUEST_TIMEOUT_MS = 120_000;
+
+export class CliClient {
   private token: string | undefined;
+  private readonly api: ApiClient;
   private readonly startingWaitMs: number;
-  private readonly fetch: Fetch;
 
   constructor(
     readonly baseUrl: string,
     private readonly credentials: Credentials,
-    options: ApiClientOptions = {},
+    options: CliClientOptions = {},
   ) {
     this.token = credentials.token;
     this.startingWaitMs = options.startingWaitMs ?? 60_000;
-    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.api = new ApiClient({
+      baseUrl,
+      getToken: () => this.token ?? null,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; index?: number }> {
+  async request<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<{ data: T; index?: number }> {
     if (!this.token) await this.login();
-    const response = await this.send(method, path, body);
-    const data = (await response.json().catch(() => undefined)) as T;
-    if (!response.ok) throw new ApiClientError(describeProblem(method, path, response.status, data));
-    const index = response.headers.get('x-raft-index');
-    return { data, ...(index ? { index: Number(index) } : {}) };
+    try {
+      const request = {
+        method,
+        path,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        ...(body === undefined ? {} : { body }),
+      };
+      const { body: data, raftIndex } = await this.api.send<T>(request);
+      return { data, ...(raftIndex !== null ? { index: raftIndex } : {}) };
+    } catch (err) {
+      throw this.explained(method, path, err);
+    }
   }
 
+  /** A GET of a route that needs no login (the cluster CA), its answer parsed by the contract's schema. */
+  async anonymous<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    try {
+      return (
+        await this.api.send({ method: 'GET', path, auth: false, timeoutMs: REQUEST_TIMEOUT_MS }, schema)
+      ).body;
+    } catch (err) {
+      throw this.explained('GET', path, err);
+    }
+  }
+
+  /** A GET whose answer is not JSON (a backup's bytes). */
   async raw(path: string): Promise<Response> {
     if (!this.token) await this.login();
-    const response = await this.send('GET', path);
-    if (!response.ok) {
-      const data = await response.json().catch(() => undefined);
-      throw new ApiClientError(describeProblem('GET', path, response.status, data));
+    try {
+      return await this.api.raw({ method: 'GET', path, timeoutMs: REQUEST_TIMEOUT_MS });
+    } catch (err) {
+      throw this.explained('GET', path, err);
     }
-    return response;
   }
 
   private async login(): Promise<void> {
@@ -64,57 +94,25 @@ export class ApiClient {
         'no credentials: pass --token (or MESHDESK_TOKEN) or --password (or MESHDESK_ADMIN_PASSWORD)',
       );
     }
-    const deadline = Date.now() + this.startingWaitMs;
-    for (;;) {
-      const response = await this.send('POST', '/auth/login', { username, password });
-      const data = (await response.json().catch(() => undefined)) as
-        { token?: string; code?: string } | undefined;
-      const waitMs = retryAfterMs(response);
-      if (response.status === 503 && data?.code === 'STARTING' && Date.now() + waitMs <= deadline) {
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-        continue;
-      }
-      if (!response.ok || !data?.token) {
-        throw new ApiClientError(describeProblem('POST', '/auth/login', response.status, data));
-      }
-      this.token = data.token;
-      return;
-    }
-  }
-
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    const url = `${this.baseUrl}/api/v1${path}`;
     try {
-      return await this.fetch(url, {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(120_000),
-      });
+      const answer = await this.api.loginWhenReady(username, password, { timeoutMs: this.startingWaitMs });
+      this.token = answer.token;
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      if (/CERT|SIGNATURE|SELF_SIGNED|ALTNAME|ISSUER/.test(cause)) {
-        throw new ApiClientError(
-          `${this.baseUrl} presents a certificate that the cluster CA given does not vouch for (${cause}): refusing it`,
-        );
-      }
-      throw new ApiClientError(`cannot reach ${this.baseUrl}: ${cause}`);
+      throw this.explained('POST', '/auth/login', err);
     }
   }
-}
 
-/** Retry-After in its seconds form, as milliseconds (1 s when absent). */
-function retryAfterMs(response: Response): number {
-  const value = response.headers.get('retry-after')?.trim() ?? '';
-  return /^\d+$/.test(value) ? Number(value) * 1000 : 1000;
-}
-
-function describeProblem(method: string, path: string, status: number, body: unknown): string {
-  const p = (body ?? {}) as { title?: unknown; detail?: unknown };
-  const why =
-    typeof p.detail === 'string' ? p.detail : typeof p.title === 'string' ? p.title : `HTTP ${status}`;
-  return `${method} ${path} failed (${status}): ${why}`;
+  /** One line for a person: what was asked, and why it failed. */
+  private explained(method: string, path: string, err: unknown): unknown {
+    if (!(err instanceof ApiError)) return err;
+    if (isCertificateRefusal(err)) {
+      return new ApiClientError(
+        `${this.baseUrl} presents a certificate that the cluster CA given does not vouch for (${err.problem.code}): refusing it`,
+      );
+    }
+    if (err.kind === 'network')
+      return new ApiClientError(`cannot reach ${this.baseUrl}: ${err.problem.detail}`);
+    const why = err.problem.detail ?? err.problem.title;
+    return new ApiClientError(`${method} ${path} failed (${err.status}): ${why}`);
+  }
 }

@@ -1,7 +1,7 @@
 /** `meshdesk backup` and `meshdesk restore`. */
 import { existsSync, readdirSync } from 'node:fs';
 import { backupFromDataDir, seedFromBackup, writeBackup } from '../backup.js';
-import { ApiClient } from './api-client.js';
+import { CliClient } from './api-client.js';
 import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { parse, text, UsageError } from './args.js';
 import { credentials } from './cluster.js';
@@ -54,7 +54,7 @@ export async function backup(
     throw new UsageError('backup needs one of --api URL or --data-dir D');
   if (api !== undefined) {
     const target = await apiTarget(values, env);
-    const client = new ApiClient(target.url, credentials(values, env), { fetch: target.fetch });
+    const client = new CliClient(target.url, credentials(values, env), { fetch: target.fetch });
     const response = await client.raw('/backup');
     const bytes = new Uint8Array(await response.arrayBuffer());
     await writeBackup(file, bytes);

@@ -2,10 +2,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { clusterCa, MAX_INVITATION_MINUTES, type invitation } from '../../contract/index.js';
-import type { ClusterMemberView, ClusterView } from '../api/context.js';
+import type { ClusterMemberView, ClusterView } from '../cluster/types.js';
 import { clusterCaFile } from '../cluster/credentials.js';
 import { fingerprint } from '../pki/ca.js';
-import { ApiClient, type Credentials } from './api-client.js';
+import { CliClient, type Credentials } from './api-client.js';
 import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 
@@ -88,7 +88,7 @@ export async function cluster(
   const expiresInMinutes = sub === 'invite' ? minutes(text(values, 'expires') ?? '1h') : undefined;
   if (sub === 'ca') return showCa(values, env, out);
   const target = await apiTarget(values, env);
-  const client = new ApiClient(target.url, credentials(values, env), { fetch: target.fetch });
+  const client = new CliClient(target.url, credentials(values, env), { fetch: target.fetch });
   const json = values.json === true;
   const show = (data: unknown, line: string): void => out(json ? JSON.stringify(data, null, 2) : line);
   switch (sub as Exclude<Subcommand, 'ca'>) {
@@ -192,11 +192,8 @@ async function showCa(
     }
   } else {
     const target = await apiTarget(values, env);
-    const response = await target.fetch(`${target.url}/api/v1/cluster/ca`);
-    const answer = clusterCa.safeParse(await response.json().catch(() => undefined));
-    if (!response.ok || !answer.success)
-      throw new Error(`${target.url} did not give its cluster CA (${response.status})`);
-    certificate = answer.data.certificate;
+    const client = new CliClient(target.url, {}, { fetch: target.fetch });
+    certificate = (await client.anonymous('/cluster/ca', clusterCa)).certificate;
   }
   const sha256 = fingerprint(certificate);
   const outFile = text(values, 'out');

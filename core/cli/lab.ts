@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomSecret } from '../files.js';
 import { credentialsDir } from '../cluster/credentials.js';
-import { ApiClient } from './api-client.js';
+import { CliClient } from './api-client.js';
 import { integer, parse, text } from './args.js';
 import { LAB_TERMINATED_SERVICES, SAMPLE_MODEL, labRouterNames } from './lab-model.js';
 
@@ -99,7 +99,7 @@ export async function lab(
       nodes.push(started);
     }
     const first = nodes[0] as LabNode;
-    const client = new ApiClient(first.url, { username: 'admin', password });
+    const client = new CliClient(first.url, { username: 'admin', password });
     if (fresh) await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
     if (routers > 0) {
       await ensureLabRouters(client, labRouterNames(routers));
@@ -150,7 +150,7 @@ export async function lab(
 
 /** A one-time join token for the next node, minted by node 0. */
 async function invite(first: LabNode, password: string): Promise<string> {
-  const client = new ApiClient(first.url, { username: 'admin', password });
+  const client = new CliClient(first.url, { username: 'admin', password });
   return (await client.request<{ token: string }>('POST', '/cluster/invitations', {})).data.token;
 }
 
@@ -188,7 +188,7 @@ function startNode(
 }
 
 /** Creates the lab's router entities (keeping those that exist) and terminators on the last one. */
-async function ensureLabRouters(client: ApiClient, names: readonly string[]): Promise<void> {
+async function ensureLabRouters(client: CliClient, names: readonly string[]): Promise<void> {
   type Named = { id: string; name: string };
   const existing = (await client.request<{ data: Named[] }>('GET', '/routers?limit=1000')).data.data;
   const ids = new Map(existing.map((r) => [r.name, r.id]));

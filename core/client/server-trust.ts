@@ -9,9 +9,9 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import { clusterCa } from '../../contract/index.js';
 import { fingerprint } from '../pki/ca.js';
+import type { Fetch } from '../../client/api-client.js';
 
-/** The fetch a client uses; the global one for plain HTTP, one bound to a CA for HTTPS. */
-export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+export type { Fetch } from '../../client/api-client.js';
 
 /** A fetch that trusts exactly this root CA (PEM) for https: URLs and nothing else. */
 export function fetchTrusting(ca: string): Fetch {

@@ -13,8 +13,10 @@
  *      promotes it to voter once it has caught up (core/cluster/ops.ts).
  * The token is a credential: it is sent once, to the member it names, and never logged.
  */
+import { ApiClient } from '../../client/api-client.js';
+import { ApiError } from '../../client/problem.js';
 import { issuedCertificate } from '../../contract/index.js';
-import { fetchTrusting, pinnedCa, UntrustedCaError, type Fetch } from '../client/server-trust.js';
+import { fetchTrusting, pinnedCa, UntrustedCaError } from '../client/server-trust.js';
 import { certificatesOf, fingerprint, spiffeId, spiffeIdsOf, verifyChain } from '../pki/ca.js';
 import type { IssuedCertificate } from './cluster-ca.js';
 import { parseJoinToken, signedBy } from './join-token.js';
@@ -34,8 +36,8 @@ export interface PreparedJoin {
   readonly clusterId: string;
   /** The cluster root CA, PEM, pinned by the token's fingerprint. */
   readonly ca: string;
-  /** Reaches the member, verifying an HTTPS member against `ca`. */
-  readonly fetch: Fetch;
+  /** The member's API, an HTTPS member verified against `ca`. */
+  readonly api: ApiClient;
   readonly timeoutMs: number;
 }
 
@@ -70,24 +72,19 @@ export async function prepareJoin(
   const ca = await retrying(member, timeoutMs, () =>
     pinnedCa(member, { fingerprint: payload.caFingerprint, from: "the join token's" }),
   );
-  const trusted = fetchTrusting(ca);
+  const api = new ApiClient({ baseUrl: member, fetch: fetchTrusting(ca) });
   const health = await retrying(member, timeoutMs, async () => {
-    const response = await trusted(`${member}/api/v1/health`);
-    // Only 200 is up: a member still starting (503 `starting`) is waited for like one still down.
-    if (!response.ok) {
-      const body = (await response.json().catch(() => undefined)) as { status?: unknown } | undefined;
-      throw new Error(
-        body?.status === 'starting' ? 'it is still starting' : `it answered ${response.status}`,
-      );
-    }
-    return (await response.json()) as { clusterId?: unknown };
+    const answer = await api.health();
+    // Only up counts: a member still starting is waited for like one still down.
+    if (answer.status === 'starting') throw new Error('it is still starting');
+    return answer;
   });
   if (health.clusterId !== payload.clusterId) {
     throw new Error(
       `${member} belongs to cluster ${String(health.clusterId)}, but the join token is for ${payload.clusterId}`,
     );
   }
-  return { token: target.token, member, clusterId: payload.clusterId, ca, fetch: trusted, timeoutMs };
+  return { token: target.token, member, clusterId: payload.clusterId, ca, api, timeoutMs };
 }
 
 export interface CertificateRequest {
@@ -108,19 +105,19 @@ export async function requestCertificate(
   join: PreparedJoin,
   request: CertificateRequest,
 ): Promise<IssuedCertificate & { readonly fingerprint: string }> {
-  const { body } = await post(
-    join,
-    '/cluster/join',
-    JSON.stringify({ token: join.token, ...request }),
-    {},
-    {
-      what: 'accept the join token',
-      timeoutMs: 30_000,
-    },
+  const answer = await ask(join, 'accept the join token', () =>
+    join.api.send(
+      {
+        method: 'POST',
+        path: '/cluster/join',
+        body: { token: join.token, ...request },
+        auth: false,
+        timeoutMs: 30_000,
+      },
+      issuedCertificate,
+    ),
   );
-  const answer = issuedCertificate.safeParse(body);
-  if (!answer.success) throw new Error(`${join.member} answered the join with something else`);
-  const { certificate } = answer.data;
+  const { certificate } = answer.body;
   const [leaf, intermediate] = certificatesOf(certificate);
   const expected = spiffeId(join.clusterId, 'controller', request.id);
   if (
@@ -141,36 +138,39 @@ export async function requestMembership(
   member: JoinRequest,
   key: NodeKey,
 ): Promise<{ index: number }> {
-  const body = JSON.stringify(member);
   const path = '/cluster/members';
-  const signature = signNodeRequest(key, { method: 'POST', path: `/api/v1${path}`, body });
+  // The signature covers the body exactly as it is sent (JSON.stringify of the same object).
+  const signature = signNodeRequest(key, {
+    method: 'POST',
+    path: `/api/v1${path}`,
+    body: JSON.stringify(member),
+  });
   // Promotion waits for this node to catch up, which may take a while on a large model.
-  const answer = await post(join, path, body, signature, { what: 'add this node', timeoutMs: 120_000 });
-  const index = Number(answer.headers.get('x-raft-index') ?? (answer.body as { index?: unknown }).index ?? 0);
+  const answer = await ask(join, 'add this node', () =>
+    join.api.send<{ index?: unknown }>({
+      method: 'POST',
+      path,
+      body: member,
+      headers: signature,
+      auth: false,
+      timeoutMs: 120_000,
+    }),
+  );
+  const index = answer.raftIndex ?? Number(answer.body.index ?? 0);
   return { index: Number.isFinite(index) ? index : 0 };
 }
 
-/** A JSON POST to the member; a refusal becomes an error naming what was asked and the member's reason. */
-async function post(
-  join: PreparedJoin,
-  path: string,
-  body: string,
-  headers: Record<string, string>,
-  ask: { readonly what: string; readonly timeoutMs: number },
-): Promise<{ body: unknown; headers: Headers }> {
-  const response = await join.fetch(`${join.member}/api/v1${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-    signal: AbortSignal.timeout(ask.timeoutMs),
-  });
-  const answer = (await response.json().catch(() => ({}))) as { detail?: unknown; title?: unknown };
-  if (!response.ok) {
-    const why =
-      typeof answer.detail === 'string' ? answer.detail : String(answer.title ?? response.statusText);
-    throw new Error(`${join.member} refused to ${ask.what} (${response.status}): ${why}`);
+/** A request to the member; a refusal becomes one line naming what was asked and the member's reason. */
+async function ask<R>(join: PreparedJoin, what: string, send: () => Promise<R>): Promise<R> {
+  try {
+    return await send();
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.kind === 'network')
+      throw new Error(`cannot reach ${join.member} to ${what}: ${err.problem.detail}`);
+    const why = err.problem.detail ?? err.problem.title;
+    throw new Error(`${join.member} refused to ${what} (${err.status}): ${why}`);
   }
-  return { body: answer, headers: response.headers };
 }
 
 /** Retries while the member is unreachable or starting, up to `timeoutMs`. */
@@ -182,7 +182,10 @@ async function retrying<T>(member: string, timeoutMs: number, attempt: () => Pro
     } catch (err) {
       if (err instanceof UntrustedCaError) throw err;
       if (Date.now() + delay >= deadline) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        const cause =
+          err instanceof ApiError
+            ? (err.problem.detail ?? err.message)
+            : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
         throw new Error(`cannot reach ${member}, the member the join token names: ${cause}`);
       }
       await new Promise((resolve) => setTimeout(resolve, delay));

@@ -9,7 +9,7 @@
  * or empty node never stalls commits.
  */
 import type { Logger } from 'pino';
-import type { AddMemberRequest, ClusterMemberView, ClusterOps, ClusterView } from '../api/context.js';
+import type { AddMemberRequest, ClusterMemberView, ClusterOps, ClusterView } from '../cluster/types.js';
 import { NONE, type ConfChange, type NodeId } from '../raft/types.js';
 import { ReplicaError } from '../replication/errors.js';
 import { encodeMemberInfo, memberInfo } from '../replication/members.js';

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiClient } from '../../core/cli/api-client.js';
+import { CliClient } from '../../core/cli/api-client.js';
 import { prepareJoin } from '../../core/cluster/join.js';
 import { AdminApi } from '../../renderer/src/api/admin-api.js';
 import { ApiError } from '../../renderer/src/api/problem.js';
@@ -268,7 +268,7 @@ describe('a node held before bootstrap', () => {
     const a = (api = await startBareApiNode(dir()));
     const answers = watchHttpAnswers();
     try {
-      const client = new ApiClient(a.url, { password: ADMIN.password });
+      const client = new CliClient(a.url, { password: ADMIN.password });
       const status = client.request<{ clusterId: string }>('GET', '/cluster');
       await waitFor(
         () => answers.seen.some((s) => s.path === '/api/v1/auth/login' && s.status === 503),
@@ -283,7 +283,7 @@ describe('a node held before bootstrap', () => {
 
   it('lets the CLI give up on a node that stays starting, saying so in one line', async () => {
     const a = (api = await startBareApiNode(dir()));
-    const client = new ApiClient(a.url, { password: ADMIN.password }, { startingWaitMs: 0 });
+    const client = new CliClient(a.url, { password: ADMIN.password }, { startingWaitMs: 0 });
     await expect(client.request('GET', '/cluster')).rejects.toThrow(
       /^POST \/auth\/login failed \(503\): this node is still starting/,
     );

@@ -4,8 +4,8 @@
  * unit tests (against a real HTTP server).
  */
 import { io, type Socket } from 'socket.io-client';
+import { ApiClient, type ApiClientOptions } from '../../../client/api-client.js';
 import { normaliseBacklog, normaliseEvent } from './events.js';
-import { ApiError, isStarting, networkError, parseRetryAfter, toProblem } from './problem.js';
 import type {
   AddMemberRequest,
   Circuit,
@@ -17,12 +17,10 @@ import type {
   CreateCircuitRequest,
   CreatedCircuit,
   Entity,
-  Health,
   Invitation,
   ListPage,
   LinkList,
   ListQuery,
-  LoginResult,
   MeshEvent,
   PolicyCheck,
   RuntimeStatus,
@@ -30,38 +28,21 @@ import type {
   WriteResult,
 } from './types.js';
 
-export const API_PREFIX = '/api/v1';
+export {
+  API_PREFIX,
+  buildRequest,
+  type ApiRequest,
+  type HttpMethod,
+  type StartingWaitOptions as LoginWaitOptions,
+} from '../../../client/api-client.js';
 
-export interface AdminApiOptions {
+export interface AdminApiOptions extends ApiClientOptions {
   /** Where the node is: `http://127.0.0.1:8440`, or '' for the page's own origin (the default). */
   readonly baseUrl?: string;
   /** The current bearer token, read on every request. */
   readonly getToken: () => string | null;
-  /** Called when the node refuses the token (401 on anything but login). */
-  readonly onUnauthorized?: () => void;
   /** socket.io's path on the node. */
   readonly socketPath?: string;
-  readonly fetch?: typeof fetch;
-}
-
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-export interface ApiRequest {
-  readonly method: HttpMethod;
-  /** The path below `/api/v1`, already encoded where it holds ids. */
-  readonly path: string;
-  readonly query?: Readonly<Record<string, string | number | undefined>>;
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Whether to send the bearer token (every route but login and health). */
-  readonly auth?: boolean;
-}
-
-export interface LoginWaitOptions {
-  /** Called each time the node answers that it is still starting, before waiting. */
-  readonly onStarting?: (error: ApiError) => void;
-  /** How long to keep waiting for a starting node, in ms (default 60 s). */
-  readonly timeoutMs?: number;
 }
 
 export interface WriteOptions {
@@ -85,32 +66,6 @@ export interface EventSubscription {
   close(): void;
 }
 
-/** The URL and fetch options of a request: pure, so the tests can check it exactly. */
-export function buildRequest(
-  baseUrl: string,
-  request: ApiRequest,
-  token: string | null,
-): { url: string; init: RequestInit } {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(request.query ?? {})) {
-    if (value !== undefined && value !== '') params.set(key, String(value));
-  }
-  const search = params.size > 0 ? `?${params.toString()}` : '';
-  const url = `${baseUrl.replace(/\/+$/, '')}${API_PREFIX}${request.path}${search}`;
-  const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-  if (request.body !== undefined) headers['content-type'] = 'application/json';
-  if (request.auth !== false && token) headers.authorization = `Bearer ${token}`;
-  Object.assign(headers, request.headers);
-  return {
-    url,
-    init: {
-      method: request.method,
-      headers,
-      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
-    },
-  };
-}
-
 function entityPath(collection: CollectionName, id?: string): string {
   return id === undefined ? `/${collection}` : `/${collection}/${encodeURIComponent(id)}`;
 }
@@ -122,115 +77,15 @@ function writeHeaders(options: PatchOptions | undefined): Record<string, string>
   return headers;
 }
 
-interface ReadBody {
-  readonly json: unknown;
-  readonly text: string;
-}
-
-async function readBody(response: Response): Promise<ReadBody> {
-  const text = await response.text();
-  if (text === '') return { json: undefined, text };
-  const type = response.headers.get('content-type') ?? '';
-  if (!type.includes('json')) return { json: undefined, text };
-  try {
-    return { json: JSON.parse(text) as unknown, text };
-  } catch {
-    return { json: undefined, text };
-  }
-}
-
-export class AdminApi {
-  readonly baseUrl: string;
-  private readonly options: AdminApiOptions;
-  private readonly fetchImpl: typeof fetch;
+/**
+ * The UI's client: the shared ApiClient (requests, errors, waiting through "starting") plus the
+ * model, cluster, runtime and events calls the pages make.
+ */
+export class AdminApi extends ApiClient {
+  declare protected readonly options: AdminApiOptions;
 
   constructor(options: AdminApiOptions) {
-    this.options = options;
-    this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
-    // fetch must be called unbound from window in browsers: keep a wrapper, not a method reference.
-    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
-  }
-
-  /** Sends a request; resolves with the parsed body and the write's Raft index, or throws ApiError. */
-  async send<T>(request: ApiRequest): Promise<WriteResult<T>> {
-    const { response, body } = await this.exchange(request);
-    return this.answer<T>(request, response, body);
-  }
-
-  private async exchange(request: ApiRequest): Promise<{ response: Response; body: ReadBody }> {
-    const { url, init } = buildRequest(this.baseUrl, request, this.options.getToken());
-    try {
-      const response = await this.fetchImpl(url, init);
-      return { response, body: await readBody(response) };
-    } catch (cause) {
-      throw networkError(cause);
-    }
-  }
-
-  private answer<T>(request: ApiRequest, response: Response, body: ReadBody): WriteResult<T> {
-    if (!response.ok) {
-      const problem = toProblem(response.status, body.json, body.text);
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-      if (response.status === 401 && request.auth !== false) {
-        this.options.onUnauthorized?.();
-        throw new ApiError('unauthorized', 401, problem, retryAfter);
-      }
-      throw new ApiError('http', response.status, problem, retryAfter);
-    }
-    const index = response.headers.get('x-raft-index');
-    return {
-      body: body.json as T,
-      raftIndex: index !== null && /^\d+$/.test(index) ? Number(index) : null,
-    };
-  }
-
-  private async get<T>(path: string, query?: ApiRequest['query']): Promise<T> {
-    return (await this.send<T>({ method: 'GET', path, ...(query ? { query } : {}) })).body;
-  }
-
-  // --- auth and health ------------------------------------------------------------------------
-
-  async login(username: string, password: string): Promise<LoginResult> {
-    const result = await this.send<LoginResult>({
-      method: 'POST',
-      path: '/auth/login',
-      body: { username, password },
-      auth: false,
-    });
-    return result.body;
-  }
-
-  /**
-   * Logs in, waiting while the node is still starting (503 STARTING: its first admin has not been
-   * created or has not reached it yet) as its Retry-After says, up to `timeoutMs`. Any other
-   * failure, or STARTING after the bound, throws.
-   */
-  async loginWhenReady(
-    username: string,
-    password: string,
-    options: LoginWaitOptions = {},
-  ): Promise<LoginResult> {
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-    for (;;) {
-      try {
-        return await this.login(username, password);
-      } catch (error) {
-        if (!isStarting(error)) throw error;
-        const waitMs = Math.max(1, error.retryAfter ?? 1) * 1000;
-        if (Date.now() + waitMs > deadline) throw error;
-        options.onStarting?.(error);
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
-    }
-  }
-
-  /** The node's health; a starting node answers 503 with the same document, `status: 'starting'`. */
-  async health(): Promise<Health> {
-    const request: ApiRequest = { method: 'GET', path: '/health', auth: false };
-    const { response, body } = await this.exchange(request);
-    const starting = body.json as Health | undefined;
-    if (response.status === 503 && starting?.status === 'starting') return starting;
-    return this.answer<Health>(request, response, body).body;
+    super(options);
   }
 
   // --- the model --------------------------------------------------------------------------------

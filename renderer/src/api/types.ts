@@ -15,14 +15,10 @@ import type {
   clusterView,
   connectedRouter,
   createdCircuit,
-  fieldError,
-  health,
   linkList,
   listMeta,
-  loginAnswer,
   policyCheck,
   policyRef,
-  problem,
   runtimeLink,
   runtimeStatus,
 } from '../../../contract/index.js';
@@ -48,22 +44,9 @@ export interface ListPage<T = Entity> {
   readonly meta: ListMeta;
 }
 
-/** What a write returns besides its body: the Raft index it applied at on the answering node. */
-export interface WriteResult<T> {
-  readonly body: T;
-  readonly raftIndex: number | null;
-}
+export type { Health, LoginResult, WriteResult } from '../../../client/api-client.js';
 
-export type LoginResult = z.infer<typeof loginAnswer>;
-
-export type FieldProblem = z.infer<typeof fieldError>;
-
-/**
- * A problem as the UI holds it: the API's problem+json (RFC 9457), or one the client made for a
- * network failure or an answer that was not one; field errors normalised to a list.
- */
-export type Problem = Partial<Omit<z.infer<typeof problem>, 'title' | 'status' | 'errors'>> &
-  Pick<z.infer<typeof problem>, 'title' | 'status'> & { readonly errors: readonly FieldProblem[] };
+export type { FieldProblem, Problem } from '../../../client/problem.js';
 
 export type ClusterMember = z.infer<typeof clusterMember>;
 export type ClusterView = z.infer<typeof clusterView>;
@@ -73,9 +56,6 @@ export type Invitation = z.infer<typeof invitation>;
 export type CreatedInvitation = z.infer<typeof createdInvitation>;
 /** The cluster root CA (PEM) and its SHA-256 fingerprint. */
 export type ClusterCa = z.infer<typeof clusterCa>;
-
-/** `GET /health`: no auth; what the banner needs to know. */
-export type Health = z.infer<typeof health>;
 
 export type ServicePolicyType = 'Dial' | 'Bind';
 export type PolicyRef = z.infer<typeof policyRef>;

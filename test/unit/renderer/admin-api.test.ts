@@ -190,6 +190,25 @@ describe('AdminApi requests', () => {
     expect(JSON.parse(last().body)).toEqual({ address: '10.0.0.4:8441', voter: true });
   });
 
+  it('mints, lists and revokes join tokens, and reads the cluster CA without a token', async () => {
+    answer = json(201, { token: 'mdjoin1.x.y', invitation: {} });
+    await client().invite(90);
+    expect([last().method, last().url, JSON.parse(last().body)]).toEqual([
+      'POST',
+      '/api/v1/cluster/invitations',
+      { expiresInMinutes: 90 },
+    ]);
+    answer = json(200, { data: [] });
+    await expect(client().invitations()).resolves.toEqual([]);
+    expect([last().method, last().url]).toEqual(['GET', '/api/v1/cluster/invitations']);
+    answer = json(200, {});
+    await client().revokeInvitation('a/b');
+    expect([last().method, last().url]).toEqual(['DELETE', '/api/v1/cluster/invitations/a%2Fb']);
+    answer = json(200, { certificate: 'PEM', fingerprint: 'AB' });
+    await expect(client().clusterCa()).resolves.toEqual({ certificate: 'PEM', fingerprint: 'AB' });
+    expect(last().url).toBe('/api/v1/cluster/ca');
+  });
+
   it('reads the event backlog from a {data} list', async () => {
     answer = json(200, {
       data: [{ kind: 'entity', op: 'create', collection: 'identities', id: 'i1', index: 5, seq: 1, at: 'x' }],
@@ -308,6 +327,20 @@ describe('AdminApi errors', () => {
     const error = (await api.health().catch((e: unknown) => e)) as ApiError;
     expect(error).toBeInstanceOf(ApiError);
     expect([error.kind, error.status]).toEqual(['network', 0]);
+    // fetch says only "fetch failed": the cause's code is what tells a person why.
+    expect([error.problem.detail, error.problem.code]).toEqual(['ECONNREFUSED', 'ECONNREFUSED']);
+  });
+
+  it('refuses a success answer the contract does not allow, naming the route and the field', async () => {
+    answer = json(200, { token: 42, expiresAt: '2030-01-01T00:00:00.000Z' });
+    const error = (await client()
+      .login('admin', 'pw')
+      .catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect([error.kind, error.status]).toEqual(['answer', 200]);
+    expect(error.message).toBe(
+      'The node answered something else: POST /auth/login: token is not what the API contract says',
+    );
   });
 });
 
