@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchTrusting } from '../../core/client/server-trust.js';
 import { clusterCaFile } from '../../core/cluster/credentials.js';
+import { parseJoinToken } from '../../core/cluster/join-token.js';
 import { certificatesOf, fingerprint } from '../../core/pki/ca.js';
 import { ADMIN_PASSWORD, ControllerProcess } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
@@ -25,15 +26,21 @@ let root = '';
 let wide: ControllerProcess;
 let local: ControllerProcess;
 let ca = '';
+let token = '';
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'meshdesk-https-'));
   const clusterPort = await freePort();
   wide = new ControllerProcess('wide', join(root, 'wide'), await freePort(), clusterPort, '0.0.0.0');
-  await wide.start(['--bootstrap', '--advertise', `127.0.0.1:${clusterPort}`]);
+  // Both log everything they would ever log: the join token must be in none of it.
+  const verbose = { MESHDESK_LOG_LEVEL: 'trace' };
+  wide.keepLog = true;
+  await wide.start(['--bootstrap', '--advertise', `127.0.0.1:${clusterPort}`], verbose);
   ca = await readFile(clusterCaFile(wide.dataDir), 'utf8');
   local = new ControllerProcess('local', join(root, 'local'), await freePort(), await freePort());
-  await local.start([], { MESHDESK_JOIN_TOKEN: await invite(wide) });
+  local.keepLog = true;
+  token = await invite(wide);
+  await local.start([], { ...verbose, MESHDESK_JOIN_TOKEN: token });
 }, 120_000);
 
 afterAll(async () => {
@@ -128,6 +135,17 @@ describe('an API bound beyond loopback', () => {
     };
     expect(joined).toMatchObject({ clusterId: members.clusterId, status: 'up' });
     expect(await readFile(clusterCaFile(local.dataDir), 'utf8')).toBe(ca);
+  });
+
+  it('keeps the join token out of both nodes’ output, even logging at trace', () => {
+    const { secret } = parseJoinToken(token).payload;
+    for (const node of [wide, local]) {
+      expect(node.stderr.length, node.name).toBeGreaterThan(0);
+      for (const text of [node.stdout, node.stderr]) {
+        expect(text).not.toContain(token);
+        expect(text).not.toContain(secret);
+      }
+    }
   });
 });
 

@@ -24,6 +24,8 @@ export class ControllerProcess {
   proc: ChildProcess | undefined;
   stdout = '';
   stderr = '';
+  /** Keep all of stderr (the log), not only its last 20 000 characters. */
+  keepLog = false;
 
   constructor(
     readonly name: string,
@@ -82,7 +84,7 @@ export class ControllerProcess {
     proc.stdout.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     proc.stderr.on(
       'data',
-      (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-20_000)),
+      (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(this.keepLog ? 0 : -20_000)),
     );
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
