@@ -6,6 +6,7 @@
  * Plain zod only: core/ and renderer/ (through Vite) both import it.
  */
 import { z } from 'zod';
+import { jsonBoundsProblem } from './json-bounds.js';
 import { named } from './openapi.js';
 
 /** The REST names of the collections (DESIGN.md section 4), in the order the UI lists them. */
@@ -56,6 +57,12 @@ export interface Field {
   readonly kind: FieldKind;
   /** What a create request takes for it; defaults are filled in. */
   readonly input: z.ZodType;
+  /**
+   * What the model applies for it, where that is looser than `input`: a bound added to requests
+   * later must not change how an entry already in a log applies on replay (replicas would
+   * diverge), so apply keeps the older rule and the API refuses before proposing.
+   */
+  readonly applyInput?: z.ZodType;
   readonly options?: readonly string[];
   readonly ref?: CollectionName;
   /** May be null (a `ref` that is not set). */
@@ -126,7 +133,14 @@ const refs = (collection: CollectionName, max: number): Field => ({
 const object = (): Field => ({
   kind: 'json',
   default: {},
-  input: z.record(z.string(), z.unknown()).default({}),
+  input: z
+    .record(z.string(), z.unknown())
+    .superRefine((value, ctx) => {
+      const problem = jsonBoundsProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `the value ${problem}` });
+    })
+    .default({}),
+  applyInput: z.record(z.string(), z.unknown()).default({}),
 });
 /** Tags: an object of scalars, on every entity. */
 const tags: Field = {
@@ -267,6 +281,18 @@ export function createSchema(c: CollectionName): z.ZodObject {
     createSchemas.set(c, schema);
   }
   return schema;
+}
+
+/**
+ * What the model applies for a create of `c`: as createSchema, but with each field's older rule
+ * where it has one (Field.applyInput). Not cached here: the model builds it once per collection.
+ */
+export function applySchema(c: CollectionName): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [field, f] of Object.entries(collectionFields[c] as FieldTable)) {
+    shape[field] = f.applyInput ?? f.input;
+  }
+  return z.strictObject(shape);
 }
 
 /**

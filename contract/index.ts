@@ -4,6 +4,7 @@
  * imports, so that Vite bundles it for the browser.
  */
 export * from './collections.js';
+export * from './json-bounds.js';
 export * from './requests.js';
 export * from './responses.js';
 export * from './openapi.js';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import {
   collectionFields,
   collectionNames,
-  createSchema,
+  applySchema,
   type CollectionName,
   type FieldKind,
   type FieldTable,
@@ -77,7 +77,7 @@ const passwordHash = z.string().regex(/^scrypt\$/, 'must be an scrypt hash made 
 
 function collectionSpec(c: CollectionName): CollectionSpec {
   const fields = fieldSpecs(collectionFields[c]);
-  let create = createSchema(c);
+  let create = applySchema(c);
   if (c === 'admins') {
     fields.passwordHash = { column: 'password_hash', kind: 'string' };
     create = create.omit({ password: true }).extend({ passwordHash });

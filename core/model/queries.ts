@@ -6,6 +6,7 @@
 import type { SqlValue } from 'sql.js';
 import type { ModelDatabase } from './database.js';
 import { defaultSort, entityFields, isSortable } from '../../contract/collections.js';
+import { jsonDepthProblem } from '../../contract/json-bounds.js';
 import { MAX_LIMIT } from '../../contract/requests.js';
 import { collectionNames, fieldSpecs, spec, type Collection } from './entities.js';
 import { compileFilter, fieldType, parseFilter, type FieldSpec } from './filter/index.js';
@@ -117,6 +118,21 @@ function selectList(spec: QueryCollectionSpec): string {
   return columns;
 }
 
+/** Where a JSON field stored before the bounds cannot be answered, this says so in its place. */
+export const UNREADABLE_JSON_KEY = 'meshdesk.unreadable';
+
+/**
+ * A JSON field as answers may carry it. One stored before the contract bounded such fields (a
+ * config nested 1,500 levels deep) would overflow every answer that holds it, on every node: it
+ * is answered as an object that says why, so that the rest of the list reads and an admin can
+ * replace it.
+ */
+function boundedJson(text: string): JsonValue {
+  const value = JSON.parse(text) as JsonValue;
+  const problem = jsonDepthProblem(value);
+  return problem ? { [UNREADABLE_JSON_KEY]: `the stored value ${problem}: replace it` } : value;
+}
+
 function decodeRow(spec: QueryCollectionSpec, raw: Record<string, SqlValue>): EntityRow {
   const row: EntityRow = {};
   for (const [name, field] of Object.entries(spec.fields)) {
@@ -128,7 +144,9 @@ function decodeRow(spec: QueryCollectionSpec, raw: Record<string, SqlValue>): En
       row[name] = Buffer.from(value).toString('base64');
     } else if (field.kind === 'boolean') {
       row[name] = value !== 0;
-    } else if (fieldType(field) === 'attributes' || fieldType(field) === 'list' || field.kind === 'json') {
+    } else if (field.kind === 'json') {
+      row[name] = boundedJson(String(value));
+    } else if (fieldType(field) === 'attributes' || fieldType(field) === 'list') {
       row[name] = JSON.parse(String(value)) as JsonValue;
     } else {
       row[name] = value;

@@ -70,6 +70,13 @@ const SQL = `x' OR '1'='1'; DROP TABLE identities; --`;
 const HTML = '<script>alert(1)</script>';
 const BIG = JSON.stringify({ name: 'big', tags: { blob: 'x'.repeat(1024 * 1024 + 10) } });
 
+/** A JSON value `levels` objects deep: from 33 on, past the contract's bound on JSON fields. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
+}
+
 /** A body the create of each collection accepts, but for the named field set to a wrong type. */
 const WRONG_TYPE: Record<Collection, object> = {
   identities: { name: 5 },
@@ -237,6 +244,51 @@ function cases(): Case[] {
       method: 'POST',
       path: '/identities',
       options: { body: { name: 'k' }, headers: { 'idempotency-key': 'has spaces in it' } },
+      status: 400,
+    },
+    // JSON fields are bounded (contract/json-bounds.ts): a value past them never reaches the log.
+    ...(
+      [
+        [
+          'config data 1,500 levels deep',
+          '/configs',
+          { name: 'deep', configTypeId: ids['config-types'], data: nested(1500) },
+        ],
+        [
+          'config data 33 levels deep',
+          '/configs',
+          { name: 'deep', configTypeId: ids['config-types'], data: nested(33) },
+        ],
+        [
+          'config data of 300 KiB',
+          '/configs',
+          { name: 'big', configTypeId: ids['config-types'], data: { s: 'x'.repeat(300 * 1024) } },
+        ],
+        ['config type schema 1,500 levels deep', '/config-types', { name: 'deep', schema: nested(1500) }],
+      ] as const
+    ).map(([name, path, body]): Case => ({ name, method: 'POST', path, options: { body }, status: 400 })),
+    {
+      name: 'config data patched 1,500 levels deep',
+      method: 'PATCH',
+      path: `/configs/${ids.configs}`,
+      options: { body: { data: nested(1500) } },
+      status: 400,
+    },
+    {
+      name: 'batch: config data 1,500 levels deep',
+      method: 'POST',
+      path: '/batch',
+      options: {
+        body: {
+          operations: [
+            {
+              op: 'create',
+              collection: 'configs',
+              data: { name: 'deep', configTypeId: ids['config-types'], data: nested(1500) },
+            },
+          ],
+        },
+      },
       status: 400,
     },
     { name: 'batch: malformed', method: 'POST', path: '/batch', options: { raw: '[' }, status: 400 },
