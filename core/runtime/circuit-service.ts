@@ -59,6 +59,18 @@ export interface CircuitRequest {
   readonly ingress: string;
 }
 
+/** A router's report that a circuit broke at it (the router channel's `fault`). */
+export interface CircuitFault {
+  readonly circuitId: CircuitId;
+  /** The link beside the router that failed, when it knows. */
+  readonly linkId?: LinkId;
+  /** Why, for the circuit's event and the log. */
+  readonly reason: string;
+}
+
+/** What came of a fault: acted on, about no circuit of ours, or from a router with no part in it. */
+export type FaultOutcome = 'taken' | 'unknown' | 'off-path';
+
 export interface CircuitServiceOptions {
   readonly self: ControllerId;
   readonly model: RuntimeModelView;
@@ -168,6 +180,25 @@ export class CircuitService {
    */
   async linkFailed(link: LinkId, reason = `link ${link} failed`): Promise<void> {
     await Promise.all(this.circuits.usingLink(link).map((c) => this.reroute(c.id, link, reason)));
+  }
+
+  /**
+   * A router reports that a circuit of ours broke at it. Only a router on the circuit's path may,
+   * and only about a link beside it: anything else (a router elsewhere in the network tearing down
+   * circuits it has no part in) changes nothing and answers `off-path`. A named link moves the
+   * circuit off it; without one, the first link of the path that is gone does, else (the router
+   * itself gave up: its terminator or its client went away) the circuit is torn down.
+   */
+  fault(router: RouterId, fault: CircuitFault): FaultOutcome {
+    const circuit = this.circuits.get(fault.circuitId);
+    if (!circuit) return 'unknown';
+    const at = circuit.path.routers.indexOf(router);
+    const beside = [circuit.path.links[at - 1], circuit.path.links[at]];
+    if (at < 0 || (fault.linkId !== undefined && !beside.includes(fault.linkId))) return 'off-path';
+    const link = fault.linkId ?? circuit.path.links.find((l) => !this.o.links.get(l));
+    if (link) void this.reroute(circuit.id, link, fault.reason);
+    else void this.remove(circuit.id, fault.reason).catch(() => undefined);
+    return 'taken';
   }
 
   async reroute(id: CircuitId, failed: LinkId, reason: string): Promise<void> {

@@ -14,7 +14,9 @@ export type DropReason =
   | 'NOT_AN_END'
   | 'SELF_LINK'
   | 'LINK_ID_REUSED'
-  | 'UNKNOWN_CIRCUIT';
+  | 'UNKNOWN_CIRCUIT'
+  /** A fault about a circuit from a router not on its path, or about a link not beside it. */
+  | 'FAULT_OFF_PATH';
 
 export class DropCounter {
   private readonly counts = new Map<DropReason, number>();

@@ -152,19 +152,19 @@ export class ControllerRuntime implements RouterChannelHandler {
 
   fault(router: RouterId, fault: Fault): void {
     this.faultsReceived += 1;
-    const circuit = this.circuits.circuits.get(fault.circuitId);
-    if (!circuit) {
+    const from = this.routerName(router);
+    const outcome = this.circuits.fault(router, {
+      circuitId: fault.circuitId,
+      ...(fault.linkId !== undefined ? { linkId: fault.linkId } : {}),
+      reason: `fault from ${from}: ${fault.reason}`,
+    });
+    if (outcome === 'unknown') {
       this.faultsNotOwned += 1;
       this.drops.drop('UNKNOWN_CIRCUIT', { router, circuit: fault.circuitId, reason: fault.reason });
-      return;
+    } else if (outcome === 'off-path') {
+      // Counted, and logged at most once a second: a router cannot tear down others' circuits.
+      this.drops.drop('FAULT_OFF_PATH', { router: from, circuit: fault.circuitId, link: fault.linkId });
     }
-    const link = fault.linkId ?? circuit.path.links.find((l) => !this.links.get(l));
-    if (link)
-      void this.circuits.reroute(circuit.id, link, `fault from ${this.routerName(router)}: ${fault.reason}`);
-    else
-      void this.circuits
-        .remove(circuit.id, `fault from ${this.routerName(router)}: ${fault.reason}`)
-        .catch(() => undefined);
   }
 
   async createCircuit(router: RouterId, identity: string, service: string): Promise<Answer<WireCircuit>> {

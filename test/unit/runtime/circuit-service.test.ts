@@ -9,6 +9,7 @@ import { missingLinks } from '../../../core/runtime/link-plan.js';
 import { LinkTable } from '../../../core/runtime/link-table.js';
 import { modelView } from '../../../core/runtime/model-view.js';
 import type { RouteEntry } from '../../../core/runtime/forwarding.js';
+import { waitFor } from '../../support/wait.js';
 import { routerName, runtimeFixture } from './model-fixture.js';
 
 /** Routers as route tables; `offline` ones refuse. */
@@ -155,6 +156,35 @@ describe('circuits', () => {
     expect(service.circuits.size).toBe(0);
     expect(sender.holding('c1')).toEqual([]);
     expect(changes).toEqual(['circuit.created c1', 'circuit.deleted c1']);
+  });
+
+  it('takes a fault only from a router on the path, about a link beside it', async () => {
+    const { service, sender, names, changes } = await setup();
+    const circuit = await service.create({ identity: 'alice', service: 'wiki', ingress: 'r000' });
+    const [ingress, middle, egress] = circuit.path.routers as [string, string, string];
+    const [first, second] = circuit.path.links as [string, string];
+    const outsider = names.find((n) => !circuit.path.routers.includes(n)) as string;
+    // A router elsewhere in the network, or one on the path naming a link away from it: nothing.
+    expect(service.fault(outsider, { circuitId: 'c1', reason: 'tear it down' })).toBe('off-path');
+    expect(service.fault(outsider, { circuitId: 'c1', linkId: first, reason: 'cut' })).toBe('off-path');
+    expect(service.fault(ingress, { circuitId: 'c1', linkId: second, reason: 'cut' })).toBe('off-path');
+    expect(service.fault(outsider, { circuitId: 'c-unknown', reason: 'x' })).toBe('unknown');
+    await Promise.resolve();
+    expect(service.circuits.get('c1')).toEqual(circuit);
+    expect(sender.holding('c1')).toEqual([...circuit.path.routers].sort());
+
+    // The middle router reports the link beside it: the circuit moves off it.
+    expect(service.fault(middle, { circuitId: 'c1', linkId: second, reason: 'cut' })).toBe('taken');
+    await waitFor(() => changes.includes('circuit.rerouted c1'), 'the reroute');
+    expect(service.circuits.get('c1')?.path.links).not.toContain(second);
+    // The egress gives up (its terminator went away): the circuit is torn down everywhere.
+    const now = service.circuits.get('c1')?.path.routers.at(-1) as string;
+    expect(now).toBe(egress);
+    expect(service.fault(egress, { circuitId: 'c1', reason: 'terminator gone' })).toBe('taken');
+    await waitFor(() => changes.includes('circuit.deleted c1'), 'the teardown');
+    expect(service.circuits.size).toBe(0);
+    expect(sender.holding('c1')).toEqual([]);
+    expect(changes).toEqual(['circuit.created c1', 'circuit.rerouted c1', 'circuit.deleted c1']);
   });
 
   it('removes a circuit on request and refuses one it does not own', async () => {
