@@ -49,7 +49,8 @@ function findAdmin(db: ModelDatabase, username: string): AdminRow | undefined {
     : undefined;
 }
 
-function adminExists(db: ModelDatabase, id: string): boolean {
+/** Whether the admin a token names still exists (a deleted admin's tokens stop working at once). */
+export function adminExists(db: ModelDatabase, id: string): boolean {
   return db.value('SELECT 1 FROM admins WHERE id = ?', [id]) !== undefined;
 }
 

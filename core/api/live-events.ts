@@ -2,12 +2,15 @@
  * The socket.io namespace `/events`, on the API's own HTTP server. A client connects with
  * `auth: { token, since? }`; it first receives the backlog after `since` from the ring (then a
  * `backlog` message saying whether it was truncated), then every new event as `event`. The
- * connection closes when the token expires.
+ * connection closes when the token expires, or when its admin is deleted (on every node, as the
+ * delete applies there): a token is only as good as the admin behind it.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import { adminExists } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { toProblem } from './problem.js';
+import { unauthorized } from './token.js';
 
 export interface LiveEvents {
   close(): Promise<void>;
@@ -22,7 +25,11 @@ export function attachLiveEvents(server: HttpServer, s: ApiDeps): LiveEvents {
     s.tokens
       .verify(typeof token === 'string' ? token : '')
       .then((verified) => {
+        if (!adminExists(s.db(), verified.adminId)) {
+          throw unauthorized('INVALID_TOKEN', 'the token’s admin no longer exists');
+        }
         socket.data.expiresAt = verified.expiresAt;
+        socket.data.adminId = verified.adminId;
         next();
       })
       .catch((err: unknown) => {
@@ -43,7 +50,15 @@ export function attachLiveEvents(server: HttpServer, s: ApiDeps): LiveEvents {
     socket.on('disconnect', () => clearTimeout(expiry));
   });
 
-  const unsubscribe = s.events.subscribe((event) => events.emit('event', event));
+  const unsubscribe = s.events.subscribe((event) => {
+    // A change to the admins: sockets whose admin is gone close before anything more is sent.
+    if (event.kind === 'entity' && event.collection === 'admins') {
+      for (const socket of events.sockets.values()) {
+        if (!adminExists(s.db(), String(socket.data.adminId))) socket.disconnect(true);
+      }
+    }
+    events.emit('event', event);
+  });
 
   return {
     async close() {

@@ -76,6 +76,42 @@ describe('events', () => {
     expect(types).toEqual(expect.arrayContaining(['role', 'leader']));
   });
 
+  it('closes the sockets of an admin who is deleted, and refuses that admin’s token afterwards', async () => {
+    const created = await api.call('POST', '/admins', {
+      body: { username: 'leaving', password: 'leaving-pass-1' },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const token = await api.login('leaving', 'leaving-pass-1');
+    const leaving = connect({ token });
+    const staying = connect({ token: api.token });
+    const closed: string[] = [];
+    leaving.on('disconnect', (reason) => closed.push(reason));
+    const seenByStaying: Event[] = [];
+    staying.on('event', (e: Event) => seenByStaying.push(e));
+    await waitFor(() => leaving.connected && staying.connected, 'both sockets connected');
+    try {
+      await api.call('DELETE', `/admins/${created.body.id}`);
+      await waitFor(() => closed.length > 0, 'the deleted admin’s socket to close', 1_000);
+      expect(closed).toEqual(['io server disconnect']);
+      // The other admin's socket stays, and hears of the delete.
+      await waitFor(
+        () => seenByStaying.some((e) => e.id === created.body.id && e.op === 'delete'),
+        'the delete',
+      );
+      expect(staying.connected).toBe(true);
+
+      const again = connect({ token });
+      const error = await new Promise<Error & { data?: { status?: number; code?: string } }>((resolve) =>
+        again.on('connect_error', resolve),
+      );
+      expect([error.data?.status, error.data?.code]).toEqual([401, 'INVALID_TOKEN']);
+      again.close();
+    } finally {
+      leaving.close();
+      staying.close();
+    }
+  });
+
   it('refuses a socket without a valid token', async () => {
     const socket = connect({ token: 'nope' });
     const error = await new Promise<Error & { data?: { status?: number } }>((resolve) =>
