@@ -22,14 +22,18 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * Whether `password` matches `stored`. The cost parameters are the product's, never the stored
+ * data's: a hash planted with a huge N (through a backup or a log) would otherwise tie up the
+ * thread pool on every login attempt. A hash with other parameters simply does not match.
+ */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
+  if (scheme !== 'scrypt' || n !== String(N) || r !== String(R) || p !== String(P) || !salt || !hash) {
+    return false;
+  }
   const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(password, Buffer.from(salt, 'base64'), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (expected.length !== KEY_BYTES) return false;
+  const key = await scrypt(password, Buffer.from(salt, 'base64'), { N, r: R, p: P });
+  return timingSafeEqual(key, expected);
 }
