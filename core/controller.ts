@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { firstAdminCommand } from './api/bootstrap.js';
-import { certificateHostNames, isLoopback, publicHost } from './hosts.js';
+import { apiHostNames, certificateHostNames, isLoopback, publicHost } from './hosts.js';
 import type { ApiContext } from './api/context.js';
 import { createApiServer } from './api/server.js';
 import {
@@ -179,6 +179,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       port: options.api.port,
       ...(options.uiDir ? { uiDir: options.uiDir } : {}),
       ...(apiScheme === 'https' ? { tls: tls as PeerTls } : {}),
+      hosts: apiHostNames(options.api.host, certificateHosts),
     });
     const url = `${apiScheme}://${apiHost}:${new URL(server.url).port}`;
     // A node with its certificate that no member knows yet (a join cut short after the token was

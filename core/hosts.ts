@@ -2,7 +2,7 @@
  * Host names and addresses as the node uses them: which binds stay on this machine (and may speak
  * plain HTTP), which host others reach a listener at, and which names a node's certificate carries.
  */
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 
 /** Loopback binds only: the local UI and scripts, whose traffic never leaves the machine. */
 export function isLoopback(host: string): boolean {
@@ -37,4 +37,16 @@ export function certificateHostNames(binds: {
 
 function unbracketed(host: string): string {
   return host.replace(/^\[|\]$/g, '');
+}
+
+/**
+ * The hosts a request to the API may name: the certificate's names, and for a wildcard bind every
+ * address of this machine (a LAN browser may use any of them).
+ */
+export function apiHostNames(apiHost: string, certificateNames: readonly string[]): string[] {
+  const wildcard = apiHost === '0.0.0.0' || apiHost === '::';
+  const local = wildcard
+    ? Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))
+    : [unbracketed(apiHost)];
+  return [...new Set([...certificateNames, ...local])];
 }

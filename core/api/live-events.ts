@@ -9,6 +9,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { adminExists } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { originAllowed, type HostCheck } from './host-check.js';
 import { toProblem } from './problem.js';
 import { unauthorized } from './token.js';
 
@@ -16,8 +17,13 @@ export interface LiveEvents {
   close(): Promise<void>;
 }
 
-export function attachLiveEvents(server: HttpServer, s: ApiDeps): LiveEvents {
-  const io = new Server(server, { serveClient: false });
+export function attachLiveEvents(server: HttpServer, s: ApiDeps, hostCheck: HostCheck): LiveEvents {
+  const io = new Server(server, {
+    serveClient: false,
+    // As the REST routes' Host check, and a browser page of another origin is refused too.
+    allowRequest: (req, callback) =>
+      callback(null, hostCheck(req.headers.host) && originAllowed(hostCheck, req.headers.origin)),
+  });
   const events = io.of('/events');
 
   events.use((socket, next) => {

@@ -18,6 +18,7 @@ import { readSetting } from '../model/settings.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
 import { EventLog, recordEvents, recordRuntimeEvents } from './events.js';
+import { allowedHosts } from './host-check.js';
 import { attachLiveEvents } from './live-events.js';
 import { createMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem.js';
@@ -50,6 +51,11 @@ export interface ApiServerOptions {
   readonly loginLimit?: { readonly max: number; readonly windowMs: number };
   /** Events kept for `GET /events?since=` (default 10 000). */
   readonly eventBacklog?: number;
+  /**
+   * Host names and addresses beyond loopback that requests may name in Host (and socket.io in
+   * Origin): the node's addresses and machine name. Any other host is answered 421.
+   */
+  readonly hosts?: readonly string[];
   /**
    * Serve HTTPS (TLS 1.2 and up) with this key and certificate chain (PEM): required for a bind
    * beyond loopback, where passwords and tokens would otherwise cross the LAN in clear.
@@ -129,6 +135,14 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
     db: () => ctx.model.model,
   };
 
+  // First of all: a request naming a host this node is not (DNS rebinding) gets nothing else.
+  const hostCheck = allowedHosts([...(options.hosts ?? []), options.host]);
+  app.addHook('onRequest', async (request, reply) => {
+    if (hostCheck(request.headers.host)) return;
+    const body = problem(421, 'MISDIRECTED', 'this node does not answer for that Host');
+    return reply.code(421).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  });
+
   app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err));
   app.setNotFoundHandler((request, reply) => {
     if (options.uiDir && isUiPath(request.url) && (request.method === 'GET' || request.method === 'HEAD')) {
@@ -170,7 +184,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
   if (options.uiDir) await serveUi(app, options.uiDir);
 
   await app.ready();
-  const live = attachLiveEvents(app.server, deps);
+  const live = attachLiveEvents(app.server, deps, hostCheck);
   let address: string;
   try {
     address = await app.listen({ host: options.host, port: options.port });
