@@ -124,13 +124,7 @@ export class ApiClient {
 
   /** The raw answer of a successful request (a backup's bytes); a failure throws ApiError. */
   async raw(request: ApiRequest): Promise<Response> {
-    const { url, init } = buildRequest(this.baseUrl, request, this.token());
-    let response: Response;
-    try {
-      response = await this.fetchImpl(url, init);
-    } catch (cause) {
-      throw networkError(cause);
-    }
+    const response = await this.fetchOnce(request);
     if (!response.ok) this.answer(request, response, await readBody(response));
     return response;
   }
@@ -143,12 +137,22 @@ export class ApiClient {
     return this.options.getToken?.() ?? null;
   }
 
-  private async exchange(request: ApiRequest): Promise<{ response: Response; body: ReadBody }> {
+  /** The request sent; a node that cannot be reached becomes a network ApiError. */
+  private async fetchOnce(request: ApiRequest): Promise<Response> {
     const { url, init } = buildRequest(this.baseUrl, request, this.token());
     try {
-      const response = await this.fetchImpl(url, init);
+      return await this.fetchImpl(url, init);
+    } catch (cause) {
+      throw networkError(cause);
+    }
+  }
+
+  private async exchange(request: ApiRequest): Promise<{ response: Response; body: ReadBody }> {
+    const response = await this.fetchOnce(request);
+    try {
       return { response, body: await readBody(response) };
     } catch (cause) {
+      // The connection broke while the answer came in.
       throw networkError(cause);
     }
   }

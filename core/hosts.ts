@@ -35,7 +35,8 @@ export function certificateHostNames(binds: {
   return [...new Set(names.filter((name) => /^[A-Za-z0-9.:-]{1,253}$/.test(name)))];
 }
 
-function unbracketed(host: string): string {
+/** An IPv6 address without its URL brackets. */
+export function unbracketed(host: string): string {
   return host.replace(/^\[|\]$/g, '');
 }
 

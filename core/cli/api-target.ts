@@ -38,11 +38,11 @@ export async function apiTarget(
   env: NodeJS.ProcessEnv,
 ): Promise<ApiTarget> {
   const url = httpUrl('api', text(values, 'api') ?? DEFAULT_API);
-  const { protocol, hostname } = new URL(url);
+  const { protocol, hostname, host } = new URL(url);
   if (protocol === 'http:') {
     if (!isLoopback(hostname)) {
       throw new UsageError(
-        `--api ${url} is plain HTTP beyond loopback, which would send credentials in clear; nodes there serve HTTPS (https://${new URL(url).host})`,
+        `--api ${url} is plain HTTP beyond loopback, which would send credentials in clear; nodes there serve HTTPS (https://${host})`,
       );
     }
     return { url, fetch: (input, init) => fetch(input, init) };

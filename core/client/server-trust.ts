@@ -52,7 +52,7 @@ export async function pinnedCa(
   }
 }
 
-export function sameFingerprint(a: string, b: string): boolean {
+function sameFingerprint(a: string, b: string): boolean {
   return a.replace(/:/g, '').toUpperCase() === b.replace(/:/g, '').toUpperCase();
 }
 

@@ -3,7 +3,7 @@
  * Escape and returns focus to what opened it.
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { describeError } from '../api/problem.js';
+import { ErrorLine } from './states.js';
 
 export interface ConfirmDialogProps {
   readonly open: boolean;
@@ -55,11 +55,7 @@ export function ConfirmDialog({
     <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby="confirm-title">
       <h2 id="confirm-title">{title}</h2>
       <div className="dialog-body">{children}</div>
-      {error ? (
-        <p className="error-text" role="alert">
-          {describeError(error)}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       <div className="dialog-actions">
         <button type="button" className="button" onClick={onClose} autoFocus disabled={busy}>
           Cancel

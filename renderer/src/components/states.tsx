@@ -49,3 +49,13 @@ export function ErrorNotice({ error, onRetry }: { error: unknown; onRetry?: () =
     </div>
   );
 }
+
+/** A failed action's reason in one line, announced (a dialog's error under its buttons). */
+export function ErrorLine({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="error-text" role="alert">
+      {describeError(error)}
+    </p>
+  );
+}

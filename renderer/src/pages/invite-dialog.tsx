@@ -5,9 +5,9 @@
  */
 import { Check, Copy } from 'lucide-react';
 import { useEffect, useRef, useState } from 'react';
-import { describeError } from '../api/problem.js';
 import type { CreatedInvitation } from '../api/types.js';
 import { useApp } from '../app-context.js';
+import { ErrorLine } from '../components/states.js';
 
 const EXPIRIES: readonly [label: string, minutes: number][] = [
   ['30 minutes', 30],
@@ -109,11 +109,7 @@ export function InviteDialog(props: { open: boolean; onClose: () => void; onInvi
           </label>
         </div>
       )}
-      {error ? (
-        <p className="error-text" role="alert">
-          {describeError(error)}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       <div className="dialog-actions">
         {created ? (
           <>
