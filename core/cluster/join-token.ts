@@ -92,11 +92,22 @@ export function parseJoinToken(text: string): ParsedJoinToken {
       `the join token is damaged: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`,
     );
   }
+  if (!wholeDerSignature(Buffer.from(signature, 'base64url'))) {
+    throw new Error('the join token is damaged: its signature is cut short or altered');
+  }
   return {
     payload: parsed.data,
     signed: JOIN_TOKEN_PREFIX + body,
     signature: Buffer.from(signature, 'base64url'),
   };
+}
+
+/**
+ * Whether the bytes are one whole DER ECDSA signature (SEQUENCE whose length is the rest), so that
+ * a token cut short is refused by its form, before any key is at hand (the setup page, the CLI).
+ */
+function wholeDerSignature(der: Buffer): boolean {
+  return der.length >= 8 && der[0] === 0x30 && der[1] === der.length - 2;
 }
 
 function canonical(base64url: string): boolean {

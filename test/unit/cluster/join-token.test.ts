@@ -71,6 +71,16 @@ describe('join tokens', () => {
     expect(tried).toBe(token.length);
   });
 
+  it('are refused by their form alone when cut short, at any length', () => {
+    // Before any key is at hand (the setup page, the CLI): a DER signature carries its length.
+    for (let n = 0; n < 50; n++) {
+      const token = mintJoinToken(payload(), ca.intermediate.keyPem);
+      for (let cut = 1; cut <= 24; cut++) {
+        expect(() => parseJoinToken(token.slice(0, -cut)), `cut ${cut}`).toThrow(/is damaged/);
+      }
+    }
+  });
+
   it('say in one line what is wrong with something that is not a token', () => {
     const token = mintJoinToken(payload(), ca.intermediate.keyPem);
     const cases: [string, RegExp][] = [
