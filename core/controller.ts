@@ -140,6 +140,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     selfName: node.name,
     secret: () => readSetting(model.model, ROUTER_SECRET_SETTING) ?? legacySecret,
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
+    admit: (socket) => node.transport.admit(socket),
     database: () => model.model,
     log: node.logger.child({ component: 'runtime' }),
   });

@@ -7,11 +7,15 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import { closeAfterRefusal } from '../transport/admission.js';
 import { adminExists } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { originAllowed, type HostCheck } from './host-check.js';
 import { toProblem } from './problem.js';
 import { unauthorized } from './token.js';
+
+const CLIENT_MESSAGE_BYTES = 16 * 1024;
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface LiveEvents {
   close(): Promise<void>;
@@ -23,6 +27,9 @@ export function attachLiveEvents(server: HttpServer, s: ApiDeps, hostCheck: Host
     // As the REST routes' Host check, and a browser page of another origin is refused too.
     allowRequest: (req, callback) =>
       callback(null, hostCheck(req.headers.host) && originAllowed(hostCheck, req.headers.origin)),
+    // Clients send nothing but their CONNECT and token: anything larger closes the connection.
+    maxHttpBufferSize: CLIENT_MESSAGE_BYTES,
+    connectTimeout: CONNECT_TIMEOUT_MS,
   });
   const events = io.of('/events');
 
@@ -41,10 +48,13 @@ export function attachLiveEvents(server: HttpServer, s: ApiDeps, hostCheck: Host
       .catch((err: unknown) => {
         const { problem } = toProblem(err);
         next(Object.assign(new Error(problem.detail), { data: problem }));
+        closeAfterRefusal(socket);
       });
   });
 
   events.on('connection', (socket) => {
+    // The stream only flows to the client: a client that sends an event is not one of ours.
+    socket.onAny(() => socket.disconnect(true));
     const since = Number(socket.handshake.auth?.since);
     if (Number.isSafeInteger(since) && since >= 0) {
       const page = s.events.since(since);

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
+import { RefusalLog } from '../transport/refusal-log.js';
 import { ackFailure } from '../transport/requests.js';
 import type { ModelRouter } from './circuit-service.js';
 import type { DropCounter } from './drops.js';
@@ -29,6 +30,7 @@ import {
 } from './protocol.js';
 import { newNonce, routerProof, verifyRouterProof } from './router-auth.js';
 import type { RouterId } from './types.js';
+import { closeAfterRefusal } from '../transport/admission.js';
 
 /** What the channel hands over once a message parsed and its router is known. */
 export interface RouterChannelHandler {
@@ -54,6 +56,8 @@ export interface RouterChannelOptions {
   readonly drops: DropCounter;
   readonly log: Logger;
   readonly handshakeTimeoutMs?: number;
+  /** The router proved itself: lift the cluster port's limits on strangers for its connection. */
+  readonly admit: (socket: Socket) => void;
 }
 
 export interface RouterSession {
@@ -74,15 +78,18 @@ const KNOWN: ReadonlySet<string> = new Set([
 export class RouterChannel {
   private readonly sessions = new Map<RouterId, { socket: Socket; session: RouterSession }>();
   private delayMs = 0;
+  private readonly refusals: RefusalLog;
   refusedHandshakes = 0;
 
   constructor(private readonly o: RouterChannelOptions) {
     const { namespace } = o;
+    this.refusals = new RefusalLog(o.log);
     namespace.use((socket, next) => {
       const hello = helloSchema.safeParse(socket.handshake.auth);
       if (!hello.success) {
         this.refuse(socket, 'BAD_HELLO');
         next(Object.assign(new Error('handshake refused'), { data: { code: 'BAD_HELLO' } }));
+        closeAfterRefusal(socket);
         return;
       }
       const router = o.findRouter(hello.data.router);
@@ -90,6 +97,7 @@ export class RouterChannel {
         this.refuse(socket, 'UNKNOWN_ROUTER', hello.data.router);
         o.drops.drop('UNKNOWN_ROUTER', { router: hello.data.router });
         next(Object.assign(new Error('unknown router'), { data: { code: 'UNKNOWN_ROUTER' } }));
+        closeAfterRefusal(socket);
         return;
       }
       next();
@@ -136,6 +144,7 @@ export class RouterChannel {
   close(): void {
     for (const { socket } of this.sessions.values()) socket.disconnect(true);
     this.sessions.clear();
+    this.refusals.close();
   }
 
   private accept(socket: Socket): void {
@@ -207,6 +216,7 @@ export class RouterChannel {
         return;
       }
       router = found;
+      o.admit(socket);
       const previous = this.sessions.get(found.id);
       this.sessions.set(found.id, {
         socket,
@@ -256,8 +266,10 @@ export class RouterChannel {
 
   private refuse(socket: Socket, reason: string, router?: string): void {
     this.refusedHandshakes += 1;
-    this.o.log.warn(
-      { reason, ...(router ? { router: router.slice(0, 256) } : {}), address: socket.handshake.address },
+    const address = socket.handshake.address;
+    this.refusals.refused(
+      address,
+      { reason, ...(router ? { router: router.slice(0, 256) } : {}), address },
       'refused router handshake',
     );
   }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { runtimeStatus } from '../../contract/index.js';
-import type { Namespace } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type { ModelDatabase } from '../model/database.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
 import type { Circuit } from './circuit-table.js';
@@ -39,6 +39,8 @@ export interface RuntimeOptions {
   /** The routers' secret, read per handshake (it is model data). */
   readonly secret: () => string | undefined;
   readonly namespace: Namespace;
+  /** A router proved itself on its connection (PeerTransport.admit). */
+  readonly admit: (socket: Socket) => void;
   readonly database: () => ModelDatabase;
   readonly log: Logger;
   /** How long a request to a router may take (default 5 s). */
@@ -98,6 +100,7 @@ export class ControllerRuntime implements RouterChannelHandler {
       handler: this,
       drops: this.drops,
       log: o.log,
+      admit: o.admit,
     });
     this.circuits = new CircuitService({
       self: o.self,

@@ -25,6 +25,8 @@ export function withFaults(inner: FaultlessTransport, random: () => number): Pee
     setAdvertise: (address) => inner.setAdvertise(address),
     removePeer: (id) => inner.removePeer(id),
     namespace: (name) => inner.namespace(name),
+    admit: (socket) => inner.admit(socket),
+    pendingConnections: () => inner.pendingConnections(),
     reloadCredentials: () => inner.reloadCredentials(),
 
     send(messages) {

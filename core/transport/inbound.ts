@@ -14,6 +14,7 @@ import { checkHello, type Hello } from './handshake.js';
 import type { RefusalLog } from './refusal-log.js';
 import { answerRequest, transportFailure, type Reply } from './requests.js';
 import type { PeerAuthenticator, RefusalReason, RequestHandler } from './types.js';
+import { closeAfterRefusal } from './admission.js';
 
 export interface InboundContext {
   /** An authenticated peer said where it listens (its hello's address). */
@@ -27,6 +28,8 @@ export interface InboundContext {
   readonly log: Log;
   readonly handlers: ReadonlyMap<string, RequestHandler>;
   deliver(messages: readonly Message[]): void;
+  /** The connection authenticated: lift the limits of strangers (admission.ts). */
+  admit(socket: Socket): void;
 }
 
 const KNOWN_EVENTS: ReadonlySet<string> = new Set([RAFT_EVENT, REQUEST_EVENT, PING_EVENT]);
@@ -46,6 +49,7 @@ export class InboundPeers {
       if (!checked.ok) {
         this.refused(socket, checked.failure, checked.detail);
         next(Object.assign(new Error('handshake refused'), { data: { code: checked.failure } }));
+        closeAfterRefusal(socket);
         return;
       }
       this.hellos.set(socket, checked.hello);
@@ -67,6 +71,7 @@ export class InboundPeers {
       return;
     }
     const peer: NodeId = hello.from;
+    ctx.admit(socket);
 
     socket.onAny((event: unknown) => {
       if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) ctx.counters.malformed += 1;
@@ -76,7 +81,7 @@ export class InboundPeers {
       const { messages, malformed } = decodeFrame(frame, peer, ctx.self);
       if (malformed > 0) {
         ctx.counters.malformed += malformed;
-        ctx.log.warn({ peer, count: malformed }, 'dropped malformed raft messages');
+        ctx.refusals.refused(peer, { peer, count: malformed }, 'dropped malformed raft messages');
       }
       if (messages.length > 0) ctx.deliver(messages);
     });

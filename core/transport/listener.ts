@@ -7,13 +7,15 @@
  *
  * A client without a valid certificate still completes TLS, since routers authenticate by their
  * own handshake until they get certificates: `/raft` refuses it (handshake.ts checks `authorized`
- * and the SPIFFE id). Plain HTTP never gets past TLS.
+ * and the SPIFFE id). Plain HTTP never gets past TLS. Until a namespace admits a connection it is
+ * held to little (admission.ts).
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { Server } from 'socket.io';
-import type { FrameParser } from './frame-parser.js';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { Admission, type AdmissionRefusal } from './admission.js';
+import type { GuardedFrameParser } from './frame-parser.js';
 import type { PeerTls } from './types.js';
 
 export interface ClusterListenerOptions {
@@ -22,12 +24,14 @@ export interface ClusterListenerOptions {
   /** Undefined only for benchmarks' plaintext transport (TransportOptions.benchmarkPlaintext). */
   readonly tls: PeerTls | undefined;
   /** A connection that failed TLS itself (not TLS at all, or a broken handshake). */
-  readonly onTlsError: (err: Error & { code?: string }, socket: Socket) => void;
-  readonly parser: FrameParser;
+  readonly onTlsError: (err: Error & { code?: string }, socket: NetSocket) => void;
+  readonly parser: GuardedFrameParser;
   /** Largest frame a peer sends (by its estimate); a websocket message well beyond it closes the connection. */
   readonly maxFrameBytes: number;
-  /** Time a client has to join a namespace after the websocket opened. */
+  /** Time a connection has from TCP accept to being admitted by a namespace. */
   readonly connectTimeoutMs: number;
+  /** A connection refused before it authenticated (admission.ts). */
+  readonly onRefused: (address: string, reason: AdmissionRefusal, detail: string) => void;
 }
 
 export interface ClusterListener {
@@ -35,6 +39,10 @@ export interface ClusterListener {
   readonly port: number;
   /** New connections get these credentials (a renewed certificate); open ones keep theirs. */
   reload(tls: PeerTls): void;
+  /** A namespace authenticated this connection: it may send full-size frames (admission.ts). */
+  admit(socket: Socket): void;
+  /** Connections not admitted yet. */
+  pendingCount(): number;
   close(): Promise<void>;
 }
 
@@ -42,6 +50,14 @@ export interface ClusterListener {
 const ENGINE_PING_INTERVAL_MS = 5_000;
 const ENGINE_PING_TIMEOUT_MS = 10_000;
 const FRAME_SLACK_BYTES = 1024 * 1024;
+/**
+ * A websocket message before authentication: a CONNECT with its hello, a router's proof. Larger
+ * is refused by the websocket layer from the frame header, before it is buffered.
+ */
+export const PRE_AUTH_MESSAGE_BYTES = 16 * 1024;
+/** Connections not authenticated yet, per source address and in all. */
+const MAX_PENDING_PER_ADDRESS = 16;
+const MAX_PENDING = 256;
 
 export async function openClusterListener(options: ClusterListenerOptions): Promise<ClusterListener> {
   const notFound = (_req: unknown, res: { writeHead(status: number): { end(): void } }): void => {
@@ -49,17 +65,33 @@ export async function openClusterListener(options: ClusterListenerOptions): Prom
   };
   const https = options.tls
     ? createServer(
-        { ...tlsOptions(options.tls), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
+        {
+          ...tlsOptions(options.tls),
+          requestCert: true,
+          rejectUnauthorized: false,
+          minVersion: 'TLSv1.3',
+          handshakeTimeout: options.connectTimeoutMs,
+        },
         notFound,
       )
     : (createHttpServer(notFound) as unknown as HttpsServer);
   https.on('tlsClientError', (err, socket) => options.onTlsError(err, socket));
+  const admission = new Admission({
+    maxPendingPerAddress: MAX_PENDING_PER_ADDRESS,
+    maxPending: MAX_PENDING,
+    pendingTimeoutMs: options.connectTimeoutMs,
+    // Slack over the senders' own limit, which they apply to an estimate of the frame's size.
+    admittedMessageBytes: options.maxFrameBytes + FRAME_SLACK_BYTES,
+    parser: options.parser,
+    refused: options.onRefused,
+  });
   const io = new Server(https, {
     transports: ['websocket'],
     serveClient: false,
     parser: options.parser,
-    // Slack over the senders' own limit, which they apply to an estimate of the frame's size.
-    maxHttpBufferSize: options.maxFrameBytes + FRAME_SLACK_BYTES,
+    // Every connection starts with this; admission raises it for an authenticated one.
+    maxHttpBufferSize: PRE_AUTH_MESSAGE_BYTES,
+    allowRequest: admission.allowRequest,
     connectTimeout: options.connectTimeoutMs,
     pingInterval: ENGINE_PING_INTERVAL_MS,
     pingTimeout: ENGINE_PING_TIMEOUT_MS,
@@ -68,6 +100,7 @@ export async function openClusterListener(options: ClusterListenerOptions): Prom
   });
   // Nothing is served on the main namespace: only named ones (`/raft`, `/routers`).
   io.use((_socket, next) => next(new Error('no such namespace')));
+  admission.watch(https, io);
   await listen(https, options.host, options.port);
   const port = (https.address() as AddressInfo).port;
   return {
@@ -76,7 +109,12 @@ export async function openClusterListener(options: ClusterListenerOptions): Prom
     reload: (tls) => {
       if (options.tls) https.setSecureContext(tlsOptions(tls));
     },
-    close: () => closeServer(io, https),
+    admit: (socket) => admission.admit(socket),
+    pendingCount: () => admission.pendingCount(),
+    close: () => {
+      admission.close();
+      return closeServer(io, https);
+    },
   };
 }
 

@@ -11,7 +11,7 @@ import type { Message } from '../raft/types.js';
 import { countRefusal, newCounters, type Counters, type Log } from './counters.js';
 import { TransportError } from './errors.js';
 import { withFaults, type FaultlessTransport } from './faulty-transport.js';
-import { createFrameParser } from './frame-parser.js';
+import { createGuardedFrameParser } from './frame-parser.js';
 import { InboundPeers } from './inbound.js';
 import { openClusterListener, type ClusterListener } from './listener.js';
 import { OutboundLinks } from './outbound.js';
@@ -38,9 +38,16 @@ function createTransport(options: TransportOptions): FaultlessTransport {
   const counters = newCounters();
   const refusals = new RefusalLog(log);
   const handlers = new Map<string, RequestHandler>();
-  const parser = createFrameParser((error) => {
+  const parser = createGuardedFrameParser((error, decoder) => {
     counters.malformed += 1;
-    log.warn({ err: String(error) }, 'dropped a frame that does not decode');
+    const message = decoder.trusted
+      ? 'dropped a frame that does not decode'
+      : 'closed a connection that sent a frame that does not decode before authenticating';
+    refusals.refused(
+      decoder.address,
+      { err: String(error).slice(0, 200), address: decoder.address },
+      message,
+    );
   });
   const plaintext = options.benchmarkPlaintext === true;
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
@@ -95,6 +102,8 @@ function createTransport(options: TransportOptions): FaultlessTransport {
         parser,
         maxFrameBytes,
         connectTimeoutMs: handshakeTimeoutMs,
+        onRefused: (address, reason, detail) =>
+          refusals.refused(address, { reason, detail, address }, 'refused connection on the cluster port'),
       });
       if (closed) {
         await listener.close();
@@ -109,6 +118,7 @@ function createTransport(options: TransportOptions): FaultlessTransport {
         log,
         handlers,
         deliver,
+        admit: (socket) => listener?.admit(socket),
         // A peer that dials us and that we cannot dial yet (a node joining a cluster knows none of
         // its members) becomes reachable at the address it says, so that we can answer it. An
         // address we already have (from the membership) is kept.
@@ -156,6 +166,12 @@ function createTransport(options: TransportOptions): FaultlessTransport {
       listener?.reload(options.authenticator.tls());
     },
 
+    admit(socket) {
+      listener?.admit(socket);
+    },
+
+    pendingConnections: () => listener?.pendingCount() ?? 0,
+
     namespace(name) {
       if (!listener) throw new TransportError('CLOSED', 'the transport has not started');
       if (name === '/raft' || name === '/') throw new Error(`namespace ${name} is the transport's own`);
@@ -167,6 +183,7 @@ function createTransport(options: TransportOptions): FaultlessTransport {
       closed = true;
       outbound.close();
       await listener?.close();
+      refusals.close();
     },
   };
 }

@@ -1,33 +1,69 @@
 /**
- * Refusals logged at most once per peer and interval (a minute by default), with how many were
- * left out since the last line: a stranger hammering the cluster port must not flood the log.
- * The peer is whatever names it best at the point of refusal: its address, before it said more.
+ * Refusals and drops logged at most once per peer, message and interval (10 s by default): the
+ * first one at once, the rest counted and summed up in one line when the interval ends ("412 more
+ * from 127.0.0.1 in the last 10 s"). A stranger hammering the cluster port must not flood the log,
+ * nor keep the event loop busy writing it. The peer is whatever names it best at the point of
+ * refusal: its address, before it said more.
  */
 import type { Log } from './counters.js';
 
-/** Peers remembered at most; beyond it the oldest entries are forgotten (and may log again). */
-const MAX_PEERS = 1024;
+/** Keys remembered at most; beyond it the oldest are forgotten (their counts summed up at once). */
+const MAX_KEYS = 1024;
+
+export type Schedule = (run: () => void, ms: number) => { cancel(): void };
+
+const unrefTimer: Schedule = (run, ms) => {
+  const timer = setTimeout(run, ms);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
+};
+
+interface Window {
+  readonly peer: string;
+  readonly message: string;
+  details: Record<string, unknown>;
+  suppressed: number;
+  readonly timer: { cancel(): void };
+}
 
 export class RefusalLog {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  private readonly windows = new Map<string, Window>();
 
   constructor(
     private readonly log: Log,
-    private readonly intervalMs = 60_000,
-    private readonly now: () => number = Date.now,
+    private readonly intervalMs = 10_000,
+    private readonly schedule: Schedule = unrefTimer,
   ) {}
 
   refused(peer: string, details: Record<string, unknown>, message: string): void {
-    const at = this.now();
-    const seen = this.last.get(peer);
-    if (seen && at - seen.at < this.intervalMs) {
-      seen.suppressed += 1;
+    const key = `${message}\u0000${peer}`;
+    const open = this.windows.get(key);
+    if (open) {
+      open.suppressed += 1;
+      open.details = details;
       return;
     }
-    this.last.delete(peer);
-    this.last.set(peer, { at, suppressed: 0 });
-    if (this.last.size > MAX_PEERS) this.last.delete(this.last.keys().next().value as string);
-    const left = seen?.suppressed ?? 0;
-    this.log.warn({ ...details, ...(left > 0 ? { suppressedSinceLast: left } : {}) }, message);
+    this.log.warn(details, message);
+    const timer = this.schedule(() => this.summarise(key), this.intervalMs);
+    this.windows.set(key, { peer, message, details, suppressed: 0, timer });
+    if (this.windows.size > MAX_KEYS) this.summarise(this.windows.keys().next().value as string);
+  }
+
+  /** Sums up every open window now (the transport is closing). */
+  close(): void {
+    for (const key of [...this.windows.keys()]) this.summarise(key);
+  }
+
+  private summarise(key: string): void {
+    const window = this.windows.get(key);
+    if (!window) return;
+    this.windows.delete(key);
+    window.timer.cancel();
+    if (window.suppressed === 0) return;
+    const seconds = Math.round(this.intervalMs / 1000);
+    this.log.warn(
+      { ...window.details, suppressed: window.suppressed },
+      `${window.message}: ${window.suppressed} more from ${window.peer} in the last ${seconds} s`,
+    );
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
-import type { Namespace } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type { Message, NodeId } from '../raft/types.js';
 
 /** A node's TLS credentials, PEM: its key, its chain (leaf first) and the cluster root CA it trusts. */
@@ -150,6 +150,13 @@ export interface PeerTransport {
    * and frame limits; its users do their own authentication. Only after `start()`.
    */
   namespace(name: string): Namespace;
+  /**
+   * A connection of another namespace authenticated: it may send full-size frames, and a frame
+   * that does not decode is dropped instead of closing it (admission.ts).
+   */
+  admit(socket: Socket): void;
+  /** Connections to the cluster port that no namespace has admitted yet. */
+  pendingConnections(): number;
   /** Serves new connections with `tls()` as it is now (after a renewal); open ones keep theirs. */
   reloadCredentials(): void;
   close(): Promise<void>;

@@ -118,7 +118,23 @@ describe('events', () => {
       socket.on('connect_error', resolve),
     );
     expect(error.data?.status).toBe(401);
+    // One attempt per connection: the refused one is closed.
+    await waitFor(() => socket.io.engine?.readyState !== 'open', 'the refused connection to close');
     socket.close();
+  });
+
+  it('closes a socket that sends anything: the stream flows one way', async () => {
+    const token = await api.login();
+    for (const send of [
+      (s: Socket) => s.emit('event', { anything: 1 }),
+      (s: Socket) => s.emit('x', 'y'.repeat(64 * 1024)),
+    ]) {
+      const socket = connect({ token });
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      send(socket);
+      await waitFor(() => !socket.connected, 'the socket to be closed');
+      socket.close();
+    }
   });
 });
 
