@@ -332,6 +332,12 @@ export const memberRemoved = named('MemberRemoved', z.object({ index }));
 export const leadershipTransferred = named('LeadershipTransferred', z.object({ leaderId: z.string() }));
 /** `POST /cluster/snapshot`: the index the snapshot covers. */
 export const snapshotTaken = named('SnapshotTaken', z.object({ index }));
+/**
+ * `POST /cluster/token-keys/rotate`: the token signing keys retired (every token they signed is
+ * refused from now on, on every node), and the index of that write (this node's applied index when
+ * there was nothing to retire).
+ */
+export const tokenKeysRotated = named('TokenKeysRotated', z.object({ retired: z.array(z.string()), index }));
 
 /** `PUT /runtime/faults`: the router channel's delay now. */
 export const runtimeFaults = named('RuntimeFaults', z.object({ routerDelayMs: z.number().min(0) }));

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { firstAdminCommand } from './api/bootstrap.js';
 import { apiHostNames, certificateHostNames, isLoopback, publicHost } from './hosts.js';
 import type { ApiContext } from './api/context.js';
+import { openTokenKeyStore } from './api/token-keys.js';
 import { createApiServer } from './api/server.js';
 import {
   bootstrapClusterCa,
@@ -168,6 +169,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
           return [...conf.voters, ...conf.learners];
         },
       }),
+      tokenKeys: await openTokenKeyStore(options.dataDir),
       logger,
       transportStats: () => node.transport.stats(),
       runtime,

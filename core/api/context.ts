@@ -14,6 +14,7 @@ import type { CircuitDirectory } from '../runtime/circuit-directory.js';
 import type { ControllerRuntime } from '../runtime/runtime.js';
 import type { SnapshotStep } from '../storage/types.js';
 import type { FaultPlan, TransportStats } from '../transport/types.js';
+import type { TokenKeyStore } from './token-keys.js';
 
 export type { AddMemberRequest, ClusterMemberView, ClusterOps, ClusterView } from '../cluster/types.js';
 
@@ -39,6 +40,8 @@ export interface ApiContext {
   readonly cluster: ClusterOps;
   /** The cluster CA: its root, and signing a joining node's certificate (core/cluster/cluster-ca.ts). */
   readonly certificates: CertificateAuthority;
+  /** This node's token signing key, kept in its data directory (token-keys.ts). */
+  readonly tokenKeys: TokenKeyStore;
   readonly logger: Logger;
   /** The cluster transport's counters (refusals by reason for `/metrics`). */
   readonly transportStats?: () => TransportStats;

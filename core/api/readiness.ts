@@ -1,15 +1,13 @@
 /**
  * "Ready means ready": a node serves admins once its replicated model holds what bootstrap writes
- * — an admin and the token signing key, one batch (bootstrap.ts) — and the composition root has
+ * — the first admin (bootstrap.ts) — and the composition root has
  * finished starting it (a joining node has applied its own membership, so it has caught up with
  * what the cluster held when it joined). Until then `GET /health` says `starting` (503) and login
  * answers 503 STARTING: a right password is never refused because the admin has not arrived yet.
- * Once ready, a node stays ready: the last admin cannot be deleted and the key is never removed.
+ * Once ready, a node stays ready: the last admin cannot be deleted.
  */
 import type { ModelDatabase } from '../model/database.js';
-import { readSetting } from '../model/settings.js';
 import { ApiProblem } from './problem.js';
-import { JWT_KEY_SETTING } from './token.js';
 
 export type Readiness = 'starting' | 'up';
 
@@ -18,9 +16,7 @@ export const STARTING_RETRY_AFTER_SECONDS = 1;
 
 /** Whether the model holds the bootstrap writes (the replicated half of readiness). */
 export function bootstrapApplied(db: ModelDatabase): boolean {
-  return (
-    db.value('SELECT 1 FROM admins LIMIT 1') !== undefined && readSetting(db, JWT_KEY_SETTING) !== undefined
-  );
+  return db.value('SELECT 1 FROM admins LIMIT 1') !== undefined;
 }
 
 /** This node's readiness, decided afresh until it is first up and remembered from then on. */

@@ -14,7 +14,6 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { readSetting } from '../model/settings.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
 import { EventLog, recordEvents, recordRuntimeEvents } from './events.js';
@@ -35,7 +34,9 @@ import { runtimeRoutes } from './routes/runtime.js';
 import { systemRoutes } from './routes/system.js';
 import { API_PREFIX, MAX_BODY_BYTES, type ApiDeps, type ZodApp } from './deps.js';
 import { documentOptions } from './openapi.js';
-import { JWT_KEY_SETTING, TokenService } from './token.js';
+import { TokenService } from './token.js';
+import { publishCommand, publishedTokenKey } from './token-keys.js';
+import { propose } from './writes.js';
 import { isUiPath, SECURITY_HEADERS, serveUi, UI_CONTENT_SECURITY_POLICY } from './ui.js';
 
 export interface ApiServerOptions {
@@ -126,7 +127,12 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
     events,
     tokens: new TokenService({
       clusterId: ctx.clusterId,
-      key: () => readSetting(ctx.model.model, JWT_KEY_SETTING),
+      keys: ctx.tokenKeys,
+      published: (kid) => publishedTokenKey(ctx.model.model, kid),
+      publish: async (key) => {
+        const at = new Date().toISOString();
+        await propose(ctx.replica, metrics, publishCommand(ctx.nodeId, key, at), { at });
+      },
       ...(options.tokenTtlMs !== undefined ? { ttlMs: options.tokenTtlMs } : {}),
     }),
     readWaitMs: options.readWaitMs ?? 5_000,

@@ -1,15 +1,18 @@
 /**
- * Admin bearer tokens: JWTs signed with HS256 under the cluster-wide key kept in the replicated
- * model (setting `auth.jwtKey`), so a token issued by one node is accepted by every node. The
- * audience is the cluster id: a token never crosses clusters.
+ * Admin bearer tokens: JWTs signed ES256 with the issuing node's own key (token-keys.ts), its kid
+ * in the header; every node verifies them against the public keys published in the model. The
+ * audience is the cluster id: a token never crosses clusters. A token may not live longer than the
+ * configured lifetime (`exp - iat`), whatever its signer wrote, nor be issued in the future.
  */
-import { webcrypto } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, SignJWT } from 'jose';
 import { ApiProblem } from './problem.js';
+import type { PublishedTokenKey, SigningKey, TokenKeyStore } from './token-keys.js';
 
-export const JWT_KEY_SETTING = 'auth.jwtKey';
 export const DEFAULT_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 const ISSUER = 'meshdesk';
+const ALGORITHM = 'ES256';
+/** How far in the future a token's `iat` may be: the issuing node's clock may run ahead a little. */
+const CLOCK_SKEW_SECONDS = 60;
 
 export interface TokenSubject {
   readonly adminId: string;
@@ -23,8 +26,12 @@ export interface VerifiedToken extends TokenSubject {
 
 export interface TokenOptions {
   readonly clusterId: string;
-  /** The current signing key (base64url), read from the model per call; undefined before bootstrap. */
-  readonly key: () => string | undefined;
+  /** This node's signing key. */
+  readonly keys: TokenKeyStore;
+  /** A published public key by kid (read from the model per call). */
+  readonly published: (kid: string) => PublishedTokenKey | undefined;
+  /** Publishes this node's public key through Raft; resolves once applied here. */
+  readonly publish: (key: SigningKey) => Promise<void>;
   readonly ttlMs?: number;
   readonly now?: () => number;
 }
@@ -36,64 +43,48 @@ function unauthorized(code: string, detail: string): ApiProblem {
 /** How many verified tokens are remembered (a few admins, a few sessions each). */
 const VERIFIED_CACHE_SIZE = 1024;
 
+interface Remembered extends VerifiedToken {
+  readonly kid: string;
+}
+
 export class TokenService {
   private readonly ttlMs: number;
   private readonly now: () => number;
-  /**
-   * The signing key imported once per key value: importing it on every request was the largest
-   * cost of an authenticated request. Verified tokens are remembered under the same key value, so
-   * a repeated token costs a map lookup; its expiry is still checked every time.
-   */
-  private imported: { readonly raw: string; readonly key: Promise<webcrypto.CryptoKey> } | undefined;
-  private readonly verified = new Map<string, VerifiedToken>();
+  /** Public keys imported once per kid: importing on every request was the largest cost of one. */
+  private readonly imported = new Map<string, ReturnType<typeof importJWK>>();
+  /** Verified tokens: a repeated token costs a map lookup; its key and expiry are still checked. */
+  private readonly verified = new Map<string, Remembered>();
+  /** One publication at a time (logins arriving together share it). */
+  private publishing: Promise<SigningKey> | undefined;
 
   constructor(private readonly options: TokenOptions) {
     this.ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
     this.now = options.now ?? Date.now;
   }
 
-  private secret(): Promise<webcrypto.CryptoKey> {
-    const raw = this.options.key();
-    if (!raw) {
-      throw new ApiProblem(503, 'NOT_BOOTSTRAPPED', 'this cluster has no token signing key yet', [], {
-        'retry-after': '1',
-      });
-    }
-    if (this.imported?.raw !== raw) {
-      this.verified.clear();
-      const bytes = Buffer.from(raw, 'base64url');
-      const key = webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, [
-        'sign',
-        'verify',
-      ]);
-      this.imported = { raw, key };
-    }
-    return this.imported.key;
-  }
-
   async issue(subject: TokenSubject): Promise<{ token: string; expiresAt: string }> {
+    const key = await this.publishedKey();
     const now = this.now();
     const expires = now + this.ttlMs;
     const token = await new SignJWT({ name: subject.username })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', kid: key.kid })
       .setSubject(subject.adminId)
       .setIssuer(ISSUER)
       .setAudience(this.options.clusterId)
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(expires / 1000))
-      .sign(await this.secret());
+      .sign(key.privateKey);
     return { token, expiresAt: new Date(Math.floor(expires / 1000) * 1000).toISOString() };
   }
 
   /** The token's subject; throws a 401 ApiProblem for any token that is not good now. */
   async verify(token: string): Promise<VerifiedToken> {
-    const secret = await this.secret();
     const known = this.verified.get(token);
     if (known) {
-      if (known.expiresAt > this.now()) return known;
+      if (known.expiresAt > this.now() && this.usable(known.kid)) return known;
       this.verified.delete(token);
     }
-    const verified = await this.verifyAnew(token, secret);
+    const verified = await this.verifyAnew(token);
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       this.verified.delete(this.verified.keys().next().value as string);
     }
@@ -101,24 +92,71 @@ export class TokenService {
     return verified;
   }
 
-  private async verifyAnew(token: string, secret: webcrypto.CryptoKey): Promise<VerifiedToken> {
+  /** This node's key, published (and renewed first if it was retired). */
+  private publishedKey(): Promise<SigningKey> {
+    const key = this.options.keys.current();
+    const published = this.options.published(key.kid);
+    if (published && published.retiredAt === undefined) return Promise.resolve(key);
+    this.publishing ??= (async () => {
+      const fresh = published ? await this.options.keys.renew() : key;
+      await this.options.publish(fresh);
+      return fresh;
+    })().finally(() => (this.publishing = undefined));
+    return this.publishing;
+  }
+
+  private usable(kid: string): boolean {
+    const published = this.options.published(kid);
+    return published !== undefined && published.retiredAt === undefined;
+  }
+
+  private async verifyAnew(token: string): Promise<Remembered> {
+    let kid: unknown;
     try {
-      const { payload } = await jwtVerify(token, secret, {
-        algorithms: ['HS256'],
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw unauthorized('INVALID_TOKEN', 'the token is not valid');
+    }
+    const published = typeof kid === 'string' ? this.options.published(kid) : undefined;
+    if (!published || published.retiredAt !== undefined) {
+      throw unauthorized('INVALID_TOKEN', 'the token’s signing key is unknown or retired');
+    }
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, await this.publicKey(published), {
+        algorithms: [ALGORITHM],
         issuer: ISSUER,
         audience: this.options.clusterId,
         currentDate: new Date(this.now()),
-        requiredClaims: ['sub', 'exp'],
-      });
-      return {
-        adminId: String(payload.sub),
-        username: typeof payload.name === 'string' ? payload.name : '',
-        expiresAt: (payload.exp ?? 0) * 1000,
-      };
+        requiredClaims: ['sub', 'exp', 'iat'],
+      }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw unauthorized('TOKEN_EXPIRED', 'the token has expired');
       throw unauthorized('INVALID_TOKEN', 'the token is not valid');
     }
+    const issuedAt = payload.iat ?? 0;
+    const expiresAt = payload.exp ?? 0;
+    if (expiresAt - issuedAt > Math.ceil(this.ttlMs / 1000)) {
+      throw unauthorized('INVALID_TOKEN', 'the token claims a longer life than tokens are given');
+    }
+    if (issuedAt > this.now() / 1000 + CLOCK_SKEW_SECONDS) {
+      throw unauthorized('INVALID_TOKEN', 'the token claims to be issued in the future');
+    }
+    return {
+      adminId: String(payload.sub),
+      username: typeof payload.name === 'string' ? payload.name : '',
+      expiresAt: expiresAt * 1000,
+      kid: published.kid,
+    };
+  }
+
+  private publicKey(published: PublishedTokenKey): ReturnType<typeof importJWK> {
+    let key = this.imported.get(published.kid);
+    if (!key) {
+      key = importJWK({ ...published.jwk }, ALGORITHM);
+      this.imported.set(published.kid, key);
+    }
+    return key;
   }
 }
 

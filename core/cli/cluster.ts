@@ -9,7 +9,7 @@ import { CliClient, type Credentials } from './api-client.js';
 import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 
-export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|router-secret> [options]
+export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|router-secret|rotate-token-keys> [options]
 
   status                           the cluster as the node at --api sees it
   members                          its members, one per line
@@ -26,6 +26,9 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
   revoke-invite ID                 revoke a join token that has not been used
   router-secret                    the secret routers prove (for 'meshdesk router', via
                                    MESHDESK_CLUSTER_SECRET), until routers enroll for certificates
+  rotate-token-keys                retire every token signing key: every admin token issued so far
+                                   (yours too) is refused on every node; each node signs new ones
+                                   with a new key
 
 options:
   --api URL        a member's API (default http://127.0.0.1:8440; https:// beyond loopback)
@@ -65,6 +68,7 @@ const SUBCOMMANDS = [
   'invites',
   'revoke-invite',
   'router-secret',
+  'rotate-token-keys',
 ] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
@@ -139,6 +143,14 @@ export async function cluster(
     case 'snapshot': {
       const { data } = await client.request<{ index?: number }>('POST', '/cluster/snapshot');
       show(data, `snapshot taken at index ${String(data.index ?? '?')}`);
+      return 0;
+    }
+    case 'rotate-token-keys': {
+      const { data } = await client.request<{ retired: string[] }>('POST', '/cluster/token-keys/rotate');
+      show(
+        data,
+        `retired ${data.retired.length} token signing key(s); every token issued before now is refused — log in again`,
+      );
       return 0;
     }
     case 'invite': {

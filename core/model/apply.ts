@@ -20,7 +20,7 @@ import {
 import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
 import { rememberedResult, rememberResult } from './idempotency.js';
 import { applyInvitation, type AppliedInvitation } from './invitations.js';
-import { writeSetting } from './settings.js';
+import { deleteSetting, writeSetting } from './settings.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
 import { INDEXED_ENTITY, POLICY_KIND, type IndexedEntityType, type PolicyKind } from './policy/kinds.js';
 
@@ -49,9 +49,9 @@ export interface AppliedEntity {
 
 export interface AppliedSetting {
   readonly ok: true;
-  readonly op: 'setSetting';
+  readonly op: 'setSetting' | 'deleteSetting';
   readonly key: string;
-  /** False when `onlyIfAbsent` kept an existing value. */
+  /** False when `onlyIfAbsent` kept an existing value, or there was nothing to delete. */
   readonly written: boolean;
 }
 
@@ -144,6 +144,8 @@ export class ModelApplier {
           key: c.key,
           written: writeSetting(this.model, c.key, c.value, c.at, c.onlyIfAbsent ?? false),
         };
+      case 'deleteSetting':
+        return { ok: true, op: 'deleteSetting', key: c.key, written: deleteSetting(this.model, c.key) };
       case 'create':
         return this.create(c.collection, c.id, c.at, validateCreate(c.collection, c.data));
       case 'update':

@@ -33,6 +33,7 @@ export type SingleCommand =
       readonly ifRevision?: number;
     }
   | SettingCommand
+  | DeleteSettingCommand
   | InvitationCommand;
 
 export const INVITATION_KINDS = ['controller', 'router'] as const;
@@ -71,6 +72,12 @@ export interface SettingCommand {
   readonly value: string;
   readonly at: string;
   readonly onlyIfAbsent?: boolean;
+}
+
+/** Removes a cluster-wide setting (a retired secret); removing an absent one changes nothing. */
+export interface DeleteSettingCommand {
+  readonly op: 'deleteSetting';
+  readonly key: string;
 }
 
 /** Several commands in one Raft entry: all of them apply, or none. */
@@ -152,6 +159,7 @@ const singleSchema = z.discriminatedUnion('op', [
     at: timestamp,
     onlyIfAbsent: z.boolean().optional(),
   }),
+  z.strictObject({ op: z.literal('deleteSetting'), key: z.string().min(1).max(255) }),
 ]);
 
 const commandSchema = z.union([

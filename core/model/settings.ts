@@ -31,3 +31,17 @@ export function writeSetting(
   );
   return true;
 }
+
+/** Inside apply: removes the setting. Returns whether there was one. */
+export function deleteSetting(db: ModelDatabase, key: string): boolean {
+  if (readSetting(db, key) === undefined) return false;
+  db.run('DELETE FROM settings WHERE key = ?', [key]);
+  return true;
+}
+
+/** The settings whose keys start with `prefix`, in key order. */
+export function readSettings(db: ModelDatabase, prefix: string): { key: string; value: string }[] {
+  return db
+    .all('SELECT key, value FROM settings WHERE substr(key, 1, ?) = ? ORDER BY key', [prefix.length, prefix])
+    .map((row) => ({ key: String(row.key), value: String(row.value) }));
+}

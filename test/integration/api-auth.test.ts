@@ -1,5 +1,11 @@
 /** Login, tokens (bad, expired, of deleted admins), the failed-login limit and node-signed requests. */
+import { createPrivateKey } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { LEGACY_JWT_KEY_SETTING, TOKEN_KEY_SETTING_PREFIX } from '../../core/api/token-keys.js';
+import { encodeCommand } from '../../core/model/commands.js';
+import { readSetting } from '../../core/model/settings.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signNodeRequest } from '../../core/cluster/node-signature.js';
 import { ADMIN, startApiNode, type ApiNode } from '../support/api-node.js';
@@ -55,10 +61,13 @@ describe('auth', () => {
   });
 
   it('expires tokens', async () => {
-    const a = (api = await startApiNode(dir(), { tokenTtlMs: 1000 }));
+    // Two seconds: a token carries whole seconds, so it lives more than one (a one-second token
+    // issued late in a second could expire before the first call under load).
+    const a = (api = await startApiNode(dir(), { tokenTtlMs: 2000 }));
     const token = await a.login();
-    expect((await a.call('GET', '/identities', { token })).status).toBe(200);
-    // The token carries whole seconds: it expires within two.
+    const first = await a.call('GET', '/identities', { token });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    // It expires within three.
     let code = '';
     await waitFor(
       async () => {
@@ -71,6 +80,38 @@ describe('auth', () => {
       100,
     );
     expect(code).toBe('TOKEN_EXPIRED');
+  });
+
+  it('signs with the node’s own key, whose public half alone is replicated; rotation refuses every earlier token', async () => {
+    const a = (api = await startApiNode(dir()));
+    // A cluster made by an earlier version still holds the shared HS256 secret.
+    const at = new Date().toISOString();
+    await a.node.replica.propose(
+      encodeCommand({ op: 'setSetting', key: LEGACY_JWT_KEY_SETTING, value: 'old-shared-secret', at }),
+    );
+    const token = await a.login();
+    const keyFile = join(dir(), 'token-signing.key');
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const secret = createPrivateKey(await readFile(keyFile, 'utf8')).export({ format: 'jwk' }).d as string;
+    const settings = a.model.model.all('SELECT key, value FROM settings');
+    const published = settings.filter((row) => String(row.key).startsWith(TOKEN_KEY_SETTING_PREFIX));
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(String(published[0]!.value)).jwk).not.toHaveProperty('d');
+    expect(settings.some((row) => String(row.value).includes(secret))).toBe(false);
+
+    const rotated = await a.call('POST', '/cluster/token-keys/rotate', { token });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.retired).toEqual([String(published[0]!.key).slice(TOKEN_KEY_SETTING_PREFIX.length)]);
+    expect(readSetting(a.model.model, LEGACY_JWT_KEY_SETTING)).toBeUndefined();
+    const refused = await a.call('GET', '/identities', { token });
+    expect([refused.status, refused.body.code]).toEqual([401, 'INVALID_TOKEN']);
+    // The node signs again, with a new key.
+    const fresh = await a.login();
+    expect((await a.call('GET', '/identities', { token: fresh })).status).toBe(200);
+    expect(fresh.split('.')[0]).not.toBe(token.split('.')[0]);
+    expect((await a.call('POST', '/cluster/token-keys/rotate', { token: fresh })).body.retired).toHaveLength(
+      1,
+    );
   });
 
   it('stops accepting a deleted admin’s token', async () => {

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JWT_KEY_SETTING } from '../../core/api/token.js';
+import { openTokenKeyStore } from '../../core/api/token-keys.js';
 import { collectionNames, type Collection } from '../../core/model/entities.js';
-import { readSetting } from '../../core/model/settings.js';
 import { startApiNode, type ApiNode, type CallOptions } from '../support/api-node.js';
 import { MODEL_TABLES, modelContents } from '../support/model-tables.js';
 
@@ -484,15 +483,17 @@ describe('bad input', () => {
   });
 
   it('refuses bad and expired tokens on every route but health and login', async () => {
-    const key = readSetting(api.model.model, JWT_KEY_SETTING) as string;
+    // Signed with the node's own key (the file in its data dir), published by an earlier login.
+    await api.login();
+    const key = (await openTokenKeyStore(dir)).current();
     const expired = await new SignJWT({ name: 'admin' })
-      .setProtectedHeader({ alg: 'HS256' })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
       .setSubject('whoever')
       .setIssuer('meshdesk')
       .setAudience(api.node.clusterId)
       .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
-      .sign(Buffer.from(key, 'base64url'));
+      .sign(key.privateKey);
     const doc = (await api.call('GET', '/openapi.json')).body as {
       paths: Record<string, Record<string, { security?: unknown[] }>>;
     };

@@ -18,8 +18,9 @@ describe('the API on one node', () => {
     const res = await api.call('GET', '/health', { token: null });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ role: 'leader', nodeId: api.node.id, clusterId: api.node.clusterId });
-    // Bootstrap's addVoter (1), the new leader's no-op (2), the first admin (3); logging in writes nothing.
-    expect(res.body).toMatchObject({ appliedIndex: 3, commitIndex: 3, lastIndex: 3 });
+    // Bootstrap's addVoter (1), the new leader's no-op (2), the first admin (3), and the node's
+    // token key, published by its first login (4); later logins write nothing.
+    expect(res.body).toMatchObject({ appliedIndex: 4, commitIndex: 4, lastIndex: 4 });
   });
 
   it('shows the cluster and takes a snapshot', async () => {
@@ -31,13 +32,13 @@ describe('the API on one node', () => {
     ]);
     const snapshot = await api.call('POST', '/cluster/snapshot');
     expect(snapshot.status).toBe(200);
-    // Everything applied so far: the bootstrap entries and the first admin.
-    expect(snapshot.body.index).toBe(3);
-    expect(snapshot.headers.get('x-raft-index')).toBe('3');
+    // Everything applied so far: the bootstrap entries, the first admin and the token key.
+    expect(snapshot.body.index).toBe(4);
+    expect(snapshot.headers.get('x-raft-index')).toBe('4');
     // Reads and writes go on after the snapshot (it exports the database); the log continues after it.
     const after = await api.call('POST', '/identities', { body: { name: 'after-snapshot' } });
     expect(after.status).toBe(201);
-    expect(after.headers.get('x-raft-index')).toBe('4');
+    expect(after.headers.get('x-raft-index')).toBe('5');
   });
 
   it('creates, gets, patches and deletes in every collection', async () => {
@@ -110,9 +111,9 @@ describe('the API on one node', () => {
       body: { name: 'alice', roleAttributes: ['staff'] },
     });
     expect(created.status).toBe(201);
-    // The first write after the bootstrap entries (1-2) and the first admin (3).
+    // The first write after the bootstrap entries (1-2), the first admin (3) and the token key (4).
     const createdAt = Number(created.headers.get('x-raft-index'));
-    expect(createdAt).toBe(4);
+    expect(createdAt).toBe(5);
     expect(created.headers.get('location')).toBe(`/api/v1/identities/${created.body.id}`);
     expect(created.body).toMatchObject({
       name: 'alice',

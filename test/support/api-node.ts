@@ -6,6 +6,7 @@
 import pino from 'pino';
 import { firstAdminCommand } from '../../core/api/bootstrap.js';
 import type { ApiContext } from '../../core/api/context.js';
+import { openTokenKeyStore } from '../../core/api/token-keys.js';
 import { createApiServer, type ApiServer, type ApiServerOptions } from '../../core/api/server.js';
 import { createCertificateAuthority } from '../../core/cluster/cluster-ca.js';
 import { createClusterOps } from '../../core/cluster/ops.js';
@@ -97,6 +98,7 @@ export async function startBareApiNode(
       db: () => model.model,
       members: () => [...node.replica.status().conf.voters],
     }),
+    tokenKeys: await openTokenKeyStore(dataDir),
     logger: node.logger,
     ...(started ? { started } : {}),
   };

@@ -186,7 +186,7 @@ export class ControllerCluster {
     return node;
   }
 
-  /** An admin token (valid on every node: the signing key is replicated). */
+  /** An admin token (valid on every node: node 0 published its public key when signing it). */
   async login(): Promise<string> {
     if (this.token) return this.token;
     const answer = await this.call(

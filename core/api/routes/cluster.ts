@@ -21,8 +21,11 @@ import {
   memberRemoved,
   routerSecret,
   snapshotTaken,
+  tokenKeysRotated,
   transferBody,
 } from '../../../contract/index.js';
+import { retireCommands } from '../token-keys.js';
+import { propose } from '../writes.js';
 import { WRITE_PROBLEMS } from '../openapi.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
@@ -185,6 +188,26 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
       const taken = await s.ctx.cluster.snapshot();
       reply.header('x-raft-index', String(taken.index));
       return taken;
+    },
+  );
+
+  app.post(
+    '/cluster/token-keys/rotate',
+    {
+      schema: {
+        tags,
+        operationId: 'rotateTokenKeys',
+        summary: 'Retire every token signing key: all tokens issued so far are refused on every node',
+        response: { 200: tokenKeysRotated },
+        problems: WRITE_PROBLEMS,
+      },
+    },
+    async () => {
+      const at = new Date().toISOString();
+      const { kids, commands } = retireCommands(s.db(), at);
+      if (commands.length === 0) return { retired: [], index: s.ctx.replica.status().applied };
+      const written = await propose(s.ctx.replica, s.metrics, { op: 'batch', commands }, { at });
+      return { retired: kids, index: written.index };
     },
   );
 }

@@ -4,7 +4,6 @@ import { firstAdminCommand } from '../../../core/api/bootstrap.js';
 import { EventLog } from '../../../core/api/events.js';
 import { ApiProblem } from '../../../core/api/problem.js';
 import { createSchema, listQuerySchema, patchSchema } from '../../../contract/index.js';
-import { JWT_KEY_SETTING } from '../../../core/api/token.js';
 import { batchCommand, idempotencyKey, ifMatchRevision } from '../../../core/api/writes.js';
 import { ModelError } from '../../../core/model/errors.js';
 import { verifyPassword } from '../../../core/model/passwords.js';
@@ -74,16 +73,16 @@ describe('batch commands', () => {
 });
 
 describe('the first admin', () => {
-  it('is one batch: the admin with a hashed password, and the signing key only if absent', async () => {
-    const command = await firstAdminCommand({ username: 'root', password: 'pw for root', jwtKey: 'k' });
+  it('is the admin with a hashed password, and no signing secret', async () => {
+    const command = await firstAdminCommand({ username: 'root', password: 'pw for root' });
     expect(command.op).toBe('batch');
     if (command.op !== 'batch') return;
-    const [admin, key] = command.commands;
+    expect(command.commands).toHaveLength(1);
+    const [admin] = command.commands;
     expect(admin).toMatchObject({ op: 'create', collection: 'admins', data: { username: 'root' } });
     const hash = (admin as unknown as { data: { passwordHash: string } }).data.passwordHash;
     expect(await verifyPassword('pw for root', hash)).toBe(true);
     expect(JSON.stringify(command)).not.toContain('pw for root');
-    expect(key).toMatchObject({ op: 'setSetting', key: JWT_KEY_SETTING, value: 'k', onlyIfAbsent: true });
   });
 });
 
