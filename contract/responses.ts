@@ -64,6 +64,11 @@ export const writtenEntity = perCollection((c) =>
 
 /** `DELETE /<collection>/:id`: no body; X-Raft-Index names the entry that deleted it. */
 export const entityDeleted = described(z.null(), 'Deleted; X-Raft-Index names the entry that deleted it');
+/** `POST /auth/logout`: every session of the admin has ended, on every node. */
+export const signedOut = described(
+  z.null(),
+  'Signed out everywhere: every token of this admin is refused from X-Raft-Index on',
+);
 
 /** One operation's result in a batch's answer, for an entity of `c`. */
 function appliedOperationOn(c: CollectionName) {

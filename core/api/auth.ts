@@ -2,8 +2,9 @@
  * Who may call what. Every API route needs an admin's bearer token unless its config says
  * `auth: 'public'` (health, login, the join that spends a join token); `auth: 'admin-or-node'` also
  * accepts a request signed by a controller's own key and certificate (core/cluster/node-signature.ts),
- * checked once the raw body has been read. Tokens of deleted admins stop working at once: the admin
- * must still exist on this node.
+ * checked once the raw body has been read. A token is only as good as its admin: it stops working
+ * on every node once the admin is deleted, changes its password or signs out (the admin's auth
+ * epoch, which the token carries, has moved on).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelDatabase } from '../model/database.js';
@@ -40,18 +41,34 @@ interface AdminRow {
   readonly id: string;
   readonly username: string;
   readonly passwordHash: string;
+  readonly epoch: number;
 }
 
 function findAdmin(db: ModelDatabase, username: string): AdminRow | undefined {
-  const row = db.all('SELECT id, username, password_hash FROM admins WHERE username = ?', [username])[0];
+  const row = db.all('SELECT id, username, password_hash, auth_epoch FROM admins WHERE username = ?', [
+    username,
+  ])[0];
   return row
-    ? { id: String(row.id), username: String(row.username), passwordHash: String(row.password_hash) }
+    ? {
+        id: String(row.id),
+        username: String(row.username),
+        passwordHash: String(row.password_hash),
+        epoch: Number(row.auth_epoch),
+      }
     : undefined;
 }
 
-/** Whether the admin a token names still exists (a deleted admin's tokens stop working at once). */
-export function adminExists(db: ModelDatabase, id: string): boolean {
-  return db.value('SELECT 1 FROM admins WHERE id = ?', [id]) !== undefined;
+/**
+ * Why a verified token no longer speaks for its admin (deleted, or its sessions ended since the
+ * token was issued), or undefined while it still does.
+ */
+export function sessionEnded(db: ModelDatabase, token: VerifiedToken): ApiProblem | undefined {
+  const epoch = db.value('SELECT auth_epoch FROM admins WHERE id = ?', [token.adminId]);
+  if (epoch === undefined) return unauthorized('INVALID_TOKEN', 'the token’s admin no longer exists');
+  if (Number(epoch) !== token.epoch) {
+    return unauthorized('SESSION_ENDED', 'the token’s session has ended (password changed or signed out)');
+  }
+  return undefined;
 }
 
 // Checked against unknown usernames too, so that a miss costs as long as a wrong password.
@@ -81,8 +98,8 @@ export function authenticate(tokens: TokenService, db: () => ModelDatabase) {
     const token = bearerToken(header);
     if (!token) throw unauthorized('MISSING_TOKEN', 'this route needs an Authorization: Bearer token');
     const verified = await tokens.verify(token);
-    if (!adminExists(db(), verified.adminId))
-      throw unauthorized('INVALID_TOKEN', 'the token’s admin no longer exists');
+    const ended = sessionEnded(db(), verified);
+    if (ended) throw ended;
     request.admin = verified;
   };
 }

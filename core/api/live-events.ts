@@ -2,17 +2,18 @@
  * The socket.io namespace `/events`, on the API's own HTTP server. A client connects with
  * `auth: { token, since? }`; it first receives the backlog after `since` from the ring (then a
  * `backlog` message saying whether it was truncated), then every new event as `event`. The
- * connection closes when the token expires, or when its admin is deleted (on every node, as the
- * delete applies there): a token is only as good as the admin behind it.
+ * connection closes when the token expires, or when its admin is deleted, changes its password or
+ * signs out (on every node, as the change applies there): a token is only as good as the admin
+ * behind it.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { closeAfterRefusal } from '../transport/admission.js';
-import { adminExists } from './auth.js';
+import { sessionEnded } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { originAllowed, type HostCheck } from './host-check.js';
 import { toProblem } from './problem.js';
-import { unauthorized } from './token.js';
+import type { VerifiedToken } from './token.js';
 
 const CLIENT_MESSAGE_BYTES = 16 * 1024;
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -38,11 +39,9 @@ export function attachLiveEvents(server: HttpServer, s: ApiDeps, hostCheck: Host
     s.tokens
       .verify(typeof token === 'string' ? token : '')
       .then((verified) => {
-        if (!adminExists(s.db(), verified.adminId)) {
-          throw unauthorized('INVALID_TOKEN', 'the token’s admin no longer exists');
-        }
-        socket.data.expiresAt = verified.expiresAt;
-        socket.data.adminId = verified.adminId;
+        const ended = sessionEnded(s.db(), verified);
+        if (ended) throw ended;
+        socket.data.token = verified;
         next();
       })
       .catch((err: unknown) => {
@@ -61,16 +60,17 @@ export function attachLiveEvents(server: HttpServer, s: ApiDeps, hostCheck: Host
       for (const event of page.data) socket.emit('event', event);
       socket.emit('backlog', { truncated: page.truncated, latestIndex: page.latestIndex });
     }
-    const expiresIn = Number(socket.data.expiresAt) - Date.now();
+    const expiresIn = (socket.data.token as VerifiedToken).expiresAt - Date.now();
     const expiry = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(expiresIn, 2 ** 31 - 1)));
     socket.on('disconnect', () => clearTimeout(expiry));
   });
 
   const unsubscribe = s.events.subscribe((event) => {
-    // A change to the admins: sockets whose admin is gone close before anything more is sent.
+    // A change to the admins: sockets whose admin is gone, or whose session ended (a new
+    // password, a sign-out), close before anything more is sent.
     if (event.kind === 'entity' && event.collection === 'admins') {
       for (const socket of events.sockets.values()) {
-        if (!adminExists(s.db(), String(socket.data.adminId))) socket.disconnect(true);
+        if (sessionEnded(s.db(), socket.data.token as VerifiedToken)) socket.disconnect(true);
       }
     }
     events.emit('event', event);

@@ -133,6 +133,9 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
         const at = new Date().toISOString();
         await propose(ctx.replica, metrics, publishCommand(ctx.nodeId, key, at), { at });
       },
+      catchUp: async () => {
+        await ctx.replica.read('linearizable');
+      },
       ...(options.tokenTtlMs !== undefined ? { ttlMs: options.tokenTtlMs } : {}),
     }),
     readWaitMs: options.readWaitMs ?? 5_000,

@@ -17,6 +17,8 @@ const CLOCK_SKEW_SECONDS = 60;
 export interface TokenSubject {
   readonly adminId: string;
   readonly username: string;
+  /** The admin's auth epoch at issue: a later password change or sign-out raises it (auth.ts). */
+  readonly epoch: number;
 }
 
 export interface VerifiedToken extends TokenSubject {
@@ -32,6 +34,11 @@ export interface TokenOptions {
   readonly published: (kid: string) => PublishedTokenKey | undefined;
   /** Publishes this node's public key through Raft; resolves once applied here. */
   readonly publish: (key: SigningKey) => Promise<void>;
+  /**
+   * Brings this node up to the cluster's commit index (a linearizable read point): a key another
+   * node published a moment ago may not have applied here yet. Absent: nothing to wait for.
+   */
+  readonly catchUp?: () => Promise<void>;
   readonly ttlMs?: number;
   readonly now?: () => number;
 }
@@ -39,6 +46,9 @@ export interface TokenOptions {
 function unauthorized(code: string, detail: string): ApiProblem {
   return new ApiProblem(401, code, detail, [], { 'www-authenticate': `Bearer error="invalid_token"` });
 }
+
+/** The form of a kid (a SHA-256 JWK thumbprint, base64url). */
+const KID = /^[A-Za-z0-9_-]{43}$/;
 
 /** How many verified tokens are remembered (a few admins, a few sessions each). */
 const VERIFIED_CACHE_SIZE = 1024;
@@ -56,6 +66,8 @@ export class TokenService {
   private readonly verified = new Map<string, Remembered>();
   /** One publication at a time (logins arriving together share it). */
   private publishing: Promise<SigningKey> | undefined;
+  /** One catch-up at a time: tokens under unknown kids (a stranger's too) share it. */
+  private catchingUp: Promise<void> | undefined;
 
   constructor(private readonly options: TokenOptions) {
     this.ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
@@ -66,7 +78,7 @@ export class TokenService {
     const key = await this.publishedKey();
     const now = this.now();
     const expires = now + this.ttlMs;
-    const token = await new SignJWT({ name: subject.username })
+    const token = await new SignJWT({ name: subject.username, ep: subject.epoch })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', kid: key.kid })
       .setSubject(subject.adminId)
       .setIssuer(ISSUER)
@@ -117,7 +129,7 @@ export class TokenService {
     } catch {
       throw unauthorized('INVALID_TOKEN', 'the token is not valid');
     }
-    const published = typeof kid === 'string' ? this.options.published(kid) : undefined;
+    const published = typeof kid === 'string' ? await this.findKey(kid) : undefined;
     if (!published || published.retiredAt !== undefined) {
       throw unauthorized('INVALID_TOKEN', 'the token’s signing key is unknown or retired');
     }
@@ -142,12 +154,26 @@ export class TokenService {
     if (issuedAt > this.now() / 1000 + CLOCK_SKEW_SECONDS) {
       throw unauthorized('INVALID_TOKEN', 'the token claims to be issued in the future');
     }
+    const epoch = payload.ep;
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch)) {
+      throw unauthorized('INVALID_TOKEN', 'the token is not valid');
+    }
     return {
       adminId: String(payload.sub),
       username: typeof payload.name === 'string' ? payload.name : '',
+      epoch,
       expiresAt: expiresAt * 1000,
       kid: published.kid,
     };
+  }
+
+  /** A published key, after catching up once if it is not known here yet. */
+  private async findKey(kid: string): Promise<PublishedTokenKey | undefined> {
+    const known = this.options.published(kid);
+    if (known || !KID.test(kid) || !this.options.catchUp) return known;
+    this.catchingUp ??= this.options.catchUp().finally(() => (this.catchingUp = undefined));
+    await this.catchingUp;
+    return this.options.published(kid);
   }
 
   private publicKey(published: PublishedTokenKey): ReturnType<typeof importJWK> {

@@ -161,7 +161,16 @@ export class ModelApplier {
           c.op === 'update'
             ? validateCreate(c.collection, c.data)
             : { ...current.fields, ...validatePatch(c.collection, c.data) };
+        // A new password ends the admin's sessions: tokens issued before it are refused.
+        if (c.collection === 'admins' && fields.passwordHash !== current.fields.passwordHash) {
+          this.raiseAuthEpoch(c.id);
+        }
         return { ...this.write(c.collection, c.id, c.at, fields, current.revision), op: c.op };
+      }
+      case 'endSessions': {
+        const current = this.load('admins', c.id);
+        this.raiseAuthEpoch(c.id);
+        return { ...this.write('admins', c.id, c.at, current.fields, current.revision), op: 'patch' };
       }
       case 'delete':
         return this.remove(c.collection, c.id, c.ifRevision);
@@ -170,6 +179,10 @@ export class ModelApplier {
       case 'revokeInvitation':
         return applyInvitation(this.model, c);
     }
+  }
+
+  private raiseAuthEpoch(adminId: string): void {
+    this.model.run('UPDATE admins SET auth_epoch = auth_epoch + 1 WHERE id = ?', [adminId]);
   }
 
   private create(c: Collection, id: string, at: string, fields: EntityData): AppliedEntity {

@@ -34,6 +34,7 @@ export type SingleCommand =
     }
   | SettingCommand
   | DeleteSettingCommand
+  | EndSessionsCommand
   | InvitationCommand;
 
 export const INVITATION_KINDS = ['controller', 'router'] as const;
@@ -78,6 +79,13 @@ export interface SettingCommand {
 export interface DeleteSettingCommand {
   readonly op: 'deleteSetting';
   readonly key: string;
+}
+
+/** Ends every session of an admin: its auth epoch rises, and its earlier tokens are refused. */
+export interface EndSessionsCommand {
+  readonly op: 'endSessions';
+  readonly id: string;
+  readonly at: string;
 }
 
 /** Several commands in one Raft entry: all of them apply, or none. */
@@ -160,6 +168,7 @@ const singleSchema = z.discriminatedUnion('op', [
     onlyIfAbsent: z.boolean().optional(),
   }),
   z.strictObject({ op: z.literal('deleteSetting'), key: z.string().min(1).max(255) }),
+  z.strictObject({ op: z.literal('endSessions'), id: entityId, at: timestamp }),
 ]);
 
 const commandSchema = z.union([

@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { io } from 'socket.io-client';
 import { LEGACY_JWT_KEY_SETTING, TOKEN_KEY_SETTING_PREFIX } from '../../core/api/token-keys.js';
 import { encodeCommand } from '../../core/model/commands.js';
 import { readSetting } from '../../core/model/settings.js';
@@ -112,6 +113,59 @@ describe('auth', () => {
     expect((await a.call('POST', '/cluster/token-keys/rotate', { token: fresh })).body.retired).toHaveLength(
       1,
     );
+  });
+
+  it('ends every session of an admin on a new password or a sign-out, REST and live events alike', async () => {
+    const a = (api = await startApiNode(dir()));
+    const created = await a.call('POST', '/admins', {
+      body: { username: 'ops', password: 'first password' },
+    });
+    const id = created.body.id as string;
+    const before = await a.login('ops', 'first password');
+    const socket = io(`${a.url}/events`, {
+      auth: { token: before },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+
+    // A change that is no new password keeps the sessions.
+    expect((await a.call('PATCH', `/admins/${id}`, { body: { tags: { team: 'night' } } })).status).toBe(200);
+    expect((await a.call('GET', '/identities', { token: before })).status).toBe(200);
+    expect(socket.connected).toBe(true);
+
+    expect((await a.call('PATCH', `/admins/${id}`, { body: { password: 'second password' } })).status).toBe(
+      200,
+    );
+    const refused = await a.call('GET', '/identities', { token: before });
+    expect([refused.status, refused.body.code]).toEqual([401, 'SESSION_ENDED']);
+    await waitFor(() => !socket.connected, 'the live events of the old session to close');
+    socket.close();
+
+    // Signing out ends every session of that admin, the one signing out included; others keep theirs.
+    const one = await a.login('ops', 'second password');
+    const two = await a.login('ops', 'second password');
+    const other = await a.login();
+    const out = await a.call('POST', '/auth/logout', { token: one });
+    expect(out.status).toBe(204);
+    expect(Number(out.headers.get('x-raft-index'))).toBeGreaterThan(0);
+    for (const token of [one, two]) {
+      expect((await a.call('GET', '/identities', { token })).body.code).toBe('SESSION_ENDED');
+    }
+    expect((await a.call('GET', '/identities', { token: other })).status).toBe(200);
+    const late = io(`${a.url}/events`, {
+      auth: { token: two },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    const error = await new Promise<Error & { data?: { code?: string } }>((resolve) =>
+      late.once('connect_error', resolve),
+    );
+    expect(error.data?.code).toBe('SESSION_ENDED');
+    late.close();
+    expect(
+      (await a.call('GET', '/identities', { token: await a.login('ops', 'second password') })).status,
+    ).toBe(200);
   });
 
   it('stops accepting a deleted admin’s token', async () => {

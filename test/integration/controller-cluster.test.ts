@@ -7,6 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyAndCsr } from '../../core/pki/ca.js';
 import { ControllerCluster, ControllerProcess } from '../support/controller-processes.js';
@@ -118,6 +119,57 @@ describe('writes and reads across nodes', () => {
       `/identities/${created.body.id}?consistency=linearizable`,
     );
     expect(read.body.revision).toBe(2);
+  });
+});
+
+describe('admin sessions across nodes', () => {
+  it('verify a token any node signed on every node, and end it everywhere on a new password', async () => {
+    const created = await cluster.call(leader, 'POST', '/admins', {
+      username: 'night',
+      password: 'night shift 1',
+    });
+    expect(created.status).toBe(201);
+    // Login reads the admin locally: the follower must have applied its creation first.
+    const index = created.headers.get('x-raft-index');
+    expect(
+      (await cluster.call(follower(0), 'GET', `/admins/${created.body.id}?minIndex=${index}`)).status,
+    ).toBe(200);
+    // Signed by a follower with its own key, published by this first login there.
+    const login = await cluster.call(
+      follower(0),
+      'POST',
+      '/auth/login',
+      {
+        username: 'night',
+        password: 'night shift 1',
+      },
+      {},
+      false,
+    );
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
+    const token = login.body.token as string;
+    const asNight = (i: number) =>
+      cluster.call(i, 'GET', '/identities', undefined, { authorization: `Bearer ${token}` }, false);
+    for (const i of [0, 1, 2]) expect((await asNight(i)).status).toBe(200);
+    const events = io(`${cluster.node(follower(1)).url}/events`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    await new Promise<void>((resolve) => events.once('connect', () => resolve()));
+
+    const changed = await cluster.call(leader, 'PATCH', `/admins/${created.body.id}`, {
+      password: 'night shift 2',
+    });
+    expect(changed.status).toBe(200);
+    for (const i of [0, 1, 2]) {
+      await waitFor(
+        async () => (await asNight(i)).body?.code === 'SESSION_ENDED',
+        `node ${i} to end the session`,
+      );
+    }
+    await waitFor(() => !events.connected, 'the live events on a follower to close');
+    events.close();
   });
 });
 

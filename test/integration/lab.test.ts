@@ -6,14 +6,15 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD } from '../support/controller-processes.js';
-import { freePort } from '../support/kv-cluster.js';
+import { freePortBlock } from '../support/kv-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
 
 describe('meshdesk lab', () => {
   it('runs a seeded two-node cluster with two routers, and cleans up on SIGTERM', async () => {
-    const basePort = await freePort();
+    // The lab uses P+i (API), P+100+i (cluster) and P+201… (router links).
+    const basePort = await freePortBlock(210);
     const lab = spawn(
       process.execPath,
       [BIN, 'lab', '--controllers', '2', '--routers', '2', '--base-port', String(basePort)],

@@ -45,6 +45,30 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether `port` can be bound on 127.0.0.1 now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A first port P such that P..P+span-1 are all free, below the kernel's ephemeral range (32768 and
+ * up on Linux): a tool that derives ports from P (the lab: P+i, P+100+i, P+201…) must not meet the
+ * client sockets other tests open meanwhile, which take ephemeral ports.
+ */
+export async function freePortBlock(span: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - span));
+    let free = true;
+    for (let port = base; free && port < base + span; port++) free = await bindable(port);
+    if (free) return base;
+  }
+  throw new Error(`no ${span} free ports in a row below 32768`);
+}
+
 export class KvCluster {
   readonly nodes: KvProcess[] = [];
 

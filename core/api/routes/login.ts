@@ -1,5 +1,6 @@
 /**
- * `POST /auth/login`: a username and password for a bearer token. Failed attempts are counted per
+ * `POST /auth/login`: a username and password for a bearer token; `POST /auth/logout` ends every
+ * session of the admin (its auth epoch rises: every token it holds is refused on every node). Failed attempts are counted per
  * username and client address with @fastify/rate-limit's store; once `max` failed within the
  * window, further attempts are refused (429, Retry-After) without checking the password. Until
  * the node is ready (readiness.ts) every attempt is 503 STARTING, before the password or the
@@ -9,7 +10,9 @@ import '@fastify/rate-limit';
 import { checkLogin } from '../auth.js';
 import { ApiProblem } from '../problem.js';
 import { startingProblem } from '../readiness.js';
-import { loginAnswer, loginBody } from '../../../contract/index.js';
+import { loginAnswer, loginBody, signedOut } from '../../../contract/index.js';
+import { WRITE_PROBLEMS } from '../openapi.js';
+import { propose } from '../writes.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function loginRoutes(app: ZodApp, s: ApiDeps): void {
@@ -49,7 +52,28 @@ export function loginRoutes(app: ZodApp, s: ApiDeps): void {
         await failures(request);
         throw new ApiProblem(401, 'BAD_CREDENTIALS', 'wrong username or password');
       }
-      return s.tokens.issue({ adminId: admin.id, username: admin.username });
+      return s.tokens.issue({ adminId: admin.id, username: admin.username, epoch: admin.epoch });
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        operationId: 'logout',
+        summary: 'Sign out everywhere: end every session of this admin, on every node',
+        response: { 204: signedOut },
+        problems: WRITE_PROBLEMS,
+        answerHeaders: ['x-raft-index'],
+      },
+    },
+    async (request, reply) => {
+      const at = new Date().toISOString();
+      const adminId = request.admin?.adminId ?? '';
+      const write = await propose(s.ctx.replica, s.metrics, { op: 'endSessions', id: adminId, at }, { at });
+      reply.header('x-raft-index', String(write.index));
+      return reply.code(204).send(null);
     },
   );
 }

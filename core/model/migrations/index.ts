@@ -9,6 +9,7 @@ import { migration003 } from './003-time-indexes.js';
 import { migration004 } from './004-access-from-members.js';
 import { migration005 } from './005-settings-and-idempotency.js';
 import { migration006 } from './006-invitations.js';
+import { migration007 } from './007-admin-auth-epoch.js';
 
 export interface Migration {
   readonly version: number;
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
 ];

@@ -13,7 +13,7 @@ import {
 import { bearerToken, TokenService } from '../../../core/api/token.js';
 import { useTempDir } from '../../support/temp-dir.js';
 
-const subject = { adminId: 'a1', username: 'admin' };
+const subject = { adminId: 'a1', username: 'admin', epoch: 1 };
 const root = useTempDir('meshdesk-token-');
 /** A data directory of its own for each node of a test. */
 const dataDir = (): Promise<string> => mkdtemp(join(root(), 'node-'));
@@ -65,12 +65,17 @@ async function refusal(promise: Promise<unknown>): Promise<ApiProblem> {
 }
 
 /** A token signed with `key` carrying whatever claims the test chooses. */
-function forged(key: SigningKey, iat: number, exp: number, clusterId = 'c1'): Promise<string> {
-  return new SignJWT({ name: 'admin' })
+function forged(
+  key: SigningKey,
+  iat: number,
+  exp: number,
+  claims: Record<string, unknown> = { name: 'admin', ep: 1 },
+): Promise<string> {
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: key.kid })
     .setSubject('a1')
     .setIssuer('meshdesk')
-    .setAudience(clusterId)
+    .setAudience('c1')
     .setIssuedAt(iat)
     .setExpirationTime(exp)
     .sign(key.privateKey);
@@ -161,6 +166,45 @@ describe('TokenService', () => {
       message: 'the token claims to be issued in the future',
     });
     expect(await a.tokens.verify(await forged(key, t - 10, t + 50))).toMatchObject(subject);
+    // Without the admin's auth epoch it speaks for no session.
+    expect(await refusal(a.tokens.verify(await forged(key, t, t + 30, { name: 'admin' })))).toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+  });
+
+  it('catches up once before refusing a key it does not know: another node may have just published it', async () => {
+    const published = new Published();
+    const lagging = new Map<string, PublishedTokenKey>();
+    let catchUps = 0;
+    const dir = await dataDir();
+    const b = new TokenService({
+      clusterId: 'c1',
+      keys: await openTokenKeyStore(dir),
+      published: (kid) => lagging.get(kid),
+      publish: async () => undefined,
+      catchUp: async () => {
+        catchUps += 1;
+        for (const [kid, key] of published.keys) lagging.set(kid, key);
+      },
+      ttlMs: 60_000,
+      now,
+    });
+    const a = await node(published, 'n1');
+    const issued = await a.tokens.issue(subject);
+    expect(await b.verify(issued.token)).toMatchObject(subject);
+    expect(catchUps).toBe(1);
+    // A kid of no key at all: refused after one catch-up; a kid that is no thumbprint, without one.
+    const stranger = await openTokenKeyStore(await dataDir());
+    const t = Math.floor(clock / 1000);
+    expect(await refusal(b.verify(await forged(stranger.current(), t, t + 30)))).toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+    expect(catchUps).toBe(2);
+    const odd = await new SignJWT({ ep: 1 })
+      .setProtectedHeader({ alg: 'ES256', kid: 'not-a-thumbprint' })
+      .sign(stranger.current().privateKey);
+    expect(await refusal(b.verify(odd))).toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(catchUps).toBe(2);
   });
 
   it('refuses every token of a retired key, remembered ones too, and signs again with a new key', async () => {

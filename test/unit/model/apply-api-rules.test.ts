@@ -173,4 +173,32 @@ describe('admins', () => {
     });
     expect(count('admins')).toBe(1);
   });
+
+  it('raises the auth epoch on a new password and on endSessions, not on other changes', async () => {
+    const { sm, apply } = await machine();
+    const epoch = (): number => Number(sm.model.value('SELECT auth_epoch FROM admins WHERE id = ?', ['a1']));
+    apply(admin('a1', 'root'));
+    expect(epoch()).toBe(1);
+    apply({ op: 'patch', collection: 'admins', id: 'a1', at: T1, data: { tags: { team: 'ops' } } });
+    expect(epoch()).toBe(1);
+    const newHash = 'scrypt$16384$8$1$c2FsdA$b3RoZXI';
+    apply({ op: 'patch', collection: 'admins', id: 'a1', at: T1, data: { passwordHash: newHash } });
+    expect(epoch()).toBe(2);
+    // The same hash again is no new password.
+    apply({ op: 'patch', collection: 'admins', id: 'a1', at: T1, data: { passwordHash: newHash } });
+    expect(epoch()).toBe(2);
+    expect(apply({ op: 'endSessions', id: 'a1', at: T1 })).toMatchObject({
+      ok: true,
+      op: 'patch',
+      collection: 'admins',
+      revision: 5,
+    });
+    expect(epoch()).toBe(3);
+    expect(apply({ op: 'endSessions', id: 'ghost', at: T1 })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    // The epoch is no part of the admin's shape.
+    expect(JSON.stringify(apply({ op: 'endSessions', id: 'a1', at: T1 }))).not.toContain('epoch');
+  });
 });

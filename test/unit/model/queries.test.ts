@@ -249,11 +249,11 @@ describe('what each collection shows', () => {
     expect(one('admins')).toEqual([{ id: 'adm-1', username: 'admin', ...stamps(8) }]);
   });
 
-  it('maps every column of every table, except the admin password hash', () => {
+  it('maps every column of every table, except the admin password hash and auth epoch', () => {
     for (const [collection, spec] of Object.entries(queryCollections)) {
       const columns = all.all(`SELECT name FROM pragma_table_info(?)`, [spec.table]).map((r) => r.name);
       const mapped = Object.values(spec.fields).map((f) => f.column);
-      const expected = collection === 'admins' ? [...mapped, 'password_hash'] : mapped;
+      const expected = collection === 'admins' ? [...mapped, 'password_hash', 'auth_epoch'] : mapped;
       expect(new Set(columns), collection).toEqual(new Set(expected));
     }
   });
