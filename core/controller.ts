@@ -9,6 +9,7 @@ import { firstAdminCommand } from './api/bootstrap.js';
 import { apiHostNames, certificateHostNames, isLoopback, publicHost } from './hosts.js';
 import type { ApiContext } from './api/context.js';
 import { openTokenKeyStore } from './api/token-keys.js';
+import { ADMIN_PASSWORD_FILE, retireAdminPasswordFile } from './admin-password-file.js';
 import { createApiServer } from './api/server.js';
 import {
   bootstrapClusterCa,
@@ -84,8 +85,6 @@ export interface Controller {
   readonly generatedAdminPassword?: string;
   stop(): Promise<void>;
 }
-
-const ADMIN_PASSWORD_FILE = 'admin-password';
 
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const logger = options.logger ?? pino({ level: 'info' });
@@ -204,6 +203,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
       options.bootstrap || (await hasPendingCa(options.dataDir))
         ? await ensureBootstrapState(node, model, options.dataDir, options.bootstrap)
         : undefined;
+    const stopWatchingPasswordFile = retireAdminPasswordFile({
+      dataDir: options.dataDir,
+      username: options.bootstrap?.adminUsername ?? 'admin',
+      model,
+      logger: node.logger,
+    });
     const renewal = new CertificateRenewal({
       dataDir: options.dataDir,
       name: { clusterId: node.clusterId, nodeId: node.id, hosts: certificateHosts },
@@ -226,6 +231,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       url,
       ...(generatedAdminPassword ? { generatedAdminPassword } : {}),
       async stop() {
+        stopWatchingPasswordFile();
         renewal.stop();
         legacy.stop();
         runtime.close();

@@ -4,9 +4,10 @@
  * cli.ts and electron/ import this module; everything else receives the parts it needs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { ensurePrivateDir, tightenTree } from './files.js';
 import { bootstrapFromSnapshot, bootstrapState } from './raft/bootstrap.js';
 import type { NodeId, PersistedState } from './raft/types.js';
 import { encodeMemberInfo } from './replication/members.js';
@@ -88,7 +89,10 @@ export interface NodeIdentity {
 export type CredentialSource = (identity: NodeIdentity) => Promise<() => PeerTls>;
 
 export async function createNode(options: NodeOptions): Promise<ControllerNode> {
-  await mkdir(options.dataDir, { recursive: true });
+  // Owner only: the data dir holds keys, password hashes and the log (tightened on every start,
+  // so that a directory of an earlier version is fixed too).
+  await ensurePrivateDir(options.dataDir);
+  await tightenTree(options.dataDir);
   const identity = await loadIdentity(options);
   const logger = (options.logger ?? pino({ level: 'info' })).child({ node: identity.nodeId });
   const storage = await openRaftStorage({

@@ -38,8 +38,9 @@ export async function loadCredentials(dataDir: string): Promise<PeerTls | undefi
 export async function saveCredentials(dataDir: string, credentials: PeerTls): Promise<void> {
   const dir = await ensureDir(dataDir);
   await writeDurably(join(dir, KEY), credentials.key, 0o600);
-  await writeDurably(join(dir, CA), credentials.ca, 0o644);
-  await writeDurably(join(dir, CERT), credentials.cert, 0o644);
+  // Certificates are public, but the data dir is the owner's alone: one rule for every file in it.
+  await writeDurably(join(dir, CA), credentials.ca, 0o600);
+  await writeDurably(join(dir, CERT), credentials.cert, 0o600);
 }
 
 export async function saveRootKey(dataDir: string, keyPem: string): Promise<void> {

@@ -39,12 +39,12 @@ export async function openRaftStorage(options: StorageOptions): Promise<RaftStor
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
     throw new RangeError(`segmentBytes must be a positive whole number, not ${segmentBytes}`);
   }
-  await mkdir(options.dir, { recursive: true });
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const lock = await lockDataDir(options.dir);
   let wal: Wal | undefined;
   try {
     const raftDir = join(options.dir, 'raft');
-    await mkdir(raftDir, { recursive: true });
+    await mkdir(raftDir, { recursive: true, mode: 0o700 });
     const io = new IoCounters();
     const storedHardState = await loadHardState(raftDir);
     const { store, snapshot } = await SnapshotStore.open(

@@ -77,13 +77,14 @@ async function liveRivals(lockDir: string, own: string | undefined): Promise<Cla
 /** Takes the lock on `dir` or throws DataDirLockedError naming the live holder. */
 export async function lockDataDir(dir: string): Promise<DirLock> {
   const lockDir = join(dir, 'lock');
-  await mkdir(lockDir, { recursive: true });
+  await mkdir(lockDir, { recursive: true, mode: 0o700 });
   const start = (await procStat(process.pid))?.start ?? '0';
   for (let round = 0; round < ROUNDS; round++) {
     const name = `${process.pid}-${start}-${randomBytes(8).toString('hex')}.claim`;
     const path = join(lockDir, name);
     await writeFile(path, `pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}\n`, {
       flag: 'wx',
+      mode: 0o600,
     });
     let rivals: Claim[];
     try {

@@ -144,7 +144,7 @@ export class SnapshotStore {
     warn: (message: string, details?: Record<string, unknown>) => void,
     onStep?: (step: SnapshotStep) => void,
   ): Promise<OpenedSnapshotStore> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const names = await readdir(dir);
     for (const name of names) if (name.endsWith('.tmp')) await unlinkIfExists(join(dir, name));
     const candidates = names

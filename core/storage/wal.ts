@@ -74,7 +74,7 @@ export class Wal {
 
   /** Reads and verifies every record of every segment. */
   static async open(options: WalOptions): Promise<RecoveredWal> {
-    await mkdir(options.dir, { recursive: true });
+    await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const names = (await readdir(options.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
     const segments: Segment[] = [];
     const entries: Entry[] = [];
@@ -326,7 +326,7 @@ export class Wal {
     await this.syncLast();
     await this.closeHandle();
     const path = join(this.options.dir, segmentName(first));
-    this.handle = await open(path, 'wx');
+    this.handle = await open(path, 'wx', 0o600);
     this.segments.push({ first, path, size: 0, offsets: [] });
     await syncDir(this.options.dir, this.options.io);
   }
