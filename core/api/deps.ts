@@ -1,4 +1,5 @@
 /** What the route modules depend on: the context from the composition root and the server's parts. */
+import type { LoginGuard } from './login-guard.js';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -31,8 +32,8 @@ export interface ApiDeps {
   readonly readiness: NodeReadiness;
   /** How long a read waits for `minIndex` before answering 504. */
   readonly readWaitMs: number;
-  /** Failed logins allowed per username and address in `windowMs`. */
-  readonly loginLimit: { readonly max: number; readonly windowMs: number };
+  /** Failed logins slow their account down (login-guard.ts). */
+  readonly loginGuard: LoginGuard;
   /** The current database: replaced on snapshot restore, so never kept. */
   db(): ModelDatabase;
 }

@@ -5,7 +5,6 @@
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, {
   LogController,
@@ -35,6 +34,7 @@ import { systemRoutes } from './routes/system.js';
 import { API_PREFIX, MAX_BODY_BYTES, type ApiDeps, type ZodApp } from './deps.js';
 import { documentOptions } from './openapi.js';
 import { TokenService } from './token.js';
+import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { publishCommand, publishedTokenKey } from './token-keys.js';
 import { propose } from './writes.js';
 import { isUiPath, SECURITY_HEADERS, serveUi, UI_CONTENT_SECURITY_POLICY } from './ui.js';
@@ -49,7 +49,8 @@ export interface ApiServerOptions {
   /** How long a read waits for `minIndex` before 504 (default 5 s). */
   readonly readWaitMs?: number;
   /** Failed logins allowed per username and client address per window (default 10 per minute). */
-  readonly loginLimit?: { readonly max: number; readonly windowMs: number };
+  /** How failed logins slow an account down (default DEFAULT_LOGIN_GUARD). */
+  readonly loginGuard?: Partial<LoginGuardOptions>;
   /** Events kept for `GET /events?since=` (default 10 000). */
   readonly eventBacklog?: number;
   /**
@@ -139,7 +140,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
       ...(options.tokenTtlMs !== undefined ? { ttlMs: options.tokenTtlMs } : {}),
     }),
     readWaitMs: options.readWaitMs ?? 5_000,
-    loginLimit: options.loginLimit ?? { max: 10, windowMs: 60_000 },
+    loginGuard: new LoginGuard({ ...DEFAULT_LOGIN_GUARD, ...options.loginGuard }),
     readiness: new NodeReadiness(() => ctx.model.model, ctx.started),
     db: () => ctx.model.model,
   };
@@ -169,7 +170,6 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  await app.register(rateLimit, { global: false });
   await app.register(swagger, documentOptions());
 
   await app.register(

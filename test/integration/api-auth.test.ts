@@ -183,15 +183,23 @@ describe('auth', () => {
     expect(last.body.code).toBe('LAST_ADMIN');
   });
 
-  it('limits failed logins per username and address', async () => {
-    const a = (api = await startApiNode(dir(), { loginLimit: { max: 3, windowMs: 60_000 } }));
+  it('slows guessing down without locking the admin out: 50 guesses at once, then the right password', async () => {
+    const a = (api = await startApiNode(dir(), {
+      loginGuard: { freeFailures: 3, baseDelayMs: 100, maxDelayMs: 400, maxPending: 4 },
+    }));
     const attempt = (password: string) =>
       a.call('POST', '/auth/login', { body: { username: 'admin', password }, token: null });
-    for (let i = 0; i < 3; i++) expect((await attempt('wrong')).status).toBe(401);
-    const limited = await attempt(ADMIN.password);
-    expect(limited.status).toBe(429);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => attempt('wrong')));
+    const statuses = answers.map((r) => r.status);
+    // Four wait their turn and are checked; the rest are refused before any password check.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(46);
+    const limited = answers.find((r) => r.status === 429)!;
+    expect(limited.body.code).toBe('TOO_MANY_FAILED_LOGINS');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Another username from the same address is not affected.
+    // The right password still works (after the account's delay), and clears the failures.
+    expect((await attempt(ADMIN.password)).status).toBe(200);
+    // Another username is not slowed by admin's failures.
     const other = await a.call('POST', '/auth/login', {
       body: { username: 'someone', password: 'x' },
       token: null,

@@ -1,12 +1,10 @@
 /**
  * `POST /auth/login`: a username and password for a bearer token; `POST /auth/logout` ends every
- * session of the admin (its auth epoch rises: every token it holds is refused on every node). Failed attempts are counted per
- * username and client address with @fastify/rate-limit's store; once `max` failed within the
- * window, further attempts are refused (429, Retry-After) without checking the password. Until
- * the node is ready (readiness.ts) every attempt is 503 STARTING, before the password or the
- * failure count is looked at.
+ * session of the admin (its auth epoch rises: every token it holds is refused on every node).
+ * Failed attempts slow their account down (login-guard.ts): the right password keeps working,
+ * after a wait. Until the node is ready (readiness.ts) every attempt is 503 STARTING, before the
+ * password or the failure count is looked at.
  */
-import '@fastify/rate-limit';
 import { checkLogin } from '../auth.js';
 import { ApiProblem } from '../problem.js';
 import { startingProblem } from '../readiness.js';
@@ -16,15 +14,6 @@ import { propose } from '../writes.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 
 export function loginRoutes(app: ZodApp, s: ApiDeps): void {
-  const failures = app.createRateLimit({
-    max: s.loginLimit.max,
-    timeWindow: s.loginLimit.windowMs,
-    keyGenerator: (request) => {
-      const username = (request.body as { username?: unknown } | undefined)?.username;
-      return `login|${request.ip}|${typeof username === 'string' ? username.toLowerCase() : ''}`;
-    },
-  });
-
   app.post(
     '/auth/login',
     {
@@ -40,18 +29,9 @@ export function loginRoutes(app: ZodApp, s: ApiDeps): void {
     },
     async (request) => {
       if (s.readiness.state !== 'up') throw startingProblem();
-      const seen = await failures(request, { increment: false });
-      if (!seen.isAllowed && seen.remaining === 0) {
-        throw new ApiProblem(429, 'TOO_MANY_FAILED_LOGINS', 'too many failed logins; try again later', [], {
-          'retry-after': String(Math.max(1, seen.ttlInSeconds)),
-        });
-      }
       const { username, password } = request.body;
-      const admin = await checkLogin(s.db, username, password);
-      if (!admin) {
-        await failures(request);
-        throw new ApiProblem(401, 'BAD_CREDENTIALS', 'wrong username or password');
-      }
+      const admin = await s.loginGuard.attempt(username, () => checkLogin(s.db, username, password));
+      if (!admin) throw new ApiProblem(401, 'BAD_CREDENTIALS', 'wrong username or password');
       return s.tokens.issue({ adminId: admin.id, username: admin.username, epoch: admin.epoch });
     },
   );
