@@ -4,7 +4,8 @@
  * command leaves no trace and yields the same error result on every node. Nothing here reads a
  * clock or a random source: ids, timestamps and hashes come in the command.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
+import { RE2JS } from 're2js';
 import type { SqlValue } from 'sql.js';
 import type { ModelDatabase } from './database.js';
 import { getEntity, type EntityRow } from './queries.js';
@@ -82,8 +83,33 @@ const REFERENCED_BY: Partial<Record<Collection, readonly (readonly [string, stri
   'config-types': [['configs', 'config_type_id', 'config']],
 };
 
+/**
+ * `pattern` and `patternProperties` of admin-supplied schemas run on RE2 (re2js, linear time): a
+ * catastrophic pattern such as `^(a+)+$` would otherwise hang every node at once, and again at
+ * every replay. Patterns RE2 does not support (backreferences, lookaround) make the schema
+ * unusable, the same on every node.
+ */
+type RegExpEngine = NonNullable<NonNullable<AjvOptions['code']>['regExp']>;
+
+const linearRegExp: RegExpEngine = Object.assign(
+  (pattern: string): { test(s: string): boolean } => {
+    const re = RE2JS.compile(pattern);
+    return { test: (s: string) => re.matcher(s).find() };
+  },
+  { code: 're2js' },
+);
+
+/**
+ * A fresh Ajv per schema: a shared one registers each schema's `$id`, so that compiling a second
+ * schema with the same `$id` (a patched type, another type) throws on a long-running node but
+ * not on one restored from a snapshot, and the replicas' results would differ.
+ */
+function compileSchema(schema: object): ValidateFunction {
+  return new Ajv({ allErrors: true, strict: false, code: { regExp: linearRegExp } }).compile(schema);
+}
+
 export class ModelApplier {
-  private readonly ajv = new Ajv({ allErrors: true, strict: false });
+  /** Compiled validators by config type and revision: a pure function of the schema, so a cache. */
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(
@@ -346,7 +372,7 @@ export class ModelApplier {
     let validate = this.validators.get(key);
     if (!validate) {
       try {
-        validate = this.ajv.compile(JSON.parse(String(row.schema)) as object);
+        validate = compileSchema(JSON.parse(String(row.schema)) as object);
       } catch (err) {
         throw new ModelError(
           'INVALID',

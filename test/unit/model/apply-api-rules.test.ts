@@ -202,3 +202,64 @@ describe('admins', () => {
     expect(JSON.stringify(apply({ op: 'endSessions', id: 'a1', at: T1 }))).not.toContain('epoch');
   });
 });
+
+describe('config data against admin-supplied schemas', () => {
+  const type = (id: string, schema: object, at = T0): ModelCommand => ({
+    op: 'create',
+    collection: 'config-types',
+    id,
+    at,
+    data: { name: id, schema },
+  });
+  const config = (id: string, configTypeId: string, data: unknown): ModelCommand => ({
+    op: 'create',
+    collection: 'configs',
+    id,
+    at: T1,
+    data: { name: id, configTypeId, data },
+  });
+
+  it('answers the same on a long-running node and on one restored from a snapshot, whatever $id says', async () => {
+    const schema = (max: number) => ({
+      $id: 'https://example.test/port',
+      type: 'object',
+      properties: { port: { type: 'integer', maximum: max } },
+    });
+    const long = await machine();
+    expect(long.apply(type('ct1', schema(100)))).toMatchObject({ ok: true });
+    expect(long.apply(config('c1', 'ct1', { port: 80 }))).toMatchObject({ ok: true });
+    // Patched twice, and a second type with the same $id: each compiles on its own.
+    long.apply({ op: 'patch', collection: 'config-types', id: 'ct1', at: T1, data: { schema: schema(200) } });
+    expect(long.apply(config('c2', 'ct1', { port: 150 }))).toMatchObject({ ok: true });
+    long.apply({ op: 'patch', collection: 'config-types', id: 'ct1', at: T1, data: { schema: schema(300) } });
+    expect(long.apply(type('ct2', schema(50)))).toMatchObject({ ok: true });
+    const restored = await machine();
+    restored.sm.restore(long.sm.snapshot());
+    for (const [id, typeId, port] of [
+      ['c3', 'ct1', 250],
+      ['c4', 'ct2', 40],
+      ['c5', 'ct2', 60],
+    ] as const) {
+      const onLong = long.apply(config(id, typeId, { port }));
+      const onRestored = restored.apply(config(id, typeId, { port }));
+      expect({ id, ...onLong }).toEqual({ id, ...onRestored });
+    }
+    expect(long.apply(config('c6', 'ct1', { port: 250 }))).toMatchObject({ ok: true });
+  });
+
+  it('matches patterns in linear time, so a catastrophic one cannot hang the nodes', async () => {
+    const { apply } = await machine();
+    apply(type('re', { type: 'object', properties: { name: { type: 'string', pattern: '^(a+)+$' } } }));
+    // A backtracking engine takes 2^40 steps on this; RE2 answers at once.
+    expect(apply(config('evil', 're', { name: `${'a'.repeat(40)}!` }))).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID', errors: [{ field: 'data.name' }] },
+    });
+    expect(apply(config('fine', 're', { name: 'aaaa' }))).toMatchObject({ ok: true });
+    apply(type('backref', { type: 'object', properties: { name: { type: 'string', pattern: '(a)\\1' } } }));
+    expect(apply(config('b1', 'backref', { name: 'aa' }))).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID', message: expect.stringMatching(/unusable schema/) },
+    });
+  });
+});
