@@ -4,18 +4,18 @@ import { backupFromDataDir, seedFromBackup, writeBackup } from '../backup.js';
 import { CliClient } from './api-client.js';
 import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { parse, text, UsageError } from './args.js';
-import { credentials } from './cluster.js';
+import { credentials, CREDENTIAL_OPTIONS, CREDENTIAL_USAGE } from './credentials.js';
 import { parseStart, runStart, serveUntilSignalled, START_USAGE } from './start.js';
 
 export const BACKUP_USAGE = `usage: meshdesk backup --out F (--api URL | --data-dir D) [options]
 
 Writes a consistent copy of the model (a SQLite database file, mode 0600: it holds password
-hashes and the token signing key).
+hashes).
 
   --out F         the file to write
-  --api URL       from a running node, through its API (with --password/--token as for 'cluster')
+  --api URL       from a running node, through its API (credentials as for 'cluster')
   --data-dir D    from a stopped node's data directory
-  --user U, --password P, --token T   credentials for --api
+${CREDENTIAL_USAGE}
 ${TRUST_USAGE}`;
 
 export const RESTORE_USAGE = `usage: meshdesk restore --from F --data-dir D [start options]
@@ -31,9 +31,7 @@ const BACKUP_OPTIONS = {
   api: { type: 'string' },
   ...TRUST_OPTIONS,
   'data-dir': { type: 'string' },
-  user: { type: 'string' },
-  password: { type: 'string' },
-  token: { type: 'string' },
+  ...CREDENTIAL_OPTIONS,
 } as const;
 
 export async function backup(
@@ -54,7 +52,7 @@ export async function backup(
     throw new UsageError('backup needs one of --api URL or --data-dir D');
   if (api !== undefined) {
     const target = await apiTarget(values, env);
-    const client = new CliClient(target.url, credentials(values, env), { fetch: target.fetch });
+    const client = new CliClient(target.url, await credentials(values, env), { fetch: target.fetch });
     const response = await client.raw('/backup');
     const bytes = new Uint8Array(await response.arrayBuffer());
     await writeBackup(file, bytes);

@@ -5,9 +5,10 @@ import { clusterCa, MAX_INVITATION_MINUTES, type invitation } from '../../contra
 import type { ClusterMemberView, ClusterView } from '../cluster/types.js';
 import { clusterCaFile } from '../cluster/credentials.js';
 import { fingerprint } from '../pki/ca.js';
-import { CliClient, type Credentials } from './api-client.js';
+import { CliClient } from './api-client.js';
 import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
+import { credentials, CREDENTIAL_OPTIONS, CREDENTIAL_USAGE } from './credentials.js';
 
 export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|router-secret|rotate-token-keys> [options]
 
@@ -33,17 +34,13 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
 options:
   --api URL        a member's API (default http://127.0.0.1:8440; https:// beyond loopback)
 ${TRUST_USAGE}
-  --user U         admin username (default admin)
-  --password P     admin password (or MESHDESK_ADMIN_PASSWORD)
-  --token T        a bearer token instead of a password (or MESHDESK_TOKEN)
+${CREDENTIAL_USAGE}
   --json           print the API's JSON answer`;
 
 const OPTIONS = {
   api: { type: 'string' },
   ...TRUST_OPTIONS,
-  user: { type: 'string' },
-  password: { type: 'string' },
-  token: { type: 'string' },
+  ...CREDENTIAL_OPTIONS,
   json: { type: 'boolean' },
   id: { type: 'string' },
   address: { type: 'string' },
@@ -92,7 +89,7 @@ export async function cluster(
   const expiresInMinutes = sub === 'invite' ? minutes(text(values, 'expires') ?? '1h') : undefined;
   if (sub === 'ca') return showCa(values, env, out);
   const target = await apiTarget(values, env);
-  const client = new CliClient(target.url, credentials(values, env), { fetch: target.fetch });
+  const client = new CliClient(target.url, await credentials(values, env), { fetch: target.fetch });
   const json = values.json === true;
   const show = (data: unknown, line: string): void => out(json ? JSON.stringify(data, null, 2) : line);
   switch (sub as Exclude<Subcommand, 'ca'>) {
@@ -239,19 +236,6 @@ function formatInvitations(list: readonly Invitation[]): string {
     ['ID', 'STATE', 'CREATED', 'EXPIRES', 'USED BY'],
     ...list.map((i) => [i.id, i.state, i.createdAt, i.expiresAt, i.usedBy ?? '-']),
   ]);
-}
-
-export function credentials(
-  values: Record<string, string | boolean | undefined>,
-  env: NodeJS.ProcessEnv,
-): Credentials {
-  const token = text(values, 'token') ?? env.MESHDESK_TOKEN;
-  const password = text(values, 'password') ?? env.MESHDESK_ADMIN_PASSWORD;
-  return {
-    ...(token ? { token } : {}),
-    username: text(values, 'user') ?? 'admin',
-    ...(password ? { password } : {}),
-  };
 }
 
 function formatStatus(view: ClusterView): string {

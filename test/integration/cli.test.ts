@@ -98,6 +98,22 @@ describe('meshdesk arguments', () => {
     ],
     [['cluster', 'revoke-invite'], /cluster revoke-invite needs the invitation id/],
     [['cluster', 'status', '--api', 'not a url'], /--api must be a URL/],
+    [
+      ['cluster', 'status', '--password', 'hunter2'],
+      /--password would show the secret to every local user \(ps\); pass --password-file FILE or MESHDESK_ADMIN_PASSWORD/,
+    ],
+    [
+      ['cluster', 'members', '--token', 'a.b.c'],
+      /--token would show the secret .*--token-file FILE or MESHDESK_TOKEN/,
+    ],
+    [
+      ['cluster', 'status', '--password-file', '/nonexistent/pw'],
+      /--password-file \/nonexistent\/pw: ENOENT/,
+    ],
+    [
+      ['backup', '--out', 'f', '--api', 'http://127.0.0.1:1', '--password', 'x'],
+      /--password would show the secret/,
+    ],
     [['backup'], /backup needs --out F/],
     [['backup', '--out', 'f', '--api', 'http://a:1', '--data-dir', 'd'], /one of --api URL or --data-dir D/],
     [['restore', '--data-dir', 'x'], /restore needs --from F/],
@@ -148,6 +164,16 @@ describe('a node, its backups, and a cluster restored from one', () => {
     expect(node.stdout).not.toMatch(/first admin/);
     const status = await meshdesk(['cluster', 'status', '--api', node.url]);
     expect(status.code).toBe(0);
+    // The password from a file, as a script would keep it (never in argv).
+    const passwordFile = join(dir(), 'admin-password.txt');
+    await writeFile(passwordFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+    const fromFile = await meshdesk(
+      ['cluster', 'members', '--api', node.url, '--password-file', passwordFile],
+      {
+        MESHDESK_ADMIN_PASSWORD: '',
+      },
+    );
+    expect([fromFile.code, fromFile.stderr]).toEqual([0, '']);
     expect(status.stdout).toMatch(/leader n[0-9a-f]+ {2}term \d+/);
     expect(status.stdout).toMatch(/original\s+127\.0\.0\.1:\d+\s+leader\s+yes/);
 
