@@ -18,35 +18,21 @@ export function defaultDataDir(
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'meshdesk');
 }
 
-/** Files and directories of a data directory: the owner's alone (it holds keys and the model). */
-export const PRIVATE_FILE_MODE = 0o600;
-export const PRIVATE_DIR_MODE = 0o700;
-
-/** Makes `dir` (and any missing parent) exist, readable by its owner only; an existing one is tightened. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  await chmod(dir, PRIVATE_DIR_MODE);
-}
-
 /**
- * Takes group and other permissions away from everything under `root` (not following links):
- * data directories of earlier versions have 0644 log segments and certificates. Returns how many
- * entries it changed. A no-op where the platform has no such bits (Windows).
+ * Makes `dir` exist and be its owner's alone, with everything under it (not following links):
+ * group and other permissions are taken away, which also fixes data directories of earlier
+ * versions (0644 log segments and certificates). A no-op where the platform has no such bits.
  */
-export async function tightenTree(root: string): Promise<number> {
-  let changed = 0;
+export async function makePrivateTree(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const visit = async (path: string): Promise<void> => {
     const info = await lstat(path);
     if (info.isSymbolicLink()) return;
-    if ((info.mode & 0o077) !== 0) {
-      await chmod(path, info.mode & 0o700);
-      changed += 1;
-    }
+    if ((info.mode & 0o077) !== 0) await chmod(path, info.mode & 0o700);
     if (!info.isDirectory()) return;
     for (const entry of await readdir(path)) await visit(join(path, entry));
   };
-  await visit(root);
-  return changed;
+  await visit(dir);
 }
 
 export async function writeSecretFile(path: string, content: string): Promise<void> {

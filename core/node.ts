@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ensurePrivateDir, tightenTree } from './files.js';
+import { makePrivateTree } from './files.js';
 import { bootstrapFromSnapshot, bootstrapState } from './raft/bootstrap.js';
 import type { NodeId, PersistedState } from './raft/types.js';
 import { encodeMemberInfo } from './replication/members.js';
@@ -91,8 +91,7 @@ export type CredentialSource = (identity: NodeIdentity) => Promise<() => PeerTls
 export async function createNode(options: NodeOptions): Promise<ControllerNode> {
   // Owner only: the data dir holds keys, password hashes and the log (tightened on every start,
   // so that a directory of an earlier version is fixed too).
-  await ensurePrivateDir(options.dataDir);
-  await tightenTree(options.dataDir);
+  await makePrivateTree(options.dataDir);
   const identity = await loadIdentity(options);
   const logger = (options.logger ?? pino({ level: 'info' })).child({ node: identity.nodeId });
   const storage = await openRaftStorage({

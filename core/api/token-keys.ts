@@ -44,6 +44,11 @@ const publishedSchema = z.object({
 
 export type PublishedTokenKey = z.output<typeof publishedSchema> & { readonly kid: string };
 
+/** Whether a key is published and not retired: tokens it signed verify. */
+export function isLive(key: PublishedTokenKey | undefined): key is PublishedTokenKey {
+  return key !== undefined && key.retiredAt === undefined;
+}
+
 export async function openTokenKeyStore(dataDir: string): Promise<TokenKeyStore> {
   const path = join(dataDir, KEY_FILE);
   const stored = await readOptional(path);
@@ -79,13 +84,26 @@ export function publishedTokenKeys(db: ModelDatabase): PublishedTokenKey[] {
   });
 }
 
+/**
+ * Parsed settings by their stored text: every authenticated request looks its token's key up, and
+ * the few values there are (one per node and rotation) need parsing once. Bounded all the same.
+ */
+const parsedValues = new Map<string, PublishedTokenKey | undefined>();
+const MAX_PARSED = 256;
+
 function parsePublished(kid: string, value: string): PublishedTokenKey | undefined {
+  const memo = `${kid}\u0000${value}`;
+  if (parsedValues.has(memo)) return parsedValues.get(memo);
+  let parsed: PublishedTokenKey | undefined;
   try {
-    const parsed = publishedSchema.safeParse(JSON.parse(value));
-    return parsed.success ? { ...parsed.data, kid } : undefined;
+    const result = publishedSchema.safeParse(JSON.parse(value));
+    parsed = result.success ? { ...result.data, kid } : undefined;
   } catch {
-    return undefined;
+    parsed = undefined;
   }
+  if (parsedValues.size >= MAX_PARSED) parsedValues.clear();
+  parsedValues.set(memo, parsed);
+  return parsed;
 }
 
 /** Publishes a node's public key; an existing entry (published, or retired) wins. */
@@ -96,7 +114,7 @@ export function publishCommand(node: string, key: SigningKey, at: string): Singl
 
 /** Retires every published key that is not retired yet, and removes the legacy shared secret. */
 export function retireCommands(db: ModelDatabase, at: string): { kids: string[]; commands: SingleCommand[] } {
-  const live = publishedTokenKeys(db).filter((k) => k.retiredAt === undefined);
+  const live = publishedTokenKeys(db).filter(isLive);
   const commands: SingleCommand[] = live.map(({ kid, node, jwk, at: publishedAt }) => ({
     op: 'setSetting',
     key: TOKEN_KEY_SETTING_PREFIX + kid,

@@ -6,7 +6,7 @@
  */
 import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, SignJWT } from 'jose';
 import { ApiProblem } from './problem.js';
-import type { PublishedTokenKey, SigningKey, TokenKeyStore } from './token-keys.js';
+import { isLive, type PublishedTokenKey, type SigningKey, type TokenKeyStore } from './token-keys.js';
 
 export const DEFAULT_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 const ISSUER = 'meshdesk';
@@ -108,7 +108,7 @@ export class TokenService {
   private publishedKey(): Promise<SigningKey> {
     const key = this.options.keys.current();
     const published = this.options.published(key.kid);
-    if (published && published.retiredAt === undefined) return Promise.resolve(key);
+    if (isLive(published)) return Promise.resolve(key);
     this.publishing ??= (async () => {
       const fresh = published ? await this.options.keys.renew() : key;
       await this.options.publish(fresh);
@@ -118,8 +118,7 @@ export class TokenService {
   }
 
   private usable(kid: string): boolean {
-    const published = this.options.published(kid);
-    return published !== undefined && published.retiredAt === undefined;
+    return isLive(this.options.published(kid));
   }
 
   private async verifyAnew(token: string): Promise<Remembered> {
@@ -130,7 +129,7 @@ export class TokenService {
       throw unauthorized('INVALID_TOKEN', 'the token is not valid');
     }
     const published = typeof kid === 'string' ? await this.findKey(kid) : undefined;
-    if (!published || published.retiredAt !== undefined) {
+    if (!isLive(published)) {
       throw unauthorized('INVALID_TOKEN', 'the token’s signing key is unknown or retired');
     }
     let payload;

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
+import { closeAfterRefusal } from '../transport/admission.js';
 import { RefusalLog } from '../transport/refusal-log.js';
 import { ackFailure } from '../transport/requests.js';
 import type { ModelRouter } from './circuit-service.js';
@@ -30,7 +31,6 @@ import {
 } from './protocol.js';
 import { newNonce, routerProof, verifyRouterProof } from './router-auth.js';
 import type { RouterId } from './types.js';
-import { closeAfterRefusal } from '../transport/admission.js';
 
 /** What the channel hands over once a message parsed and its router is known. */
 export interface RouterChannelHandler {

@@ -7,6 +7,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Namespace, Socket } from 'socket.io';
 import type { Message, NodeId } from '../raft/types.js';
+import { closeAfterRefusal } from './admission.js';
 import { decodeFrame } from './codec.js';
 import { countRefusal, type Counters, type Log } from './counters.js';
 import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
@@ -14,7 +15,6 @@ import { checkHello, type Hello } from './handshake.js';
 import type { RefusalLog } from './refusal-log.js';
 import { answerRequest, transportFailure, type Reply } from './requests.js';
 import type { PeerAuthenticator, RefusalReason, RequestHandler } from './types.js';
-import { closeAfterRefusal } from './admission.js';
 
 export interface InboundContext {
   /** An authenticated peer said where it listens (its hello's address). */
