@@ -3,7 +3,7 @@
  * read from a file or the environment. Never from argv, which every local user can read (ps):
  * `--password` and `--token` are refused with a line saying what to pass instead.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Credentials } from './api-client.js';
 import { text, UsageError } from './args.js';
 
@@ -22,11 +22,11 @@ export const CREDENTIAL_USAGE = `  --user U             admin username (default 
   --token-file F       a file holding a bearer token instead (or MESHDESK_TOKEN)`;
 
 /** The first line of a secret file, or a UsageError saying why it cannot be read. */
-async function secretFromFile(option: string, path: string | undefined): Promise<string | undefined> {
+export function secretFromFile(option: string, path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
   let content: string;
   try {
-    content = await readFile(path, 'utf8');
+    content = readFileSync(path, 'utf8');
   } catch (err) {
     throw new UsageError(`--${option} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
@@ -35,21 +35,22 @@ async function secretFromFile(option: string, path: string | undefined): Promise
   return secret;
 }
 
+/** Refuses a secret given on the command line, saying what to pass instead. */
+export function refuseSecretInArgv(option: string, given: unknown, instead: string): void {
+  if (given !== undefined) {
+    throw new UsageError(`--${option} would show the secret to every local user (ps); pass ${instead}`);
+  }
+}
+
 export async function credentials(
   values: Record<string, string | boolean | undefined>,
   env: NodeJS.ProcessEnv,
 ): Promise<Credentials> {
-  for (const [option, instead] of [
-    ['password', '--password-file FILE or MESHDESK_ADMIN_PASSWORD'],
-    ['token', '--token-file FILE or MESHDESK_TOKEN'],
-  ] as const) {
-    if (values[option] !== undefined) {
-      throw new UsageError(`--${option} would show the secret to every local user (ps); pass ${instead}`);
-    }
-  }
-  const token = (await secretFromFile('token-file', text(values, 'token-file'))) ?? env.MESHDESK_TOKEN;
+  refuseSecretInArgv('password', values.password, '--password-file FILE or MESHDESK_ADMIN_PASSWORD');
+  refuseSecretInArgv('token', values.token, '--token-file FILE or MESHDESK_TOKEN');
+  const token = secretFromFile('token-file', text(values, 'token-file')) ?? env.MESHDESK_TOKEN;
   const password =
-    (await secretFromFile('password-file', text(values, 'password-file'))) ?? env.MESHDESK_ADMIN_PASSWORD;
+    secretFromFile('password-file', text(values, 'password-file')) ?? env.MESHDESK_ADMIN_PASSWORD;
   return {
     ...(token ? { token } : {}),
     username: text(values, 'user') ?? 'admin',

@@ -28,7 +28,9 @@ options:
                     (default: a temporary directory, removed when the lab stops)
   --base-port P     first API port (default 8440)
 
-The admin password comes from MESHDESK_ADMIN_PASSWORD, or is generated and printed.`;
+The admin password comes from MESHDESK_ADMIN_PASSWORD, or is generated and printed.
+A lab runs with its fault hooks on (PUT /api/v1/runtime/faults, /api/v1/debug/*, the routers'
+/faults/*): never use one as a real site.`;
 
 const OPTIONS = {
   controllers: { type: 'string' },
@@ -39,6 +41,8 @@ const OPTIONS = {
 
 const BIN = fileURLToPath(new URL('../../bin/meshdesk.js', import.meta.url));
 const READY = /ready — UI at (\S+)/;
+/** What makes a process a lab's: the fault hooks production nodes and routers do not have. */
+const LAB_MODE = { MESHDESK_FAULT_INJECTION: '1' } as const;
 
 interface LabNode {
   readonly index: number;
@@ -91,7 +95,8 @@ export async function lab(
         `127.0.0.1:${basePort + 100 + i}`,
         ...role,
       ];
-      const childEnv = { ...env, MESHDESK_ADMIN_PASSWORD: password, ...joining };
+      // Lab mode: the fault hooks (slow a router channel, cut a link) are there to teach with.
+      const childEnv = { ...env, ...LAB_MODE, MESHDESK_ADMIN_PASSWORD: password, ...joining };
       const starting = startNode(i, args, childEnv);
       children.push(starting.child);
       const started = await Promise.race([starting.ready, signalled.then(() => undefined)]);
@@ -119,6 +124,7 @@ export async function lab(
         ];
         const agent = startAgent(name, args, {
           ...env,
+          ...LAB_MODE,
           MESHDESK_ROUTER_SECRET: secret,
           MESHDESK_CA_FILE: caFile,
         });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { RouterAgent } from '../router/router-agent.js';
 import { hostPort, parse, text, UsageError } from './args.js';
+import { refuseSecretInArgv, secretFromFile } from './credentials.js';
 
 export const ROUTER_USAGE = `usage: meshdesk router --name N --controllers URL[,URL...] --ca FILE [options]
 
@@ -15,14 +16,19 @@ options:
                         (TLS: e.g. https://127.0.0.1:8540,https://127.0.0.1:8541 or HOST:PORT)
   --ca FILE             the cluster root CA, PEM (from 'meshdesk cluster ca'; or MESHDESK_CA_FILE):
                         a controller must present a certificate it issued
-  --secret S            the routers' secret, from 'meshdesk cluster router-secret' (or
-                        MESHDESK_ROUTER_SECRET; MESHDESK_CLUSTER_SECRET from older versions works)
+  --secret-file F       a file holding the routers' secret, from 'meshdesk cluster router-secret'
+                        (or MESHDESK_ROUTER_SECRET; MESHDESK_CLUSTER_SECRET from older versions works)
   --listen HOST:PORT    accept links from other routers here (and serve GET /status with
-                        'Authorization: Bearer <secret>'); without it the router only dials`;
+                        'Authorization: Bearer <secret>'); without it the router only dials
+
+MESHDESK_FAULT_INJECTION=1 (tests and 'meshdesk lab' only) adds the link fault hooks
+POST /faults/block and /faults/unblock to the status endpoint.`;
 
 const OPTIONS = {
   name: { type: 'string' },
   controllers: { type: 'string' },
+  'secret-file': { type: 'string' },
+  // Refused with a reason (argv is visible to every local user), not as an unknown option.
   secret: { type: 'string' },
   ca: { type: 'string' },
   listen: { type: 'string' },
@@ -35,6 +41,8 @@ export interface RouterArgs {
   /** The cluster root CA, PEM. */
   readonly ca: string;
   readonly listen?: { host: string; port: number };
+  /** The link fault hooks on the status endpoint (MESHDESK_FAULT_INJECTION=1: tests and the lab). */
+  readonly faults: boolean;
 }
 
 export function parseRouter(argv: readonly string[], env: NodeJS.ProcessEnv): RouterArgs | 'help' {
@@ -46,16 +54,27 @@ export function parseRouter(argv: readonly string[], env: NodeJS.ProcessEnv): Ro
   const list = text(values, 'controllers');
   if (!list) throw new UsageError('--controllers is required');
   const controllers = list.split(',').map((entry) => controllerUrl(entry.trim()));
-  const secret = text(values, 'secret') ?? env.MESHDESK_ROUTER_SECRET ?? env.MESHDESK_CLUSTER_SECRET;
+  refuseSecretInArgv('secret', values.secret, '--secret-file FILE or MESHDESK_ROUTER_SECRET');
+  const secret =
+    secretFromFile('secret-file', text(values, 'secret-file')) ??
+    env.MESHDESK_ROUTER_SECRET ??
+    env.MESHDESK_CLUSTER_SECRET;
   if (!secret) {
     throw new UsageError(
-      "--secret (or MESHDESK_ROUTER_SECRET) is required: the routers' secret from 'meshdesk cluster router-secret'",
+      "--secret-file (or MESHDESK_ROUTER_SECRET) is required: the routers' secret from 'meshdesk cluster router-secret'",
     );
   }
   if (secret.length < 16) throw new UsageError('the routers’ secret must be at least 16 characters');
   const ca = readCa(text(values, 'ca') ?? env.MESHDESK_CA_FILE);
   const listen = text(values, 'listen');
-  return { name, controllers, secret, ca, ...(listen ? { listen: hostPort('listen', listen) } : {}) };
+  return {
+    name,
+    controllers,
+    secret,
+    ca,
+    ...(listen ? { listen: hostPort('listen', listen) } : {}),
+    faults: env.MESHDESK_FAULT_INJECTION === '1',
+  };
 }
 
 function readCa(file: string | undefined): string {
@@ -113,6 +132,7 @@ export async function router(
     secret: args.secret,
     ca: args.ca,
     ...(args.listen ? { listen: args.listen } : {}),
+    faults: args.faults,
     log: logger,
   });
   out(

@@ -23,6 +23,8 @@ export interface RouterAgentOptions {
   readonly ca: string;
   /** Where to accept links (and serve the status endpoint); without it the router only dials. */
   readonly listen?: { readonly host: string; readonly port: number };
+  /** Serve the link fault hooks (`/faults/*`): tests and the lab only. */
+  readonly faults?: boolean;
   readonly log?: Logger;
   readonly heartbeatMs?: number;
   readonly unresponsiveMs?: number;
@@ -123,7 +125,7 @@ export class RouterAgent implements RouterControls {
   }
 
   private async listen(listen: { host: string; port: number }): Promise<void> {
-    const serve = statusEndpoint(this.o.secret, this);
+    const serve = statusEndpoint(this.o.secret, this, { faults: this.o.faults === true });
     const http = createServer((req, res) => void serve(req, res));
     this.links.accept(http);
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 /**
  * The router's HTTP endpoint on its listen address (tests, the lab, curious admins): status,
- * probes, circuits by hand and the link fault hook, behind `Authorization: Bearer <secret>`.
+ * probes, circuits by hand and (only where fault injection is on) the link fault hooks, behind
+ * `Authorization: Bearer <secret>`.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,6 +29,7 @@ export function bearerMatches(header: string | undefined, secret: string): boole
 export function statusEndpoint(
   secret: string,
   router: RouterControls,
+  options: { readonly faults: boolean },
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const send = (status: number, body: unknown): void => {
@@ -37,6 +39,7 @@ export function statusEndpoint(
     const url = new URL(req.url ?? '/', 'http://router');
     const peer = url.searchParams.get('peer') ?? '';
     if (req.method === 'GET' && url.pathname === '/status') return send(200, router.status());
+    if (url.pathname.startsWith('/faults/') && !options.faults) return send(404, { error: 'not found' });
     if (req.method === 'POST' && url.pathname === '/faults/block' && peer) {
       router.block(peer);
       return send(200, { blocked: router.blocked() });

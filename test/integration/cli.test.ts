@@ -114,6 +114,14 @@ describe('meshdesk arguments', () => {
       ['backup', '--out', 'f', '--api', 'http://127.0.0.1:1', '--password', 'x'],
       /--password would show the secret/,
     ],
+    [
+      ['router', '--name', 'r1', '--controllers', '127.0.0.1:1', '--secret', 'a-secret-of-enough-length'],
+      /--secret would show the secret .*--secret-file FILE or MESHDESK_ROUTER_SECRET/,
+    ],
+    [
+      ['router', '--name', 'r1', '--controllers', '127.0.0.1:1', '--secret-file', '/nonexistent/s'],
+      /--secret-file \/nonexistent\/s: ENOENT/,
+    ],
     [['backup'], /backup needs --out F/],
     [['backup', '--out', 'f', '--api', 'http://a:1', '--data-dir', 'd'], /one of --api URL or --data-dir D/],
     [['restore', '--data-dir', 'x'], /restore needs --from F/],

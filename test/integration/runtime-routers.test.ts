@@ -9,6 +9,7 @@
  * the state the last one left, and it cuts links and kills a controller, so it comes last.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControllerCluster } from '../support/controller-processes.js';
@@ -18,6 +19,7 @@ import { waitFor } from '../support/wait.js';
 const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
 const ROUTERS = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
 const MESH_LINKS = (ROUTERS.length * (ROUTERS.length - 1)) / 2;
+const FAULTS = { MESHDESK_FAULT_INJECTION: '1' };
 
 interface RouterProcess {
   readonly name: string;
@@ -42,6 +44,7 @@ function startRouter(
   controllers: string,
   caFile: string,
   secret: string,
+  secretFile: string,
 ): Promise<RouterProcess> {
   const proc = spawn(
     process.execPath,
@@ -54,10 +57,16 @@ function startRouter(
       controllers,
       '--ca',
       caFile,
+      '--secret-file',
+      secretFile,
       '--listen',
       `127.0.0.1:${port}`,
     ],
-    { env: { ...process.env, MESHDESK_ROUTER_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      // Fault injection on: the test cuts links through the routers' /faults/* hooks.
+      env: { ...process.env, ...FAULTS },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   return new Promise((resolve, reject) => {
     let out = '';
@@ -109,7 +118,8 @@ describe('runtime: 3 controllers, 6 routers', () => {
     );
 
   beforeAll(async () => {
-    cluster = await ControllerCluster.start(3);
+    // Fault injection on: the test slows controllers through PUT /runtime/faults.
+    cluster = await ControllerCluster.start(3, [], FAULTS);
     const operations = [
       {
         op: 'create',
@@ -156,8 +166,12 @@ describe('runtime: 3 controllers, 6 routers', () => {
     const caFile = join(cluster.node(0).dataDir, 'tls', 'ca.pem');
     const ports = await Promise.all(ROUTERS.map(() => freePort()));
     const secret = await cluster.routerSecret();
+    const secretFile = join(cluster.root, 'router-secret');
+    await writeFile(secretFile, `${secret}\n`, { mode: 0o600 });
     const started = await Promise.all(
-      ROUTERS.map((name, i) => startRouter(name, ports[i] as number, controllers, caFile, secret)),
+      ROUTERS.map((name, i) =>
+        startRouter(name, ports[i] as number, controllers, caFile, secret, secretFile),
+      ),
     );
     for (const r of started) routers.set(r.name, r);
   }, 90_000);

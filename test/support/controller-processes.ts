@@ -143,9 +143,13 @@ export class ControllerCluster {
 
   /**
    * `size` nodes: node 0 bootstraps, the others join one at a time through node 0. `flags` go to
-   * every node's `meshdesk start` (e.g. `--ui DIR`).
+   * every node's `meshdesk start` (e.g. `--ui DIR`), `env` to its environment (e.g. fault injection).
    */
-  static async start(size: number, flags: readonly string[] = []): Promise<ControllerCluster> {
+  static async start(
+    size: number,
+    flags: readonly string[] = [],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<ControllerCluster> {
     const root = await mkdtemp(join(tmpdir(), 'meshdesk-cluster-'));
     const nodes: ControllerProcess[] = [];
     for (let i = 0; i < size; i++) {
@@ -155,10 +159,10 @@ export class ControllerCluster {
     }
     const cluster = new ControllerCluster(root, nodes);
     try {
-      await nodes[0]?.start(['--bootstrap', ...flags]);
+      await nodes[0]?.start(['--bootstrap', ...flags], env);
       // The token goes by environment, as a careful admin's would: argv is visible to every local user.
       for (const node of nodes.slice(1))
-        await node.start(flags, { MESHDESK_JOIN_TOKEN: await cluster.invite() });
+        await node.start(flags, { ...env, MESHDESK_JOIN_TOKEN: await cluster.invite() });
     } catch (err) {
       await cluster.close();
       throw err;

@@ -1,8 +1,9 @@
 /**
  * Runtime data over REST: this node's link table, the circuits it owns, circuits by hand (the
  * ingress router is asked to dial, so the circuit is created by that router's most responsive
- * controller), the router channel's status, and a delay fault for tests and the lab. Refusals
- * are RuntimeErrors: problem.ts's table gives their statuses.
+ * controller), the router channel's status, and a delay fault that exists only where fault
+ * injection is on (tests and `meshdesk lab`). Refusals are RuntimeErrors: problem.ts's table gives
+ * their statuses.
  */
 import {
   circuit,
@@ -144,13 +145,15 @@ export function runtimeRoutes(app: ZodApp, s: ApiDeps): void {
     async () => runtimeOf(s).status(),
   );
 
+  // A production node has no way to slow its own router channel down: the route is not there.
+  if (!s.ctx.faults) return;
   app.put(
     '/runtime/faults',
     {
       schema: {
         tags: ['runtime'],
         operationId: 'setRuntimeFaults',
-        summary: 'Delay every answer and request on the router channel (tests and the lab)',
+        summary: 'Tests and the lab only: delay every answer and request on the router channel',
         body: runtimeFaultsBody,
         response: { 200: runtimeFaults },
         problems: [503],
