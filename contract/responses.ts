@@ -201,6 +201,8 @@ export const runtimeStatus = named(
     dropped: z.record(z.string(), index),
     droppedTotal: index,
     refusedHandshakes: index,
+    /** Router sessions closed because the model deleted, disabled or renamed their router. */
+    sessionsCut: index,
     faultsReceived: index,
     /** Faults for circuits this controller does not own (sent to every controller, or stale). */
     faultsNotOwned: index,

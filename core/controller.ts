@@ -34,7 +34,7 @@ import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
 import { readSetting, ROUTER_SECRET_SETTING } from './model/settings.js';
 import { encodeCommand, type SingleCommand } from './model/commands.js';
-import { ModelStateMachine } from './model/state-machine.js';
+import { ModelStateMachine, touches } from './model/state-machine.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
 import { createKeyAndCsr } from './pki/ca.js';
 import { NONE } from './raft/types.js';
@@ -133,7 +133,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   if (faults) {
     faults.attach(node.transport);
-    node.logger.warn('test-only fault injection is enabled (MESHDESK_FAULT_INJECTION=1)');
+    node.logger.warn('fault injection is enabled (MESHDESK_FAULT_INJECTION=1: tests and labs only)');
   }
   const runtime = new ControllerRuntime({
     self: node.id,
@@ -143,6 +143,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     admit: (socket) => node.transport.admit(socket),
     database: () => model.model,
     log: node.logger.child({ component: 'runtime' }),
+  });
+  // A deleted or disabled router loses its live session on the apply that says so.
+  const stopRouterChecks = model.onApplied((batch) => {
+    if (touches(batch, 'routers')) runtime.routersChanged();
   });
   // Health says up, and login answers, only once this start has finished (api/readiness.ts).
   let started = false;
@@ -232,6 +236,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       ...(generatedAdminPassword ? { generatedAdminPassword } : {}),
       async stop() {
         stopWatchingPasswordFile();
+        stopRouterChecks();
         renewal.stop();
         legacy.stop();
         runtime.close();
@@ -240,6 +245,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       },
     };
   } catch (err) {
+    stopRouterChecks();
     runtime.close();
     await node.stop();
     throw err;

@@ -6,6 +6,7 @@ import type { SqlJsStatic } from 'sql.js';
 import type { CommittedCommand, StateMachine } from '../replication/state-machine.js';
 import { ModelApplier, type CommandResult, type PolicyIndexHooks } from './apply.js';
 import { decodeEnvelope } from './commands.js';
+import type { Collection } from './entities.js';
 import { ModelDatabase, loadSqlJs } from './database.js';
 import { errorResult, ModelError } from './errors.js';
 import { PolicyIndex } from './policy/index.js';
@@ -27,6 +28,15 @@ export interface AppliedBatch {
 }
 
 export type AppliedListener = (batch: AppliedBatch) => void;
+
+/** Whether a committed batch created, changed or deleted an entity of `collection`. */
+export function touches(batch: AppliedBatch, collection: Collection): boolean {
+  return batch.applied.some(({ result }) =>
+    (result.op === 'batch' ? result.results : [result]).some(
+      (r) => 'collection' in r && r.collection === collection,
+    ),
+  );
+}
 
 export class ModelStateMachine implements StateMachine {
   private applier: ModelApplier;

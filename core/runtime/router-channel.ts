@@ -2,7 +2,8 @@
  * The controller's side of the router channel: routers connect to the `/routers` namespace of the
  * cluster listener, prove the cluster secret (router-auth.ts), and must exist in the model by
  * name. Until the handshake completes not one message is accepted. Every message is parsed with
- * its schema (protocol.ts); what fails is dropped and counted (drops.ts), never thrown.
+ * its schema (protocol.ts); what fails is dropped and counted (drops.ts), never thrown. A session
+ * lasts only while the model admits its router (`revalidate`).
  */
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
@@ -80,6 +81,8 @@ export class RouterChannel {
   private delayMs = 0;
   private readonly refusals: RefusalLog;
   refusedHandshakes = 0;
+  /** Sessions closed because their router was deleted, disabled or renamed. */
+  sessionsCut = 0;
 
   constructor(private readonly o: RouterChannelOptions) {
     const { namespace } = o;
@@ -138,6 +141,28 @@ export class RouterChannel {
       const failure = ackFailure(err, `router ${entry.session.router.name}`, event);
       if (failure.code !== 'TIMEOUT') throw failure;
       throw new RuntimeError('ROUTER_TIMEOUT', `the router did not answer in time: ${failure.message}`);
+    }
+  }
+
+  /**
+   * Cuts the sessions of routers the model no longer admits: deleted, disabled, or renamed (a
+   * router proves the name it connected with, so under a new name it is someone else). The
+   * runtime calls this after every apply that touched routers and on its once-a-second tick,
+   * which covers a snapshot restore (it replaces the model without an apply to announce).
+   */
+  revalidate(): void {
+    for (const [id, { socket, session }] of this.sessions) {
+      const now = this.o.findRouter(session.router.name);
+      const why = !now || now.id !== id ? 'deleted or renamed' : now.disabled ? 'disabled' : undefined;
+      if (!why) continue;
+      this.sessions.delete(id);
+      this.sessionsCut += 1;
+      this.o.log.warn(
+        { router: session.router.name, why },
+        'router session cut: the model no longer admits it',
+      );
+      socket.disconnect(true);
+      this.o.handler.disconnected(id);
     }
   }
 
@@ -210,8 +235,9 @@ export class RouterChannel {
         socket.disconnect(true);
         return;
       }
+      // Checked again: the router may have been deleted or disabled during the handshake.
       const found = o.findRouter(hello.router);
-      if (!found) {
+      if (!found || found.disabled) {
         socket.disconnect(true);
         return;
       }

@@ -119,7 +119,11 @@ export class ControllerRuntime implements RouterChannelHandler {
         this.emit(change);
       },
     });
-    this.timer = setInterval(() => this.reconcile(), o.reconcileMs ?? 1_000);
+    this.timer = setInterval(() => {
+      // Also here, not only after applies: a snapshot restore replaces the model silently.
+      this.channel.revalidate();
+      this.reconcile();
+    }, o.reconcileMs ?? 1_000);
     this.timer.unref();
   }
 
@@ -247,11 +251,17 @@ export class ControllerRuntime implements RouterChannelHandler {
       dropped: this.drops.snapshot(),
       droppedTotal: this.drops.total,
       refusedHandshakes: this.channel.refusedHandshakes,
+      sessionsCut: this.channel.sessionsCut,
       faultsReceived: this.faultsReceived,
       faultsNotOwned: this.faultsNotOwned,
       reroutes: this.reroutes,
       delayMs: this.channel.delay,
     };
+  }
+
+  /** The model's routers changed (an apply touched them): cut the sessions it no longer admits. */
+  routersChanged(): void {
+    this.channel.revalidate();
   }
 
   close(): void {

@@ -31,6 +31,7 @@ function Summary({ status, unreachable }: { status: RuntimeStatus; unreachable: 
     ['Reroutes', String(status.reroutes)],
     ['Messages dropped', String(status.droppedTotal)],
     ['Refused handshakes', String(status.refusedHandshakes)],
+    ['Router sessions cut', String(status.sessionsCut)],
   ];
   if (unreachable > 0) items.push(['Members not answering', String(unreachable)]);
   return <SummaryList items={items} />;

@@ -49,6 +49,7 @@ const status: RuntimeStatus = answer(runtimeStatus, {
   dropped: { SCHEMA: 2 },
   droppedTotal: 2,
   refusedHandshakes: 0,
+  sessionsCut: 0,
   faultsReceived: 0,
   faultsNotOwned: 0,
   reroutes: 1,

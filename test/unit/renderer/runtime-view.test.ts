@@ -22,6 +22,7 @@ const status: RuntimeStatus = {
   dropped: {},
   droppedTotal: 0,
   refusedHandshakes: 0,
+  sessionsCut: 0,
   faultsReceived: 0,
   faultsNotOwned: 0,
   reroutes: 0,
