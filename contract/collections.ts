@@ -148,6 +148,13 @@ const tags: Field = {
   default: {},
   input: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
 };
+/**
+ * What an admin may do: `admin` everything; `readonly` read everything but secrets (the backup,
+ * the routers' secret) and change its own password (core/api/access.ts).
+ */
+export const ADMIN_ROLES = ['admin', 'readonly'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
 /** The one password rule: the API takes it, the node stores only its hash. */
 export const password: Field = { kind: 'password', min: 8, max: 1024, input: z.string().min(8).max(1024) };
 
@@ -213,7 +220,7 @@ export const collectionFields = {
     params: object(),
     tags,
   },
-  admins: { username: name, password, tags },
+  admins: { username: name, password, role: oneOf(ADMIN_ROLES, 'admin'), tags },
 } as const satisfies Record<CollectionName, FieldTable>;
 
 /** The fields every entity has besides its own, as every answer carries them (after its own). */

@@ -4,7 +4,13 @@
  * sent), and the UI takes its types from them. Error answers are problem+json (`problem`).
  */
 import { z } from 'zod';
-import { collectionNames, entityNames, entitySchema, type CollectionName } from './collections.js';
+import {
+  ADMIN_ROLES,
+  collectionNames,
+  entityNames,
+  entitySchema,
+  type CollectionName,
+} from './collections.js';
 import { binary, described, named } from './openapi.js';
 
 const index = z.number().int().min(0);
@@ -29,7 +35,15 @@ export const problem = named(
   'An error, as application/problem+json (RFC 9457)',
 );
 
-export const loginAnswer = named('LoginAnswer', z.object({ token: z.string(), expiresAt: z.string() }));
+export const loginAnswer = named(
+  'LoginAnswer',
+  z.object({
+    token: z.string(),
+    expiresAt: z.string(),
+    /** What the admin may do (ADMIN_ROLES), for the UI to offer only that; the API enforces it. */
+    role: z.enum(ADMIN_ROLES),
+  }),
+);
 
 export const listMeta = named('ListMeta', z.object({ total: index, limit: index, offset: index }));
 

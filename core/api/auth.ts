@@ -2,9 +2,9 @@
  * Who may call what. Every API route needs an admin's bearer token unless its config says
  * `auth: 'public'` (health, login, the join that spends a join token); `auth: 'admin-or-node'` also
  * accepts a request signed by a controller's own key and certificate (core/cluster/node-signature.ts),
- * checked once the raw body has been read. A token is only as good as its admin: it stops working
- * on every node once the admin is deleted, changes its password or signs out (the admin's auth
- * epoch, which the token carries, has moved on).
+ * checked once the raw body has been read. What an admin's role allows is access.ts's. A token is
+ * only as good as its admin: it stops working on every node once the admin is deleted, changes
+ * its password or signs out (the admin's auth epoch, which the token carries, has moved on).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelDatabase } from '../model/database.js';
@@ -16,6 +16,8 @@ import {
   verifyNodeRequest,
   type CertifiedNode,
 } from '../cluster/node-signature.js';
+import type { AdminRole } from '../../contract/index.js';
+import { checkAccess } from './access.js';
 import { ApiProblem } from './problem.js';
 import { bearerToken, unauthorized, type TokenService, type VerifiedToken } from './token.js';
 
@@ -42,10 +44,13 @@ interface AdminRow {
   readonly username: string;
   readonly passwordHash: string;
   readonly epoch: number;
+  readonly role: AdminRole;
 }
 
+const roleOf = (value: unknown): AdminRole => (value === 'admin' ? 'admin' : 'readonly');
+
 function findAdmin(db: ModelDatabase, username: string): AdminRow | undefined {
-  const row = db.all('SELECT id, username, password_hash, auth_epoch FROM admins WHERE username = ?', [
+  const row = db.all('SELECT id, username, password_hash, auth_epoch, role FROM admins WHERE username = ?', [
     username,
   ])[0];
   return row
@@ -54,21 +59,28 @@ function findAdmin(db: ModelDatabase, username: string): AdminRow | undefined {
         username: String(row.username),
         passwordHash: String(row.password_hash),
         epoch: Number(row.auth_epoch),
+        role: roleOf(row.role),
       }
     : undefined;
 }
 
 /**
- * Why a verified token no longer speaks for its admin (deleted, or its sessions ended since the
- * token was issued), or undefined while it still does.
+ * The role of the admin a verified token speaks for, or why it no longer does (the admin is
+ * deleted, or its sessions ended since the token was issued).
  */
-export function sessionEnded(db: ModelDatabase, token: VerifiedToken): ApiProblem | undefined {
-  const epoch = db.value('SELECT auth_epoch FROM admins WHERE id = ?', [token.adminId]);
-  if (epoch === undefined) return unauthorized('INVALID_TOKEN', 'the token’s admin no longer exists');
-  if (Number(epoch) !== token.epoch) {
+export function adminSession(db: ModelDatabase, token: VerifiedToken): { role: AdminRole } | ApiProblem {
+  const [row] = db.rows('SELECT auth_epoch, role FROM admins WHERE id = ?', [token.adminId]);
+  if (!row) return unauthorized('INVALID_TOKEN', 'the token’s admin no longer exists');
+  if (Number(row[0]) !== token.epoch) {
     return unauthorized('SESSION_ENDED', 'the token’s session has ended (password changed or signed out)');
   }
-  return undefined;
+  return { role: roleOf(row[1]) };
+}
+
+/** Why a verified token no longer speaks for its admin, or undefined while it still does. */
+export function sessionEnded(db: ModelDatabase, token: VerifiedToken): ApiProblem | undefined {
+  const session = adminSession(db, token);
+  return session instanceof ApiProblem ? session : undefined;
 }
 
 // Checked against unknown usernames too, so that a miss costs as long as a wrong password.
@@ -98,9 +110,11 @@ export function authenticate(tokens: TokenService, db: () => ModelDatabase) {
     const token = bearerToken(header);
     if (!token) throw unauthorized('MISSING_TOKEN', 'this route needs an Authorization: Bearer token');
     const verified = await tokens.verify(token);
-    const ended = sessionEnded(db(), verified);
-    if (ended) throw ended;
+    const session = adminSession(db(), verified);
+    if (session instanceof ApiProblem) throw session;
     request.admin = verified;
+    request.role = session.role;
+    checkAccess(request, session.role, verified.adminId, verified.username);
   };
 }
 

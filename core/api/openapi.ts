@@ -9,12 +9,14 @@
  * - every route's problem+json answers: the statuses its schema lists under `problems`, 401 on
  *   routes that need a token, 400 on routes that take input, 413 on routes with a body, and a
  *   `default` for anything else, all pointing at the one `Problem` schema;
- * - which routes need the bearer token (`security`), from the route's `config.auth`.
+ * - which routes need the bearer token (`security`), from the route's `config.auth`, and which
+ *   need an admin with full rights (a description and 403), from its `config.access` (access.ts).
  */
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { FastifySchema } from 'fastify';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { apiSchemas } from '../../contract/index.js';
+import { routeAccess, type Access } from './access.js';
 import type { AuthMode } from './auth.js';
 import { MAX_BODY_BYTES } from './deps.js';
 
@@ -22,7 +24,7 @@ import { MAX_BODY_BYTES } from './deps.js';
 const PROBLEM_ANSWERS = {
   400: 'The request is malformed or a field is invalid (`errors` names each field)',
   401: 'No bearer token, or one that is invalid, expired, or of an admin who no longer exists',
-  403: 'Not allowed: no policy lets this identity use the service or the router',
+  403: 'Not allowed: a read-only admin asked for a change or a secret, or no policy lets this identity use the service or the router',
   404: 'No such entity, member or circuit',
   409: 'Conflicts with the model: a name or id is taken, or the entity is still in use',
   410: 'Gone for good: a join token already used, expired or revoked; ask for a new one',
@@ -84,6 +86,14 @@ declare module 'fastify' {
   }
 }
 
+/** Who may call a route, as its operation's description says (read routes: any admin, unsaid). */
+const ACCESS_DESCRIPTIONS: Readonly<Record<Access, string | undefined>> = {
+  read: undefined,
+  full: 'Needs an admin with full rights (role `admin`); a read-only admin gets 403 READ_ONLY.',
+  'own-account':
+    'Needs an admin with full rights, or a read-only admin changing only its own password (403 READ_ONLY otherwise).',
+};
+
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
 
 function problemAnswer(description: string) {
@@ -91,9 +101,10 @@ function problemAnswer(description: string) {
 }
 
 /** The problem statuses a route answers: its own, and those its declarations imply. */
-function problemStatuses(schema: FastifySchema, auth: AuthMode): ProblemStatus[] {
+function problemStatuses(schema: FastifySchema, auth: AuthMode, access: Access): ProblemStatus[] {
   const statuses = new Set<ProblemStatus>(schema.problems ?? []);
   if (auth !== 'public') statuses.add(401);
+  if (access !== 'read') statuses.add(403);
   if (schema.body || schema.querystring || schema.params) statuses.add(400);
   if (schema.body) statuses.add(413);
   return [...statuses].sort((a, b) => a - b);
@@ -143,7 +154,9 @@ function routeTransform(): RouteTransform {
     const { schema: transformed, url } = zodTransform(document);
     const declared = document.schema;
     if (!declared || 'hide' in transformed) return { schema: transformed, url };
-    const auth: AuthMode = (document.route.config as { auth?: AuthMode } | undefined)?.auth ?? 'admin';
+    const config = document.route.config as { auth?: AuthMode; access?: Access } | undefined;
+    const auth: AuthMode = config?.auth ?? 'admin';
+    const access = auth === 'public' ? 'read' : routeAccess(document.route.method, config);
     const {
       problems: _p,
       requestHeaders,
@@ -156,14 +169,24 @@ function routeTransform(): RouteTransform {
     for (const [status, answer] of Object.entries(schema.response ?? {})) {
       response[status] = status.startsWith('2') ? successAnswer(status, answer, answerHeaders ?? []) : answer;
     }
-    for (const status of problemStatuses(declared, auth)) {
+    for (const status of problemStatuses(declared, auth, access)) {
       response[String(status)] = problemAnswer(PROBLEM_ANSWERS[status]);
     }
     response.default = problemAnswer('Any other error');
     const headers = requestHeaders?.length
       ? { headers: { type: 'object', properties: headerProperties(REQUEST_HEADERS, requestHeaders) } }
       : {};
-    return { schema: { ...schema, ...headers, response, security: security(auth) }, url };
+    const who = ACCESS_DESCRIPTIONS[access];
+    return {
+      schema: {
+        ...schema,
+        ...headers,
+        ...(who ? { description: who } : {}),
+        response,
+        security: security(auth),
+      },
+      url,
+    };
   };
 }
 

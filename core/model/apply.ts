@@ -271,8 +271,11 @@ export class ModelApplier {
     }
     this.checkNotNamedByRoles(c, id);
     // Checked here, not only by the API, so that two concurrent deletes cannot both pass.
-    if (c === 'admins' && Number(this.model.value('SELECT count(*) FROM admins')) <= 1) {
-      throw new ModelError('IN_USE', 'the last admin cannot be deleted: no one could manage the cluster');
+    if (c === 'admins' && current.fields.role === 'admin' && !this.otherFullAdmin(id)) {
+      throw new ModelError(
+        'IN_USE',
+        'the last admin with full rights cannot be deleted: no one could manage the cluster',
+      );
     }
     if (
       c === 'configs' &&
@@ -306,8 +309,17 @@ export class ModelApplier {
   }
 
   /** The rules zod cannot see: uniqueness, references, role syntax, config data against its type. */
+  /** Whether an admin other than `id` has full rights. */
+  private otherFullAdmin(id: string): boolean {
+    return this.model.exists("SELECT 1 FROM admins WHERE role = 'admin' AND id != ? LIMIT 1", [id]);
+  }
+
   private checkRules(c: Collection, id: string, fields: EntityData): void {
     const s = spec(c);
+    if (c === 'admins' && fields.role !== 'admin' && !this.otherFullAdmin(id)) {
+      const why = 'the last admin with full rights cannot be read-only: give another admin full rights first';
+      throw new ModelError('IN_USE', why, [{ field: 'role', message: why }]);
+    }
     if (s.unique) {
       const field = Object.entries(s.fields).find(([, f]) => f.column === s.unique)?.[0] ?? s.unique;
       const taken = this.model.value(`SELECT id FROM ${s.table} WHERE ${s.unique} = ? AND id != ?`, [

@@ -11,7 +11,7 @@ import { AdminApi } from './api/admin-api.js';
 import type { ClusterView, CollectionName, Health } from './api/types.js';
 import { bookkeepingFields, describeCollection } from './model/collections.js';
 import { createQueryClient, queryKeys } from './queries.js';
-import { createAuthStore, type AuthStore } from './stores/auth.js';
+import { canChange, createAuthStore, type AuthStore } from './stores/auth.js';
 import { createClusterStore, type ClusterStore } from './stores/cluster.js';
 import { createEventsStore, type EventsStore } from './stores/events.js';
 import type { KeyValueStorage } from './stores/storage.js';
@@ -89,6 +89,12 @@ export function useApp(): AppContext {
 
 export function useSelect<S, T>(store: StoreApi<S>, selector: (state: S) => T): T {
   return useStore(store, selector);
+}
+
+/** Whether the signed-in admin may change things: a read-only one is offered none (403 anyway). */
+export function useCanChange(): boolean {
+  const { auth } = useApp();
+  return useSelect(auth, (s) => canChange(s.session));
 }
 
 function subscribeHash(onChange: () => void): () => void {

@@ -188,6 +188,11 @@ export function App() {
             {connection === 'connected' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Offline'}
           </span>
           <span className="muted">Signed in as {session.username}</span>
+          {session.role === 'readonly' ? (
+            <span className="pill pill-learner" title="You can look at everything and change nothing">
+              Read-only
+            </span>
+          ) : null}
           <button type="button" className="button small" onClick={() => auth.getState().signedOut()}>
             <LogOut aria-hidden size={14} /> Sign out
           </button>

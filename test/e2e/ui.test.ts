@@ -222,6 +222,31 @@ describe('the admin UI in Chromium', () => {
     expectOnlyStatusErrors(tab, 409);
   });
 
+  it('offers a read-only admin nothing to change, and says so', async () => {
+    const viewer = await node.call('POST', '/admins', {
+      body: { username: 'e2e-viewer', password: ADMIN.password, role: 'readonly' },
+    });
+    expect(viewer.status).toBe(201);
+    const id = await createIdentity('e2e-seen-not-touched');
+    const { page, errors } = await openTab();
+    await signIn(page, node.url, 'e2e-viewer');
+    await page.locator('.topbar').getByText('Read-only', { exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Cluster members' }).getByText('leader', { exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Invite a member' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Remove / }).count()).toBe(0);
+    await page.goto(`${node.url}/#/c/identities`);
+    await page.getByRole('link', { name: 'e2e-seen-not-touched' }).waitFor();
+    expect(await page.getByRole('link', { name: 'New identity' }).count()).toBe(0);
+    await page.goto(`${node.url}/#/c/identities/${id}`);
+    await page.getByRole('heading', { name: 'Identity: e2e-seen-not-touched' }).waitFor();
+    await page.getByText('You are signed in read-only').waitFor();
+    expect(await page.getByLabel('Name').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Save changes' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    await shoot(page, 'read-only');
+    expect(errors).toEqual([]);
+  });
+
   it('answers in the policy advisor', async () => {
     const identity = await createIdentity('e2e-advised', ['advised']);
     const service = await node.call<{ id: string }>('POST', '/services', { body: { name: 'e2e-wiki' } });

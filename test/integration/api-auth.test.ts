@@ -185,10 +185,14 @@ describe('auth', () => {
 
   it('slows guessing down without locking the admin out: 50 guesses at once, then the right password', async () => {
     const a = (api = await startApiNode(dir(), {
-      loginGuard: { freeFailures: 3, baseDelayMs: 100, maxDelayMs: 400, maxPending: 4 },
+      loginGuard: { freeFailures: 3, baseDelayMs: 500, maxDelayMs: 500, maxPending: 4 },
     }));
     const attempt = (password: string) =>
       a.call('POST', '/auth/login', { body: { username: 'admin', password }, token: null });
+    // The free failures first, one after another: from here on the first guess in line waits
+    // half a second before its check, so all 50 are in before any slot frees up (a free first
+    // guess could finish before the last one arrived and let a fifth in).
+    for (let i = 0; i < 3; i++) expect((await attempt('wrong')).status).toBe(401);
     const answers = await Promise.all(Array.from({ length: 50 }, () => attempt('wrong')));
     const statuses = answers.map((r) => r.status);
     // Four wait their turn and are checked; the rest are refused before any password check.

@@ -27,6 +27,8 @@ export function backupRoutes(app: ZodApp, s: ApiDeps): void {
         problems: READ_PROBLEMS,
         answerHeaders: ['x-raft-index'],
       },
+      // The backup holds every admin's password hash and the CA's intermediate key.
+      config: { access: 'full' },
     },
     async (request, reply) => {
       await awaitReadPoint(s.ctx.replica, request.query, s.readWaitMs);

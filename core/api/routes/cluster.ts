@@ -80,6 +80,7 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
         response: { 200: routerSecret },
         problems: [503],
       },
+      config: { access: 'full' },
     },
     async (_request, reply) => {
       const secret = readSetting(s.db(), ROUTER_SECRET_SETTING);

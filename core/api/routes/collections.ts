@@ -7,6 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { collectionNames, type Collection } from '../../model/entities.js';
 import { ModelError } from '../../model/errors.js';
 import { getEntity, listEntities, type EntityRow } from '../../model/queries.js';
+import { checkOwnAccountChange } from '../access.js';
 import { ApiProblem } from '../problem.js';
 import { awaitReadPoint } from '../reads.js';
 import {
@@ -44,11 +45,17 @@ export function entityOrNotFound(s: ApiDeps, c: Collection, id: string): EntityR
  * Deleting the only admin would lock everyone out. Checked here before proposing, so two
  * concurrent deletes of the last two admins could still both pass; a model rule would close that.
  */
+/** The model refuses it too (apply.ts); this answers before anything is proposed. */
 function refuseLastAdmin(s: ApiDeps, id: string): void {
   const db = s.db();
-  const others = db.value('SELECT count(*) FROM admins WHERE id != ?', [id]);
-  if (getEntity(db, 'admins', id) && Number(others) === 0) {
-    throw new ApiProblem(409, 'LAST_ADMIN', 'the last admin cannot be deleted; create another admin first');
+  const fullRights = db.exists("SELECT 1 FROM admins WHERE id = ? AND role = 'admin'", [id]);
+  const others = db.exists("SELECT 1 FROM admins WHERE id != ? AND role = 'admin' LIMIT 1", [id]);
+  if (fullRights && !others) {
+    throw new ApiProblem(
+      409,
+      'LAST_ADMIN',
+      'the last admin with full rights cannot be deleted; give another admin full rights first',
+    );
   }
 }
 
@@ -166,8 +173,11 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
           requestHeaders: ['idempotency-key', 'if-match'],
           answerHeaders: ['x-raft-index', 'etag'],
         },
+        // A read-only admin may change its own password (access.ts), nothing else of anyone.
+        config: { access: c === 'admins' ? 'own-account' : 'full' },
       },
       async (request, reply) => {
+        checkOwnAccountChange(request, Object.keys(request.body));
         const at = new Date().toISOString();
         const key = idempotencyKey(request.headers['idempotency-key']);
         const ifRevision = ifMatchRevision(request.headers['if-match']);

@@ -32,7 +32,12 @@ export function loginRoutes(app: ZodApp, s: ApiDeps): void {
       const { username, password } = request.body;
       const admin = await s.loginGuard.attempt(username, () => checkLogin(s.db, username, password));
       if (!admin) throw new ApiProblem(401, 'BAD_CREDENTIALS', 'wrong username or password');
-      return s.tokens.issue({ adminId: admin.id, username: admin.username, epoch: admin.epoch });
+      const issued = await s.tokens.issue({
+        adminId: admin.id,
+        username: admin.username,
+        epoch: admin.epoch,
+      });
+      return { ...issued, role: admin.role };
     },
   );
 
@@ -47,6 +52,8 @@ export function loginRoutes(app: ZodApp, s: ApiDeps): void {
         problems: WRITE_PROBLEMS,
         answerHeaders: ['x-raft-index'],
       },
+      // Every admin may end its own sessions, a read-only one too.
+      config: { access: 'read' },
     },
     async (request, reply) => {
       const at = new Date().toISOString();

@@ -10,6 +10,7 @@ import { migration004 } from './004-access-from-members.js';
 import { migration005 } from './005-settings-and-idempotency.js';
 import { migration006 } from './006-invitations.js';
 import { migration007 } from './007-admin-auth-epoch.js';
+import { migration008 } from './008-admin-roles.js';
 
 export interface Migration {
   readonly version: number;
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ];

@@ -252,6 +252,11 @@ const looks: { readonly [C in CollectionName]: CollectionLook<C> } = {
         label: 'Password',
         help: 'The node stores only a hash. Leave empty when editing to keep the current one.',
       },
+      role: {
+        label: 'Role',
+        column: true,
+        help: 'admin may change anything; readonly may look at everything but the backup and the routers’ secret, and change its own password.',
+      },
       tags,
     },
   },

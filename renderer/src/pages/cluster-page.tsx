@@ -12,7 +12,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { SummaryList } from '../components/summary-list.js';
 import { JsonView } from '../components/json-view.js';
 import { ErrorNotice, Loading } from '../components/states.js';
-import { useApp } from '../app-context.js';
+import { useApp, useCanChange } from '../app-context.js';
 import { clusterQuery, queryKeys } from '../queries.js';
 import { memberRows, type MemberRow } from '../stores/cluster.js';
 import { AddMemberDialog } from './add-member-dialog.js';
@@ -45,6 +45,7 @@ function Summary({ view }: { view: ClusterView }) {
 
 export function ClusterPage() {
   const { api, queryClient } = useApp();
+  const canChange = useCanChange();
   const { data: view, error, refetch } = useQuery(clusterQuery(api));
   const [pending, setPending] = useState<PendingAction | null>(null);
   const [adding, setAdding] = useState(false);
@@ -78,26 +79,30 @@ export function ClusterPage() {
           <button type="button" className="button" onClick={refresh}>
             <RefreshCw aria-hidden size={14} /> Refresh
           </button>
-          <button type="button" className="button primary" onClick={() => setInviting(true)}>
-            <UserPlus aria-hidden size={14} /> Invite a member
-          </button>
-          <button type="button" className="button" onClick={() => setAdding(true)}>
-            <Plus aria-hidden size={14} /> Add member
-          </button>
-          <button
-            type="button"
-            className="button"
-            onClick={() => setPending({ kind: 'transfer', member: null })}
-          >
-            <Crown aria-hidden size={14} /> Transfer leadership
-          </button>
-          <button
-            type="button"
-            className="button"
-            onClick={() => void run('Snapshot taken.', () => api.snapshot()).catch(() => undefined)}
-          >
-            <Camera aria-hidden size={14} /> Snapshot
-          </button>
+          {canChange ? (
+            <>
+              <button type="button" className="button primary" onClick={() => setInviting(true)}>
+                <UserPlus aria-hidden size={14} /> Invite a member
+              </button>
+              <button type="button" className="button" onClick={() => setAdding(true)}>
+                <Plus aria-hidden size={14} /> Add member
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => setPending({ kind: 'transfer', member: null })}
+              >
+                <Crown aria-hidden size={14} /> Transfer leadership
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => void run('Snapshot taken.', () => api.snapshot()).catch(() => undefined)}
+              >
+                <Camera aria-hidden size={14} /> Snapshot
+              </button>
+            </>
+          ) : null}
         </div>
       </div>
       {message ? (
@@ -157,7 +162,7 @@ export function ClusterPage() {
                     <td className="num">{m.lag ?? '–'}</td>
                     <td>{formatContact(m.lastContactMs)}</td>
                     <td className="row-actions">
-                      {!m.leader && m.voter ? (
+                      {canChange && !m.leader && m.voter ? (
                         <button
                           type="button"
                           className="button small"
@@ -167,14 +172,16 @@ export function ClusterPage() {
                           <Crown aria-hidden size={14} /> Make leader
                         </button>
                       ) : null}
-                      <button
-                        type="button"
-                        className="button small danger"
-                        onClick={() => setPending({ kind: 'remove', member: m })}
-                        aria-label={`Remove ${m.name || m.id}`}
-                      >
-                        <Trash2 aria-hidden size={14} /> Remove
-                      </button>
+                      {canChange ? (
+                        <button
+                          type="button"
+                          className="button small danger"
+                          onClick={() => setPending({ kind: 'remove', member: m })}
+                          aria-label={`Remove ${m.name || m.id}`}
+                        >
+                          <Trash2 aria-hidden size={14} /> Remove
+                        </button>
+                      ) : null}
                     </td>
                   </tr>
                 ))}

@@ -7,7 +7,7 @@ import { Ban, Download } from 'lucide-react';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Invitation } from '../api/types.js';
-import { useApp } from '../app-context.js';
+import { useApp, useCanChange } from '../app-context.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { clusterCaQuery, invitationsQuery, queryKeys } from '../queries.js';
@@ -18,6 +18,7 @@ function when(iso: string | null): string {
 
 export function JoinTokens() {
   const { api, queryClient } = useApp();
+  const canChange = useCanChange();
   const { data, error, refetch } = useQuery(invitationsQuery(api));
   const [revoking, setRevoking] = useState<Invitation | null>(null);
 
@@ -56,7 +57,7 @@ export function JoinTokens() {
                   <td>{when(i.expiresAt)}</td>
                   <td className="mono small">{i.usedBy ?? '–'}</td>
                   <td className="row-actions">
-                    {i.state === 'pending' ? (
+                    {i.state === 'pending' && canChange ? (
                       <button
                         type="button"
                         className="button small danger"

@@ -20,7 +20,7 @@ import { describeCollection, listColumns } from '../model/collections.js';
 import { formatCell } from '../model/format.js';
 import { PAGE_SIZES, listQuery, pageInfo } from '../model/list-query.js';
 import { formatRoute } from '../router/routes.js';
-import { useApp, useSelect } from '../app-context.js';
+import { useApp, useCanChange, useSelect } from '../app-context.js';
 import { entityListQuery } from '../queries.js';
 
 /** A text input that commits on Enter or after a short pause, not on every key. */
@@ -33,6 +33,7 @@ function useDebounced(value: string, commit: (v: string) => void, ms = 300) {
 
 export function CollectionPage({ collection }: { collection: CollectionName }) {
   const { api, table } = useApp();
+  const canChange = useCanChange();
   const description = describeCollection(collection);
   const store = table(collection);
   const state = useSelect(store, (s) => s);
@@ -68,9 +69,11 @@ export function CollectionPage({ collection }: { collection: CollectionName }) {
           <button type="button" className="button" onClick={reload}>
             <RefreshCw aria-hidden size={14} /> Refresh
           </button>
-          <a className="button primary" href={formatRoute({ page: 'create', collection })}>
-            <Plus aria-hidden size={14} /> New {description.singular.toLowerCase()}
-          </a>
+          {canChange ? (
+            <a className="button primary" href={formatRoute({ page: 'create', collection })}>
+              <Plus aria-hidden size={14} /> New {description.singular.toLowerCase()}
+            </a>
+          ) : null}
         </div>
       </div>
 

@@ -23,7 +23,7 @@ import {
   type FormValues,
 } from '../model/entity-form.js';
 import { formatRoute } from '../router/routes.js';
-import { useApp } from '../app-context.js';
+import { useApp, useCanChange } from '../app-context.js';
 import { entityQuery, queryKeys } from '../queries.js';
 
 function newIdempotencyKey(): string {
@@ -52,6 +52,7 @@ interface EntityFormProps {
 
 function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormProps) {
   const { api } = useApp();
+  const canChange = useCanChange();
   const description = describeCollection(collection);
   const fieldNames = useMemo(() => new Set(description.fields.map((f) => f.name)), [description]);
   // One key per attempt to create: a retry after an unknown outcome reuses it.
@@ -111,7 +112,12 @@ function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormP
 
   return (
     <form className="entity-form" onSubmit={(e) => void submit(e)} noValidate>
-      <div className="form-grid">
+      {canChange ? null : (
+        <p className="notice" role="status">
+          You are signed in read-only: you can look, not change.
+        </p>
+      )}
+      <fieldset className="form-grid" disabled={!canChange}>
         {description.fields.map((field) => (
           <FieldInput
             key={field.name}
@@ -122,7 +128,7 @@ function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormP
             value={values[field.name]}
           />
         ))}
-      </div>
+      </fieldset>
       {failure ? (
         <div className="state state-error" role="alert">
           <div className="grow">
@@ -142,28 +148,31 @@ function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormP
           ) : null}
         </div>
       ) : null}
-      <div className="form-actions">
-        <button
-          type="submit"
-          className="button primary"
-          disabled={isSubmitting || (mode === 'edit' && !isDirty)}
-        >
-          {isSubmitting
-            ? 'Saving…'
-            : mode === 'create'
-              ? `Create ${description.singular.toLowerCase()}`
-              : 'Save changes'}
-        </button>
-        <a className="button" href={formatRoute({ page: 'collection', collection })}>
-          Cancel
-        </a>
-      </div>
+      {canChange ? (
+        <div className="form-actions">
+          <button
+            type="submit"
+            className="button primary"
+            disabled={isSubmitting || (mode === 'edit' && !isDirty)}
+          >
+            {isSubmitting
+              ? 'Saving…'
+              : mode === 'create'
+                ? `Create ${description.singular.toLowerCase()}`
+                : 'Save changes'}
+          </button>
+          <a className="button" href={formatRoute({ page: 'collection', collection })}>
+            Cancel
+          </a>
+        </div>
+      ) : null}
     </form>
   );
 }
 
 export function EntityPage({ collection, id }: { collection: CollectionName; id?: string }) {
   const { api, queryClient } = useApp();
+  const canChange = useCanChange();
   const description = describeCollection(collection);
   const [tab, setTab] = useState<'form' | 'json'>('form');
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -227,14 +236,16 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
               <ShieldCheck aria-hidden size={14} /> Check access
             </a>
           ) : null}
-          <button
-            type="button"
-            className="button danger"
-            onClick={() => setConfirmDelete(true)}
-            disabled={!current}
-          >
-            <Trash2 aria-hidden size={14} /> Delete
-          </button>
+          {canChange ? (
+            <button
+              type="button"
+              className="button danger"
+              onClick={() => setConfirmDelete(true)}
+              disabled={!current}
+            >
+              <Trash2 aria-hidden size={14} /> Delete
+            </button>
+          ) : null}
         </div>
       </div>
       {current ? (
@@ -263,7 +274,7 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
         <>
           <div className="segmented" role="group" aria-label="View">
             <button type="button" aria-pressed={tab === 'form'} onClick={() => setTab('form')}>
-              Edit
+              {canChange ? 'Edit' : 'Details'}
             </button>
             <button type="button" aria-pressed={tab === 'json'} onClick={() => setTab('json')}>
               Raw JSON

@@ -13,7 +13,7 @@ import { SummaryList } from '../components/summary-list.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { NONE } from '../model/format.js';
 import { formatRoute } from '../router/routes.js';
-import { useApp } from '../app-context.js';
+import { useApp, useCanChange } from '../app-context.js';
 import { isNoRuntime, withoutCircuit, type RuntimeView } from '../model/runtime.js';
 import { entityListQuery, queryKeys, runtimeQuery } from '../queries.js';
 
@@ -156,6 +156,7 @@ function CreateCircuitForm({ routers, onCreated }: { routers: readonly string[];
 
 export function RuntimePage() {
   const { api, queryClient } = useApp();
+  const canChange = useCanChange();
   const runtime = useQuery(runtimeQuery(api));
   const [deleting, setDeleting] = useState<Circuit | null>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -338,14 +339,16 @@ export function RuntimePage() {
                       <td className="num">{c.reroutes}</td>
                       <td>{formatTime(c.createdAt)}</td>
                       <td className="row-actions">
-                        <button
-                          type="button"
-                          className="button small danger"
-                          onClick={() => setDeleting(c)}
-                          aria-label={`Delete circuit ${c.id}`}
-                        >
-                          <Trash2 aria-hidden size={14} /> Delete
-                        </button>
+                        {canChange ? (
+                          <button
+                            type="button"
+                            className="button small danger"
+                            onClick={() => setDeleting(c)}
+                            aria-label={`Delete circuit ${c.id}`}
+                          >
+                            <Trash2 aria-hidden size={14} /> Delete
+                          </button>
+                        ) : null}
                       </td>
                     </tr>
                   ))}
@@ -356,7 +359,9 @@ export function RuntimePage() {
         </section>
       ) : null}
 
-      {loaded ? <CreateCircuitForm routers={status.routers.map((r) => r.name)} onCreated={changed} /> : null}
+      {loaded && canChange ? (
+        <CreateCircuitForm routers={status.routers.map((r) => r.name)} onCreated={changed} />
+      ) : null}
 
       <ConfirmDialog
         open={deleting !== null}

@@ -3,6 +3,7 @@
  * stays signed in and closing the window signs out.
  */
 import { createStore } from 'zustand/vanilla';
+import type { AdminRole } from '../../../contract/index.js';
 import type { LoginResult } from '../api/types.js';
 import { readJson, writeJson, type KeyValueStorage } from './storage.js';
 
@@ -10,6 +11,8 @@ export interface Session {
   readonly token: string;
   readonly expiresAt: string;
   readonly username: string;
+  /** What the admin may do; the UI offers only that (the API enforces it either way). */
+  readonly role: AdminRole;
 }
 
 export interface AuthState {
@@ -35,8 +38,14 @@ function isSession(value: unknown): value is Session {
     typeof v.token === 'string' &&
     v.token !== '' &&
     typeof v.expiresAt === 'string' &&
-    typeof v.username === 'string'
+    typeof v.username === 'string' &&
+    (v.role === 'admin' || v.role === 'readonly')
   );
+}
+
+/** Whether the session may change anything (the API answers a read-only admin's changes 403). */
+export function canChange(session: Session | null): boolean {
+  return session?.role === 'admin';
 }
 
 export function isExpired(session: Session, now: number): boolean {
@@ -47,7 +56,10 @@ export function isExpired(session: Session, now: number): boolean {
 // --- transitions ------------------------------------------------------------------------------
 
 export function signIn(result: LoginResult, username: string): AuthState {
-  return { session: { token: result.token, expiresAt: result.expiresAt, username }, notice: null };
+  return {
+    session: { token: result.token, expiresAt: result.expiresAt, username, role: result.role },
+    notice: null,
+  };
 }
 
 export function signOut(state: AuthState, notice?: string): AuthState {

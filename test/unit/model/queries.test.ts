@@ -246,7 +246,7 @@ describe('what each collection shows', () => {
         ...stamps(7),
       },
     ]);
-    expect(one('admins')).toEqual([{ id: 'adm-1', username: 'admin', ...stamps(8) }]);
+    expect(one('admins')).toEqual([{ id: 'adm-1', username: 'admin', role: 'admin', ...stamps(8) }]);
   });
 
   it('maps every column of every table, except the admin password hash and auth epoch', () => {

@@ -155,10 +155,14 @@ describe('AdminApi requests', () => {
   });
 
   it('logs in without a token and asks the policy check with its three parameters', async () => {
-    answer = json(200, contractAnswer(loginAnswer, { token: 'jwt', expiresAt: '2030-01-01T00:00:00.000Z' }));
+    answer = json(
+      200,
+      contractAnswer(loginAnswer, { token: 'jwt', expiresAt: '2030-01-01T00:00:00.000Z', role: 'readonly' }),
+    );
     await expect(client('stale').login('admin', 'pw')).resolves.toEqual({
       token: 'jwt',
       expiresAt: '2030-01-01T00:00:00.000Z',
+      role: 'readonly',
     });
     expect(last().headers.authorization).toBeUndefined();
     expect(JSON.parse(last().body)).toEqual({ username: 'admin', password: 'pw' });

@@ -186,10 +186,9 @@ describe('entity forms', () => {
     expect(
       formSchema('admins', 'create').safeParse({ username: 'ann', password: '', tags: '' }).success,
     ).toBe(false);
-    expect(formSchema('admins', 'edit').parse({ username: 'ann', password: '', tags: '' })).toEqual({
-      username: 'ann',
-      tags: {},
-    });
+    expect(
+      formSchema('admins', 'edit').parse({ username: 'ann', password: '', role: 'readonly', tags: '' }),
+    ).toEqual({ username: 'ann', role: 'readonly', tags: {} });
     expect(
       formSchema('admins', 'edit').safeParse({ username: 'ann', password: 'short', tags: '' }).success,
     ).toBe(false);

@@ -4,7 +4,13 @@ import { clusterView } from '../../../contract/index.js';
 import { normaliseEvent } from '../../../renderer/src/api/events.js';
 import { ApiError, networkError } from '../../../renderer/src/api/problem.js';
 import type { ClusterView, MeshEvent } from '../../../renderer/src/api/types.js';
-import { SESSION_KEY, createAuthStore, restore, signOut } from '../../../renderer/src/stores/auth.js';
+import {
+  SESSION_KEY,
+  canChange,
+  createAuthStore,
+  restore,
+  signOut,
+} from '../../../renderer/src/stores/auth.js';
 import {
   clusterFailed,
   clusterLoaded,
@@ -36,7 +42,7 @@ function entityEvent(seq: number, index: number, collection = 'identities', op =
 }
 
 describe('auth store', () => {
-  const login = { token: 'jwt', expiresAt: '2030-01-01T00:00:00.000Z' };
+  const login = { token: 'jwt', expiresAt: '2030-01-01T00:00:00.000Z', role: 'admin' } as const;
 
   it('keeps the session in storage and forgets it on sign-out', () => {
     const storage = memoryStorage();
@@ -63,10 +69,21 @@ describe('auth store', () => {
     expect(restore(storage, 0).session).toBeNull();
     storage.setItem(SESSION_KEY, 'not json');
     expect(restore(storage, 0).session).toBeNull();
+    // One stored before roles existed: sign in again to learn what this admin may do.
+    storage.setItem(SESSION_KEY, JSON.stringify({ token: 'jwt', expiresAt: login.expiresAt, username: 'a' }));
+    expect(restore(storage, 0).session).toBeNull();
+  });
+
+  it('lets only a full admin change things', () => {
+    const session = { token: 't', expiresAt: '', username: 'a' } as const;
+    expect(canChange({ ...session, role: 'admin' })).toBe(true);
+    expect(canChange({ ...session, role: 'readonly' })).toBe(false);
+    expect(canChange(null)).toBe(false);
   });
 
   it('keeps the first notice when late requests sign out again', () => {
-    const first = signOut({ session: { token: 't', expiresAt: '', username: 'a' }, notice: null }, 'expired');
+    const session = { token: 't', expiresAt: '', username: 'a', role: 'admin' } as const;
+    const first = signOut({ session, notice: null }, 'expired');
     expect(signOut(first, 'ended again').notice).toBe('ended again');
     expect(signOut(first).notice).toBe('expired');
   });
