@@ -4,7 +4,8 @@
  *   and stops on SIGTERM;
  * - `npm run pack` with a stand-in Electron executable (electron-builder's `electronDist`)
  *   produces an unpacked Linux app whose asar holds the compiled app, the UI and the sql.js wasm
- *   (unpacked), and no tests, sources or dev dependencies;
+ *   (unpacked), and no tests, sources or dev dependencies, with its fuses flipped (the stand-in
+ *   carries a fuse wire, as a real binary does);
  * - that packaged main process, run under plain Node with a stand-in `electron` module, serves the
  *   setup page, creates a cluster through its IPC handlers, and serves the admin UI.
  * One file: the launcher and the packer both build renderer/dist and dist/electron.
@@ -15,9 +16,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractAll, listPackage } from '@electron/asar';
+import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pack } from '../../scripts/pack.js';
-import { FAKE_ELECTRON_INDEX, FAKE_ELECTRON_PACKAGE } from '../support/fake-electron.js';
+import {
+  FAKE_ELECTRON_INDEX,
+  FAKE_ELECTRON_PACKAGE,
+  standInElectronExecutable,
+} from '../support/fake-electron.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,10 +87,32 @@ describe('npm run pack', () => {
   it('packs an unpacked Linux app with a stand-in Electron', async () => {
     const electronDist = join(work, 'electron-dist');
     await mkdir(electronDist);
-    await writeFile(join(electronDist, 'electron'), '#!/bin/sh\necho stand-in electron\n');
+    await writeFile(join(electronDist, 'electron'), standInElectronExecutable());
     await chmod(join(electronDist, 'electron'), 0o755);
     await pack({ dir: true, platform: 'linux', electronDist, output: out() });
-    expect((await stat(join(unpacked(), 'meshdesk'))).mode & 0o111).not.toBe(0);
+    const executable = join(unpacked(), 'meshdesk');
+    expect((await stat(executable)).mode & 0o111).not.toBe(0);
+
+    // The fuses, as packaging flipped them: no other code runs inside the app through its binary.
+    const wire = (await getCurrentFuseWire(executable)) as unknown as Record<number, number>;
+    const on = (fuse: FuseV1Options) => String.fromCharCode(wire[fuse] ?? 0) === '1';
+    expect({
+      runAsNode: on(FuseV1Options.RunAsNode),
+      nodeOptions: on(FuseV1Options.EnableNodeOptionsEnvironmentVariable),
+      inspect: on(FuseV1Options.EnableNodeCliInspectArguments),
+      asarIntegrity: on(FuseV1Options.EnableEmbeddedAsarIntegrityValidation),
+      onlyLoadAppFromAsar: on(FuseV1Options.OnlyLoadAppFromAsar),
+      cookieEncryption: on(FuseV1Options.EnableCookieEncryption),
+      fileProtocolPrivileges: on(FuseV1Options.GrantFileProtocolExtraPrivileges),
+    }).toEqual({
+      runAsNode: false,
+      nodeOptions: false,
+      inspect: false,
+      asarIntegrity: true,
+      onlyLoadAppFromAsar: true,
+      cookieEncryption: true,
+      fileProtocolPrivileges: false,
+    });
 
     const files = listPackage(join(unpacked(), 'resources', 'app.asar'), { isPack: false }).map((f) =>
       f.replaceAll('\\', '/'),

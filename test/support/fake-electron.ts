@@ -4,6 +4,25 @@
  * through the registered protocol, presses "create a new cluster" and "open the admin UI" through
  * the registered IPC handlers, and prints what the app did as `FAKE {json}` lines.
  */
+/** Electron's fuse sentinel (@electron/fuses finds the fuse wire right after it). */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+
+/**
+ * A stand-in Electron executable: a shell script that carries a fuse wire as Electron 45 ships it
+ * (wire version 1, 8 fuses as ASCII '0'/'1': RunAsNode on, cookie encryption off, NODE_OPTIONS on,
+ * --inspect on, asar integrity off, only-asar off, browser V8 snapshot off, file:// privileges on),
+ * so that packaging flips its fuses as it would a real binary's.
+ */
+export function standInElectronExecutable(): Buffer {
+  return Buffer.concat([
+    Buffer.from('#!/bin/sh\necho stand-in electron\nexit 0\n# '),
+    Buffer.from(FUSE_SENTINEL),
+    Buffer.from([1, 8]),
+    Buffer.from('10110001'),
+    Buffer.from('\n'),
+  ]);
+}
+
 export const FAKE_ELECTRON_PACKAGE = JSON.stringify({ name: 'electron', type: 'module', main: 'index.js' });
 
 export const FAKE_ELECTRON_INDEX = `
