@@ -4,9 +4,9 @@
  * command leaves no trace and yields the same error result on every node. Nothing here reads a
  * clock or a random source: ids, timestamps and hashes come in the command.
  */
-import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
-import { RE2JS } from 're2js';
+import type { ValidateFunction } from 'ajv';
 import type { SqlValue } from 'sql.js';
+import { compileConfigSchema, configDataErrors } from './config-schemas.js';
 import type { ModelDatabase } from './database.js';
 import { getEntity, type EntityRow } from './queries.js';
 import { collections, spec, type Collection, type FieldSpec } from './entities.js';
@@ -82,31 +82,6 @@ const REFERENCED_BY: Partial<Record<Collection, readonly (readonly [string, stri
   identities: [['terminators', 'identity_id', 'terminator']],
   'config-types': [['configs', 'config_type_id', 'config']],
 };
-
-/**
- * `pattern` and `patternProperties` of admin-supplied schemas run on RE2 (re2js, linear time): a
- * catastrophic pattern such as `^(a+)+$` would otherwise hang every node at once, and again at
- * every replay. Patterns RE2 does not support (backreferences, lookaround) make the schema
- * unusable, the same on every node.
- */
-type RegExpEngine = NonNullable<NonNullable<AjvOptions['code']>['regExp']>;
-
-const linearRegExp: RegExpEngine = Object.assign(
-  (pattern: string): { test(s: string): boolean } => {
-    const re = RE2JS.compile(pattern);
-    return { test: (s: string) => re.matcher(s).find() };
-  },
-  { code: 're2js' },
-);
-
-/**
- * A fresh Ajv per schema: a shared one registers each schema's `$id`, so that compiling a second
- * schema with the same `$id` (a patched type, another type) throws on a long-running node but
- * not on one restored from a snapshot, and the replicas' results would differ.
- */
-function compileSchema(schema: object): ValidateFunction {
-  return new Ajv({ allErrors: true, strict: false, code: { regExp: linearRegExp } }).compile(schema);
-}
 
 export class ModelApplier {
   /** Compiled validators by config type and revision: a pure function of the schema, so a cache. */
@@ -352,6 +327,7 @@ export class ModelApplier {
       }
     }
     if (c === 'configs') this.checkConfigData(fields.configTypeId as string, fields.data);
+    if (c === 'config-types') this.checkConfigSchema(fields.schema);
   }
 
   private checkExists(c: Collection, id: string, field: string): void {
@@ -377,28 +353,28 @@ export class ModelApplier {
     }
   }
 
+  /** A config type's schema must compile, within the bounds of config-schemas.ts. */
+  private checkConfigSchema(schema: unknown): void {
+    try {
+      compileConfigSchema(schema, 'the config type');
+    } catch (err) {
+      if (!(err instanceof ModelError)) throw err;
+      throw new ModelError(err.code, err.message, [{ field: 'schema', message: err.message }]);
+    }
+  }
+
   private checkConfigData(configTypeId: string, data: unknown): void {
     const row = this.model.all('SELECT schema, revision FROM config_types WHERE id = ?', [configTypeId])[0];
     if (!row) return; // reported by the reference check
     const key = `${configTypeId}@${String(row.revision)}`;
     let validate = this.validators.get(key);
     if (!validate) {
-      try {
-        validate = compileSchema(JSON.parse(String(row.schema)) as object);
-      } catch (err) {
-        throw new ModelError(
-          'INVALID',
-          `config type ${configTypeId} has an unusable schema: ${(err as Error).message}`,
-        );
-      }
+      // Checked again here: a type stored before the bounds existed is refused, not run.
+      validate = compileConfigSchema(JSON.parse(String(row.schema)), `config type ${configTypeId}`);
       this.validators.set(key, validate);
     }
     if (!validate(data)) {
-      const errors = (validate.errors ?? []).map((e) => ({
-        field: `data${e.instancePath.replaceAll('/', '.')}`,
-        message: e.message ?? 'invalid',
-      }));
-      throw new ModelError('INVALID', 'config data does not match its type', errors);
+      throw new ModelError('INVALID', 'config data does not match its type', configDataErrors(validate));
     }
   }
 

@@ -256,10 +256,87 @@ describe('config data against admin-supplied schemas', () => {
       error: { code: 'INVALID', errors: [{ field: 'data.name' }] },
     });
     expect(apply(config('fine', 're', { name: 'aaaa' }))).toMatchObject({ ok: true });
-    apply(type('backref', { type: 'object', properties: { name: { type: 'string', pattern: '(a)\\1' } } }));
-    expect(apply(config('b1', 'backref', { name: 'aa' }))).toMatchObject({
+    // A pattern RE2 cannot run makes the type itself unusable: refused when it is written.
+    expect(
+      apply(type('backref', { type: 'object', properties: { name: { type: 'string', pattern: '(a)\\1' } } })),
+    ).toMatchObject({
       ok: false,
-      error: { code: 'INVALID', message: expect.stringMatching(/unusable schema/) },
+      error: {
+        code: 'INVALID',
+        message: expect.stringMatching(/unusable schema/),
+        errors: [{ field: 'schema' }],
+      },
     });
+  });
+
+  it('refuses a schema whose validation could multiply without bound, when the type is written', async () => {
+    const { apply } = await machine();
+    const definitions: Record<string, object> = {};
+    for (let i = 0; i < 40; i++)
+      definitions[`d${i}`] = {
+        anyOf: [{ $ref: `#/definitions/d${i + 1}` }, { $ref: `#/definitions/d${i + 1}` }],
+      };
+    definitions.d40 = { type: 'string', minLength: 2 };
+    // 2^40 evaluations of one string: refused at once, with the reason on the schema field.
+    expect(apply(type('doubling', { $ref: '#/definitions/d0', definitions }))).toMatchObject({
+      ok: false,
+      error: {
+        code: 'INVALID',
+        errors: [{ field: 'schema', message: expect.stringMatching(/more than 4096/) }],
+      },
+    });
+    expect(apply(type('cycle', { $ref: '#' }))).toMatchObject({
+      ok: false,
+      error: { errors: [{ field: 'schema', message: expect.stringMatching(/never ends/) }] },
+    });
+  });
+
+  it('refuses configs of a costly type stored before the bounds existed, without running it', async () => {
+    const { sm, apply } = await machine();
+    expect(apply(type('old', { type: 'object' }))).toMatchObject({ ok: true });
+    // As an earlier version would have stored it: straight into the table.
+    sm.model.run('UPDATE config_types SET schema = ? WHERE id = ?', [JSON.stringify({ $ref: '#' }), 'old']);
+    expect(apply(config('c1', 'old', { a: 1 }))).toMatchObject({
+      ok: false,
+      error: {
+        code: 'INVALID',
+        message: expect.stringMatching(/config type old has an unusable schema: .*never ends/),
+      },
+    });
+  });
+
+  it('checks uniqueItems in linear time and reports at most 20 errors', async () => {
+    const { apply } = await machine();
+    apply(
+      type('set', {
+        type: 'object',
+        properties: {
+          items: { type: 'array', uniqueItems: true },
+          ports: { type: 'array', items: { type: 'integer' } },
+        },
+      }),
+    );
+    // 60 000 distinct objects: Ajv's pairwise check takes 1.8e9 comparisons; hashing takes 60 000.
+    const many = Array.from({ length: 60_000 }, (_, i) => ({ n: i }));
+    expect(apply(config('big', 'set', { items: many }))).toMatchObject({ ok: true });
+    // Equal as JSON values, whatever the key order: a duplicate.
+    expect(
+      apply(config('dup', 'set', { items: [{ a: 1, b: [2] }, { x: 0 }, { b: [2], a: 1 }] })),
+    ).toMatchObject({
+      ok: false,
+      error: {
+        errors: [
+          { field: 'data.items', message: 'must NOT have duplicate items (items ## 0 and 2 are identical)' },
+        ],
+      },
+    });
+    expect(apply(config('distinct', 'set', { items: [1, '1', [1], { 1: 1 }, null, true] }))).toMatchObject({
+      ok: true,
+    });
+    const bad = apply(config('bad', 'set', { ports: Array.from({ length: 500 }, () => 'x') })) as {
+      error: { errors: { field: string; message: string }[] };
+    };
+    expect(bad.error.errors).toHaveLength(21);
+    expect(bad.error.errors.at(-1)).toEqual({ field: 'data', message: 'and 480 more errors' });
   });
 });
