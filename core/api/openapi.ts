@@ -30,7 +30,7 @@ const PROBLEM_ANSWERS = {
   410: 'Gone for good: a join token already used, expired or revoked; ask for a new one',
   412: 'If-Match names another revision than the entity has; nothing was written',
   413: `The body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`,
-  422: 'A reference names an entity that does not exist',
+  422: 'A reference names an entity that does not exist, or the Idempotency-Key was used for another request',
   429: 'Too many writes queued, or too many failed logins (Retry-After); nothing was proposed',
   503: 'No leader is known, or this node is still starting (Retry-After); nothing was proposed',
   504: 'The outcome is unknown (a write may still apply: a retry with the same Idempotency-Key is safe), or minIndex was not reached in time',
@@ -50,7 +50,7 @@ export const WRITE_PROBLEMS = [409, 422, 429, 503, 504] as const satisfies reado
 const REQUEST_HEADERS = {
   'idempotency-key': {
     description:
-      'Makes a retry safe: a second request with the same key answers with the first one’s result (1 to 255 visible ASCII characters)',
+      'Makes a retry safe: the same request again with the same key answers with the first one’s result; another request (method, path or body) with it is refused with 422 IDEMPOTENCY_KEY_REUSED (1 to 255 visible ASCII characters)',
     schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
   },
   'if-match': {

@@ -4,8 +4,9 @@
  * resolves once the entry has applied on this node (read-your-writes). A refusal by the model
  * comes back as a result and is thrown as a ModelError for the problem table.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CommandResult } from '../model/apply.js';
+import { canonicalJson } from '../model/canonical-json.js';
 import {
   encodeCommand,
   validateCreate,
@@ -133,6 +134,36 @@ export interface ProposeOptions {
   readonly idempotencyKey?: string | undefined;
   /** When this node took the write (the command's `at`); keys expire counted from it. */
   readonly at: string;
+  /** The request's fingerprint, with a key: the key then answers only this request. */
+  readonly fingerprint?: string | undefined;
+}
+
+/** What a keyed write's request is, as far as its key goes: method, path and body. */
+interface FingerprintedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly body?: unknown;
+  readonly headers: { readonly [name: string]: string | string[] | undefined };
+}
+
+/**
+ * The request's hash, bound to its Idempotency-Key. Passwords are left out: the fingerprint is
+ * replicated and kept for a day, and a fast hash of a body would let anyone holding a backup
+ * guess the password in it offline (two requests that differ only in a password count as one).
+ */
+export function requestFingerprint(request: FingerprintedRequest): string {
+  const body = JSON.parse(JSON.stringify(request.body ?? null), (key, value: unknown) =>
+    key === 'password' ? '<password>' : value,
+  ) as unknown;
+  return createHash('sha256')
+    .update(`${request.method}\n${request.url}\n${canonicalJson(body)}`)
+    .digest('hex');
+}
+
+/** The idempotency part of a write's options: the checked key and, with one, the fingerprint. */
+export function keyedWrite(request: FingerprintedRequest, at: string): ProposeOptions {
+  const key = idempotencyKey(request.headers['idempotency-key']);
+  return key === undefined ? { at } : { idempotencyKey: key, at, fingerprint: requestFingerprint(request) };
 }
 
 /** Proposes and waits for the apply here; throws ModelError (refused) or ReplicaError. */
@@ -146,7 +177,13 @@ export async function propose(
   const seconds = () => (performance.now() - started) / 1000;
   const bytes = encodeCommand(
     command,
-    options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey, at: options.at },
+    options.idempotencyKey === undefined
+      ? {}
+      : {
+          idempotencyKey: options.idempotencyKey,
+          at: options.at,
+          ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
+        },
   );
   let answer;
   try {

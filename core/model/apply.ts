@@ -19,7 +19,7 @@ import {
   type SingleCommand,
 } from './commands.js';
 import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
-import { rememberedResult, rememberResult } from './idempotency.js';
+import { isAnotherRequest, rememberedWrite, rememberResult } from './idempotency.js';
 import { applyInvitation, type AppliedInvitation } from './invitations.js';
 import { deleteSetting, writeSetting } from './settings.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
@@ -99,8 +99,17 @@ export class ModelApplier {
   applyEntry(envelope: CommandEnvelope): EntryResult {
     const key = envelope.idempotency;
     if (key) {
-      const first = rememberedResult(this.model, key);
-      if (first !== undefined) return { ...(first as EntryResult), replayed: true };
+      const first = rememberedWrite(this.model, key);
+      if (first && isAnotherRequest(first, key)) {
+        // Refused and not remembered: the key still answers its first request.
+        return errorResult(
+          new ModelError(
+            'IDEMPOTENCY_KEY_REUSED',
+            'this Idempotency-Key was used for another request (method, path or body); use a new key for a new request',
+          ),
+        );
+      }
+      if (first) return { ...(first.result as EntryResult), replayed: true };
     }
     let result: EntryResult;
     try {

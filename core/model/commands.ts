@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { collectionNames, spec, type Collection } from './entities.js';
 import { ModelError, type FieldError } from './errors.js';
+import type { IdempotencyKey } from './idempotency.js';
 
 export type EntityData = Record<string, unknown>;
 
@@ -102,7 +103,7 @@ export type ModelCommand = SingleCommand | BatchCommand;
  */
 export interface CommandEnvelope {
   readonly command: ModelCommand;
-  readonly idempotency?: { readonly key: string; readonly at: string; readonly ttlMs: number };
+  readonly idempotency?: IdempotencyKey;
 }
 
 export interface EncodeOptions {
@@ -111,6 +112,8 @@ export interface EncodeOptions {
   readonly at?: string;
   /** How long the key is remembered (default 24 hours). */
   readonly idempotencyTtlMs?: number;
+  /** The request's fingerprint (requestFingerprint): the key then answers only the same request. */
+  readonly fingerprint?: string;
 }
 
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -180,6 +183,10 @@ const idempotencySchema = z.strictObject({
   key: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH),
   at: timestamp,
   ttlMs: z.number().int().positive(),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 const encoder = new TextEncoder();
@@ -194,6 +201,7 @@ export function encodeCommand(command: ModelCommand, options: EncodeOptions = {}
     key: idempotencyKey,
     at,
     ttlMs: options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+    ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
   };
   return encoder.encode(JSON.stringify({ v: 1, command, idempotency }));
 }

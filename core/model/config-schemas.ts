@@ -14,6 +14,7 @@
  */
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import { RE2JS } from 're2js';
+import { canonicalJson } from './canonical-json.js';
 import { ModelError, type FieldError } from './errors.js';
 import { schemaCostProblem } from './schema-cost.js';
 
@@ -28,18 +29,6 @@ const linearRegExp: RegExpEngine = Object.assign(
   },
   { code: 're2js' },
 );
-
-/** JSON with object keys sorted: equal JSON values (as JSON Schema compares them) give one string. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 interface KeywordErrors {
   errors?: { keyword: string; message: string; params: Record<string, unknown> }[] | null;

@@ -15,6 +15,8 @@ export type ModelErrorCode =
   | 'INVITATION_USED'
   | 'INVITATION_EXPIRED'
   | 'INVITATION_REVOKED'
+  /** An Idempotency-Key already used for another request (method, path or body). */
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'INTERNAL';
 
 export interface FieldError {

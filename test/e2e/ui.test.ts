@@ -162,6 +162,27 @@ describe('the admin UI in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('creates after a refusal once the admin corrects the form (a new request, a new key)', async () => {
+    await createIdentity('e2e-first-choice');
+    const tab = await signedInTab();
+    const { page } = tab;
+    await page.goto(`${node.url}/#/c/identities/new`);
+    await page.getByLabel('Name').fill('e2e-first-choice');
+    await page.getByRole('button', { name: 'Create identity' }).click();
+    await page.getByRole('alert').filter({ hasText: 'taken' }).waitFor();
+    await page.getByLabel('Name').fill('e2e-second-choice');
+    await page.getByRole('button', { name: 'Create identity' }).click();
+    const table = page.getByRole('table', { name: 'Identities' });
+    await table.getByRole('row').filter({ hasText: 'e2e-second-choice' }).waitFor();
+    await shoot(page, 'create-after-refusal');
+    const stored = await node.call<{ meta: { total: number } }>(
+      'GET',
+      `/identities?filter=${encodeURIComponent('name = "e2e-second-choice"')}`,
+    );
+    expect(stored.body.meta.total).toBe(1);
+    expectOnlyStatusErrors(tab, 409);
+  });
+
   it('edits from the revision its own save returned, and refuses to overwrite a change it never saw', async () => {
     const id = await createIdentity('e2e-editable', ['staff']);
     const tab = await signedInTab();

@@ -117,6 +117,41 @@ describe('write answers', () => {
     expect(retry.headers.get('etag')).toBe(first.headers.get('etag'));
   });
 
+  it('the same Idempotency-Key with another request is refused, never answered with the first one', async () => {
+    // A form's first try is refused (the name is taken); the admin renames and saves again with
+    // the same key, as the UI did: that is a new request, which must be tried, not replayed.
+    await api.call('POST', '/identities', { body: { name: 'alice-laptop' } });
+    const headers = { 'idempotency-key': 'form-attempt-1' };
+    const taken = await api.call('POST', '/identities', { body: { name: 'alice-laptop' }, headers });
+    expect(taken.status).toBe(409);
+    const renamed = await api.call('POST', '/identities', { body: { name: 'alice-laptop-2' }, headers });
+    expect(renamed.status).toBe(422);
+    expect(renamed.contentType).toContain('application/problem+json');
+    expect(renamed.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(renamed.body.detail).toMatch(/used for another request .* use a new key/);
+    const names = (await api.call('GET', '/identities')).body.data.map((i: { name: string }) => i.name);
+    expect(names).not.toContain('alice-laptop-2');
+    // The key still answers its own request: the same body again replays the first refusal.
+    const again = await api.call('POST', '/identities', { body: { name: 'alice-laptop' }, headers });
+    expect(again.status).toBe(409);
+    // Same body with its keys in another order, defaults spelled out: the same request.
+    const batchKey = { 'idempotency-key': 'batch-1' };
+    const op = { op: 'create', collection: 'services', data: { name: 'wiki', roleAttributes: [] } };
+    const first = await api.call('POST', '/batch', { body: { operations: [op] }, headers: batchKey });
+    expect(first.status).toBe(200);
+    const reordered = { data: { roleAttributes: [], name: 'wiki' }, collection: 'services', op: 'create' };
+    const replay = await api.call('POST', '/batch', { body: { operations: [reordered] }, headers: batchKey });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body.results).toEqual(first.body.results);
+    // Another path with the key: refused too.
+    const elsewhere = await api.call('PATCH', `/configs/${configId}`, {
+      body: { data: { v: 5 } },
+      headers: batchKey,
+    });
+    expect(elsewhere.status).toBe(422);
+  });
+
   it('a delete answers 204 and a second delete of the same id 404', async () => {
     const created = await api.call('POST', '/identities', { body: { name: 'gone' } });
     const [a, b] = await Promise.all([

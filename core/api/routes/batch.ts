@@ -4,7 +4,7 @@ import { batchAnswer, batchBody } from '../../../contract/index.js';
 import { WRITE_PROBLEMS } from '../openapi.js';
 import { writeHeaders } from './collections.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
-import { batchCommand, idempotencyKey, propose } from '../writes.js';
+import { batchCommand, keyedWrite, propose } from '../writes.js';
 
 /** A batch's results: each an entity operation's (an API batch holds nothing else). */
 function entityResults(result: CommandResult): AppliedEntity[] {
@@ -32,9 +32,8 @@ export function batchRoutes(app: ZodApp, s: ApiDeps): void {
     },
     async (request, reply) => {
       const at = new Date().toISOString();
-      const key = idempotencyKey(request.headers['idempotency-key']);
       const command = await batchCommand(request.body.operations, at);
-      const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
+      const write = await propose(s.ctx.replica, s.metrics, command, keyedWrite(request, at));
       writeHeaders(reply, write);
       return { index: write.index, results: entityResults(write.result) };
     },

@@ -27,8 +27,8 @@ import { READ_PROBLEMS, WRITE_PROBLEMS } from '../openapi.js';
 import {
   createCommand,
   deleteCommand,
-  idempotencyKey,
   ifMatchRevision,
+  keyedWrite,
   patchCommand,
   propose,
   type WriteResult,
@@ -149,9 +149,8 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
       },
       async (request, reply) => {
         const at = new Date().toISOString();
-        const key = idempotencyKey(request.headers['idempotency-key']);
         const command = await createCommand(c, request.body, at);
-        const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
+        const write = await propose(s.ctx.replica, s.metrics, command, keyedWrite(request, at));
         // A replayed retry answers with the entity as the first attempt created it.
         const entity = writtenEntity(write);
         reply.header('location', `${API_PREFIX}/${c}/${encodeURIComponent(String(entity.id))}`);
@@ -179,10 +178,9 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
       async (request, reply) => {
         checkOwnAccountChange(request, Object.keys(request.body));
         const at = new Date().toISOString();
-        const key = idempotencyKey(request.headers['idempotency-key']);
         const ifRevision = ifMatchRevision(request.headers['if-match']);
         const command = await patchCommand(c, request.params.id, request.body, at, ifRevision);
-        const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
+        const write = await propose(s.ctx.replica, s.metrics, command, keyedWrite(request, at));
         return sendEntity(reply, write, 200);
       },
     );
@@ -203,11 +201,10 @@ export function collectionRoutes(app: ZodApp, s: ApiDeps): void {
       },
       async (request, reply) => {
         const at = new Date().toISOString();
-        const key = idempotencyKey(request.headers['idempotency-key']);
         const ifRevision = ifMatchRevision(request.headers['if-match']);
         if (c === 'admins') refuseLastAdmin(s, request.params.id);
         const command = deleteCommand(c, request.params.id, ifRevision);
-        const write = await propose(s.ctx.replica, s.metrics, command, { idempotencyKey: key, at });
+        const write = await propose(s.ctx.replica, s.metrics, command, keyedWrite(request, at));
         writeHeaders(reply, write);
         return reply.code(204).send(null);
       },

@@ -11,6 +11,7 @@ import { migration005 } from './005-settings-and-idempotency.js';
 import { migration006 } from './006-invitations.js';
 import { migration007 } from './007-admin-auth-epoch.js';
 import { migration008 } from './008-admin-roles.js';
+import { migration009 } from './009-idempotency-fingerprints.js';
 
 export interface Migration {
   readonly version: number;
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];

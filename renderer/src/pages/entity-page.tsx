@@ -5,7 +5,7 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { ArrowLeft, ShieldCheck, Trash2 } from 'lucide-react';
 import { useQuery } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useForm, type Resolver } from 'react-hook-form';
 import { ApiError, describeError } from '../api/problem.js';
 import type { CollectionName, Entity } from '../api/types.js';
@@ -55,8 +55,9 @@ function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormP
   const canChange = useCanChange();
   const description = describeCollection(collection);
   const fieldNames = useMemo(() => new Set(description.fields.map((f) => f.name)), [description]);
-  // One key per attempt to create: a retry after an unknown outcome reuses it.
-  const [idempotencyKey, setIdempotencyKey] = useState(newIdempotencyKey);
+  // One key per request: a retry of the same body (after an unknown outcome) reuses it; a changed
+  // body is another request and gets a new key (the API refuses a key reused for another body).
+  const attempt = useRef<{ readonly key: string; readonly body: string } | null>(null);
   const [failure, setFailure] = useState<{ text: string; fields: string[]; stale: boolean } | null>(null);
   const resolver = useMemo(
     () =>
@@ -79,8 +80,10 @@ function EntityForm({ collection, mode, entity, onSaved, onReload }: EntityFormP
     setFailure(null);
     try {
       if (mode === 'create') {
-        const result = await api.create(collection, payload, { idempotencyKey });
-        setIdempotencyKey(newIdempotencyKey());
+        const body = JSON.stringify(payload);
+        if (attempt.current?.body !== body) attempt.current = { key: newIdempotencyKey(), body };
+        const result = await api.create(collection, payload, { idempotencyKey: attempt.current.key });
+        attempt.current = null;
         onSaved(result.body, result.raftIndex);
       } else if (entity) {
         const patch = changedFields(entity, payload);

@@ -203,6 +203,38 @@ describe('admins', () => {
   });
 });
 
+describe('idempotency keys bound to their request', () => {
+  const create = (id: string, name: string): ModelCommand => identity(id, name);
+  const keyed = (fingerprint?: string): EncodeOptions => ({
+    idempotencyKey: 'k1',
+    at: T0,
+    ...(fingerprint ? { fingerprint } : {}),
+  });
+  const A = 'a'.repeat(64);
+  const B = 'b'.repeat(64);
+
+  it('replay the first result for the same request and refuse another, remembering the first', async () => {
+    const { apply, count } = await machine();
+    expect(apply(create('i1', 'one'), keyed(A))).toMatchObject({ ok: true, id: 'i1' });
+    expect(apply(create('i2', 'one'), keyed(A))).toMatchObject({ ok: true, id: 'i1', replayed: true });
+    expect(apply(create('i3', 'two'), keyed(B))).toMatchObject({
+      ok: false,
+      error: { code: 'IDEMPOTENCY_KEY_REUSED' },
+    });
+    expect(count('identities')).toBe(1);
+    expect(apply(create('i4', 'one'), keyed(A))).toMatchObject({ ok: true, id: 'i1', replayed: true });
+  });
+
+  it('replay as before for entries and keys of earlier versions, which carry no fingerprint', async () => {
+    const { apply } = await machine();
+    expect(apply(create('i1', 'one'), keyed())).toMatchObject({ ok: true });
+    expect(apply(create('i2', 'two'), keyed(B))).toMatchObject({ ok: true, id: 'i1', replayed: true });
+    const other = await machine();
+    expect(other.apply(create('i1', 'one'), keyed(A))).toMatchObject({ ok: true });
+    expect(other.apply(create('i2', 'two'), keyed())).toMatchObject({ ok: true, id: 'i1', replayed: true });
+  });
+});
+
 describe('config data against admin-supplied schemas', () => {
   const type = (id: string, schema: object, at = T0): ModelCommand => ({
     op: 'create',
