@@ -3,7 +3,10 @@
  * any SQLite tool), taken from a running node through the API or from a stopped node's data
  * directory; and the checks a file must pass before `meshdesk restore` seeds a new cluster from it.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { statSync, type Stats } from 'node:fs';
+import { link, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ModelDatabase } from './model/database.js';
 import { migrations } from './model/migrations/index.js';
 import { ModelStateMachine } from './model/state-machine.js';
@@ -36,10 +39,55 @@ export async function backupFromDataDir(dataDir: string): Promise<{ bytes: Uint8
   }
 }
 
-/** Writes a backup atomically, readable by the owner only (it holds password hashes and keys). */
-export async function writeBackup(path: string, bytes: Uint8Array): Promise<void> {
-  await writeFile(`${path}.tmp`, bytes, { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+/** Why a backup cannot be written to `path`, or undefined: checked before the backup is taken. */
+export function backupTargetProblem(path: string, overwrite: boolean): string | undefined {
+  const target = statOrUndefined(path);
+  if (target?.isDirectory()) {
+    return `${path} is a directory; name the file to write, e.g. ${join(path, 'meshdesk-backup.sqlite')}`;
+  }
+  if (target && !overwrite) return `${path} exists; pass --force to overwrite it`;
+  const folder = dirname(resolve(path));
+  const parent = statOrUndefined(folder);
+  if (!parent) return `the folder ${folder} does not exist`;
+  if (!parent.isDirectory()) return `${folder} is not a folder`;
+  return undefined;
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes a backup readable by the owner only (it holds password hashes and the CA's key), whole
+ * or not at all: into a private temporary file beside the target, synced, then moved into place —
+ * without `overwrite`, only if nothing is there by then. Whatever fails, no temporary file stays.
+ */
+export async function writeBackup(path: string, bytes: Uint8Array, overwrite = false): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const file = await open(temporary, 'wx', 0o600);
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    if (overwrite) await rename(temporary, path);
+    else await link(temporary, path); // EEXIST if a file appeared meanwhile: never clobbered
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'EEXIST'
+        ? `${path} exists; pass --force to overwrite it`
+        : `cannot write the backup to ${path}: ${code ?? (err as Error).message}`,
+    );
+  } finally {
+    await rm(temporary, { force: true });
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 /** `meshdesk backup` and `meshdesk restore`. */
 import { existsSync, readdirSync } from 'node:fs';
-import { backupFromDataDir, seedFromBackup, writeBackup } from '../backup.js';
+import { backupFromDataDir, backupTargetProblem, seedFromBackup, writeBackup } from '../backup.js';
 import { CliClient } from './api-client.js';
 import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { parse, text, UsageError } from './args.js';
@@ -10,9 +10,10 @@ import { parseStart, runStart, serveUntilSignalled, START_USAGE } from './start.
 export const BACKUP_USAGE = `usage: meshdesk backup --out F (--api URL | --data-dir D) [options]
 
 Writes a consistent copy of the model (a SQLite database file, mode 0600: it holds password
-hashes).
+hashes and the cluster CA's key), whole or not at all.
 
-  --out F         the file to write
+  --out F         the file to write (its folder must exist)
+  --force         overwrite F if it exists
   --api URL       from a running node, through its API (credentials as for 'cluster')
   --data-dir D    from a stopped node's data directory
 ${CREDENTIAL_USAGE}
@@ -28,6 +29,7 @@ ${START_USAGE.split('\n').slice(4).join('\n')}`;
 
 const BACKUP_OPTIONS = {
   out: { type: 'string' },
+  force: { type: 'boolean' },
   api: { type: 'string' },
   ...TRUST_OPTIONS,
   'data-dir': { type: 'string' },
@@ -50,12 +52,16 @@ export async function backup(
   const dataDir = text(values, 'data-dir');
   if ((api === undefined) === (dataDir === undefined))
     throw new UsageError('backup needs one of --api URL or --data-dir D');
+  const overwrite = values.force === true;
+  // Before anything is fetched or read: a wrong --out costs nothing and leaves nothing.
+  const refused = backupTargetProblem(file, overwrite);
+  if (refused) throw new UsageError(`--out: ${refused}`);
   if (api !== undefined) {
     const target = await apiTarget(values, env);
     const client = new CliClient(target.url, await credentials(values, env), { fetch: target.fetch });
     const response = await client.raw('/backup');
     const bytes = new Uint8Array(await response.arrayBuffer());
-    await writeBackup(file, bytes);
+    await writeBackup(file, bytes, overwrite);
     out(
       `backup of index ${response.headers.get('x-raft-index') ?? '?'} written to ${file} (${bytes.length} bytes)`,
     );
@@ -63,7 +69,7 @@ export async function backup(
   }
   if (!existsSync(dataDir as string)) throw new UsageError(`--data-dir ${dataDir} does not exist`);
   const { bytes, index } = await backupFromDataDir(dataDir as string);
-  await writeBackup(file, bytes);
+  await writeBackup(file, bytes, overwrite);
   out(`backup of index ${index} written to ${file} (${bytes.length} bytes)`);
   return 0;
 }

@@ -4,7 +4,8 @@
  * directory, and a new cluster restored from a backup with the old admins and model.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +16,8 @@ import { freePort } from '../support/kv-cluster.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
+/** A file that exists: `backup --out` must refuse it without --force (before reading anything). */
+const PACKAGE_JSON = new URL('../../package.json', import.meta.url).pathname;
 const run = promisify(execFile);
 
 interface Outcome {
@@ -123,6 +126,18 @@ describe('meshdesk arguments', () => {
       /--secret-file \/nonexistent\/s: ENOENT/,
     ],
     [['backup'], /backup needs --out F/],
+    [
+      ['backup', '--out', tmpdir(), '--data-dir', 'd'],
+      /--out: \/tmp is a directory; name the file to write, e\.g\. \/tmp\/meshdesk-backup\.sqlite/,
+    ],
+    [
+      ['backup', '--out', '/no-such-folder/b.sqlite', '--data-dir', 'd'],
+      /--out: the folder \/no-such-folder does not exist/,
+    ],
+    [
+      ['backup', '--out', PACKAGE_JSON, '--data-dir', 'd'],
+      /--out: .*package\.json exists; pass --force to overwrite it/,
+    ],
     [['backup', '--out', 'f', '--api', 'http://a:1', '--data-dir', 'd'], /one of --api URL or --data-dir D/],
     [['restore', '--data-dir', 'x'], /restore needs --from F/],
     [['restore', '--from', 'f', '--bootstrap'], /--bootstrap and --join do not apply/],
@@ -203,6 +218,14 @@ describe('a node, its backups, and a cluster restored from one', () => {
     const offline = join(dir(), 'offline.sqlite');
     const viaDir = await meshdesk(['backup', '--out', offline, '--data-dir', node.dataDir]);
     expect(viaDir.code).toBe(0);
+    // An existing backup is kept unless --force says otherwise; no temporary file stays either way.
+    const again = await meshdesk(['backup', '--out', offline, '--data-dir', node.dataDir]);
+    expect([again.code, again.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(again.stderr).toMatch(/exists; pass --force to overwrite it/);
+    const forced = await meshdesk(['backup', '--out', offline, '--data-dir', node.dataDir, '--force']);
+    expect(forced.code).toBe(0);
+    expect((await stat(offline)).mode & 0o777).toBe(0o600);
+    expect((await readdir(dir())).filter((name) => name.endsWith('.tmp'))).toEqual([]);
 
     for (const backup of [online, offline]) {
       const restored = await newNode(`restored-${nodes.length}`);
