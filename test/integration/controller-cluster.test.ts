@@ -254,6 +254,34 @@ describe('join tokens across members', () => {
     expect((await cluster.call(0, 'GET', '/cluster')).body.members).toHaveLength(3);
   });
 
+  it('exit at once, in one line, with a revoked token, leaving nothing that blocks a retry with a new one', async () => {
+    const minted = (await cluster.call(0, 'POST', '/cluster/invitations', {})).body as {
+      token: string;
+      invitation: { id: string };
+    };
+    expect((await cluster.call(0, 'DELETE', `/cluster/invitations/${minted.invitation.id}`)).status).toBe(
+      200,
+    );
+    const node = await newcomer('second-try');
+    await expect(node.start([], { MESHDESK_JOIN_TOKEN: minted.token })).rejects.toThrow(
+      /meshdesk start: .*refused .*revoked/,
+    );
+    await expect(stat(join(node.dataDir, 'tls', 'node.pem'))).rejects.toThrow(/ENOENT/);
+    const fresh = (await cluster.call(0, 'POST', '/cluster/invitations', {})).body.token as string;
+    try {
+      await node.start([], { MESHDESK_JOIN_TOKEN: fresh });
+      const members = (await cluster.call(0, 'GET', '/cluster')).body.members as {
+        id: string;
+        name: string;
+      }[];
+      const joined = members.find((m) => m.name === 'second-try');
+      expect(joined).toBeDefined();
+      expect((await cluster.call(0, 'DELETE', `/cluster/members/${joined?.id ?? ''}`)).status).toBe(200);
+    } finally {
+      await node.stop();
+    }
+  }, 60_000);
+
   it('let a node whose start failed after its token was spent finish joining on its next start', async () => {
     const token = (await cluster.call(0, 'POST', '/cluster/invitations', {})).body.token as string;
     const node = await newcomer('interrupted');
