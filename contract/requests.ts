@@ -99,7 +99,8 @@ export const addMemberBody = named(
       .string()
       .max(300)
       .regex(/^[^\s:/]+:[0-9]{1,5}$|^\[[0-9a-fA-F:.]+\]:[0-9]{1,5}$/, 'host:port'),
-    id: z.string().min(1).max(255).optional(),
+    /** The node's own id (it printed it at its first start; its /health says it): required. */
+    id: z.string().min(1).max(64),
     name: z.string().min(1).max(255).optional(),
     apiUrl: z.url().max(1024).optional(),
     voter: z.boolean().optional(),

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { startController, type Controller } from '../controller.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseJoinToken } from '../cluster/join-token.js';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from '../files.js';
 import { hostPort, parse, text, UsageError } from './args.js';
@@ -137,6 +138,12 @@ export async function startUntilSignalled(
   if (args === 'help') {
     out(START_USAGE);
     return 0;
+  }
+  // A data directory without a node is a first start: it must say which cluster to be part of.
+  if (!args.bootstrap && !args.join && !existsSync(join(args.dataDir, 'node.json'))) {
+    throw new UsageError(
+      `${args.dataDir} holds no node yet: pass --bootstrap to create a new cluster, or --join TOKEN (or MESHDESK_JOIN_TOKEN) with a token from 'meshdesk cluster invite' on a member`,
+    );
   }
   await serveUntilSignalled(await runStart(args, env));
   return 0;

@@ -26,8 +26,10 @@ import {
 } from 'lucide-react';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { ErrorBoundary, type FallbackProps } from 'react-error-boundary';
 import type { CollectionName, MeshEvent } from './api/types.js';
 import { NodeBanner } from './components/banner.js';
+import { ErrorNotice } from './components/states.js';
 import { collectionOrder, describeCollection } from './model/collections.js';
 import { ClusterPage } from './pages/cluster-page.js';
 import { CollectionPage } from './pages/collection-page.js';
@@ -136,6 +138,19 @@ function Navigation({ current }: { current: Route }) {
   );
 }
 
+function PageCrashed({ error, resetErrorBoundary }: FallbackProps) {
+  return (
+    <div className="page">
+      <h1>This page failed</h1>
+      <ErrorNotice error={error} onRetry={resetErrorBoundary} />
+      <p className="muted">
+        The rest of the app still works: pick another page on the left. If this keeps happening, the browser
+        console has the details.
+      </p>
+    </div>
+  );
+}
+
 function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'cluster':
@@ -199,7 +214,11 @@ export function App() {
         </header>
         <NodeBanner />
         <main id="main" tabIndex={-1}>
-          <Page route={route} />
+          {/* A page that throws shows what broke, with the rest of the app still working; moving
+              to another page (or Try again) renders afresh. */}
+          <ErrorBoundary FallbackComponent={PageCrashed} resetKeys={[formatRoute(route)]}>
+            <Page route={route} />
+          </ErrorBoundary>
         </main>
       </div>
     </div>

@@ -88,6 +88,10 @@ describe('meshdesk arguments', () => {
     [['start', '--join', 'mdjoin1.abc'], /--join: the join token is damaged/],
     [['start', '--join-file', '/nonexistent/token'], /--join-file \/nonexistent\/token: ENOENT/],
     [['start', '--no-such-flag'], /Unknown option '--no-such-flag'/],
+    [
+      ['start', '--data-dir', '/no-such-meshdesk-dir', '--api', '127.0.0.1:0', '--cluster', '127.0.0.1:0'],
+      /\/no-such-meshdesk-dir holds no node yet: pass --bootstrap to create a new cluster, or --join TOKEN/,
+    ],
     [['start', '--secret', 'a-secret-of-enough-length'], /Unknown option '--secret'/],
     [['lab', '--controllers', '9'], /--controllers must be a whole number from 1 to 7, not '9'/],
     [['lab', 'extra'], /Unexpected argument 'extra'/],

@@ -2,7 +2,7 @@
  * A confirmation for destructive actions, on the native <dialog>: it traps focus, closes on
  * Escape and returns focus to what opened it.
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ErrorLine } from './states.js';
 
 export interface ConfirmDialogProps {
@@ -24,6 +24,8 @@ export function ConfirmDialog({
   onClose,
 }: ConfirmDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
+  // One id per dialog: with a fixed one, every dialog on a page was named by the first's title.
+  const titleId = useId();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -52,8 +54,8 @@ export function ConfirmDialog({
   };
 
   return (
-    <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby="confirm-title">
-      <h2 id="confirm-title">{title}</h2>
+    <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
       <div className="dialog-body">{children}</div>
       <ErrorLine error={error} />
       <div className="dialog-actions">

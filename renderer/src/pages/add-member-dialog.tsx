@@ -1,4 +1,4 @@
-/** Adding a member: its cluster address, and optionally its id, name and API URL. */
+/** Adding a member: its cluster address and id, and optionally its name and API URL. */
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect, useRef } from 'react';
 import { useForm } from 'react-hook-form';
@@ -15,7 +15,7 @@ const addMemberSchema = z.object({
       /^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/,
       'host:port of the member’s cluster listener, e.g. 10.0.0.12:8441',
     ),
-  id: z.string().trim().max(255),
+  id: z.string().trim().min(1, 'Required: the node’s id, e.g. n1a2b3c4d5e6').max(64),
   name: z.string().trim().max(255),
   apiUrl: z
     .string()
@@ -64,7 +64,7 @@ export function AddMemberDialog(props: {
     const request: AddMemberRequest = {
       address: values.address,
       voter: values.voter,
-      ...(values.id ? { id: values.id } : {}),
+      id: values.id,
       ...(values.name ? { name: values.name } : {}),
       ...(values.apiUrl ? { apiUrl: values.apiUrl } : {}),
     };
@@ -95,7 +95,7 @@ export function AddMemberDialog(props: {
         <h2 id="add-member-title">Add member</h2>
         <div className="dialog-body form-grid">
           {field('address', 'Cluster address', 'The new node must be running and reachable from the leader.')}
-          {field('id', 'Node id (optional)', 'Asked of the node at that address when empty.')}
+          {field('id', 'Node id', 'The id the node printed when it first started (its /health says it too).')}
           {field('name', 'Name (optional)')}
           {field('apiUrl', 'API URL (optional)')}
           <label className="check">

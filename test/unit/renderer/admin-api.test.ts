@@ -190,8 +190,8 @@ describe('AdminApi requests', () => {
     await client().removeMember('n3');
     expect([last().method, last().url]).toEqual(['DELETE', '/api/v1/cluster/members/n3']);
     answer = json(201, { id: 'n4', index: 12 }, { 'x-raft-index': '12' });
-    await client().addMember({ address: '10.0.0.4:8441', voter: true });
-    expect(JSON.parse(last().body)).toEqual({ address: '10.0.0.4:8441', voter: true });
+    await client().addMember({ address: '10.0.0.4:8441', id: 'n4', voter: true });
+    expect(JSON.parse(last().body)).toEqual({ address: '10.0.0.4:8441', id: 'n4', voter: true });
   });
 
   it('mints, lists and revokes join tokens, and reads the cluster CA without a token', async () => {
