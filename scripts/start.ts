@@ -79,9 +79,27 @@ async function runElectron(path: string, argv: readonly string[]): Promise<numbe
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
+/** The environment that overrides `npm start`'s defaults, as in the desktop app (README). */
+const ENVIRONMENT_DEFAULTS = [
+  ['--data-dir', 'MESHDESK_DATA_DIR'],
+  ['--api', 'MESHDESK_API'],
+  ['--cluster', 'MESHDESK_CLUSTER'],
+  ['--advertise', 'MESHDESK_ADVERTISE'],
+] as const;
+
+/** `argv` with the environment's settings for what it does not say itself. */
+export function withEnvironmentDefaults(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const says = (flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+  const defaults = ENVIRONMENT_DEFAULTS.flatMap(([flag, name]) => {
+    const value = env[name];
+    return value && !says(flag) ? [flag, value] : [];
+  });
+  return [...defaults, ...argv];
+}
+
 /** The node headless, as `meshdesk start` with the built UI; bootstraps on the first run. */
 async function runHeadless(argv: readonly string[]): Promise<number> {
-  const given = parseStart(argv, process.env);
+  const given = parseStart(withEnvironmentDefaults(argv, process.env), process.env);
   if (given === 'help') {
     process.stdout.write(
       'usage: npm run headless [-- options of meshdesk start]  (see npx meshdesk start --help)\n',

@@ -59,11 +59,14 @@ afterAll(async () => {
 describe('npm start without Electron', () => {
   it('says why in one line, runs the node headless with the UI, and stops on SIGTERM', async () => {
     const dataDir = join(work, 'headless');
-    const { child, out, exited } = run(
-      process.execPath,
-      [TSX, 'scripts/start.ts', '--data-dir', dataDir, '--api', '127.0.0.1:0', '--cluster', '127.0.0.1:0'],
-      { MESHDESK_ELECTRON_PATH: join(work, 'no-electron-here'), MESHDESK_ADMIN_PASSWORD: '' },
-    );
+    // Where and on which ports, by the environment the README documents, not by flags.
+    const { child, out, exited } = run(process.execPath, [TSX, 'scripts/start.ts'], {
+      MESHDESK_ELECTRON_PATH: join(work, 'no-electron-here'),
+      MESHDESK_ADMIN_PASSWORD: '',
+      MESHDESK_DATA_DIR: dataDir,
+      MESHDESK_API: '127.0.0.1:0',
+      MESHDESK_CLUSTER: '127.0.0.1:0',
+    });
     await waitFor(() => out.stdout.includes('ready — UI at'), `the ready line (${out.stderr})`, 90_000, 100);
     const lines = out.stdout.split('\n').filter((l) => l.startsWith('meshdesk:') && !l.includes('building'));
     expect(lines[0]).toMatch(
@@ -72,9 +75,11 @@ describe('npm start without Electron', () => {
     expect(lines.filter((l) => l.includes('Electron'))).toHaveLength(1);
     expect(lines[1]).toMatch(/first admin 'admin' created; password \(shown once/);
     const url = /UI at (http:\/\/\S+)\//.exec(out.stdout)?.[1];
+    expect(url).not.toMatch(/:8440$/);
     const page = await fetch(`${url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+    expect((await stat(join(dataDir, 'node.json'))).isFile()).toBe(true);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
