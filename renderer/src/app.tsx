@@ -38,6 +38,7 @@ import { EventsPage } from './pages/events-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { PolicyAdvisorPage } from './pages/policy-advisor-page.js';
 import { RuntimePage } from './pages/runtime-page.js';
+import { pageTitle } from './router/page-title.js';
 import { formatRoute, parseRoute, type Route } from './router/routes.js';
 import { useApp, useHash, useSelect } from './app-context.js';
 import { healthQuery, invalidateAfter } from './queries.js';
@@ -188,6 +189,10 @@ export function App() {
   const connection = useSelect(events, (s) => s.connection);
   const route = parseRoute(useHash());
   useLiveConnections(session !== null);
+  const title = pageTitle(route);
+  useEffect(() => {
+    document.title = session ? title : 'Sign in — meshdesk';
+  }, [title, session]);
 
   if (!session) return <LoginPage />;
   return (

@@ -123,6 +123,7 @@ describe('the admin UI in Chromium', () => {
       .toBe(true);
     const members = page.getByRole('table', { name: 'Cluster members' });
     await members.getByText('leader', { exact: true }).waitFor();
+    expect(await page.title()).toBe('Cluster — meshdesk');
     await page.locator('.live-connected').waitFor();
     await shoot(page, 'cluster');
     expect(errors).toEqual([]);

@@ -3,6 +3,8 @@
  * compare-and-set, batches, idempotent retries and the policy questions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectionNames } from '../../contract/index.js';
+import { filterExample } from '../../renderer/src/model/collections.js';
 import { startApiNode, type ApiNode } from '../support/api-node.js';
 import { modelContents } from '../support/model-tables.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -72,6 +74,18 @@ describe('lists', () => {
         query,
       ).toContain(field);
     }
+  });
+});
+
+describe('the UI’s filter examples', () => {
+  it('are filters the API accepts, one per collection, with that collection’s own fields', async () => {
+    for (const c of collectionNames) {
+      const example = filterExample(c);
+      const res = await api.call('GET', `/${c}?filter=${encodeURIComponent(example)}`);
+      expect(res.status, `${c}: ${example}`).toBe(200);
+    }
+    expect(filterExample('services')).toBe('name contains "a" and anyOf(roleAttributes) = "ops"');
+    expect(filterExample('admins')).toBe('username contains "a"');
   });
 });
 

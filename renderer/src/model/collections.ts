@@ -295,6 +295,15 @@ export function listColumns(collection: CollectionName): FieldDescription[] {
   return [...own, ...bookkeepingFields.filter((f) => f.column)];
 }
 
+/** An example for a collection's filter box, in the API's filter language, with its own fields. */
+export function filterExample(collection: CollectionName): string {
+  const description = describeCollection(collection);
+  const has = (name: string) => description.fields.some((f) => f.name === name);
+  const first =
+    has('type') && collection === 'identities' ? 'type = "User"' : `${description.searchField} contains "a"`;
+  return has('roleAttributes') ? `${first} and anyOf(roleAttributes) = "ops"` : first;
+}
+
 /** A display name for an entity: its title field, else its id. */
 export function entityTitle(collection: CollectionName, entity: { readonly [k: string]: unknown }): string {
   const value = entity[describeCollection(collection).titleField];

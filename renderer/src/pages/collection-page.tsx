@@ -16,7 +16,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { CollectionName, Entity } from '../api/types.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
-import { describeCollection, listColumns } from '../model/collections.js';
+import { describeCollection, filterExample, listColumns } from '../model/collections.js';
 import { formatCell } from '../model/format.js';
 import { PAGE_SIZES, listQuery, pageInfo } from '../model/list-query.js';
 import { formatRoute } from '../router/routes.js';
@@ -100,7 +100,7 @@ export function CollectionPage({ collection }: { collection: CollectionName }) {
             <span className="visually-hidden">Filter</span>
             <input
               className="mono"
-              placeholder='Filter, e.g. type = "User" and anyOf(roleAttributes) = "ops"'
+              placeholder={`Filter, e.g. ${filterExample(collection)}`}
               value={filterText}
               onChange={(e) => setFilterText(e.target.value)}
               aria-describedby="filter-help"

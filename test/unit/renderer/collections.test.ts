@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { pageTitle } from '../../../renderer/src/router/page-title.js';
 import { createSchema } from '../../../contract/index.js';
 import { collectionNames as coreCollectionNames } from '../../../core/model/entities.js';
 import { queryCollections } from '../../../core/model/queries.js';
@@ -287,5 +288,17 @@ describe('hash routes', () => {
 
   it('links every collection in the navigation', () => {
     for (const c of collectionOrder) expect(collectionDescriptions[c].plural).not.toBe('');
+  });
+});
+
+describe('page titles', () => {
+  it('name the page and the product', () => {
+    expect(pageTitle({ page: 'cluster' })).toBe('Cluster — meshdesk');
+    expect(pageTitle({ page: 'collection', collection: 'service-policies' })).toBe(
+      'Service policies — meshdesk',
+    );
+    expect(pageTitle({ page: 'create', collection: 'identities' })).toBe('New identity — meshdesk');
+    expect(pageTitle({ page: 'entity', collection: 'configs', id: 'c1' })).toBe('Config — meshdesk');
+    expect(pageTitle({ page: 'not-found', path: '/x' })).toBe('Not found — meshdesk');
   });
 });
