@@ -292,12 +292,12 @@ export class ModelApplier {
     return { fields, revision: Number(row.revision) };
   }
 
-  /** The rules zod cannot see: uniqueness, references, role syntax, config data against its type. */
   /** Whether an admin other than `id` has full rights. */
   private otherFullAdmin(id: string): boolean {
     return this.model.exists("SELECT 1 FROM admins WHERE role = 'admin' AND id != ? LIMIT 1", [id]);
   }
 
+  /** The rules zod cannot see: uniqueness, references, role syntax, config data against its type. */
   private checkRules(c: Collection, id: string, fields: EntityData): void {
     const s = spec(c);
     if (c === 'admins' && fields.role !== 'admin' && !this.otherFullAdmin(id)) {

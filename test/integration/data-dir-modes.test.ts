@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
+import { callController } from '../support/controller-api.js';
 import { waitFor } from '../support/wait.js';
 
 let controller: Controller | undefined;
@@ -31,16 +32,8 @@ async function loose(root: string): Promise<string[]> {
   return found;
 }
 
-async function api(method: string, path: string, body?: unknown, token?: string): Promise<Response> {
-  return fetch(`${controller!.url}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const api = (method: string, path: string, body?: unknown, token?: string): Promise<Response> =>
+  callController(controller!.url, method, path, { body, token });
 
 describe('the data directory', () => {
   it('is owner-only, every file in it, and an earlier version’s loose files are tightened', async () => {

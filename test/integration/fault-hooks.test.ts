@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { RouterAgent } from '../../core/router/router-agent.js';
+import { callController, loginToController } from '../support/controller-api.js';
 
 const SECRET = 'fault-hooks-test-router-secret';
 const PASSWORD = 'fault-hooks-admin-pw';
@@ -35,21 +36,11 @@ async function startWith(faultInjection: boolean): Promise<{ token: string }> {
     ...(faultInjection ? { faultInjection } : {}),
     logger: pino({ level: 'silent' }),
   });
-  const login = await call('POST', '/auth/login', undefined, { username: 'admin', password: PASSWORD });
-  expect(login.status).toBe(200);
-  return (await login.json()) as { token: string };
+  return { token: await loginToController(controller.url, 'admin', PASSWORD) };
 }
 
-function call(method: string, path: string, token?: string, body?: unknown): Promise<Response> {
-  return fetch(`${controller!.url}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const call = (method: string, path: string, token?: string, body?: unknown): Promise<Response> =>
+  callController(controller!.url, method, path, { token, body });
 
 async function operationIds(): Promise<string[]> {
   const doc = (await (await call('GET', '/openapi.json')).json()) as {

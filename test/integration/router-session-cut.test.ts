@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { readSetting, ROUTER_SECRET_SETTING } from '../../core/model/settings.js';
 import { RouterAgent } from '../../core/router/router-agent.js';
+import { callController, loginToController } from '../support/controller-api.js';
 import { collectingLogger, type LogLine } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
 
@@ -25,16 +26,8 @@ describe('a router the model no longer admits', () => {
   let routerId: string;
   const warnings: LogLine[] = [];
 
-  async function call(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${controller.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<Response> =>
+    callController(controller.url, method, path, { token, body });
 
   const connected = (): boolean => controller.runtime.channel.connected(routerId);
   const routerSeesController = (): boolean => router.controllers.status().some((c) => c.connected);
@@ -49,12 +42,7 @@ describe('a router the model no longer admits', () => {
       bootstrap: { adminPassword: PASSWORD },
       logger: collectingLogger(warnings, 'warn'),
     });
-    const login = await fetch(`${controller.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    });
-    token = ((await login.json()) as { token: string }).token;
+    token = await loginToController(controller.url, 'admin', PASSWORD);
     const created = await call('POST', '/routers', { name: 'edge-1' });
     expect(created.status).toBe(201);
     routerId = ((await created.json()) as { id: string }).id;
