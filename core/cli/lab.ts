@@ -1,20 +1,32 @@
 /**
  * `meshdesk lab`: a demo cluster of N controller processes on 127.0.0.1, seeded with a sample
  * model. Node 0 bootstraps, the others join it one at a time with a join token each that node 0
- * mints (membership changes are one at a time); Ctrl-C or SIGTERM stops them all. With an existing --data-dir the lab restarts the nodes
- * it finds there, with their data.
+ * mints (membership changes are one at a time); Ctrl-C or SIGTERM stops them all. With an
+ * existing --data-dir the lab restarts the nodes it finds there, with their data.
+ *
+ * A member that dies does not stop the lab (it is there to show failover): the lab says so and who
+ * leads now, and `restart NAME` typed on its standard input brings the member back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { randomSecret } from '../files.js';
 import { credentialsDir } from '../cluster/credentials.js';
+import type { ClusterView } from '../cluster/types.js';
 import { CliClient } from './api-client.js';
 import { integer, parse, text } from './args.js';
+import { LabSupervisor } from './lab-supervisor.js';
 import { LAB_TERMINATED_SERVICES, SAMPLE_MODEL, labRouterNames } from './lab-model.js';
+
+const LAB_COMMANDS = `  status         each member's state, process id and URL, and who leads
+  kill NAME      kill a member (node-0…, router-1…) as a crash would (SIGKILL)
+  restart NAME   start a member again with its data (stopping it first if it runs)
+  quit           stop the lab, as Ctrl-C does
+  help           this list`;
 
 export const LAB_USAGE = `usage: meshdesk lab [options]
 
@@ -27,6 +39,10 @@ options:
   --data-dir D      keep the nodes' data here, to run the same lab again later
                     (default: a temporary directory, removed when the lab stops)
   --base-port P     first API port (default 8440)
+
+While it runs, type these on its standard input:
+${LAB_COMMANDS}
+A member that dies (killed, crashed) leaves the others running: the lab says so and who leads.
 
 The admin password comes from MESHDESK_ADMIN_PASSWORD, or is generated and printed.
 A lab runs with its fault hooks on (PUT /api/v1/runtime/faults, /api/v1/debug/*, the routers'
@@ -44,16 +60,20 @@ const READY = /ready — UI at (\S+)/;
 /** What makes a process a lab's: the fault hooks production nodes and routers do not have. */
 const LAB_MODE = { MESHDESK_FAULT_INJECTION: '1' } as const;
 
-interface LabNode {
-  readonly index: number;
-  readonly process: ChildProcess;
-  readonly url: string;
+/** A running lab: its processes and what it last told of them. */
+interface Lab {
+  readonly supervisor: LabSupervisor;
+  readonly password: string;
+  readonly out: (line: string) => void;
+  /** The leader last announced, so that only a change is news. */
+  leader: string | null;
 }
 
 export async function lab(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   out: (line: string) => void,
+  input: NodeJS.ReadableStream = process.stdin,
 ): Promise<number> {
   const { values, help } = parse(argv, OPTIONS);
   if (help) {
@@ -67,130 +87,232 @@ export async function lab(
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), 'meshdesk-lab-')));
   const fresh = !existsSync(join(credentialsDir(join(dataDir, 'node-0')), 'node.pem'));
   const password = env.MESHDESK_ADMIN_PASSWORD ?? randomSecret(12);
-  const nodes: LabNode[] = [];
-  const children: ChildProcess[] = [];
-  const agents: ChildProcess[] = [];
+  const state: Lab = {
+    password,
+    out,
+    leader: null,
+    supervisor: new LabSupervisor({
+      command: [process.execPath, BIN],
+      out,
+      onUnexpectedExit: (member) => {
+        out(
+          `meshdesk lab: ${member.name} (pid ${String(member.pid)}) ${member.exit ?? 'exited'}; ` +
+            `the lab keeps running ('restart ${member.name}' brings it back)`,
+        );
+        if (member.kind === 'controller') void announceLeader(state);
+      },
+    }),
+  };
+  const { supervisor } = state;
   // Listening from the start: a signal while nodes are still starting stops those already up.
-  let onSignal: () => void = () => undefined;
-  const signalled = new Promise<number>((resolve) => (onSignal = () => resolve(0)));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let finish: () => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = () => resolve(0)));
+  process.once('SIGINT', finish);
+  process.once('SIGTERM', finish);
+  const commands = createInterface({ input, terminal: false });
   try {
+    out(
+      `meshdesk lab: starting ${controllers} controller(s)${routers ? ` and ${routers} router(s)` : ''}, data in ${dataDir}`,
+    );
+    const nodeUrls: string[] = [];
     for (let i = 0; i < controllers; i++) {
-      const dir = join(dataDir, `node-${i}`);
+      const name = `node-${i}`;
+      const dir = join(dataDir, name);
       await mkdir(dir, { recursive: true });
       const role = fresh && i === 0 ? ['--bootstrap'] : [];
       // A token by environment, not argv (which every local user can read).
       const joining =
-        fresh && i > 0 ? { MESHDESK_JOIN_TOKEN: await invite(nodes[0] as LabNode, password) } : {};
+        fresh && i > 0 ? { MESHDESK_JOIN_TOKEN: await invite(nodeUrls[0] as string, password) } : {};
       const args = [
         'start',
         '--data-dir',
         dir,
         '--name',
-        `node-${i}`,
+        name,
         '--api',
         `127.0.0.1:${basePort + i}`,
         '--cluster',
         `127.0.0.1:${basePort + 100 + i}`,
-        ...role,
       ];
       // Lab mode: the fault hooks (slow a router channel, cut a link) are there to teach with.
-      const childEnv = { ...env, ...LAB_MODE, MESHDESK_ADMIN_PASSWORD: password, ...joining };
-      const starting = startNode(i, args, childEnv);
-      children.push(starting.child);
-      const started = await Promise.race([starting.ready, signalled.then(() => undefined)]);
+      const nodeEnv = { ...env, ...LAB_MODE, MESHDESK_ADMIN_PASSWORD: password };
+      const started = await Promise.race([
+        supervisor.start({
+          name,
+          kind: 'controller',
+          args: [...args, ...role],
+          env: { ...nodeEnv, ...joining },
+          ready: READY,
+          // Started again, a node has its data: it neither bootstraps nor joins.
+          restartArgs: args,
+          restartEnv: nodeEnv,
+        }),
+        finished.then(() => undefined),
+      ]);
       if (!started) return 0;
-      nodes.push(started);
+      nodeUrls.push(started.url as string);
+      out(`  ${name} up (pid ${String(started.pid)})`);
     }
-    const first = nodes[0] as LabNode;
-    const client = new CliClient(first.url, { username: 'admin', password });
+    const client = new CliClient(nodeUrls[0] as string, { username: 'admin', password });
     if (fresh) await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
     if (routers > 0) {
       await ensureLabRouters(client, labRouterNames(routers));
       const { secret } = (await client.request<{ secret: string }>('GET', '/cluster/router-secret')).data;
-      const clusterUrls = nodes.map((n) => `https://127.0.0.1:${basePort + 100 + n.index}`).join(',');
+      const clusterUrls = nodeUrls.map((_, i) => `https://127.0.0.1:${basePort + 100 + i}`).join(',');
       // Routers trust the controllers' certificates by the cluster CA, as node-0 holds it.
       const caFile = join(credentialsDir(join(dataDir, 'node-0')), 'ca.pem');
       for (const [j, name] of labRouterNames(routers).entries()) {
-        const args = [
-          'router',
-          '--name',
-          name,
-          '--controllers',
-          clusterUrls,
-          '--listen',
-          `127.0.0.1:${basePort + 201 + j}`,
-        ];
-        const agent = startAgent(name, args, {
-          ...env,
-          ...LAB_MODE,
-          MESHDESK_ROUTER_SECRET: secret,
-          MESHDESK_CA_FILE: caFile,
-        });
-        children.push(agent.child);
-        agents.push(agent.child);
-        await agent.ready;
+        const started = await Promise.race([
+          supervisor.start({
+            name,
+            kind: 'router',
+            args: [
+              'router',
+              '--name',
+              name,
+              '--controllers',
+              clusterUrls,
+              '--listen',
+              `127.0.0.1:${basePort + 201 + j}`,
+            ],
+            env: { ...env, ...LAB_MODE, MESHDESK_ROUTER_SECRET: secret, MESHDESK_CA_FILE: caFile },
+            ready: /ready/,
+          }),
+          finished.then(() => undefined),
+        ]);
+        if (!started) return 0;
+        out(`  ${name} up (pid ${String(started.pid)})`);
       }
     }
+    state.leader = (await currentLeader(state))?.name ?? null;
     out(`meshdesk lab: ${controllers} controller(s) running, data in ${dataDir}`);
-    for (const n of nodes) out(`  node-${n.index}: ${n.url}/`);
+    for (const m of supervisor.status().filter((s) => s.kind === 'controller')) {
+      const leads = m.name === state.leader ? ', leader' : '';
+      out(`  ${m.name}: ${String(m.url)}/ (pid ${String(m.pid)}${leads})`);
+    }
     if (routers > 0)
       out(`  routers: ${labRouterNames(routers).join(', ')} (links on ports ${basePort + 201}…)`);
     out(`  log in as admin / ${env.MESHDESK_ADMIN_PASSWORD ? '(MESHDESK_ADMIN_PASSWORD)' : password}`);
-    out('  Ctrl-C stops the lab');
-    const exited = new Promise<number>((resolve) => {
-      for (const n of nodes) n.process.once('exit', (code) => resolve(code ?? 1));
-      for (const a of agents) a.once('exit', (code) => resolve(code ?? 1));
-    });
-    const code = await Promise.race([exited, signalled]);
-    if (code !== 0) out('meshdesk lab: a node exited; stopping the lab');
-    return code;
+    out(`  type ${COMMAND_SUMMARY} here; Ctrl-C stops the lab`);
+    // One command at a time, in the order typed: a status after a kill shows the kill's outcome.
+    let queue = Promise.resolve();
+    commands.on('line', (line) => (queue = queue.then(() => runCommand(state, line, finish))));
+    return await finished;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await Promise.all(children.map(stopProcess));
+    commands.close();
+    process.off('SIGINT', finish);
+    process.off('SIGTERM', finish);
+    await supervisor.stopAll();
     if (!given) await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-/** A one-time join token for the next node, minted by node 0. */
-async function invite(first: LabNode, password: string): Promise<string> {
-  const client = new CliClient(first.url, { username: 'admin', password });
-  return (await client.request<{ token: string }>('POST', '/cluster/invitations', {})).data.token;
+const COMMAND_SUMMARY = "'status', 'kill NAME', 'restart NAME' or 'help'";
+
+/** One line typed at the lab: a command for its members. Failures are told, never thrown. */
+async function runCommand(lab: Lab, line: string, quit: () => void): Promise<void> {
+  const [verb, name, ...extra] = line.trim().split(/\s+/);
+  const { supervisor, out } = lab;
+  try {
+    if (!verb) return;
+    if (extra.length > 0) throw new Error(`'${verb}' takes one member name`);
+    switch (verb) {
+      case 'help':
+        out(LAB_COMMANDS);
+        return;
+      case 'quit':
+      case 'exit':
+        quit();
+        return;
+      case 'status':
+        await printStatus(lab);
+        return;
+      case 'kill':
+      case 'restart': {
+        if (!name) throw new Error(`'${verb}' needs a member name, e.g. '${verb} node-1'`);
+        if (verb === 'kill') {
+          const killed = await supervisor.kill(name);
+          out(`meshdesk lab: ${name} (pid ${String(killed.pid)}) ${killed.exit ?? 'killed'}`);
+          if (killed.kind === 'controller') await announceLeader(lab);
+        } else {
+          out(`meshdesk lab: restarting ${name}…`);
+          const back = await supervisor.restart(name);
+          out(`meshdesk lab: ${name} is back (pid ${String(back.pid)})${back.url ? ` at ${back.url}/` : ''}`);
+        }
+        return;
+      }
+      default:
+        throw new Error(`unknown command '${verb}' (type ${COMMAND_SUMMARY})`);
+    }
+  } catch (err) {
+    out(`meshdesk lab: ${(err as Error).message}`);
+  }
 }
 
-/** Starts one node process; `ready` resolves with its UI URL once it says it is ready. */
-function startNode(
-  index: number,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): { child: ChildProcess; ready: Promise<LabNode> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise<LabNode>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const ready = READY.exec(output);
-      if (ready) {
-        child.stdout.off('data', onData);
-        resolve({ index, process: child, url: (ready[1] as string).replace(/\/$/, '') });
-      }
-    };
-    child.stdout.on('data', onData);
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors = (errors + chunk.toString()).slice(-4000);
-    });
-    child.once('exit', (code) => {
-      reject(
-        new Error(
-          `node-${index} exited (${String(code)}) before it was ready: ${lastLine(errors) || lastLine(output)}`,
-        ),
+async function printStatus(lab: Lab): Promise<void> {
+  const leader = await currentLeader(lab);
+  if (leader) lab.leader = leader.name;
+  for (const m of lab.supervisor.status()) {
+    const state = m.state === 'exited' ? `down (${m.exit ?? 'exited'})` : m.state;
+    const where = m.url ? `  ${m.url}/` : '';
+    const leads = m.name === leader?.name ? '  leader' : '';
+    lab.out(`  ${m.name.padEnd(10)} ${state.padEnd(24)} pid ${String(m.pid).padEnd(8)}${where}${leads}`);
+  }
+  if (!leader) lab.out('  no leader: fewer than a majority of the controllers run');
+}
+
+/** The leader as the running nodes see it: a running node that one of them names. */
+async function currentLeader(lab: Lab): Promise<{ name: string; term: number } | null> {
+  const running = lab.supervisor.status().filter((m) => m.kind === 'controller' && m.state === 'running');
+  for (const node of running) {
+    if (!node.url) continue;
+    try {
+      const client = new CliClient(
+        node.url,
+        { username: 'admin', password: lab.password },
+        { startingWaitMs: 0 },
       );
-    });
-  });
-  return { child, ready };
+      const view = (await client.request<ClusterView>('GET', '/cluster')).data;
+      const leader = view.members.find((m) => m.id === view.leaderId);
+      if (leader && running.some((m) => m.name === leader.name))
+        return { name: leader.name, term: view.term };
+    } catch {
+      // This node cannot answer now (starting, or no leader yet): ask the next one.
+    }
+  }
+  return null;
+}
+
+/** After a controller went down: waits (bounded) for the cluster to settle and says who leads. */
+async function announceLeader(lab: Lab): Promise<void> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (;;) {
+    const leader = await currentLeader(lab);
+    if (leader) {
+      const news = leader.name === lab.leader ? 'still leads' : 'now leads';
+      lab.leader = leader.name;
+      lab.out(`meshdesk lab: ${leader.name} ${news} (term ${leader.term})`);
+      return;
+    }
+    if (Date.now() >= deadline) {
+      lab.leader = null;
+      lab.out(
+        'meshdesk lab: no leader: fewer than a majority of the controllers run, so writes stop until one is restarted',
+      );
+      return;
+    }
+    await delay(LEADER_POLL_MS);
+  }
+}
+
+/** An election takes about a second; a lab without a majority never has one. */
+const LEADER_WAIT_MS = 15_000;
+const LEADER_POLL_MS = 250;
+
+/** A one-time join token for the next node, minted by node 0. */
+async function invite(firstUrl: string, password: string): Promise<string> {
+  const client = new CliClient(firstUrl, { username: 'admin', password });
+  return (await client.request<{ token: string }>('POST', '/cluster/invitations', {})).data.token;
 }
 
 /** Creates the lab's router entities (keeping those that exist) and terminators on the last one. */
@@ -219,41 +341,4 @@ async function ensureLabRouters(client: CliClient, names: readonly string[]): Pr
       address: `tcp:${service.name}.lab:80`,
     });
   }
-}
-
-/** Starts one router agent and resolves once it says it is ready. */
-function startAgent(
-  name: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise<void>((resolve, reject) => {
-    let output = '';
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('ready')) {
-        child.stdout.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited (${String(code)}): ${lastLine(errors)}`)));
-  });
-  return { child, ready };
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').at(-1) ?? '';
 }

@@ -1,63 +1,103 @@
 /**
- * `meshdesk lab` as a newcomer runs it: two controllers that form one cluster, a sample model to
- * look at, and everything gone (processes and temporary data) after SIGTERM.
+ * `meshdesk lab` as a newcomer runs it: controllers that form one cluster, a sample model to look
+ * at, a lab that survives a killed member (that is what it is for) and brings it back on
+ * `restart NAME`, and everything gone (processes and temporary data) after SIGTERM.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { callController, loginToController } from '../support/controller-api.js';
 import { ADMIN_PASSWORD } from '../support/controller-processes.js';
 import { freePortBlock } from '../support/kv-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
 
+interface RunningLab {
+  readonly process: ChildProcessWithoutNullStreams;
+  readonly basePort: number;
+  readonly exited: Promise<number | null>;
+  /** Everything it printed so far. */
+  stdout(): string;
+  /** Waits until its output matches, failing at once if the lab exits. */
+  printed(pattern: RegExp, what: string, timeoutMs?: number): Promise<RegExpMatchArray>;
+  type(line: string): void;
+}
+
+async function startLab(args: readonly string[]): Promise<RunningLab> {
+  // The lab uses P+i (API), P+100+i (cluster) and P+201… (router links).
+  const basePort = await freePortBlock(210);
+  const child = spawn(process.execPath, [BIN, 'lab', ...args, '--base-port', String(basePort)], {
+    env: { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD, MESHDESK_LOG_LEVEL: 'warn' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const printed = async (pattern: RegExp, what: string, timeoutMs = 30_000) => {
+    let match: RegExpMatchArray | null = null;
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`the lab exited: ${stderr}\n${stdout}`);
+        match = pattern.exec(stdout);
+        return match !== null;
+      },
+      what,
+      timeoutMs,
+      50,
+    );
+    return match as unknown as RegExpMatchArray;
+  };
+  const lab: RunningLab = {
+    process: child,
+    basePort,
+    exited,
+    stdout: () => stdout,
+    printed,
+    type: (line) => void child.stdin.write(`${line}\n`),
+  };
+  await printed(/Ctrl-C stops the lab/, 'the lab ready', 90_000);
+  return lab;
+}
+
+/** The controllers the lab announced: name, UI URL, process id, and whether it leads. */
+function announcedNodes(stdout: string) {
+  return [...stdout.matchAll(/^ {2}(node-\d): (http:\/\/\S+)\/ \(pid (\d+)(, leader)?\)$/gm)].map((m) => ({
+    name: m[1] as string,
+    url: m[2] as string,
+    pid: Number(m[3]),
+    leader: m[4] !== undefined,
+  }));
+}
+
 describe('meshdesk lab', () => {
   it('runs a seeded two-node cluster with two routers, and cleans up on SIGTERM', async () => {
-    // The lab uses P+i (API), P+100+i (cluster) and P+201… (router links).
-    const basePort = await freePortBlock(210);
-    const lab = spawn(
-      process.execPath,
-      [BIN, 'lab', '--controllers', '2', '--routers', '2', '--base-port', String(basePort)],
-      {
-        env: { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD, MESHDESK_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    lab.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    lab.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => lab.once('exit', (code) => resolve(code)));
+    const lab = await startLab(['--controllers', '2', '--routers', '2']);
     try {
-      await waitFor(
-        () => {
-          if (lab.exitCode !== null) throw new Error(`lab exited: ${stderr}`);
-          return stdout.includes('Ctrl-C stops the lab');
-        },
-        'the lab ready',
-        90_000,
-        100,
-      );
-      const urls = [...stdout.matchAll(/node-\d: (http:\/\/\S+)\//g)].map((m) => m[1] as string);
-      expect(urls).toEqual([`http://127.0.0.1:${basePort}`, `http://127.0.0.1:${basePort + 1}`]);
+      const stdout = lab.stdout();
+      // Progress while it starts, one line per member.
+      expect(stdout).toMatch(/starting 2 controller\(s\) and 2 router\(s\)/);
+      for (const name of ['node-0', 'node-1', 'router-1', 'router-2'])
+        expect(stdout).toMatch(new RegExp(`^ {2}${name} up \\(pid \\d+\\)$`, 'm'));
+      const nodes = announcedNodes(stdout);
+      expect(nodes.map((n) => n.url)).toEqual([
+        `http://127.0.0.1:${lab.basePort}`,
+        `http://127.0.0.1:${lab.basePort + 1}`,
+      ]);
+      expect(nodes.filter((n) => n.leader)).toHaveLength(1);
       expect(stdout).toMatch(/log in as admin \/ \(MESHDESK_ADMIN_PASSWORD\)/);
 
-      const second = urls[1] as string;
-      const login = await fetch(`${second}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-      });
-      const { token } = (await login.json()) as { token: string };
+      const second = nodes[1]?.url as string;
+      const token = await loginToController(second, 'admin', ADMIN_PASSWORD);
       interface Page {
         meta: { total: number };
         members: { voter: boolean }[];
         data: { dialerName: string; acceptorName: string }[];
       }
       const get = async (path: string): Promise<Page> => {
-        const res = await fetch(`${second}/api/v1${path}?consistency=linearizable`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
+        const res = await callController(second, 'GET', `${path}?consistency=linearizable`, { token });
         return (await res.json()) as Page;
       };
       expect((await get('/identities')).meta.total).toBe(3);
@@ -72,12 +112,62 @@ describe('meshdesk lab', () => {
 
       const dataDir = /data in (\S+)/.exec(stdout)?.[1] as string;
       expect(existsSync(dataDir)).toBe(true);
-      lab.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      lab.process.kill('SIGTERM');
+      expect(await lab.exited).toBe(0);
       expect(existsSync(dataDir)).toBe(false);
       await expect(fetch(`${second}/api/v1/health`)).rejects.toThrow();
     } finally {
-      if (lab.exitCode === null) lab.kill('SIGKILL');
+      if (lab.process.exitCode === null) lab.process.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('survives kill -9 of its leader, says who leads now, and restarts the member on request', async () => {
+    const lab = await startLab(['--controllers', '3']);
+    try {
+      const nodes = announcedNodes(lab.stdout());
+      expect(nodes).toHaveLength(3);
+      const leader = nodes.find((n) => n.leader);
+      if (!leader) throw new Error(`no leader announced:\n${lab.stdout()}`);
+
+      process.kill(leader.pid, 'SIGKILL');
+      await lab.printed(
+        new RegExp(`${leader.name} \\(pid ${leader.pid}\\) killed by SIGKILL; the lab keeps running`),
+        'the lab saying the leader died',
+      );
+      const [, next] = await lab.printed(/(node-\d) now leads \(term \d+\)/, 'a new leader announced');
+      expect(next).not.toBe(leader.name);
+
+      // The two left form a majority: a write through either one commits.
+      const survivor = nodes.find((n) => n.name !== leader.name) as (typeof nodes)[number];
+      const token = await loginToController(survivor.url, 'admin', ADMIN_PASSWORD);
+      const created = await callController(survivor.url, 'POST', '/identities', {
+        token,
+        body: { name: 'written-after-failover', type: 'User' },
+      });
+      expect(created.status).toBe(201);
+
+      lab.type(`restart ${leader.name}`);
+      await lab.printed(new RegExp(`${leader.name} is back \\(pid \\d+\\) at ${leader.url}/`), 'the restart');
+      lab.type('status');
+      const [table] = await lab.printed(/(?:^ {2}node-\d +running .*\n){3}/m, 'three running members');
+      expect(table.match(/leader$/gm)).toHaveLength(1);
+
+      // The restarted node has its data back and catches up with what it missed.
+      const back = await loginToController(leader.url, 'admin', ADMIN_PASSWORD);
+      const read = await callController(
+        leader.url,
+        'GET',
+        '/identities?filter=name%3D%22written-after-failover%22&consistency=linearizable',
+        { token: back },
+      );
+      expect(((await read.json()) as { meta: { total: number } }).meta.total).toBe(1);
+
+      lab.type('restart node-9');
+      await lab.printed(/no member named 'node-9' \(the lab has node-0, node-1, node-2\)/, 'a refusal');
+      lab.type('quit');
+      expect(await lab.exited).toBe(0);
+    } finally {
+      if (lab.process.exitCode === null) lab.process.kill('SIGKILL');
+    }
+  }, 150_000);
 });
