@@ -163,6 +163,12 @@ export const clusterMember = named(
     leader: z.boolean(),
     /** Whether the answering node has a live cluster connection to it (true for itself). */
     connected: z.boolean(),
+    /**
+     * Whether the answering node hears from it: connected and, where Raft traffic flows between
+     * the two (leader and follower), heard from within the last 2 s. Leadership moves only to a
+     * reachable member.
+     */
+    reachable: z.boolean(),
     /** The leader's match index for it; null when the answering node is not the leader. */
     matchIndex: index.nullable(),
     appliedIndex: index.nullable(),

@@ -248,13 +248,13 @@ function formatStatus(view: ClusterView): string {
 
 function formatMembers(members: readonly ClusterMemberView[]): string {
   return table([
-    ['ID', 'NAME', 'ADDRESS', 'ROLE', 'CONNECTED', 'MATCH', 'LAST CONTACT'],
+    ['ID', 'NAME', 'ADDRESS', 'ROLE', 'STATE', 'MATCH', 'LAST CONTACT'],
     ...members.map((m) => [
       m.id,
       m.name,
       m.address,
       m.leader ? 'leader' : m.voter ? 'voter' : 'learner',
-      m.connected ? 'yes' : 'no',
+      m.reachable ? 'up' : 'unreachable',
       m.matchIndex === null ? '-' : String(m.matchIndex),
       m.lastContactMs === null ? '-' : `${m.lastContactMs} ms`,
     ]),

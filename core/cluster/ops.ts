@@ -13,7 +13,7 @@ import type { AddMemberRequest, ClusterMemberView, ClusterOps, ClusterView } fro
 import { NONE, type ConfChange, type NodeId } from '../raft/types.js';
 import { ReplicaError } from '../replication/errors.js';
 import { encodeMemberInfo, memberInfo } from '../replication/members.js';
-import { forwardedError, type Replica } from '../replication/replica.js';
+import { forwardedError, type PeerReplicaStatus, type Replica } from '../replication/replica.js';
 import type { PeerTransport } from '../transport/types.js';
 import { asClusterError, ClusterError } from './errors.js';
 
@@ -130,12 +130,30 @@ export function createClusterOps(options: ClusterOpsOptions): ClusterOps {
 
   async function transferHere(to: NodeId | undefined): Promise<{ index: number; leaderId: NodeId }> {
     const status = replica.status();
-    const target = to ?? mostCaughtUpVoter(status.conf.voters, replica.id, status.progress);
-    if (!target) throw new ClusterError('MEMBERSHIP_CONFLICT', 'there is no other voter to lead');
+    const reachable = new Set(status.peers.filter(memberReachable).map((p) => p.id));
+    const candidates = status.conf.voters.filter((id) => id === replica.id || reachable.has(id));
+    const target = to ?? mostCaughtUpVoter(candidates, replica.id, status.progress);
+    if (!target) {
+      throw new ClusterError(
+        status.conf.voters.length > 1 ? 'MEMBER_UNREACHABLE' : 'MEMBERSHIP_CONFLICT',
+        status.conf.voters.length > 1
+          ? 'no other voter is reachable to take the lead'
+          : 'there is no other voter to lead',
+      );
+    }
     if (!status.conf.voters.includes(target)) {
       throw new ClusterError('UNKNOWN_MEMBER', `${target} is not a voter of the cluster`);
     }
     if (target === replica.id) return { index: status.commit, leaderId: target };
+    // Refused at once: a member that is down could only take the lead after it came back.
+    if (!reachable.has(target)) {
+      const peer = status.peers.find((p) => p.id === target);
+      const name = memberInfo(status.conf, target)?.name ?? target;
+      throw new ClusterError(
+        'MEMBER_UNREACHABLE',
+        `${name} is unreachable (${lastHeard(peer?.lastContactMs)}); leadership can only move to a member that is up`,
+      );
+    }
     replica.transferLeadership(target);
     const deadline = Date.now() + timeoutMs;
     while (replica.status().leader !== target) {
@@ -219,6 +237,24 @@ function mostCaughtUpVoter(
   return best;
 }
 
+/**
+ * Whether this node hears from a member: its cluster connection is up and, when Raft traffic
+ * flows between the two (leader and follower), it spoke within UNREACHABLE_AFTER_MS. Two followers
+ * exchange no Raft messages, so between them the live connection is what there is to go by.
+ */
+export function memberReachable(peer: Pick<PeerReplicaStatus, 'connected' | 'lastContactMs'>): boolean {
+  if (!peer.connected) return false;
+  return peer.lastContactMs === undefined || peer.lastContactMs <= UNREACHABLE_AFTER_MS;
+}
+
+/** Leaders send heartbeats every ~100 ms: two seconds of silence is a member down or cut off. */
+export const UNREACHABLE_AFTER_MS = 2_000;
+
+function lastHeard(ms: number | undefined): string {
+  if (ms === undefined) return 'never heard from';
+  return ms < 1000 ? `last heard from ${ms} ms ago` : `last heard from ${Math.round(ms / 1000)} s ago`;
+}
+
 /** The leader as this node knows it, waiting (bounded) through an election. */
 async function leaderId(replica: Replica, timeoutMs: number): Promise<NodeId> {
   const deadline = Date.now() + timeoutMs;
@@ -261,6 +297,7 @@ export function clusterView(clusterId: string, replica: Replica, transport: Peer
       voter: status.conf.voters.includes(id),
       leader: status.leader === id,
       connected: self || (peer?.connected ?? false),
+      reachable: self || (peer !== undefined && memberReachable(peer)),
       matchIndex:
         status.role === 'leader' ? (self ? status.lastIndex : (status.progress[id]?.match ?? 0)) : null,
       appliedIndex: self ? status.applied : null,

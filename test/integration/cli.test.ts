@@ -202,7 +202,7 @@ describe('a node, its backups, and a cluster restored from one', () => {
     );
     expect([fromFile.code, fromFile.stderr]).toEqual([0, '']);
     expect(status.stdout).toMatch(/leader n[0-9a-f]+ {2}term \d+/);
-    expect(status.stdout).toMatch(/original\s+127\.0\.0\.1:\d+\s+leader\s+yes/);
+    expect(status.stdout).toMatch(/original\s+127\.0\.0\.1:\d+\s+leader\s+up/);
 
     const token = await login(node.url);
     const created = await fetch(`${node.url}/api/v1/identities`, {

@@ -313,6 +313,52 @@ describe('join tokens across members', () => {
   }, 60_000);
 });
 
+describe('with a member down', () => {
+  it('shows it unreachable and refuses at once to hand it the lead, naming it', async () => {
+    const down = follower(1);
+    const downId = (await cluster.call(down, 'GET', '/health', undefined, {}, false)).body.nodeId as string;
+    await cluster.node(down).kill();
+    interface Member {
+      id: string;
+      name: string;
+      reachable: boolean;
+    }
+    const seenFrom = async (i: number) =>
+      ((await cluster.call(i, 'GET', '/cluster')).body.members as Member[]).find((m) => m.id === downId);
+    await waitFor(
+      async () => (await seenFrom(leader))?.reachable === false,
+      'the leader sees it down',
+      15_000,
+    );
+    await waitFor(
+      async () => (await seenFrom(follower(0)))?.reachable === false,
+      'a follower sees it down',
+      15_000,
+    );
+    const name = (await seenFrom(leader))?.name as string;
+
+    // Asked through the other follower too: the leader refuses, the follower passes the refusal on.
+    for (const via of [leader, follower(0)]) {
+      const refused = await cluster.call(via, 'POST', '/cluster/transfer-leadership', { to: downId });
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('MEMBER_UNREACHABLE');
+      expect(refused.body.detail).toMatch(
+        new RegExp(
+          `^${name} is unreachable \\(last heard from \\d+ (ms|s) ago\\); leadership can only move to a member that is up$`,
+        ),
+      );
+    }
+    // Without a target, the lead goes to the member that is up.
+    const moved = await cluster.call(leader, 'POST', '/cluster/transfer-leadership', {});
+    expect(moved.status).toBe(200);
+    expect(moved.body.leaderId).not.toBe(downId);
+    const live = [leader, follower(0)];
+    leader = await cluster.leaderIndex(live);
+    // follower(0) stays the live follower, follower(1) the one down.
+    followers = [live.find((i) => i !== leader) as number, down];
+  }, 60_000);
+});
+
 describe('without a leader', () => {
   it('answers a write with 503 and Retry-After, promising it was never proposed', async () => {
     const survivor = follower(0);

@@ -3,7 +3,7 @@
  * (last contact changes continuously), with the membership operations. One query
  * (`queryKeys.cluster`) holds the view, so an answer to an older request never replaces a newer one.
  */
-import { Camera, Crown, Plus, RefreshCw, Trash2, UserPlus } from 'lucide-react';
+import { Camera, Crown, Info, Plus, RefreshCw, Trash2, TriangleAlert, UserPlus } from 'lucide-react';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError } from '../api/problem.js';
@@ -14,7 +14,7 @@ import { JsonView } from '../components/json-view.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { useApp, useCanChange } from '../app-context.js';
 import { clusterQuery, queryKeys } from '../queries.js';
-import { memberRows, type MemberRow } from '../stores/cluster.js';
+import { faultTolerance, faultToleranceNotice, memberRows, type MemberRow } from '../stores/cluster.js';
 import { AddMemberDialog } from './add-member-dialog.js';
 import { ClusterCaPanel, JoinTokens } from './cluster-trust.js';
 import { InviteDialog } from './invite-dialog.js';
@@ -40,7 +40,31 @@ function Summary({ view }: { view: ClusterView }) {
   ];
   if (view.appliedIndex !== undefined) items.push(['Applied here', String(view.appliedIndex)]);
   if (view.nodeId) items.push(['This node', view.nodeId]);
+  const { spare } = faultTolerance(view);
+  items.push([
+    'Tolerates',
+    spare < 0 ? 'no failure: no quorum' : `${spare} failure${spare === 1 ? '' : 's'}`,
+  ]);
   return <SummaryList items={items} />;
+}
+
+/** Lost quorum, or one failure away from it, said where the members are. */
+function FaultToleranceNotice({ view }: { view: ClusterView }) {
+  const notice = faultToleranceNotice(faultTolerance(view));
+  if (!notice) return null;
+  const className =
+    notice.level === 'error'
+      ? 'banner banner-error'
+      : notice.level === 'warning'
+        ? 'banner banner-warn'
+        : 'notice';
+  const Icon = notice.level === 'info' ? Info : TriangleAlert;
+  return (
+    <div className={className} role={notice.level === 'info' ? 'note' : 'alert'}>
+      <Icon aria-hidden size={16} />
+      <span>{notice.text}</span>
+    </div>
+  );
 }
 
 export function ClusterPage() {
@@ -115,6 +139,7 @@ export function ClusterPage() {
       {view ? (
         <>
           <Summary view={view} />
+          <FaultToleranceNotice view={view} />
           <div className="table-wrap">
             <table className="table">
               <caption className="visually-hidden">Cluster members</caption>
@@ -122,7 +147,7 @@ export function ClusterPage() {
                 <tr>
                   <th scope="col">Member</th>
                   <th scope="col">Role</th>
-                  <th scope="col">Connected</th>
+                  <th scope="col">State</th>
                   <th scope="col">Address</th>
                   <th scope="col" className="num">
                     Match index
@@ -150,8 +175,8 @@ export function ClusterPage() {
                       <span className={`pill pill-${m.role}`}>{m.role}</span>
                     </td>
                     <td>
-                      <span className={m.connected ? 'dot dot-ok' : 'dot dot-bad'} aria-hidden />
-                      {m.connected ? 'yes' : 'no'}
+                      <span className={m.reachable ? 'dot dot-ok' : 'dot dot-bad'} aria-hidden />
+                      {m.reachable ? 'up' : 'unreachable'}
                     </td>
                     <td className="mono small">
                       {m.address}
@@ -168,6 +193,11 @@ export function ClusterPage() {
                           className="button small"
                           onClick={() => setPending({ kind: 'transfer', member: m })}
                           aria-label={`Make ${m.name || m.id} the leader`}
+                          // Leadership can only move to a member that is up: say so, do not wait 10 s.
+                          disabled={!m.reachable}
+                          title={
+                            m.reachable ? undefined : `${m.name || m.id} is unreachable: it cannot lead now`
+                          }
                         >
                           <Crown aria-hidden size={14} /> Make leader
                         </button>

@@ -102,6 +102,46 @@ export function memberRows(view: ClusterView): MemberRow[] {
     .sort((a, b) => (a.leader === b.leader ? a.name.localeCompare(b.name) : a.leader ? -1 : 1));
 }
 
+/** How many voters the answering node hears from, against how many a write needs. */
+export interface FaultTolerance {
+  readonly voters: number;
+  readonly reachable: number;
+  /** Voters a write needs: a majority. */
+  readonly quorum: number;
+  /** Further failures the cluster survives; negative when it already has no quorum. */
+  readonly spare: number;
+}
+
+export function faultTolerance(view: ClusterView): FaultTolerance {
+  const voters = view.members.filter((m) => m.voter);
+  const reachable = voters.filter((m) => m.reachable).length;
+  const quorum = Math.floor(voters.length / 2) + 1;
+  return { voters: voters.length, reachable, quorum, spare: reachable - quorum };
+}
+
+/** What the Cluster page warns of, if anything: lost quorum, or one failure away from it. */
+export function faultToleranceNotice(
+  t: FaultTolerance,
+): { readonly level: 'error' | 'warning' | 'info'; readonly text: string } | null {
+  if (t.spare < 0) {
+    return {
+      level: 'error',
+      text: `No quorum: ${t.reachable} of ${t.voters} voters are reachable and a write needs ${t.quorum}. Writes stop until a majority is back.`,
+    };
+  }
+  if (t.spare > 0) return null;
+  if (t.voters === 1) {
+    return {
+      level: 'info',
+      text: 'One voter: if this node stops, writes stop. Invite two members to tolerate a failure.',
+    };
+  }
+  return {
+    level: 'warning',
+    text: `No fault tolerance: ${t.reachable} of ${t.voters} voters are reachable; one more failure stops writes.`,
+  };
+}
+
 export function createClusterStore() {
   return createStore<ClusterState & ClusterActions>()((set, get) => ({
     ...initialClusterState,

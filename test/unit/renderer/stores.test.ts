@@ -14,6 +14,8 @@ import {
 import {
   clusterFailed,
   clusterLoaded,
+  faultTolerance,
+  faultToleranceNotice,
   healthChecked,
   initialClusterState,
   memberRows,
@@ -107,6 +109,7 @@ describe('cluster store', () => {
         voter: false,
         leader: false,
         connected: true,
+        reachable: true,
         matchIndex: 60,
         appliedIndex: 55,
         lastContactMs: 20,
@@ -119,6 +122,7 @@ describe('cluster store', () => {
         voter: true,
         leader: false,
         connected: false,
+        reachable: false,
         matchIndex: null,
         appliedIndex: 97,
         lastContactMs: null,
@@ -131,6 +135,7 @@ describe('cluster store', () => {
         voter: true,
         leader: true,
         connected: true,
+        reachable: true,
         matchIndex: 100,
         appliedIndex: 100,
         lastContactMs: 0,
@@ -144,6 +149,30 @@ describe('cluster store', () => {
       ['beta', 'follower', 3],
       ['zeta', 'learner', 40],
     ]);
+  });
+
+  it('counts the voters it hears from against the quorum, and warns one failure before writes stop', () => {
+    const voter = (id: string, reachable: boolean) => ({
+      ...(view.members[2] as ClusterView['members'][number]),
+      id,
+      leader: false,
+      reachable,
+    });
+    const of = (...reachable: boolean[]) =>
+      faultTolerance({ ...view, members: reachable.map((r, i) => voter(`n${i}`, r)) });
+    // The learner of the fixture does not count: two voters, one unreachable, no quorum.
+    expect(faultTolerance(view)).toEqual({ voters: 2, reachable: 1, quorum: 2, spare: -1 });
+    expect(faultToleranceNotice(faultTolerance(view))).toMatchObject({
+      level: 'error',
+      text: expect.stringMatching(/^No quorum: 1 of 2 voters are reachable and a write needs 2/),
+    });
+    expect(faultToleranceNotice(of(true, true, true))).toBeNull();
+    expect(faultToleranceNotice(of(true, true, false))).toEqual({
+      level: 'warning',
+      text: 'No fault tolerance: 2 of 3 voters are reachable; one more failure stops writes.',
+    });
+    expect(faultToleranceNotice(of(true, true, true, true, false))).toBeNull();
+    expect(faultToleranceNotice(of(true))?.level).toBe('info');
   });
 
   it('derives the banner from health checks and cluster loads', () => {
