@@ -39,6 +39,7 @@ options:
   --data-dir D      keep the nodes' data here, to run the same lab again later
                     (default: a temporary directory, removed when the lab stops)
   --base-port P     first API port (default 8440)
+  --ui DIR          the admin UI each node serves (default: renderer/dist, once built)
 
 While it runs, type these on its standard input:
 ${LAB_COMMANDS}
@@ -53,6 +54,7 @@ const OPTIONS = {
   routers: { type: 'string' },
   'data-dir': { type: 'string' },
   'base-port': { type: 'string' },
+  ui: { type: 'string' },
 } as const;
 
 const BIN = fileURLToPath(new URL('../../bin/meshdesk.js', import.meta.url));
@@ -83,6 +85,7 @@ export async function lab(
   const controllers = integer('controllers', text(values, 'controllers') ?? '3', 1, 7);
   const routers = integer('routers', text(values, 'routers') ?? '0', 0, 64);
   const basePort = integer('base-port', text(values, 'base-port') ?? '8440', 1, 65535 - 200 - routers);
+  const ui = text(values, 'ui');
   const given = text(values, 'data-dir');
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), 'meshdesk-lab-')));
   const fresh = !existsSync(join(credentialsDir(join(dataDir, 'node-0')), 'node.pem'));
@@ -133,6 +136,7 @@ export async function lab(
         `127.0.0.1:${basePort + i}`,
         '--cluster',
         `127.0.0.1:${basePort + 100 + i}`,
+        ...(ui ? ['--ui', ui] : []),
       ];
       // Lab mode: the fault hooks (slow a router channel, cut a link) are there to teach with.
       const nodeEnv = { ...env, ...LAB_MODE, MESHDESK_ADMIN_PASSWORD: password };

@@ -130,7 +130,8 @@ export function createClusterOps(options: ClusterOpsOptions): ClusterOps {
 
   async function transferHere(to: NodeId | undefined): Promise<{ index: number; leaderId: NodeId }> {
     const status = replica.status();
-    const reachable = new Set(status.peers.filter(memberReachable).map((p) => p.id));
+    // Only the leader transfers: it exchanges Raft messages with every member.
+    const reachable = new Set(status.peers.filter((p) => memberReachable(p, true)).map((p) => p.id));
     const candidates = status.conf.voters.filter((id) => id === replica.id || reachable.has(id));
     const target = to ?? mostCaughtUpVoter(candidates, replica.id, status.progress);
     if (!target) {
@@ -239,12 +240,17 @@ function mostCaughtUpVoter(
 
 /**
  * Whether this node hears from a member: its cluster connection is up and, when Raft traffic
- * flows between the two (leader and follower), it spoke within UNREACHABLE_AFTER_MS. Two followers
- * exchange no Raft messages, so between them the live connection is what there is to go by.
+ * flows between the two (one of them leads), it spoke within UNREACHABLE_AFTER_MS. Two followers
+ * exchange no Raft messages (what one last heard from the other may date from when it led), so
+ * between them the live connection is what there is to go by.
  */
-export function memberReachable(peer: Pick<PeerReplicaStatus, 'connected' | 'lastContactMs'>): boolean {
+export function memberReachable(
+  peer: Pick<PeerReplicaStatus, 'connected' | 'lastContactMs'>,
+  oneOfUsLeads: boolean,
+): boolean {
   if (!peer.connected) return false;
-  return peer.lastContactMs === undefined || peer.lastContactMs <= UNREACHABLE_AFTER_MS;
+  if (!oneOfUsLeads) return true;
+  return peer.lastContactMs !== undefined && peer.lastContactMs <= UNREACHABLE_AFTER_MS;
 }
 
 /** Leaders send heartbeats every ~100 ms: two seconds of silence is a member down or cut off. */
@@ -297,7 +303,9 @@ export function clusterView(clusterId: string, replica: Replica, transport: Peer
       voter: status.conf.voters.includes(id),
       leader: status.leader === id,
       connected: self || (peer?.connected ?? false),
-      reachable: self || (peer !== undefined && memberReachable(peer)),
+      reachable:
+        self ||
+        (peer !== undefined && memberReachable(peer, status.role === 'leader' || status.leader === id)),
       matchIndex:
         status.role === 'leader' ? (self ? status.lastIndex : (status.progress[id]?.match ?? 0)) : null,
       appliedIndex: self ? status.applied : null,

@@ -3,74 +3,12 @@
  * at, a lab that survives a killed member (that is what it is for) and brings it back on
  * `restart NAME`, and everything gone (processes and temporary data) after SIGTERM.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { callController, loginToController } from '../support/controller-api.js';
 import { ADMIN_PASSWORD } from '../support/controller-processes.js';
-import { freePortBlock } from '../support/kv-cluster.js';
+import { announcedNodes, startLab } from '../support/lab-process.js';
 import { waitFor } from '../support/wait.js';
-
-const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
-
-interface RunningLab {
-  readonly process: ChildProcessWithoutNullStreams;
-  readonly basePort: number;
-  readonly exited: Promise<number | null>;
-  /** Everything it printed so far. */
-  stdout(): string;
-  /** Waits until its output matches, failing at once if the lab exits. */
-  printed(pattern: RegExp, what: string, timeoutMs?: number): Promise<RegExpMatchArray>;
-  type(line: string): void;
-}
-
-async function startLab(args: readonly string[]): Promise<RunningLab> {
-  // The lab uses P+i (API), P+100+i (cluster) and P+201… (router links).
-  const basePort = await freePortBlock(210);
-  const child = spawn(process.execPath, [BIN, 'lab', ...args, '--base-port', String(basePort)], {
-    env: { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD, MESHDESK_LOG_LEVEL: 'warn' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const printed = async (pattern: RegExp, what: string, timeoutMs = 30_000) => {
-    let match: RegExpMatchArray | null = null;
-    await waitFor(
-      () => {
-        if (child.exitCode !== null) throw new Error(`the lab exited: ${stderr}\n${stdout}`);
-        match = pattern.exec(stdout);
-        return match !== null;
-      },
-      what,
-      timeoutMs,
-      50,
-    );
-    return match as unknown as RegExpMatchArray;
-  };
-  const lab: RunningLab = {
-    process: child,
-    basePort,
-    exited,
-    stdout: () => stdout,
-    printed,
-    type: (line) => void child.stdin.write(`${line}\n`),
-  };
-  await printed(/Ctrl-C stops the lab/, 'the lab ready', 90_000);
-  return lab;
-}
-
-/** The controllers the lab announced: name, UI URL, process id, and whether it leads. */
-function announcedNodes(stdout: string) {
-  return [...stdout.matchAll(/^ {2}(node-\d): (http:\/\/\S+)\/ \(pid (\d+)(, leader)?\)$/gm)].map((m) => ({
-    name: m[1] as string,
-    url: m[2] as string,
-    pid: Number(m[3]),
-    leader: m[4] !== undefined,
-  }));
-}
 
 describe('meshdesk lab', () => {
   it('runs a seeded two-node cluster with two routers, and cleans up on SIGTERM', async () => {
@@ -117,7 +55,7 @@ describe('meshdesk lab', () => {
       expect(existsSync(dataDir)).toBe(false);
       await expect(fetch(`${second}/api/v1/health`)).rejects.toThrow();
     } finally {
-      if (lab.process.exitCode === null) lab.process.kill('SIGKILL');
+      await lab.stop();
     }
   }, 120_000);
 
@@ -167,7 +105,7 @@ describe('meshdesk lab', () => {
       lab.type('quit');
       expect(await lab.exited).toBe(0);
     } finally {
-      if (lab.process.exitCode === null) lab.process.kill('SIGKILL');
+      await lab.stop();
     }
   }, 150_000);
 });

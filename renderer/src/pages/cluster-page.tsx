@@ -39,7 +39,8 @@ function Summary({ view }: { view: ClusterView }) {
     ['Commit index', String(view.commitIndex)],
   ];
   if (view.appliedIndex !== undefined) items.push(['Applied here', String(view.appliedIndex)]);
-  if (view.nodeId) items.push(['This node', view.nodeId]);
+  const self = view.members.find((m) => m.id === view.nodeId);
+  if (view.nodeId) items.push(['This node', self?.name || view.nodeId]);
   const { spare } = faultTolerance(view);
   items.push([
     'Tolerates',
@@ -146,16 +147,16 @@ export function ClusterPage() {
               <thead>
                 <tr>
                   <th scope="col">Member</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">State</th>
+                  <th scope="col">Role and state</th>
                   <th scope="col">Address</th>
-                  <th scope="col" className="num">
-                    Match index
+                  <th
+                    scope="col"
+                    className="num"
+                    title="The leader's match index for the member, or this node's own applied index"
+                  >
+                    Index
                   </th>
-                  <th scope="col" className="num">
-                    Applied index
-                  </th>
-                  <th scope="col" className="num">
+                  <th scope="col" className="num" title="Entries behind the commit index">
                     Lag
                   </th>
                   <th scope="col">Last contact</th>
@@ -171,21 +172,20 @@ export function ClusterPage() {
                       <div>{m.name || m.id}</div>
                       <div className="muted mono small">{m.id}</div>
                     </td>
-                    <td>
+                    <td className="nowrap">
                       <span className={`pill pill-${m.role}`}>{m.role}</span>
-                    </td>
-                    <td>
-                      <span className={m.reachable ? 'dot dot-ok' : 'dot dot-bad'} aria-hidden />
-                      {m.reachable ? 'up' : 'unreachable'}
+                      <div className="small">
+                        <span className={m.reachable ? 'dot dot-ok' : 'dot dot-bad'} aria-hidden />
+                        {m.reachable ? 'up' : 'unreachable'}
+                      </div>
                     </td>
                     <td className="mono small">
                       {m.address}
                       {m.apiUrl ? <div className="muted">{m.apiUrl}</div> : null}
                     </td>
-                    <td className="num">{m.matchIndex ?? '–'}</td>
-                    <td className="num">{m.appliedIndex ?? '–'}</td>
+                    <td className="num">{m.matchIndex ?? m.appliedIndex ?? '–'}</td>
                     <td className="num">{m.lag ?? '–'}</td>
-                    <td>{formatContact(m.lastContactMs)}</td>
+                    <td className="nowrap">{formatContact(m.lastContactMs)}</td>
                     <td className="row-actions">
                       {canChange && !m.leader && m.voter ? (
                         <button
@@ -196,10 +196,12 @@ export function ClusterPage() {
                           // Leadership can only move to a member that is up: say so, do not wait 10 s.
                           disabled={!m.reachable}
                           title={
-                            m.reachable ? undefined : `${m.name || m.id} is unreachable: it cannot lead now`
+                            m.reachable
+                              ? `Make ${m.name || m.id} the leader`
+                              : `${m.name || m.id} is unreachable: it cannot lead now`
                           }
                         >
-                          <Crown aria-hidden size={14} /> Make leader
+                          <Crown aria-hidden size={14} />
                         </button>
                       ) : null}
                       {canChange ? (
@@ -208,8 +210,9 @@ export function ClusterPage() {
                           className="button small danger"
                           onClick={() => setPending({ kind: 'remove', member: m })}
                           aria-label={`Remove ${m.name || m.id}`}
+                          title={`Remove ${m.name || m.id} from the cluster`}
                         >
-                          <Trash2 aria-hidden size={14} /> Remove
+                          <Trash2 aria-hidden size={14} />
                         </button>
                       ) : null}
                     </td>
