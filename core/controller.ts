@@ -6,7 +6,14 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { firstAdminCommand } from './api/bootstrap.js';
-import { apiHostNames, certificateHostNames, isLoopback, publicHost } from './hosts.js';
+import {
+  apiHostNames,
+  certificateHostNames,
+  isLoopback,
+  isWildcard,
+  publicHost,
+  thisMachinesLanAddress,
+} from './hosts.js';
 import type { ApiContext } from './api/context.js';
 import { openTokenKeyStore } from './api/token-keys.js';
 import { ADMIN_PASSWORD_FILE, retireAdminPasswordFile } from './admin-password-file.js';
@@ -94,7 +101,22 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const legacySecret = await legacy.read();
   if (!storedTls && legacySecret !== undefined) throw madeWithoutCertificates(options.dataDir);
   const model = await ModelStateMachine.create();
-  const apiHost = publicHost(options.api.host, options.advertise);
+  // Bound to every interface and told nothing: peers reach it at this machine's LAN address.
+  const lan =
+    options.advertise === undefined && isWildcard(options.cluster.host)
+      ? await thisMachinesLanAddress()
+      : undefined;
+  if (lan) {
+    logger.info(
+      { address: lan.address, why: lan.why },
+      'advertising this address to the cluster (--advertise chooses another)',
+    );
+  }
+  const advertise =
+    options.advertise ??
+    (lan && options.cluster.port !== 0 ? `${lan.address}:${options.cluster.port}` : undefined);
+  const advertisedHost = advertise ?? lan?.address;
+  const apiHost = publicHost(options.api.host, advertisedHost);
   const joining = options.join && !storedTls ? await prepareJoin(options.join) : undefined;
   const faults = options.faultInjection === true ? new FaultInjection() : undefined;
   // A bind beyond loopback speaks HTTPS only: passwords and tokens must not cross the LAN in clear.
@@ -103,7 +125,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const certificateHosts = certificateHostNames({
     clusterHost: options.cluster.host,
     apiHost: options.api.host,
-    advertise: options.advertise,
+    advertise: advertisedHost,
   });
   let tls: PeerTls | undefined = storedTls;
   const credentials: CredentialSource = async (identity) => {
@@ -114,7 +136,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     dataDir: options.dataDir,
     ...(options.name ? { name: options.name } : {}),
     cluster: options.cluster,
-    ...(options.advertise ? { advertise: options.advertise } : {}),
+    ...(advertise ? { advertise } : {}),
+    ...(lan ? { advertiseHost: lan.address } : {}),
     credentials,
     ...(joining ? { clusterId: joining.clusterId } : {}),
     ...(options.bootstrap

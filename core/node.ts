@@ -37,6 +37,8 @@ export interface NodeOptions {
   readonly cluster: { readonly host: string; readonly port: number };
   /** host:port that peers use to reach this node (default: the cluster listener's). */
   readonly advertise?: string;
+  /** Without `advertise`: the host peers reach this node at (default: the bind's, 127.0.0.1 for a wildcard). */
+  readonly advertiseHost?: string;
   /**
    * This node's TLS credentials for the cluster listener and its dials, once its identity (kept in
    * the data directory) is known: a getter, read for every connection, so renewal swaps them.
@@ -110,7 +112,8 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
       ...(options.benchmarkPlaintext ? { benchmarkPlaintext: true as const } : {}),
     });
     const { port } = await transport.start();
-    const advertise = options.advertise ?? `${advertiseHost(options.cluster.host)}:${port}`;
+    const advertise =
+      options.advertise ?? `${options.advertiseHost ?? advertiseHost(options.cluster.host)}:${port}`;
     transport.setAdvertise(advertise);
     const persisted = await bootstrapIfEmpty(storage, identity, advertise, options);
     const replica = new Replica({

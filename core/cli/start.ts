@@ -20,7 +20,9 @@ options:
   --cluster HOST:PORT   cluster listener for peers and routers, mutual TLS 1.3 only
                         (default 0.0.0.0:8441)
   --advertise HOST:PORT the cluster address peers use to reach this node (its certificate names
-                        its host)
+                        its host). Default with a 0.0.0.0 bind: the address of the interface of
+                        the default route, or the machine's only LAN address; with several and
+                        no default route the node refuses to guess: pass this
   --bootstrap           on an empty data dir: create a new one-node cluster, its CA (D/tls/) and
                         its first admin (password from MESHDESK_ADMIN_PASSWORD, or generated,
                         printed once and written to D/admin-password)

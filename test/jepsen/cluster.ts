@@ -27,6 +27,11 @@ export interface ClusterConfig {
   readonly adminPassword: string;
   /** One line per process event (started, exited), for the run's log. */
   readonly log?: (line: string) => void;
+  /**
+   * Bind each cluster listener to 0.0.0.0 with no --advertise, as an admin who takes the
+   * defaults does: each node finds the address its peers reach it at by itself.
+   */
+  readonly wildcardClusterBind?: boolean;
 }
 
 export interface NodeHealth {
@@ -242,10 +247,9 @@ export class JepsenCluster {
       node.name,
       '--api',
       `${api.host}:${api.port}`,
-      '--cluster',
-      `${listen.host}:${listen.port}`,
-      '--advertise',
-      `${listen.host}:${listen.port}`,
+      ...(this.config.wildcardClusterBind
+        ? ['--cluster', `0.0.0.0:${listen.port}`]
+        : ['--cluster', `${listen.host}:${listen.port}`, '--advertise', `${listen.host}:${listen.port}`]),
       ...role,
     ];
     const proc = host.spawn(i, process.execPath, args, {
