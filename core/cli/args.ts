@@ -73,3 +73,18 @@ export function text(values: Record<string, string | boolean | undefined>, flag:
   const value = values[flag];
   return typeof value === 'string' ? value : undefined;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The log level of a node or router: MESHDESK_LOG_LEVEL, else `info` (who leads, peers that come
+ * and go, members added: what an admin watching a headless node wants; no line per request).
+ */
+export function logLevel(env: NodeJS.ProcessEnv): (typeof LOG_LEVELS)[number] {
+  const level = env.MESHDESK_LOG_LEVEL;
+  if (level === undefined || level === '') return 'info';
+  const known = LOG_LEVELS.find((l) => l === level);
+  if (!known)
+    throw new UsageError(`MESHDESK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; not '${level}'`);
+  return known;
+}

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { RouterAgent } from '../router/router-agent.js';
-import { hostPort, parse, text, UsageError } from './args.js';
+import { hostPort, logLevel, parse, text, UsageError } from './args.js';
 import { refuseSecretInArgv, secretFromFile } from './credentials.js';
 
 export const ROUTER_USAGE = `usage: meshdesk router --name N --controllers URL[,URL...] --ca FILE [options]
@@ -123,7 +123,7 @@ export async function router(
     out(ROUTER_USAGE);
     return 0;
   }
-  const logger = pino({ level: env.MESHDESK_LOG_LEVEL ?? 'warn' }, pino.destination(2)).child({
+  const logger = pino({ level: logLevel(env) }, pino.destination(2)).child({
     router: args.name,
   });
   const agent = await RouterAgent.start({

@@ -6,7 +6,7 @@ import { parseJoinToken } from '../cluster/join-token.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from '../files.js';
-import { hostPort, parse, text, UsageError } from './args.js';
+import { hostPort, logLevel, parse, text, UsageError } from './args.js';
 
 export const START_USAGE = `usage: meshdesk start [options]
 
@@ -32,7 +32,12 @@ options:
   --join-file F         the same, with the token read from file F (keeps it out of the process
                         list); or set MESHDESK_JOIN_TOKEN
   --ui DIR              serve the admin UI from DIR (default: renderer/dist, once built with
-                        'npm run build:renderer')`;
+                        'npm run build:renderer')
+
+environment:
+  MESHDESK_LOG_LEVEL    what the node logs to stderr, as JSON lines: fatal, error, warn, info
+                        (default: who leads, peers that come and go, members added), debug,
+                        trace or silent`;
 
 const OPTIONS = {
   'data-dir': { type: 'string' },
@@ -90,7 +95,7 @@ export async function runStart(
   env: NodeJS.ProcessEnv,
   seed?: Uint8Array,
 ): Promise<Controller> {
-  const logger = pino({ level: env.MESHDESK_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const logger = pino({ level: logLevel(env) }, pino.destination(2));
   const adminPassword = env.MESHDESK_ADMIN_PASSWORD;
   const controller = await startController({
     dataDir: args.dataDir,
