@@ -4,11 +4,6 @@
  * (DESIGN.md section 4).
  */
 import { UsageError } from './cli/args.js';
-import { backup, restore } from './cli/backup.js';
-import { cluster } from './cli/cluster.js';
-import { lab } from './cli/lab.js';
-import { router } from './cli/router.js';
-import { startUntilSignalled } from './cli/start.js';
 
 const USAGE = `usage: meshdesk <command> [options]
 
@@ -29,13 +24,14 @@ type Command = (
   out: (line: string) => void,
 ) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  start: startUntilSignalled,
-  lab,
-  cluster,
-  router,
-  backup,
-  restore,
+/** Each command loaded when it runs: `meshdesk --help` need not load a node's every dependency. */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  start: async () => (await import('./cli/start.js')).startUntilSignalled,
+  lab: async () => (await import('./cli/lab.js')).lab,
+  cluster: async () => (await import('./cli/cluster.js')).cluster,
+  router: async () => (await import('./cli/router.js')).router,
+  backup: async () => (await import('./cli/backup.js')).backup,
+  restore: async () => (await import('./cli/backup.js')).restore,
 };
 
 /** Where the command writes its lines (the process's stdout and stderr, or a test's buffers). */
@@ -60,12 +56,13 @@ export async function main(
     out(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = COMMANDS[command];
+  if (!load) {
     io.err(`meshdesk: unknown command '${command}' (see meshdesk --help)`);
     return 2;
   }
   try {
+    const run = await load();
     return await run(rest, env, out);
   } catch (err) {
     const usage = err instanceof UsageError;
