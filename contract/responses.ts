@@ -347,6 +347,8 @@ export const invitation = named(
     /** The node that joined with it. */
     usedBy: z.string().nullable(),
     revokedAt: z.string().nullable(),
+    /** A router invitation's router id (the only router its token enrolls); null for a controller's. */
+    subject: z.string().nullable(),
     state: z.enum(['pending', 'used', 'expired', 'revoked']),
   }),
 );

@@ -55,6 +55,8 @@ export type InvitationCommand =
       readonly expiresAt: string;
       /** The admin who made it. */
       readonly createdBy?: string;
+      /** A router invitation's router (its id): the only one its token enrolls. */
+      readonly subject?: string;
     }
   | {
       /** Spends the invitation: it works once in the whole cluster, whichever member took it. */
@@ -62,7 +64,7 @@ export type InvitationCommand =
       readonly id: string;
       readonly secretHash: string;
       readonly at: string;
-      /** Who used it (the joining node's id). */
+      /** Who used it: the joining node's id, or the enrolling router's (its subject). */
       readonly by: string;
     }
   | { readonly op: 'revokeInvitation'; readonly id: string; readonly at: string };
@@ -154,6 +156,7 @@ const singleSchema = z.discriminatedUnion('op', [
     at: timestamp,
     expiresAt: timestamp,
     createdBy: entityId.optional(),
+    subject: entityId.optional(),
   }),
   z.strictObject({
     op: z.literal('redeemInvitation'),

@@ -15,6 +15,8 @@ export type ModelErrorCode =
   | 'INVITATION_USED'
   | 'INVITATION_EXPIRED'
   | 'INVITATION_REVOKED'
+  /** A router that may not connect (disabled) asked to enroll, or an invitation was made for it. */
+  | 'ROUTER_DISABLED'
   /** An Idempotency-Key already used for another request (method, path or body). */
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'INTERNAL';

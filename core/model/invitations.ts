@@ -22,6 +22,8 @@ export interface InvitationView {
   readonly usedAt: string | null;
   readonly usedBy: string | null;
   readonly revokedAt: string | null;
+  /** A router invitation's router id; null for a controller's. */
+  readonly subject: string | null;
   /** Revoked, else used, else expired once `now >= expiresAt`, else pending. */
   readonly state: InvitationState;
 }
@@ -34,7 +36,7 @@ export interface AppliedInvitation {
   readonly invitation: InvitationView;
 }
 
-const COLUMNS = 'id, kind, created_at, created_by, expires_at, used_at, used_by, revoked_at';
+const COLUMNS = 'id, kind, created_at, created_by, expires_at, used_at, used_by, revoked_at, subject';
 
 export function applyInvitation(db: ModelDatabase, c: InvitationCommand): AppliedInvitation {
   switch (c.op) {
@@ -43,9 +45,10 @@ export function applyInvitation(db: ModelDatabase, c: InvitationCommand): Applie
         throw new ModelError('ID_TAKEN', `invitation ${c.id} already exists`);
       }
       if (c.expiresAt <= c.at) throw new ModelError('INVALID', 'an invitation must expire after it is made');
+      checkSubject(db, c.kind, c.subject);
       db.run(
-        'INSERT INTO invitations (id, kind, secret_hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-        [c.id, c.kind, c.secretHash, c.at, c.createdBy ?? null, c.expiresAt],
+        'INSERT INTO invitations (id, kind, secret_hash, created_at, created_by, expires_at, subject) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [c.id, c.kind, c.secretHash, c.at, c.createdBy ?? null, c.expiresAt, c.subject ?? null],
       );
       break;
     case 'redeemInvitation': {
@@ -57,7 +60,15 @@ export function applyInvitation(db: ModelDatabase, c: InvitationCommand): Applie
           'the invitation is not one of this cluster’s, or it was altered',
         );
       }
-      refuseUnlessPending(view(db, c.id, c.at));
+      const current = view(db, c.id, c.at);
+      refuseUnlessPending(current);
+      if (current?.kind === 'router') {
+        // The token enrolls its own router only, and only while that router may connect.
+        if (c.by !== current.subject) {
+          throw new ModelError('INVITATION_UNKNOWN', 'the invitation enrolls another router');
+        }
+        checkSubject(db, 'router', current.subject);
+      }
       db.run('UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ?', [c.at, c.by, c.id]);
       break;
     }
@@ -78,6 +89,20 @@ export function applyInvitation(db: ModelDatabase, c: InvitationCommand): Applie
   const invitation = view(db, c.id, c.at);
   if (!invitation) throw new Error(`invitation ${c.id} vanished inside its own write`);
   return { ok: true, op: c.op, id: c.id, invitation };
+}
+
+/** A router invitation names a router that exists and is enabled; a controller's names none. */
+function checkSubject(db: ModelDatabase, kind: InvitationKind, subject: string | null | undefined): void {
+  if (kind === 'controller') {
+    if (subject != null) throw new ModelError('INVALID', 'a controller invitation names no subject');
+    return;
+  }
+  if (subject == null) throw new ModelError('INVALID', 'a router invitation names the router it enrolls');
+  const disabled = db.value('SELECT disabled FROM routers WHERE id = ?', [subject]);
+  if (disabled === undefined) throw new ModelError('NOT_FOUND', `router ${subject} does not exist`);
+  if (Number(disabled) !== 0) {
+    throw new ModelError('ROUTER_DISABLED', `router ${subject} is disabled; enable it before it enrolls`);
+  }
 }
 
 function refuseUnlessPending(invitation: InvitationView | undefined): void {
@@ -110,7 +135,7 @@ export function view(db: ModelDatabase, id: string, now: string): InvitationView
 }
 
 function toView(row: readonly SqlValue[], now: string): InvitationView {
-  const [id, kind, createdAt, createdBy, expiresAt, usedAt, usedBy, revokedAt] = row.map((v) =>
+  const [id, kind, createdAt, createdBy, expiresAt, usedAt, usedBy, revokedAt, subject] = row.map((v) =>
     v === null ? null : String(v),
   );
   const base = {
@@ -122,6 +147,7 @@ function toView(row: readonly SqlValue[], now: string): InvitationView {
     usedAt: usedAt ?? null,
     usedBy: usedBy ?? null,
     revokedAt: revokedAt ?? null,
+    subject: subject ?? null,
   };
   const state: InvitationState =
     base.revokedAt !== null

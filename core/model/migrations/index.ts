@@ -12,6 +12,7 @@ import { migration006 } from './006-invitations.js';
 import { migration007 } from './007-admin-auth-epoch.js';
 import { migration008 } from './008-admin-roles.js';
 import { migration009 } from './009-idempotency-fingerprints.js';
+import { migration010 } from './010-router-invitations.js';
 
 export interface Migration {
   readonly version: number;
@@ -29,4 +30,5 @@ export const migrations: readonly Migration[] = [
   migration007,
   migration008,
   migration009,
+  migration010,
 ];

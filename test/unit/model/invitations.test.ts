@@ -125,6 +125,7 @@ describe('invitations', () => {
       usedAt: T1,
       usedBy: 'n2',
       revokedAt: null,
+      subject: null,
       state: 'used',
     });
   });
@@ -137,6 +138,59 @@ describe('invitations', () => {
     expect(apply({ ...(create('d') as object), secretHash: 'not-a-hash' } as ModelCommand).error?.code).toBe(
       'INVALID',
     );
+  });
+
+  describe('for a router', () => {
+    const router = (id: string): ModelCommand => ({
+      op: 'create',
+      collection: 'routers',
+      id,
+      at: T0,
+      data: { name: `edge-${id}` },
+    });
+    const forRouter = (id: string, subject?: string): ModelCommand =>
+      ({ ...(create(id) as object), kind: 'router', ...(subject ? { subject } : {}) }) as ModelCommand;
+
+    it('name the router they enroll, which must exist and be enabled; a controller’s names none', async () => {
+      const { apply } = await machine();
+      apply(router('r1'));
+      expect(apply(forRouter('a', 'r1'))).toMatchObject({
+        ok: true,
+        invitation: { subject: 'r1', kind: 'router' },
+      });
+      expect(apply(forRouter('b')).error).toMatchObject({
+        code: 'INVALID',
+        message: 'a router invitation names the router it enrolls',
+      });
+      expect(apply(forRouter('c', 'r-none')).error).toMatchObject({ code: 'NOT_FOUND' });
+      apply({ op: 'patch', collection: 'routers', id: 'r1', at: T0, data: { disabled: true } });
+      expect(apply(forRouter('d', 'r1')).error?.code).toBe('ROUTER_DISABLED');
+      expect(apply({ ...(create('e') as object), subject: 'r1' } as ModelCommand).error?.code).toBe(
+        'INVALID',
+      );
+    });
+
+    it('are spent only by their own router, and only while it exists and is enabled', async () => {
+      const { apply, rows } = await machine();
+      apply(router('r1'));
+      apply(router('r2'));
+      apply(forRouter('a', 'r1'));
+      apply(forRouter('b', 'r2'));
+      const before = rows();
+      // Another router's id: refused like a wrong secret, and nothing changes.
+      expect(apply(redeem('r2', T1, hash, 'a')).error).toMatchObject({
+        code: 'INVITATION_UNKNOWN',
+        message: 'the invitation enrolls another router',
+      });
+      expect(rows()).toBe(before);
+      apply({ op: 'patch', collection: 'routers', id: 'r2', at: T0, data: { disabled: true } });
+      expect(apply(redeem('r2', T1, hash, 'b')).error?.code).toBe('ROUTER_DISABLED');
+      expect(rows()).toBe(before);
+      expect(apply(redeem('r1', T1, hash, 'a'))).toMatchObject({
+        ok: true,
+        invitation: { state: 'used', usedBy: 'r1' },
+      });
+    });
   });
 
   it('survive a snapshot and restore', async () => {
