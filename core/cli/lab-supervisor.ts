@@ -46,8 +46,6 @@ interface Member {
 export interface LabSupervisorOptions {
   /** The executable and the arguments before the member's own (node and bin/meshdesk.js). */
   readonly command: readonly [string, ...string[]];
-  /** One line for the person running the lab. */
-  readonly out: (line: string) => void;
   /** Called after a member died on its own (not when the supervisor stopped or killed it). */
   readonly onUnexpectedExit?: (member: MemberStatus) => void;
   /** How long a member may take to stop on SIGTERM before it gets SIGKILL (default 10 s). */

@@ -67,8 +67,20 @@ interface Lab {
   readonly supervisor: LabSupervisor;
   readonly password: string;
   readonly out: (line: string) => void;
+  /** One logged-in client per node URL, dropped when a request fails (node restarted, token expired). */
+  readonly clients: Map<string, CliClient>;
   /** The leader last announced, so that only a change is news. */
   leader: string | null;
+}
+
+/** The lab's client for the node at `url`, logged in as admin on first use. */
+function clientOf(lab: Pick<Lab, 'clients' | 'password'>, url: string): CliClient {
+  let client = lab.clients.get(url);
+  if (!client) {
+    client = new CliClient(url, { username: 'admin', password: lab.password });
+    lab.clients.set(url, client);
+  }
+  return client;
 }
 
 export async function lab(
@@ -93,10 +105,10 @@ export async function lab(
   const state: Lab = {
     password,
     out,
+    clients: new Map(),
     leader: null,
     supervisor: new LabSupervisor({
       command: [process.execPath, BIN],
-      out,
       onUnexpectedExit: (member) => {
         out(
           `meshdesk lab: ${member.name} (pid ${String(member.pid)}) ${member.exit ?? 'exited'}; ` +
@@ -125,7 +137,7 @@ export async function lab(
       const role = fresh && i === 0 ? ['--bootstrap'] : [];
       // A token by environment, not argv (which every local user can read).
       const joining =
-        fresh && i > 0 ? { MESHDESK_JOIN_TOKEN: await invite(nodeUrls[0] as string, password) } : {};
+        fresh && i > 0 ? { MESHDESK_JOIN_TOKEN: await invite(clientOf(state, nodeUrls[0] as string)) } : {};
       const args = [
         'start',
         '--data-dir',
@@ -157,7 +169,7 @@ export async function lab(
       nodeUrls.push(started.url as string);
       out(`  ${name} up (pid ${String(started.pid)})`);
     }
-    const client = new CliClient(nodeUrls[0] as string, { username: 'admin', password });
+    const client = clientOf(state, nodeUrls[0] as string);
     if (fresh) await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
     if (routers > 0) {
       await ensureLabRouters(client, labRouterNames(routers));
@@ -271,17 +283,14 @@ async function currentLeader(lab: Lab): Promise<{ name: string; term: number } |
   for (const node of running) {
     if (!node.url) continue;
     try {
-      const client = new CliClient(
-        node.url,
-        { username: 'admin', password: lab.password },
-        { startingWaitMs: 0 },
-      );
-      const view = (await client.request<ClusterView>('GET', '/cluster')).data;
+      const view = (await clientOf(lab, node.url).request<ClusterView>('GET', '/cluster')).data;
       const leader = view.members.find((m) => m.id === view.leaderId);
       if (leader && running.some((m) => m.name === leader.name))
         return { name: leader.name, term: view.term };
     } catch {
-      // This node cannot answer now (starting, or no leader yet): ask the next one.
+      // This node cannot answer now (restarting, or its token is stale): ask the next one, and
+      // log in afresh next time.
+      lab.clients.delete(node.url);
     }
   }
   return null;
@@ -314,8 +323,7 @@ const LEADER_WAIT_MS = 15_000;
 const LEADER_POLL_MS = 250;
 
 /** A one-time join token for the next node, minted by node 0. */
-async function invite(firstUrl: string, password: string): Promise<string> {
-  const client = new CliClient(firstUrl, { username: 'admin', password });
+async function invite(client: CliClient): Promise<string> {
   return (await client.request<{ token: string }>('POST', '/cluster/invitations', {})).data.token;
 }
 

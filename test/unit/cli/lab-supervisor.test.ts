@@ -13,7 +13,6 @@ const SERVER = `console.log('ready at http://127.0.0.1:1/'); setInterval(() => {
 function supervisor(crashes: MemberStatus[]): LabSupervisor {
   return new LabSupervisor({
     command: [process.execPath],
-    out: () => undefined,
     onUnexpectedExit: (member) => crashes.push(member),
   });
 }
