@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../scripts/build-cli.js';
+import { captureOutput } from '../support/child-output.js';
 import { loginToController } from '../support/controller-api.js';
 import { ADMIN_PASSWORD } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
@@ -39,12 +40,7 @@ function compiled(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+  return { child, ...captureOutput(child) };
 }
 
 describe('the compiled meshdesk command', () => {

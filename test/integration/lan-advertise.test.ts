@@ -16,6 +16,7 @@ import { clusterCaFile } from '../../core/cluster/credentials.js';
 import { JepsenCluster } from '../jepsen/cluster.js';
 import { HttpNode } from '../jepsen/http.js';
 import { NetnsLan } from '../jepsen/netns.js';
+import { captureOutput } from '../support/child-output.js';
 import { ADMIN_PASSWORD } from '../support/controller-processes.js';
 
 const run = promisify(execFile);
@@ -60,19 +61,15 @@ describe.skipIf(unavailable !== undefined)('a node bound to every interface on a
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    let stdout = '';
-    let stderr = '';
-    proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const { stdout, stderr, exited } = captureOutput(proc);
     const stop = async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;
     };
     return new Promise((resolve) => {
-      void exited.then((code) => resolve({ code, stdout, stderr, stop }));
+      void exited.then((code) => resolve({ code, stdout: stdout(), stderr: stderr(), stop }));
       proc.stdout?.on('data', () => {
-        if (/ready — UI at/.test(stdout)) resolve({ code: null, stdout, stderr, stop });
+        if (/ready — UI at/.test(stdout())) resolve({ code: null, stdout: stdout(), stderr: stderr(), stop });
       });
     });
   }

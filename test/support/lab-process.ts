@@ -1,5 +1,6 @@
 /** A `meshdesk lab` process as a person runs it: its output to read, its standard input to type on. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { captureOutput } from './child-output.js';
 import { ADMIN_PASSWORD } from './controller-processes.js';
 import { freePortBlock } from './kv-cluster.js';
 import { waitFor } from './wait.js';
@@ -28,17 +29,13 @@ export async function startLab(args: readonly string[]): Promise<RunningLab> {
     env: { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD, MESHDESK_LOG_LEVEL: 'warn' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { stdout, stderr, exited } = captureOutput(child);
   const printed = async (pattern: RegExp, what: string, timeoutMs = 30_000) => {
     let match: RegExpMatchArray | null = null;
     await waitFor(
       () => {
-        if (child.exitCode !== null) throw new Error(`the lab exited: ${stderr}\n${stdout}`);
-        match = pattern.exec(stdout);
+        if (child.exitCode !== null) throw new Error(`the lab exited: ${stderr()}\n${stdout()}`);
+        match = pattern.exec(stdout());
         return match !== null;
       },
       what,
@@ -51,7 +48,7 @@ export async function startLab(args: readonly string[]): Promise<RunningLab> {
     process: child,
     basePort,
     exited,
-    stdout: () => stdout,
+    stdout,
     printed,
     type: (line) => void child.stdin.write(`${line}\n`),
     stop: () => {
