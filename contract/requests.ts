@@ -157,6 +157,21 @@ export const createInvitationBody = named(
   }),
 );
 
+/**
+ * `POST /routers/enroll`: a router's one-time enrollment token spent for its certificate. The
+ * router is the one the token's invitation names; the CSR's key stays with the router.
+ */
+export const routerEnrollBody = named(
+  'RouterEnrollRequest',
+  z.strictObject({
+    token: described(
+      z.string().min(1).max(4096),
+      'the one-time enrollment token from POST /routers/{id}/enrollment',
+    ),
+    csr: described(z.string().min(1).max(16_384), 'a PKCS#10 request, PEM'),
+  }),
+);
+
 export const invitationParams = z.strictObject({ id: z.string().min(1).max(64) });
 
 export const memberParams = z.strictObject({ id: z.string().min(1).max(255) });

@@ -330,6 +330,21 @@ export const issuedCertificate = named(
   'IssuedCertificate',
   z.object({ certificate: z.string(), ca: z.string(), fingerprint: z.string() }),
 );
+/**
+ * `POST /routers/enroll`: the router's certificate (leaf + intermediate), the cluster root, which
+ * router it names, and the controllers' cluster listeners to connect to (`https://host:port`).
+ */
+export const routerEnrollment = named(
+  'RouterEnrollment',
+  z.object({
+    certificate: z.string(),
+    ca: z.string(),
+    fingerprint: z.string(),
+    clusterId: z.string(),
+    router: z.object({ id: z.string(), name: z.string() }),
+    controllers: z.array(z.string()),
+  }),
+);
 /** `GET /cluster/router-secret`: what routers prove until they have certificates of their own. */
 export const routerSecret = named('RouterSecret', z.object({ secret: z.string() }));
 /** `GET /cluster/ca`: the cluster root CA and its SHA-256 fingerprint. */

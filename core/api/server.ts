@@ -26,6 +26,7 @@ import { clusterRoutes } from './routes/cluster.js';
 import { backupRoutes } from './routes/backup.js';
 import { collectionRoutes } from './routes/collections.js';
 import { invitationRoutes } from './routes/invitations.js';
+import { routerEnrollmentRoutes } from './routes/router-enrollment.js';
 import { debugRoutes } from './routes/debug.js';
 import { loginRoutes } from './routes/login.js';
 import { policyRoutes } from './routes/policies.js';
@@ -183,6 +184,7 @@ export async function createApiServer(ctx: ApiContext, options: ApiServerOptions
       policyRoutes(scoped, deps);
       clusterRoutes(scoped, deps);
       invitationRoutes(scoped, deps);
+      routerEnrollmentRoutes(scoped, deps);
       backupRoutes(scoped, deps);
       runtimeRoutes(scoped, deps);
       // Test-only (MESHDESK_FAULT_INJECTION=1): absent unless the composition root made the hooks.

@@ -220,7 +220,7 @@ async function showCa(
 type Invitation = z.infer<typeof invitation>;
 
 /** `--expires`: 90m, 12h, 2d (at most 7d) in minutes. */
-function minutes(value: string): number {
+export function minutes(value: string): number {
   const match = /^(\d{1,5})([mhd])$/.exec(value);
   const scale = { m: 1, h: 60, d: 24 * 60 }[match?.[2] ?? 'm'] ?? 1;
   const total = Number(match?.[1]) * scale;

@@ -4,8 +4,11 @@ import pino from 'pino';
 import { RouterAgent } from '../router/router-agent.js';
 import { hostPort, logLevel, parse, text, UsageError } from './args.js';
 import { refuseSecretInArgv, secretFromFile } from './credentials.js';
+import { routerEnroll, routerInvite } from './router-enroll.js';
 
 export const ROUTER_USAGE = `usage: meshdesk router --name N --controllers URL[,URL...] --ca FILE [options]
+       meshdesk router invite ROUTER     a one-time enrollment token for a router (admins)
+       meshdesk router enroll TOKEN --out FILE   the router's own key and certificate
 
 Runs a router agent: it connects to every controller's cluster listener, keeps links to the other
 routers, and forwards the circuits the controllers route through it.
@@ -118,6 +121,8 @@ export async function router(
   env: NodeJS.ProcessEnv,
   out: (line: string) => void,
 ): Promise<number> {
+  if (argv[0] === 'enroll') return routerEnroll(argv.slice(1), env, out);
+  if (argv[0] === 'invite') return routerInvite(argv.slice(1), env, out);
   const args = parseRouter(argv, env);
   if (args === 'help') {
     out(ROUTER_USAGE);

@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import type { SettingCommand } from '../model/commands.js';
 import type { ModelDatabase } from '../model/database.js';
 import { PKI_SETTINGS, readClusterCa, type ClusterCaRecord } from '../model/pki.js';
-import { chainPem, createClusterCa, createKeyAndCsr, issueCertificate } from '../pki/ca.js';
+import {
+  chainPem,
+  createClusterCa,
+  createKeyAndCsr,
+  issueCertificate,
+  type IssueOptions,
+} from '../pki/ca.js';
 import type { PeerTls } from '../transport/types.js';
 import { writeDurably } from '../files.js';
 import { credentialsDir, saveCredentials, saveRootKey } from './credentials.js';
@@ -109,11 +115,39 @@ export function requireClusterCa(db: ModelDatabase): ClusterCaRecord {
 }
 
 /** Signs a controller certificate for `csrPem` with the model's intermediate. */
-export async function issueControllerCertificate(
+export function issueControllerCertificate(
   db: ModelDatabase,
   name: ControllerName,
   csrPem: string,
   now?: Date,
+): Promise<IssuedCertificate> {
+  return issueFromModel(db, csrPem, {
+    clusterId: name.clusterId,
+    kind: 'controller',
+    id: name.nodeId,
+    hosts: name.hosts,
+    ...(now ? { now } : {}),
+  });
+}
+
+/**
+ * Signs a router certificate (`spiffe://<cluster>/router/<id>`) for `csrPem`. It names no host:
+ * routers are checked by their SPIFFE id, wherever they are reached.
+ */
+export function issueRouterCertificate(
+  db: ModelDatabase,
+  clusterId: string,
+  routerId: string,
+  csrPem: string,
+  now?: Date,
+): Promise<IssuedCertificate> {
+  return issueFromModel(db, csrPem, { clusterId, kind: 'router', id: routerId, ...(now ? { now } : {}) });
+}
+
+async function issueFromModel(
+  db: ModelDatabase,
+  csrPem: string,
+  options: IssueOptions,
 ): Promise<IssuedCertificate> {
   const ca = requireClusterCa(db);
   let leaf: string;
@@ -121,13 +155,7 @@ export async function issueControllerCertificate(
     leaf = await issueCertificate(
       { certPem: ca.intermediateCertPem, keyPem: ca.intermediateKeyPem },
       csrPem,
-      {
-        clusterId: name.clusterId,
-        kind: 'controller',
-        id: name.nodeId,
-        hosts: name.hosts,
-        ...(now ? { now } : {}),
-      },
+      options,
     );
   } catch (err) {
     throw new ClusterError('BAD_CERTIFICATE_REQUEST', (err as Error).message);

@@ -32,6 +32,11 @@ const payloadSchema = z.strictObject({
   caFingerprint: fingerprint,
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not an invitation id'),
   secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not 32 bytes of base64url'),
+  /** A router token's router id (the certificate the joiner should receive names it). */
+  subject: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a router id')
+    .optional(),
   expiresAt: z.iso.datetime({ precision: 3, message: 'not a timestamp' }),
 });
 

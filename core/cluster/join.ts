@@ -18,6 +18,7 @@ import { ApiError } from '../../client/problem.js';
 import { issuedCertificate } from '../../contract/index.js';
 import { fetchTrusting, pinnedCa, UntrustedCaError } from '../client/server-trust.js';
 import { certificatesOf, fingerprint, spiffeId, spiffeIdsOf, verifyChain } from '../pki/ca.js';
+import type { InvitationKind } from '../model/commands.js';
 import type { IssuedCertificate } from './cluster-ca.js';
 import { parseJoinToken, signedBy } from './join-token.js';
 import { signNodeRequest, type NodeKey } from './node-signature.js';
@@ -56,15 +57,16 @@ export interface JoinRequest {
  */
 export async function prepareJoin(
   target: JoinTarget,
-  options: { readonly now?: number; readonly resume?: boolean } = {},
+  options: { readonly now?: number; readonly resume?: boolean; readonly kind?: InvitationKind } = {},
 ): Promise<PreparedJoin> {
   const { payload } = parseJoinToken(target.token);
-  if (payload.kind !== 'controller') {
-    throw new Error(`this join token is for a ${payload.kind}, not a controller`);
+  const kind = options.kind ?? 'controller';
+  if (payload.kind !== kind) {
+    throw new Error(`this token is for a ${payload.kind}, not a ${kind}`);
   }
   if (!options.resume && Date.parse(payload.expiresAt) <= (options.now ?? Date.now())) {
     throw new Error(
-      `the join token expired at ${payload.expiresAt}: ask an admin for a new one ('meshdesk cluster invite')`,
+      `the ${kind === 'router' ? 'enrollment' : 'join'} token expired at ${payload.expiresAt}: ask an admin for a new one (${kind === 'router' ? "'meshdesk router invite'" : "'meshdesk cluster invite'"})`,
     );
   }
   const member = new URL(payload.member).origin;
@@ -161,7 +163,7 @@ export async function requestMembership(
 }
 
 /** A request to the member; a refusal becomes one line naming what was asked and the member's reason. */
-async function ask<R>(join: PreparedJoin, what: string, send: () => Promise<R>): Promise<R> {
+export async function ask<R>(join: PreparedJoin, what: string, send: () => Promise<R>): Promise<R> {
   try {
     return await send();
   } catch (err) {

@@ -14,29 +14,11 @@ import { parseJoinToken } from '../../core/cluster/join-token.js';
 import { ADMIN_PASSWORD, ControllerProcess } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
 import { useTempDir } from '../support/temp-dir.js';
+import { meshdesk, type Outcome } from '../support/meshdesk-bin.js';
 
-const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
 /** A file that exists: `backup --out` must refuse it without --force (before reading anything). */
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url).pathname;
 const run = promisify(execFile);
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function meshdesk(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, MESHDESK_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /** The command in this process (the same code path as the binary), its lines captured. */
 async function inProcess(args: readonly string[]): Promise<Outcome> {

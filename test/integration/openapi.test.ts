@@ -79,7 +79,7 @@ describe('the served document', () => {
     expect(missing).toEqual([]);
   });
 
-  it('marks exactly login, health, joining with a join token, the cluster CA and the document itself as needing no token, and they need none', async () => {
+  it('marks exactly login, health, joining or enrolling with a one-time token, the cluster CA and the document itself as needing no token, and they need none', async () => {
     const open = operations().filter(({ operation }) => operation.security?.length === 0);
     expect(open.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
       'get /api/v1/cluster/ca',
@@ -87,6 +87,7 @@ describe('the served document', () => {
       'get /api/v1/openapi.json',
       'post /api/v1/auth/login',
       'post /api/v1/cluster/join',
+      'post /api/v1/routers/enroll',
     ]);
     for (const { operation } of operations()) {
       if (operation.security?.length !== 0) {

@@ -18,6 +18,7 @@ import {
   type ParsedJoinToken,
 } from '../../cluster/join-token.js';
 import { requireClusterCa } from '../../cluster/cluster-ca.js';
+import type { InvitationKind } from '../../model/commands.js';
 import type { AppliedInvitation } from '../../model/invitations.js';
 import { listInvitations } from '../../model/invitations.js';
 import { fingerprint } from '../../pki/ca.js';
@@ -53,37 +54,9 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const ca = requireClusterCa(s.db());
-      const now = Date.now();
-      const at = new Date(now).toISOString();
-      const expiresAt = new Date(now + request.body.expiresInMinutes * MINUTE_MS).toISOString();
-      const id = randomBytes(9).toString('base64url');
-      const secret = newInvitationSecret();
-      const command = {
-        op: 'createInvitation' as const,
-        id,
-        kind: 'controller' as const,
-        secretHash: invitationSecretHash(secret),
-        at,
-        expiresAt,
-        ...(request.admin ? { createdBy: request.admin.adminId } : {}),
-      };
-      const write = await propose(s.ctx.replica, s.metrics, command, { at });
-      const token = mintJoinToken(
-        {
-          v: 1,
-          kind: 'controller',
-          clusterId: s.ctx.clusterId,
-          member: memberUrl(s, request),
-          caFingerprint: fingerprint(ca.rootCertPem),
-          id,
-          secret,
-          expiresAt,
-        },
-        ca.intermediateKeyPem,
-      );
-      reply.header('x-raft-index', String(write.index)).header('cache-control', 'no-store');
-      return reply.code(201).send({ token, invitation: appliedInvitation(write) });
+      const minted = await mintInvitation(s, request, request.body.expiresInMinutes, { kind: 'controller' });
+      reply.header('x-raft-index', String(minted.index)).header('cache-control', 'no-store');
+      return reply.code(201).send({ token: minted.token, invitation: minted.invitation });
     },
   );
 
@@ -105,19 +78,11 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
     async (request, reply) => {
       const { token, id, host, hosts, csr } = request.body;
       const ca = requireClusterCa(s.db());
-      const invitation = checkedToken(token, s.ctx.clusterId, ca.intermediateCertPem);
+      const invitation = checkedToken(token, s.ctx.clusterId, ca.intermediateCertPem, 'controller');
       // The certificate is made first, so that a bad CSR does not spend the token; it is handed
       // out only once the token's use has committed.
       const issued = await s.ctx.certificates.issueForJoin({ id, host, ...(hosts ? { hosts } : {}), csr });
-      const at = new Date().toISOString();
-      const redeem = {
-        op: 'redeemInvitation' as const,
-        id: invitation.id,
-        secretHash: invitationSecretHash(invitation.secret),
-        at,
-        by: id,
-      };
-      const write = await propose(s.ctx.replica, s.metrics, redeem, { at });
+      const write = await spendInvitation(s, invitation, id);
       reply.header('x-raft-index', String(write.index)).header('cache-control', 'no-store');
       return reply.code(201).send({ ...issued, fingerprint: fingerprint(issued.ca) });
     },
@@ -163,8 +128,74 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
   );
 }
 
-/** The token's invitation, if it is a controller token this cluster signed; else a one-line refusal. */
-function checkedToken(token: string, clusterId: string, intermediateCertPem: string): JoinTokenPayload {
+export interface MintedInvitation {
+  readonly token: string;
+  readonly invitation: AppliedInvitation['invitation'];
+  readonly index: number;
+}
+
+/**
+ * Proposes a new invitation (only its secret's hash) and mints its token, naming this node's API
+ * as the member to ask. The token is the only copy of the secret: answer it once, never log it.
+ */
+export async function mintInvitation(
+  s: ApiDeps,
+  request: FastifyRequest,
+  expiresInMinutes: number,
+  what: { readonly kind: InvitationKind; readonly subject?: string },
+): Promise<MintedInvitation> {
+  const ca = requireClusterCa(s.db());
+  const now = Date.now();
+  const at = new Date(now).toISOString();
+  const expiresAt = new Date(now + expiresInMinutes * MINUTE_MS).toISOString();
+  const id = randomBytes(9).toString('base64url');
+  const secret = newInvitationSecret();
+  const command = {
+    op: 'createInvitation' as const,
+    id,
+    ...what,
+    secretHash: invitationSecretHash(secret),
+    at,
+    expiresAt,
+    ...(request.admin ? { createdBy: request.admin.adminId } : {}),
+  };
+  const write = await propose(s.ctx.replica, s.metrics, command, { at });
+  const token = mintJoinToken(
+    {
+      v: 1,
+      ...what,
+      clusterId: s.ctx.clusterId,
+      member: memberUrl(s, request),
+      caFingerprint: fingerprint(ca.rootCertPem),
+      id,
+      secret,
+      expiresAt,
+    },
+    ca.intermediateKeyPem,
+  );
+  return { token, invitation: appliedInvitation(write), index: write.index };
+}
+
+/** Spends the token's invitation for `by` (a joining node's id, an enrolling router's) by a Raft write. */
+export function spendInvitation(s: ApiDeps, token: JoinTokenPayload, by: string): Promise<WriteResult> {
+  const at = new Date().toISOString();
+  const redeem = {
+    op: 'redeemInvitation' as const,
+    id: token.id,
+    secretHash: invitationSecretHash(token.secret),
+    at,
+    by,
+  };
+  return propose(s.ctx.replica, s.metrics, redeem, { at });
+}
+
+/** The token's invitation, if it is a token of `kind` this cluster signed; else a one-line refusal. */
+export function checkedToken(
+  token: string,
+  clusterId: string,
+  intermediateCertPem: string,
+  kind: InvitationKind,
+): JoinTokenPayload {
   let parsed: ParsedJoinToken;
   try {
     parsed = parseJoinToken(token);
@@ -187,13 +218,13 @@ function checkedToken(token: string, clusterId: string, intermediateCertPem: str
       'the join token was not signed by this cluster, or it was altered',
     );
   }
-  if (parsed.payload.kind !== 'controller') {
-    throw new ApiProblem(403, 'WRONG_KIND', `a ${parsed.payload.kind} token cannot join a controller`);
+  if (parsed.payload.kind !== kind) {
+    throw new ApiProblem(403, 'WRONG_KIND', `a ${parsed.payload.kind} token cannot enroll a ${kind}`);
   }
   return parsed.payload;
 }
 
-function appliedInvitation(write: WriteResult): AppliedInvitation['invitation'] {
+export function appliedInvitation(write: WriteResult): AppliedInvitation['invitation'] {
   const result = write.result;
   if (result.op === 'batch' || !('invitation' in result)) {
     throw new Error(`a ${result.op} write answered where an invitation write was expected`);
@@ -202,7 +233,7 @@ function appliedInvitation(write: WriteResult): AppliedInvitation['invitation'] 
 }
 
 /** The API a joiner should ask: this node's, as the membership records it, else as it was reached. */
-function memberUrl(s: ApiDeps, request: FastifyRequest): string {
+export function memberUrl(s: ApiDeps, request: FastifyRequest): string {
   const self = s.ctx.cluster.view().members.find((m) => m.id === s.ctx.nodeId);
   return self?.apiUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
 }

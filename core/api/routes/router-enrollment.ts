@@ -1,0 +1,90 @@
+/**
+ * Router enrollment: an admin mints a one-time token for one router (`POST
+ * /routers/:id/enrollment`), and the router spends it for a certificate of its own (`POST
+ * /routers/enroll`, no bearer token: the token is the credential). The token is a join token of
+ * kind `router` (core/cluster/join-token.ts) whose invitation names the router; only the
+ * secret's hash is proposed, the token is answered once (`no-store`) and never logged. The
+ * certificate names the invitation's router (`spiffe://<cluster>/router/<id>`), whatever the CSR
+ * asks, and is handed out only once the token's use has committed.
+ */
+import { issueRouterCertificate, requireClusterCa } from '../../cluster/cluster-ca.js';
+import { view as invitationView } from '../../model/invitations.js';
+import { getEntity } from '../../model/queries.js';
+import { fingerprint } from '../../pki/ca.js';
+import { ApiProblem } from '../problem.js';
+import {
+  createdInvitation,
+  createInvitationBody,
+  idParams,
+  routerEnrollBody,
+  routerEnrollment,
+} from '../../../contract/index.js';
+import type { ApiDeps, ZodApp } from '../deps.js';
+import { checkedToken, mintInvitation, spendInvitation } from './invitations.js';
+
+export function routerEnrollmentRoutes(app: ZodApp, s: ApiDeps): void {
+  const tags = ['routers'];
+
+  app.post(
+    '/routers/:id/enrollment',
+    {
+      schema: {
+        tags,
+        operationId: 'createRouterEnrollment',
+        summary: 'Mint a one-time enrollment token for this router (shown once)',
+        params: idParams,
+        body: createInvitationBody,
+        response: { 201: createdInvitation },
+        problems: [404, 409, 503, 504],
+        answerHeaders: ['x-raft-index'],
+      },
+    },
+    async (request, reply) => {
+      const minted = await mintInvitation(s, request, request.body.expiresInMinutes, {
+        kind: 'router',
+        subject: request.params.id,
+      });
+      reply.header('x-raft-index', String(minted.index)).header('cache-control', 'no-store');
+      return reply.code(201).send({ token: minted.token, invitation: minted.invitation });
+    },
+  );
+
+  app.post(
+    '/routers/enroll',
+    {
+      schema: {
+        tags,
+        operationId: 'enrollRouter',
+        summary:
+          'Spend a router’s enrollment token for its certificate (no bearer token: the enrollment token is the credential, good once)',
+        body: routerEnrollBody,
+        response: { 201: routerEnrollment },
+        problems: [403, 404, 409, 410, 503, 504],
+        answerHeaders: ['x-raft-index'],
+      },
+      config: { auth: 'public' },
+    },
+    async (request, reply) => {
+      const ca = requireClusterCa(s.db());
+      const invitation = checkedToken(request.body.token, s.ctx.clusterId, ca.intermediateCertPem, 'router');
+      // The router is the one the model's invitation names (the token's copy is only a hint).
+      const routerId = invitationView(s.db(), invitation.id, new Date().toISOString())?.subject;
+      if (!routerId) {
+        throw new ApiProblem(403, 'INVITATION_UNKNOWN', 'the invitation is not one of this cluster’s');
+      }
+      // Made before the token is spent, so that a bad CSR does not spend it.
+      const issued = await issueRouterCertificate(s.db(), s.ctx.clusterId, routerId, request.body.csr);
+      const write = await spendInvitation(s, invitation, routerId);
+      const router = getEntity(s.db(), 'routers', routerId);
+      const controllers = s.ctx.cluster.view().members.map((m) => `https://${m.address}`);
+      reply.header('x-raft-index', String(write.index)).header('cache-control', 'no-store');
+      return reply.code(201).send({
+        ...issued,
+        fingerprint: fingerprint(issued.ca),
+        clusterId: s.ctx.clusterId,
+        router: { id: routerId, name: String(router?.name ?? routerId) },
+        controllers,
+      });
+    },
+  );
+}
