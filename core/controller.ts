@@ -161,6 +161,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const runtime = new ControllerRuntime({
     self: node.id,
     selfName: node.name,
+    clusterId: node.clusterId,
     secret: () => readSetting(model.model, ROUTER_SECRET_SETTING) ?? legacySecret,
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
     admit: (socket) => node.transport.admit(socket),

@@ -1,12 +1,15 @@
 /** `meshdesk router`: run a router agent until SIGINT/SIGTERM (core/router/router-agent.ts). */
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
+import { certificateCredentials, type RouterCredentials } from '../router/credentials.js';
+import { readRouterIdentity, type RouterIdentity } from '../router/identity.js';
 import { RouterAgent } from '../router/router-agent.js';
 import { hostPort, logLevel, parse, text, UsageError } from './args.js';
 import { refuseSecretInArgv, secretFromFile } from './credentials.js';
 import { routerEnroll, routerInvite } from './router-enroll.js';
 
-export const ROUTER_USAGE = `usage: meshdesk router --name N --controllers URL[,URL...] --ca FILE [options]
+export const ROUTER_USAGE = `usage: meshdesk router --identity FILE [--listen HOST:PORT] [--controllers URLS]
+       meshdesk router --name N --controllers URL[,URL...] --ca FILE --secret-file F [options]
        meshdesk router invite ROUTER     a one-time enrollment token for a router (admins)
        meshdesk router enroll TOKEN --out FILE   the router's own key and certificate
 
@@ -14,20 +17,25 @@ Runs a router agent: it connects to every controller's cluster listener, keeps l
 routers, and forwards the circuits the controllers route through it.
 
 options:
-  --name N              the router's name; a router with this name must exist in the model
+  --identity FILE       the router's identity from 'meshdesk router enroll': it connects with its
+                        own certificate (mutual TLS to controllers and routers alike) to the
+                        controllers the file names (or --controllers)
+  --name N              (without --identity) the router's name; a router with this name must exist
   --controllers URLS    the controllers' cluster listeners, comma-separated
                         (TLS: e.g. https://127.0.0.1:8540,https://127.0.0.1:8541 or HOST:PORT)
   --ca FILE             the cluster root CA, PEM (from 'meshdesk cluster ca'; or MESHDESK_CA_FILE):
                         a controller must present a certificate it issued
   --secret-file F       a file holding the routers' secret, from 'meshdesk cluster router-secret'
                         (or MESHDESK_ROUTER_SECRET; MESHDESK_CLUSTER_SECRET from older versions works)
-  --listen HOST:PORT    accept links from other routers here (and serve GET /status with
-                        'Authorization: Bearer <secret>'); without it the router only dials
+  --listen HOST:PORT    accept links from other routers here, and serve GET /status (with
+                        --identity: HTTPS to this router's or a controller's certificate;
+                        else with 'Authorization: Bearer <secret>'); without it the router only dials
 
 MESHDESK_FAULT_INJECTION=1 (tests and 'meshdesk lab' only) adds the link fault hooks
 POST /faults/block and /faults/unblock to the status endpoint.`;
 
 const OPTIONS = {
+  identity: { type: 'string' },
   name: { type: 'string' },
   controllers: { type: 'string' },
   'secret-file': { type: 'string' },
@@ -38,11 +46,11 @@ const OPTIONS = {
 } as const;
 
 export interface RouterArgs {
+  /** The label the router goes by: its id (certificate) or its model name (shared secret). */
   readonly name: string;
   readonly controllers: readonly string[];
-  readonly secret: string;
-  /** The cluster root CA, PEM. */
-  readonly ca: string;
+  /** Where the credentials come from: an identity file (read at start), else the shared secret. */
+  readonly credentials: { readonly identityFile: string } | RouterCredentials;
   readonly listen?: { host: string; port: number };
   /** The link fault hooks on the status endpoint (MESHDESK_FAULT_INJECTION=1: tests and the lab). */
   readonly faults: boolean;
@@ -51,6 +59,8 @@ export interface RouterArgs {
 export function parseRouter(argv: readonly string[], env: NodeJS.ProcessEnv): RouterArgs | 'help' {
   const { values, help } = parse(argv, OPTIONS);
   if (help) return 'help';
+  const identityFile = text(values, 'identity');
+  if (identityFile) return withIdentity(identityFile, values, env);
   const name = text(values, 'name');
   if (!name) throw new UsageError('--name is required');
   if (name.length > 256) throw new UsageError('--name must be at most 256 characters');
@@ -73,8 +83,29 @@ export function parseRouter(argv: readonly string[], env: NodeJS.ProcessEnv): Ro
   return {
     name,
     controllers,
-    secret,
-    ca,
+    credentials: { kind: 'secret', secret, ca },
+    ...(listen ? { listen: hostPort('listen', listen) } : {}),
+    faults: env.MESHDESK_FAULT_INJECTION === '1',
+  };
+}
+
+/** `--identity FILE`: who the router is and which cluster it trusts come from the file alone. */
+function withIdentity(
+  identityFile: string,
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): RouterArgs {
+  for (const flag of ['name', 'ca', 'secret-file', 'secret'] as const) {
+    if (values[flag] !== undefined) {
+      throw new UsageError(`--${flag} does not go with --identity: the identity file says who the router is`);
+    }
+  }
+  const list = text(values, 'controllers');
+  const listen = text(values, 'listen');
+  return {
+    name: '',
+    controllers: list ? list.split(',').map((entry) => controllerUrl(entry.trim())) : [],
+    credentials: { identityFile },
     ...(listen ? { listen: hostPort('listen', listen) } : {}),
     faults: env.MESHDESK_FAULT_INJECTION === '1',
   };
@@ -128,20 +159,18 @@ export async function router(
     out(ROUTER_USAGE);
     return 0;
   }
-  const logger = pino({ level: logLevel(env) }, pino.destination(2)).child({
-    router: args.name,
-  });
+  const { name, shown, controllers, credentials } = await resolved(args);
+  const logger = pino({ level: logLevel(env) }, pino.destination(2)).child({ router: shown });
   const agent = await RouterAgent.start({
-    name: args.name,
-    controllers: args.controllers,
-    secret: args.secret,
-    ca: args.ca,
+    name,
+    controllers,
+    credentials,
     ...(args.listen ? { listen: args.listen } : {}),
     faults: args.faults,
     log: logger,
   });
   out(
-    `meshdesk: router ${args.name} ready — ${agent.address ? `links on ${agent.address}` : 'dial only'}, ${args.controllers.length} controller(s)`,
+    `meshdesk: router ${shown} ready — ${agent.address ? `links on ${agent.address}` : 'dial only'}, ${controllers.length} controller(s)${credentials.kind === 'certificate' ? ', on its certificate' : ''}`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -149,4 +178,33 @@ export async function router(
   });
   await agent.close();
   return 0;
+}
+
+/** The router's label, how to show it, its controllers and credentials, reading its identity file. */
+async function resolved(args: RouterArgs): Promise<{
+  name: string;
+  shown: string;
+  controllers: readonly string[];
+  credentials: RouterCredentials;
+}> {
+  if (!('identityFile' in args.credentials)) {
+    return {
+      name: args.name,
+      shown: args.name,
+      controllers: args.controllers,
+      credentials: args.credentials,
+    };
+  }
+  let identity: RouterIdentity;
+  try {
+    identity = await readRouterIdentity(args.credentials.identityFile);
+  } catch (err) {
+    throw new UsageError(`--identity: ${(err as Error).message}`);
+  }
+  return {
+    name: identity.router.id,
+    shown: `${identity.router.name} (${identity.router.id})`,
+    controllers: args.controllers.length > 0 ? args.controllers : identity.controllers,
+    credentials: certificateCredentials(identity),
+  };
 }

@@ -1,7 +1,9 @@
 /**
  * The router's connection to one controller: socket.io over TLS on the controller's cluster
  * listener (`/routers`) — the controller's certificate must chain to the cluster CA and name a
- * controller — then mutual proof of the cluster secret, then heartbeats that measure the round trip.
+ * controller. A router with a certificate presents it (mutual TLS: the controller knows it by the
+ * certificate, and says who it is in `auth:accepted`, which must match its own certificate); one
+ * without proves the routers' secret both ways. Then heartbeats measure the round trip.
  * A controller whose heartbeat goes unanswered for `unresponsiveMs` is unresponsive: it gets no
  * new circuits until it answers again. Every attempt is a fresh socket and nonce; failures wait a
  * capped, jittered back-off (as the peer transport does).
@@ -15,18 +17,19 @@ import {
   EVENTS,
   PROTOCOL_VERSION,
   ROUTER_NAMESPACE,
+  acceptedSchema,
   challengeSchema,
   proofSchema,
 } from '../runtime/protocol.js';
 import { newNonce, routerProof, verifyRouterProof } from '../runtime/router-auth.js';
-import { uriSans } from '../transport/cert-auth.js';
+import { controllerIdOf } from '../transport/cert-auth.js';
+import { clientTls, type RouterCredentials } from './credentials.js';
 
 export interface SessionOptions {
   readonly url: string;
+  /** The label the router goes by (credentials.ts). */
   readonly router: string;
-  readonly secret: string;
-  /** The cluster root CA (PEM) the controller's certificate must chain to. */
-  readonly ca: string;
+  readonly credentials: RouterCredentials;
   readonly listen: string | undefined;
   readonly log: Logger;
   readonly heartbeatMs: number;
@@ -92,6 +95,9 @@ export class ControllerSession {
       nonce,
       ...(this.o.listen ? { listen: this.o.listen } : {}),
     };
+    const { credentials } = this.o;
+    // The controller id its certificate names, seen during this attempt's TLS handshake.
+    let certified: string | undefined;
     const socket = io(`${this.o.url}${ROUTER_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
@@ -99,12 +105,46 @@ export class ControllerSession {
       timeout: 5_000,
       parser: this.parser,
       auth: (cb) => cb(hello),
-      ca: this.o.ca,
+      ...clientTls(credentials),
       rejectUnauthorized: true,
       // A controller is named by its SPIFFE id, not by the host dialled (the lab dials 127.0.0.1).
-      ...{ checkServerIdentity: controllerIdentity },
+      ...{
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+          certified = controllerIdOf(
+            cert,
+            credentials.kind === 'certificate' ? credentials.clusterId : undefined,
+          );
+          return certified ? undefined : notAController();
+        },
+      },
     });
     this.socket = socket;
+    if (credentials.kind === 'certificate') {
+      socket.on(EVENTS.accepted, (payload: unknown) => {
+        const accepted = acceptedSchema.safeParse(payload);
+        if (!accepted.success || this.ready) return this.fail(socket, 'malformed acceptance');
+        // The controller says who it is; its certificate must say the same.
+        if (accepted.data.controller !== certified) {
+          return this.fail(
+            socket,
+            `the controller calls itself ${accepted.data.controller}, its certificate ${String(certified)}`,
+          );
+        }
+        this.controllerId = accepted.data.controller;
+        this.controllerName = accepted.data.controllerName;
+        this.established(socket);
+      });
+    } else {
+      this.proveSecret(socket, credentials.secret, nonce);
+    }
+    socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) =>
+      this.fail(socket, `refused: ${String(err.data?.code ?? err.message)}`),
+    );
+    socket.on('disconnect', (reason) => this.fail(socket, `disconnected: ${reason}`));
+  }
+
+  /** The shared-secret handshake: the controller's challenge answered, its welcome checked. */
+  private proveSecret(socket: Socket, secret: string, nonce: Uint8Array): void {
     let answered = false;
     socket.on(EVENTS.challenge, (payload: unknown, ack: unknown) => {
       const challenge = challengeSchema.safeParse(payload);
@@ -114,7 +154,7 @@ export class ControllerSession {
       this.controllerId = challenge.data.controller;
       this.controllerName = challenge.data.controllerName;
       const proof = routerProof(
-        this.o.secret,
+        secret,
         'router-to-controller',
         this.o.router,
         challenge.data.controller,
@@ -129,28 +169,21 @@ export class ControllerSession {
         !welcome.success ||
         !answered ||
         !id ||
-        !verifyRouterProof(
-          this.o.secret,
-          'controller-to-router',
-          this.o.router,
-          id,
-          nonce,
-          welcome.data.proof,
-        )
+        !verifyRouterProof(secret, 'controller-to-router', this.o.router, id, nonce, welcome.data.proof)
       ) {
         return this.fail(socket, 'controller could not prove the cluster secret');
       }
-      this.ready = true;
-      this.lastAnswer = Date.now();
-      this.backoff.reset();
-      this.o.log.info({ url: this.o.url, controller: id }, 'connected to controller');
-      this.o.onReady(this, socket);
-      this.startHeartbeat(socket);
+      this.established(socket);
     });
-    socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) =>
-      this.fail(socket, `refused: ${String(err.data?.code ?? err.message)}`),
-    );
-    socket.on('disconnect', (reason) => this.fail(socket, `disconnected: ${reason}`));
+  }
+
+  private established(socket: Socket): void {
+    this.ready = true;
+    this.lastAnswer = Date.now();
+    this.backoff.reset();
+    this.o.log.info({ url: this.o.url, controller: this.controllerId }, 'connected to controller');
+    this.o.onReady(this, socket);
+    this.startHeartbeat(socket);
   }
 
   private startHeartbeat(socket: Socket): void {
@@ -195,11 +228,10 @@ export class ControllerSession {
   }
 }
 
+const notAController = (): Error =>
+  new Error('the server certificate does not name a controller of the cluster');
+
 /** Accepts a server certificate (already chained to the cluster CA) only if it names a controller. */
 export function controllerIdentity(_host: string, cert: PeerCertificate): Error | undefined {
-  return uriSans(cert).some((name) => CONTROLLER_SPIFFE.test(name))
-    ? undefined
-    : new Error('the server certificate does not name a controller of the cluster');
+  return controllerIdOf(cert) ? undefined : notAController();
 }
-
-const CONTROLLER_SPIFFE = /^spiffe:\/\/[^/]+\/controller\/[^/]+$/;

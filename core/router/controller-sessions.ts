@@ -20,14 +20,14 @@ import {
   type WireCircuit,
 } from '../runtime/protocol.js';
 import { ControllerSession } from './controller-session.js';
+import type { RouterCredentials } from './credentials.js';
 import type { ForwardingTable } from './forwarding-table.js';
 import type { RouterLinks } from './router-links.js';
 
 export interface ControllerSessionsOptions {
+  /** The label the router goes by (credentials.ts). */
   readonly router: string;
-  readonly secret: string;
-  /** The cluster root CA (PEM): controllers are trusted only with a certificate it issued. */
-  readonly ca: string;
+  readonly credentials: RouterCredentials;
   readonly log: Logger;
   readonly links: RouterLinks;
   readonly routes: ForwardingTable;
@@ -53,8 +53,7 @@ export class ControllerSessions {
         new ControllerSession({
           url,
           router: this.o.router,
-          secret: this.o.secret,
-          ca: this.o.ca,
+          credentials: this.o.credentials,
           listen,
           log: this.o.log,
           heartbeatMs: this.o.heartbeatMs,

@@ -5,22 +5,31 @@
  * (router-links.ts), its forwarding table, and the status endpoint (status-endpoint.ts) served
  * on the same listen address as the links.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { EVENTS, type Answer, type WireCircuit } from '../runtime/protocol.js';
 import { ControllerSessions } from './controller-sessions.js';
 import { ForwardingTable } from './forwarding-table.js';
 import { RouterLinks, type ProbeResult } from './router-links.js';
-import { statusEndpoint, type RouterControls } from './status-endpoint.js';
+import { statusAuthorization, statusEndpoint, type RouterControls } from './status-endpoint.js';
+import type { RouterCredentials } from './credentials.js';
 
 export interface RouterAgentOptions {
+  /**
+   * The label the router goes by on the wire: its id with a certificate (the one it names), its
+   * model name with the shared secret (credentials.ts).
+   */
   readonly name: string;
-  /** Base URLs of the controllers' cluster listeners, e.g. http://127.0.0.1:8541 */
+  /** Base URLs of the controllers' cluster listeners, e.g. https://127.0.0.1:8541 */
   readonly controllers: readonly string[];
-  readonly secret: string;
-  /** The cluster root CA (PEM): the controllers' certificates must chain to it. */
-  readonly ca: string;
+  readonly credentials: RouterCredentials;
   /** Where to accept links (and serve the status endpoint); without it the router only dials. */
   readonly listen?: { readonly host: string; readonly port: number };
   /** Serve the link fault hooks (`/faults/*`): tests and the lab only. */
@@ -37,7 +46,7 @@ export class RouterAgent implements RouterControls {
   readonly routes = new ForwardingTable();
   readonly links: RouterLinks;
   readonly controllers: ControllerSessions;
-  private http: HttpServer | undefined;
+  private http: HttpServer | HttpsServer | undefined;
   private listenAddress: string | undefined;
 
   private constructor(private readonly o: RouterAgentOptions) {
@@ -45,7 +54,7 @@ export class RouterAgent implements RouterControls {
     const tell = (payload: unknown): void => this.controllers.broadcast(EVENTS.link, payload);
     this.links = new RouterLinks({
       name: o.name,
-      secret: o.secret,
+      credentials: o.credentials,
       log,
       routes: this.routes,
       pingMs: o.linkPingMs ?? 1_000,
@@ -58,8 +67,7 @@ export class RouterAgent implements RouterControls {
     });
     this.controllers = new ControllerSessions({
       router: o.name,
-      secret: o.secret,
-      ca: o.ca,
+      credentials: o.credentials,
       log,
       links: this.links,
       routes: this.routes,
@@ -114,6 +122,7 @@ export class RouterAgent implements RouterControls {
       links: this.links.status(),
       routes: this.routes.list(),
       faultsSent: this.controllers.faultsSent,
+      linksRefused: this.links.refused,
       blocked: this.blocked(),
     };
   }
@@ -125,8 +134,24 @@ export class RouterAgent implements RouterControls {
   }
 
   private async listen(listen: { host: string; port: number }): Promise<void> {
-    const serve = statusEndpoint(this.o.secret, this, { faults: this.o.faults === true });
-    const http = createServer((req, res) => void serve(req, res));
+    const { credentials } = this.o;
+    const serve = statusEndpoint(statusAuthorization(credentials), this, { faults: this.o.faults === true });
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void serve(req, res);
+    // With a certificate, mutual TLS only, certificates of the cluster only (links and status).
+    const http =
+      credentials.kind === 'certificate'
+        ? createHttpsServer(
+            {
+              key: credentials.key,
+              cert: credentials.cert,
+              ca: credentials.ca,
+              requestCert: true,
+              rejectUnauthorized: true,
+              minVersion: 'TLSv1.3',
+            },
+            handler,
+          )
+        : createServer(handler);
     this.links.accept(http);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io } from 'socket.io-client';
@@ -14,7 +16,17 @@ import { z } from 'zod';
 import type { WireLink } from '../runtime/protocol.js';
 import { createFrameParser } from '../transport/frame-parser.js';
 import type { ForwardingTable } from './forwarding-table.js';
-import { LINK_NAMESPACE, checkLinkHello, makeLinkHello } from './link-auth.js';
+import { RefusalLog } from '../transport/refusal-log.js';
+import { routerIdOf } from '../transport/cert-auth.js';
+import { clientTls, type RouterCredentials } from './credentials.js';
+import {
+  LINK_NAMESPACE,
+  checkCertifiedLinkHello,
+  checkLinkHello,
+  makeCertifiedLinkHello,
+  makeLinkHello,
+  type LinkHello,
+} from './link-auth.js';
 import { LinkRegistry, type RouterLink } from './link-registry.js';
 
 /** What the links tell the controllers. */
@@ -27,8 +39,9 @@ export interface LinkReports {
 }
 
 export interface RouterLinksOptions {
+  /** The label this router goes by (credentials.ts). */
   readonly name: string;
-  readonly secret: string;
+  readonly credentials: RouterCredentials;
   readonly log: Logger;
   readonly routes: ForwardingTable;
   readonly reports: LinkReports;
@@ -63,28 +76,33 @@ export class RouterLinks {
   readonly blocked = new Set<string>();
   private readonly parser = createFrameParser(() => undefined);
   private server: Server | undefined;
+  private readonly refusals: RefusalLog;
+  /** Link dials refused: TLS (no certificate of this cluster) or the hello. */
+  refused = 0;
 
-  constructor(private readonly o: RouterLinksOptions) {}
+  constructor(private readonly o: RouterLinksOptions) {
+    this.refusals = new RefusalLog(o.log);
+  }
 
-  /** Accepts links on the `/links` namespace of this HTTP server. */
-  accept(http: HttpServer): void {
+  /** Accepts links on the `/links` namespace of this server (HTTPS with a certificate). */
+  accept(http: HttpServer | HttpsServer): void {
+    http.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) =>
+      this.refuse(socket.remoteAddress ?? 'unknown', `TLS: ${err.code ?? err.message}`),
+    );
     const server = new Server(http, { transports: ['websocket'], serveClient: false, parser: this.parser });
     server.use((_socket, next) => next(new Error('no such namespace')));
     const nsp = server.of(LINK_NAMESPACE);
     nsp.use((socket, next) => {
-      const hello = checkLinkHello(this.o.secret, this.o.name, socket.handshake.auth);
+      const hello = this.checkHello(socket);
       if (typeof hello === 'string' || this.blocked.has(hello.from) || this.registry.get(hello.id)) {
-        this.o.log.warn(
-          { reason: typeof hello === 'string' ? hello : 'blocked or duplicate id' },
-          'refused a link',
-        );
+        this.refuse(socket.handshake.address, typeof hello === 'string' ? hello : 'blocked or duplicate id');
         next(new Error('link refused'));
         return;
       }
       next();
     });
     nsp.on('connection', (socket: ServerSocket) => {
-      const hello = checkLinkHello(this.o.secret, this.o.name, socket.handshake.auth);
+      const hello = this.checkHello(socket);
       if (typeof hello === 'string') return void socket.disconnect(true);
       const link: AgentLink = {
         id: hello.id,
@@ -141,18 +159,56 @@ export class RouterLinks {
       clearInterval(l.timer);
       l.close();
     }
+    this.refusals.close();
     if (this.server) await new Promise<void>((resolve) => void this.server?.close(() => resolve()));
+  }
+
+  private checkHello(socket: ServerSocket): LinkHello | string {
+    const { credentials } = this.o;
+    if (credentials.kind === 'secret') {
+      return checkLinkHello(credentials.secret, this.o.name, socket.handshake.auth);
+    }
+    // TLS verified the chain (the server refuses any other); the certificate says which router.
+    const tls = socket.request.socket as TLSSocket;
+    const certified = tls.authorized
+      ? routerIdOf(tls.getPeerCertificate(), credentials.clusterId)
+      : undefined;
+    return checkCertifiedLinkHello(this.o.name, socket.handshake.auth, certified);
+  }
+
+  private refuse(address: string, reason: string): void {
+    this.refused += 1;
+    this.refusals.refused(address, { reason, address }, 'refused a link');
   }
 
   private dial(peer: string, address: string): Promise<AgentLink> {
     const id = `${this.o.name}~${peer}~${randomBytes(4).toString('hex')}`;
-    const socket = io(`http://${address}${LINK_NAMESPACE}`, {
+    const { credentials } = this.o;
+    const secure =
+      credentials.kind === 'certificate'
+        ? {
+            ...clientTls(credentials),
+            rejectUnauthorized: true,
+            // The acceptor is the router the controller named, whatever address it was reached at.
+            checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+              routerIdOf(cert, credentials.clusterId) === peer
+                ? undefined
+                : new Error(`the certificate at ${address} does not name router ${peer}`),
+          }
+        : {};
+    const hello =
+      credentials.kind === 'certificate'
+        ? makeCertifiedLinkHello(id, this.o.name, peer)
+        : makeLinkHello(credentials.secret, id, this.o.name, peer);
+    const scheme = credentials.kind === 'certificate' ? 'https' : 'http';
+    const socket = io(`${scheme}://${address}${LINK_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
       timeout: 5_000,
       parser: this.parser,
-      auth: (cb) => cb(makeLinkHello(this.o.secret, id, this.o.name, peer)),
+      auth: (cb) => cb(hello),
+      ...secure,
     });
     return new Promise((resolve, reject) => {
       const fail = (err: Error): void => {

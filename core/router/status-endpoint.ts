@@ -1,13 +1,18 @@
 /**
  * The router's HTTP endpoint on its listen address (tests, the lab, curious admins): status,
- * probes, circuits by hand and (only where fault injection is on) the link fault hooks, behind
- * `Authorization: Bearer <secret>`.
+ * probes, circuits by hand and (only where fault injection is on) the link fault hooks. Who may
+ * ask: a router with a certificate serves HTTPS and answers a client certificate of its own or
+ * of a controller of its cluster; one of the shared secret answers `Authorization: Bearer
+ * <secret>`.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Answer, WireCircuit } from '../runtime/protocol.js';
 import { sameMac } from '../transport/mac.js';
 import type { ProbeResult } from './router-links.js';
+import { controllerIdOf, routerIdOf } from '../transport/cert-auth.js';
+import type { RouterCredentials } from './credentials.js';
 
 /** What the endpoint may ask of the router. */
 export interface RouterControls {
@@ -26,8 +31,23 @@ export function bearerMatches(header: string | undefined, secret: string): boole
   return sameMac(digest(header ?? ''), digest(`Bearer ${secret}`));
 }
 
+/** Who the endpoint answers. */
+export function statusAuthorization(credentials: RouterCredentials): (req: IncomingMessage) => boolean {
+  if (credentials.kind === 'secret')
+    return (req) => bearerMatches(req.headers.authorization, credentials.secret);
+  return (req) => {
+    const tls = req.socket as TLSSocket;
+    if (!tls.authorized) return false;
+    const cert = tls.getPeerCertificate();
+    return (
+      routerIdOf(cert, credentials.clusterId) === credentials.routerId ||
+      controllerIdOf(cert, credentials.clusterId) !== undefined
+    );
+  };
+}
+
 export function statusEndpoint(
-  secret: string,
+  authorized: (req: IncomingMessage) => boolean,
   router: RouterControls,
   options: { readonly faults: boolean },
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -35,7 +55,7 @@ export function statusEndpoint(
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
-    if (!bearerMatches(req.headers.authorization, secret)) return send(401, { error: 'unauthorized' });
+    if (!authorized(req)) return send(401, { error: 'unauthorized' });
     const url = new URL(req.url ?? '/', 'http://router');
     const peer = url.searchParams.get('peer') ?? '';
     if (req.method === 'GET' && url.pathname === '/status') return send(200, router.status());

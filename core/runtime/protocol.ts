@@ -1,7 +1,8 @@
 /**
  * The router channel's wire protocol (socket.io namespace `/routers` on the cluster listener,
- * msgpack frames). Routers name routers by name (they know each other by name); the controller
- * maps names to model ids at its edge. Every message is checked against these schemas on arrival,
+ * msgpack frames). Routers name routers by the label each goes by: a router with a certificate by
+ * its id (the one its certificate names), one proving the shared secret by its model name; the
+ * controller maps labels to model ids at its edge. Every message is checked against these schemas on arrival,
  * on both sides; what fails is dropped and counted.
  */
 import { z } from 'zod';
@@ -14,6 +15,8 @@ export const NONCE_BYTES = 32;
 export const EVENTS = {
   challenge: 'auth:challenge',
   welcome: 'auth:welcome',
+  /** Controller → router with a certificate: TLS proved it, here is who the controller is. */
+  accepted: 'auth:accepted',
   heartbeat: 'heartbeat',
   links: 'links',
   link: 'link',
@@ -36,6 +39,7 @@ const address = z.string().min(3).max(300);
 
 export const helloSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
+  /** Its model name (shared secret), or its id (certificate: the id its certificate names). */
   router: name,
   nonce,
   /** host:port the router accepts links on. */
@@ -48,6 +52,11 @@ export const challengeSchema = z.object({
   nonce,
 });
 export const proofSchema = z.object({ proof });
+export const acceptedSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  controller: id,
+  controllerName: name,
+});
 
 export const linkSchema = z.object({ id, dialer: name, acceptor: name, latencyMs: latency });
 export type WireLink = z.output<typeof linkSchema>;

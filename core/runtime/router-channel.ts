@@ -1,10 +1,15 @@
 /**
  * The controller's side of the router channel: routers connect to the `/routers` namespace of the
- * cluster listener, prove the cluster secret (router-auth.ts), and must exist in the model by
- * name. Until the handshake completes not one message is accepted. Every message is parsed with
+ * cluster listener. A router with a certificate is known by it: TLS verified its chain to the
+ * cluster root, its `spiffe://<cluster>/router/<id>` names a router of the model, enabled, and its
+ * hello must name that same id. A router without one proves the routers' secret
+ * (router-auth.ts) and must exist in the model by name; a client that presents a certificate
+ * which is not a router's of this cluster is refused outright (it does not get to try the
+ * secret). Until the handshake completes not one message is accepted. Every message is parsed with
  * its schema (protocol.ts); what fails is dropped and counted (drops.ts), never thrown. A session
  * lasts only while the model admits its router (`revalidate`).
  */
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
@@ -31,6 +36,7 @@ import {
   type WireLink,
 } from './protocol.js';
 import { newNonce, routerProof, verifyRouterProof } from './router-auth.js';
+import { routerIdOf } from '../transport/cert-auth.js';
 import type { RouterId } from './types.js';
 
 /** What the channel hands over once a message parsed and its router is known. */
@@ -49,10 +55,14 @@ export interface RouterChannelOptions {
   readonly namespace: Namespace;
   readonly self: string;
   readonly selfName: string;
+  /** Certificates name routers of this cluster only. */
+  readonly clusterId: string;
   /** The routers' secret (the model's; undefined while the model has none: every router is refused). */
   readonly secret: () => string | undefined;
   /** A router of the model, by name. */
   readonly findRouter: (name: string) => ModelRouter | undefined;
+  /** A router of the model, by id. */
+  readonly routerById: (id: string) => ModelRouter | undefined;
   readonly handler: RouterChannelHandler;
   readonly drops: DropCounter;
   readonly log: Logger;
@@ -63,6 +73,10 @@ export interface RouterChannelOptions {
 
 export interface RouterSession {
   readonly router: ModelRouter;
+  /** What the router goes by on the wire: its id (certificate) or its model name (secret). */
+  readonly label: string;
+  /** It connected on its certificate (else on the routers' secret). */
+  readonly certified: boolean;
   readonly listen: string | undefined;
   readonly since: number;
 }
@@ -88,22 +102,12 @@ export class RouterChannel {
     const { namespace } = o;
     this.refusals = new RefusalLog(o.log);
     namespace.use((socket, next) => {
-      const hello = helloSchema.safeParse(socket.handshake.auth);
-      if (!hello.success) {
-        this.refuse(socket, 'BAD_HELLO');
-        next(Object.assign(new Error('handshake refused'), { data: { code: 'BAD_HELLO' } }));
-        closeAfterRefusal(socket);
-        return;
-      }
-      const router = o.findRouter(hello.data.router);
-      if (!router || router.disabled) {
-        this.refuse(socket, 'UNKNOWN_ROUTER', hello.data.router);
-        o.drops.drop('UNKNOWN_ROUTER', { router: hello.data.router });
-        next(Object.assign(new Error('unknown router'), { data: { code: 'UNKNOWN_ROUTER' } }));
-        closeAfterRefusal(socket);
-        return;
-      }
-      next();
+      const refusal = this.admission(socket);
+      if (!refusal) return next();
+      this.refuse(socket, refusal.code, refusal.router);
+      if (refusal.code === 'UNKNOWN_ROUTER') o.drops.drop('UNKNOWN_ROUTER', { router: refusal.router });
+      next(Object.assign(new Error(refusal.message), { data: { code: refusal.code } }));
+      closeAfterRefusal(socket);
     });
     namespace.on('connection', (socket) => this.accept(socket));
   }
@@ -152,8 +156,10 @@ export class RouterChannel {
    */
   revalidate(): void {
     for (const [id, { socket, session }] of this.sessions) {
-      const now = this.o.findRouter(session.router.name);
-      const why = !now || now.id !== id ? 'deleted or renamed' : now.disabled ? 'disabled' : undefined;
+      // A certified router is its id, whatever it is called; a secret one proved its name.
+      const now = session.certified ? this.o.routerById(id) : this.o.findRouter(session.router.name);
+      const gone = session.certified ? 'deleted' : 'deleted or renamed';
+      const why = !now || now.id !== id ? gone : now.disabled ? 'disabled' : undefined;
       if (!why) continue;
       this.sessions.delete(id);
       this.sessionsCut += 1;
@@ -230,6 +236,16 @@ export class RouterChannel {
       o.handler.disconnected(router.id);
     });
 
+    if (presentedCertificate(socket)) {
+      // TLS proved who it is (admission checked it): in session at once, then told who we are.
+      // Checked again: the router may have been deleted or disabled since.
+      const certified = this.certifiedRouter(socket);
+      if (!certified || certified.disabled) return void socket.disconnect(true);
+      router = certified;
+      this.open(socket, certified, hello.router, true, hello.listen);
+      socket.emit(EVENTS.accepted, { v: PROTOCOL_VERSION, controller: o.self, controllerName: o.selfName });
+      return;
+    }
     void this.handshake(socket, hello.router, hello.nonce).then((ok) => {
       if (!ok || !socket.connected) {
         socket.disconnect(true);
@@ -242,17 +258,80 @@ export class RouterChannel {
         return;
       }
       router = found;
-      o.admit(socket);
-      const previous = this.sessions.get(found.id);
-      this.sessions.set(found.id, {
-        socket,
-        session: { router: found, listen: hello.listen, since: Date.now() },
-      });
-      // A reconnecting router's old socket may linger: the new one replaces it.
-      previous?.socket.disconnect(true);
-      o.log.info({ router: found.name }, 'router connected');
-      o.handler.connected(found, hello.listen);
+      this.open(socket, found, hello.router, false, hello.listen);
     });
+  }
+
+  private open(
+    socket: Socket,
+    router: ModelRouter,
+    label: string,
+    certified: boolean,
+    listen: string | undefined,
+  ): void {
+    const { o } = this;
+    o.admit(socket);
+    const previous = this.sessions.get(router.id);
+    this.sessions.set(router.id, {
+      socket,
+      session: { router, label, certified, listen, since: Date.now() },
+    });
+    // A reconnecting router's old socket may linger: the new one replaces it.
+    previous?.socket.disconnect(true);
+    o.log.info({ router: router.name, certified }, 'router connected');
+    o.handler.connected(router, listen);
+  }
+
+  /**
+   * Why a connection may not start a session, or undefined. A certificate, if presented, decides
+   * alone: it must chain to the cluster root, name a router of this cluster that the model has
+   * and that is enabled, and the hello must name the same id.
+   */
+  private admission(socket: Socket): { code: string; message: string; router?: string } | undefined {
+    const hello = helloSchema.safeParse(socket.handshake.auth);
+    if (!hello.success) return { code: 'BAD_HELLO', message: 'handshake refused' };
+    const claimed = hello.data.router;
+    const tls = presentedCertificate(socket);
+    if (tls) {
+      const cert = tls.getPeerCertificate();
+      if (!tls.authorized) {
+        return {
+          code: 'UNTRUSTED_CERTIFICATE',
+          message: `the certificate is not from this cluster's CA (${String(tls.authorizationError)})`,
+          router: claimed,
+        };
+      }
+      const id = routerIdOf(cert, this.o.clusterId);
+      if (!id)
+        return {
+          code: 'NOT_A_ROUTER',
+          message: 'the certificate names no router of this cluster',
+          router: claimed,
+        };
+      if (id !== claimed) {
+        return {
+          code: 'WRONG_ROUTER',
+          message: `the certificate is router ${id}'s, not ${claimed}'s`,
+          router: claimed,
+        };
+      }
+      const router = this.o.routerById(id);
+      if (!router || router.disabled)
+        return { code: 'UNKNOWN_ROUTER', message: 'unknown router', router: id };
+      return undefined;
+    }
+    const router = this.o.findRouter(claimed);
+    if (!router || router.disabled)
+      return { code: 'UNKNOWN_ROUTER', message: 'unknown router', router: claimed };
+    return undefined;
+  }
+
+  /** The model router a verified router certificate names, if the connection has one. */
+  private certifiedRouter(socket: Socket): ModelRouter | undefined {
+    const tls = tlsOf(socket);
+    if (!tls?.authorized) return undefined;
+    const id = routerIdOf(tls.getPeerCertificate(), this.o.clusterId);
+    return id ? this.o.routerById(id) : undefined;
   }
 
   private handshake(socket: Socket, routerName: string, routerNonce: Uint8Array): Promise<boolean> {
@@ -303,4 +382,17 @@ export class RouterChannel {
   private delayed(): Promise<void> {
     return this.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, this.delayMs)) : Promise.resolve();
   }
+}
+
+/** The connection's TLS socket; undefined on benchmarks' plaintext transport. */
+function tlsOf(socket: Socket): TLSSocket | undefined {
+  const raw = socket.request.socket as Partial<TLSSocket>;
+  return typeof raw.getPeerCertificate === 'function' ? (raw as TLSSocket) : undefined;
+}
+
+/** The connection's TLS socket if the client presented a certificate (verified or not). */
+function presentedCertificate(socket: Socket): TLSSocket | undefined {
+  const tls = tlsOf(socket);
+  const cert = tls?.getPeerCertificate();
+  return cert && Object.keys(cert).length > 0 ? tls : undefined;
 }

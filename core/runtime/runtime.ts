@@ -36,6 +36,8 @@ export type RuntimeChange = LinkChange | CircuitChange;
 export interface RuntimeOptions {
   readonly self: string;
   readonly selfName: string;
+  /** Router certificates name routers of this cluster. */
+  readonly clusterId: string;
   /** The routers' secret, read per handshake (it is model data). */
   readonly secret: () => string | undefined;
   readonly namespace: Namespace;
@@ -95,8 +97,13 @@ export class ControllerRuntime implements RouterChannelHandler {
       namespace: o.namespace,
       self: o.self,
       selfName: o.selfName,
+      clusterId: o.clusterId,
       secret: o.secret,
       findRouter: (name) => this.routerByName(name),
+      routerById: (id) => {
+        const r = this.model.router(id);
+        return r && r.id === id ? r : undefined;
+      },
       handler: this,
       drops: this.drops,
       log: o.log,
@@ -281,9 +288,10 @@ export class ControllerRuntime implements RouterChannelHandler {
 
   /** Asks dialers for the links missing between the routers connected here. */
   private reconcile(): void {
+    // Routers know each other by their wire labels: the dialer is asked for the acceptor's.
     const candidates: LinkCandidate[] = this.channel.list().map((s) => ({
       id: s.router.id,
-      name: s.router.name,
+      name: s.label,
       ...(s.listen ? { listen: s.listen } : {}),
     }));
     const now = Date.now();
@@ -318,12 +326,12 @@ export class ControllerRuntime implements RouterChannelHandler {
     if (!ok) throw new Error(`router ${this.routerName(router)} refused the route`);
   }
 
-  /** Wire links (by router name) as reports (by id); unknown routers are dropped and counted. */
+  /** Wire links (by router label) as reports (by id); unknown routers are dropped and counted. */
   private toReports(router: RouterId, links: readonly WireLink[]): LinkReport[] {
     const reports: LinkReport[] = [];
     for (const link of links) {
-      const dialer = this.routerByName(link.dialer);
-      const acceptor = this.routerByName(link.acceptor);
+      const dialer = this.routerByLabel(link.dialer);
+      const acceptor = this.routerByLabel(link.acceptor);
       if (!dialer || !acceptor) {
         this.drops.drop('UNKNOWN_LINK_END', { router: this.routerName(router), link: link.id });
         continue;
@@ -342,8 +350,25 @@ export class ControllerRuntime implements RouterChannelHandler {
     return r && r.name === name ? r : undefined;
   }
 
+  /**
+   * The router a wire label names: a session's label first, else a router whose id it is (a
+   * certified router connected elsewhere), else one whose name it is (a router of the secret).
+   */
+  private routerByLabel(label: string): ModelRouter | undefined {
+    const session = this.channel.list().find((s) => s.label === label);
+    if (session) return session.router;
+    const r = this.model.router(label);
+    return r && (r.id === label || r.name === label) ? r : undefined;
+  }
+
+  /** How people see a router: its model name. */
   private routerName(id: RouterId): string {
     return this.channel.session(id)?.router.name ?? this.model.router(id)?.name ?? id;
+  }
+
+  /** How routers know a router: the label it connected with, else its model name. */
+  private routerLabel(id: RouterId): string {
+    return this.channel.session(id)?.label ?? this.model.router(id)?.name ?? id;
   }
 
   private toWire(circuit: Circuit): WireCircuit {
@@ -353,7 +378,7 @@ export class ControllerRuntime implements RouterChannelHandler {
       ownerName: this.o.selfName,
       identity: this.model.identity(circuit.identityId)?.name ?? circuit.identityId,
       service: this.model.service(circuit.serviceId)?.name ?? circuit.serviceId,
-      routers: circuit.path.routers.map((r) => this.routerName(r)),
+      routers: circuit.path.routers.map((r) => this.routerLabel(r)),
       links: [...circuit.path.links],
       cost: Math.round(circuit.path.cost * 100) / 100,
     };

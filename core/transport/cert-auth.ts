@@ -5,7 +5,7 @@
  * certificate names the peer it speaks for.
  */
 import type { PeerCertificate } from 'node:tls';
-import { spiffeId } from '../pki/ca.js';
+import { parseSpiffeId, spiffeId } from '../pki/ca.js';
 import type { NodeId } from '../raft/types.js';
 import type { PeerAuthenticator, PeerTls } from './types.js';
 
@@ -34,4 +34,30 @@ export function createCertificateAuthenticator(options: CertificateAuthOptions):
       return `the certificate names ${names.join(' ') || 'no SPIFFE id'}, not ${expected}`;
     },
   };
+}
+
+/** The SPIFFE ids of a certificate node:tls verified, as `{clusterId, kind, id}`. */
+export function spiffeNames(cert: Pick<PeerCertificate, 'subjectaltname'>) {
+  return uriSans(cert).flatMap((uri) => {
+    const parsed = parseSpiffeId(uri);
+    return parsed ? [parsed] : [];
+  });
+}
+
+/** The router id a verified certificate names in `clusterId`, if it names a router there. */
+export function routerIdOf(
+  cert: Pick<PeerCertificate, 'subjectaltname'>,
+  clusterId: string,
+): string | undefined {
+  return spiffeNames(cert).find((n) => n.kind === 'router' && n.clusterId === clusterId)?.id;
+}
+
+/** The controller id a verified certificate names (in `clusterId`, when the router knows it). */
+export function controllerIdOf(
+  cert: Pick<PeerCertificate, 'subjectaltname'>,
+  clusterId?: string,
+): string | undefined {
+  return spiffeNames(cert).find(
+    (n) => n.kind === 'controller' && (clusterId === undefined || n.clusterId === clusterId),
+  )?.id;
 }

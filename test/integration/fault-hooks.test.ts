@@ -77,8 +77,7 @@ describe('a router’s fault hooks', () => {
     router = await RouterAgent.start({
       name: 'r1',
       controllers: [],
-      secret: SECRET,
-      ca: '',
+      credentials: { kind: 'secret', secret: SECRET, ca: '' },
       listen: { host: '127.0.0.1', port: 0 },
       faults,
     });

@@ -3,6 +3,7 @@
  * them, against a real node: the token is printed alone, spent once for an owner-only identity
  * file whose certificate names the router, and every mistake ends in one line and a non-zero exit.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,9 @@ import { readRouterIdentity } from '../../core/router/identity.js';
 import { ADMIN_PASSWORD, ControllerProcess } from '../support/controller-processes.js';
 import { callController, loginToController } from '../support/controller-api.js';
 import { freePort } from '../support/kv-cluster.js';
-import { meshdesk } from '../support/meshdesk-bin.js';
+import { captureOutput } from '../support/child-output.js';
+import { BIN, meshdesk } from '../support/meshdesk-bin.js';
+import { waitFor } from '../support/wait.js';
 
 describe('meshdesk router invite / enroll', () => {
   let root: string;
@@ -69,6 +72,40 @@ describe('meshdesk router invite / enroll', () => {
     expect(spent.code).toBe(1);
     expect(spent.stderr.trim().split('\n')).toHaveLength(1);
     expect(spent.stderr).toMatch(/refused to enroll the router \(410\): the invitation was already used/);
+  }, 60_000);
+
+  it('runs the enrolled router on its certificate: the controller knows it by its id', async () => {
+    const out = join(dir(), 'router.json'); // written by the first test
+    const child = spawn(process.execPath, [BIN, 'router', '--identity', out, '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = captureOutput(child);
+    try {
+      await waitFor(async () => output.stdout().includes('ready'), 'the router ready');
+      expect(output.stdout()).toMatch(
+        new RegExp(
+          `^meshdesk: router edge 1 \\(${routerId}\\) ready — links on 127\\.0\\.0\\.1:\\d+, 1 controller\\(s\\), on its certificate$`,
+          'm',
+        ),
+      );
+      const token = await loginToController(node.url, 'admin', ADMIN_PASSWORD);
+      await waitFor(async () => {
+        const runtime = await callController(node.url, 'GET', '/runtime', { token });
+        const routers = ((await runtime.json()) as { routers: { id: string; name: string }[] }).routers;
+        return routers.some((r) => r.id === routerId && r.name === 'edge 1');
+      }, 'the controller has the router');
+    } finally {
+      child.kill('SIGTERM');
+      await output.exited;
+    }
+    const mixed = await meshdesk(['router', '--identity', out, '--name', 'edge 1']);
+    expect([mixed.code, mixed.stderr.trim()]).toEqual([
+      2,
+      'meshdesk router: --name does not go with --identity: the identity file says who the router is (see meshdesk router --help)',
+    ]);
+    const missing = await meshdesk(['router', '--identity', join(dir(), 'none.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^meshdesk router: --identity: cannot read .*none\.json \(ENOENT\)/);
   }, 60_000);
 
   it('refuses what is not a router enrollment token, and a router nobody has', async () => {

@@ -49,8 +49,11 @@ describe('a router the model no longer admits', () => {
     router = await RouterAgent.start({
       name: 'edge-1',
       controllers: [`https://127.0.0.1:${controller.node.clusterPort}`],
-      secret: readSetting(controller.model.model, ROUTER_SECRET_SETTING) ?? '',
-      ca: readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8'),
+      credentials: {
+        kind: 'secret',
+        secret: readSetting(controller.model.model, ROUTER_SECRET_SETTING) ?? '',
+        ca: readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8'),
+      },
       heartbeatMs: 100,
     });
     await waitFor(async () => connected() && routerSeesController(), 'the router connected');

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ADMIN_PASSWORD } from './controller-processes.js';
 
-const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
+/** The binary users run (bin/meshdesk.js), for tests that spawn it themselves. */
+export const BIN = new URL('../../bin/meshdesk.js', import.meta.url).pathname;
 const run = promisify(execFile);
 
 export interface Outcome {
