@@ -204,6 +204,8 @@ export const connectedRouter = named(
     /** The router's link listener (host:port), when it has one. */
     listen: z.string().nullable(),
     connectedSince: z.string(),
+    /** How it proved itself: its own certificate (mutual TLS), else the routers' shared secret. */
+    auth: z.enum(['certificate', 'secret']),
   }),
 );
 

@@ -15,11 +15,13 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { randomSecret } from '../files.js';
-import { credentialsDir } from '../cluster/credentials.js';
 import type { ClusterView } from '../cluster/types.js';
 import { CliClient } from './api-client.js';
 import { integer, parse, text } from './args.js';
+import { credentialsDir } from '../cluster/credentials.js';
 import { LabSupervisor } from './lab-supervisor.js';
+import { enrollRouter } from '../router/enrollment.js';
+import { readRouterIdentity, writeRouterIdentity } from '../router/identity.js';
 import { LAB_TERMINATED_SERVICES, SAMPLE_MODEL, labRouterNames } from './lab-model.js';
 
 const LAB_COMMANDS = `  status         each member's state, process id and URL, and who leads
@@ -172,32 +174,31 @@ export async function lab(
     const client = clientOf(state, nodeUrls[0] as string);
     if (fresh) await client.request('POST', '/batch', { operations: SAMPLE_MODEL });
     if (routers > 0) {
-      await ensureLabRouters(client, labRouterNames(routers));
-      const { secret } = (await client.request<{ secret: string }>('GET', '/cluster/router-secret')).data;
+      const ids = await ensureLabRouters(client, labRouterNames(routers));
       const clusterUrls = nodeUrls.map((_, i) => `https://127.0.0.1:${basePort + 100 + i}`).join(',');
-      // Routers trust the controllers' certificates by the cluster CA, as node-0 holds it.
-      const caFile = join(credentialsDir(join(dataDir, 'node-0')), 'ca.pem');
       for (const [j, name] of labRouterNames(routers).entries()) {
+        // Each router enrolls for its own certificate: the lab has no shared secret either.
+        const identity = await labRouterIdentity(client, dataDir, name, ids.get(name) as string);
         const started = await Promise.race([
           supervisor.start({
             name,
             kind: 'router',
             args: [
               'router',
-              '--name',
-              name,
+              '--identity',
+              identity,
               '--controllers',
               clusterUrls,
               '--listen',
               `127.0.0.1:${basePort + 201 + j}`,
             ],
-            env: { ...env, ...LAB_MODE, MESHDESK_ROUTER_SECRET: secret, MESHDESK_CA_FILE: caFile },
+            env: { ...env, ...LAB_MODE },
             ready: /ready/,
           }),
           finished.then(() => undefined),
         ]);
         if (!started) return 0;
-        out(`  ${name} up (pid ${String(started.pid)})`);
+        out(`  ${name} up (pid ${String(started.pid)}, on its certificate)`);
       }
     }
     state.leader = (await currentLeader(state))?.name ?? null;
@@ -328,7 +329,10 @@ async function invite(client: CliClient): Promise<string> {
 }
 
 /** Creates the lab's router entities (keeping those that exist) and terminators on the last one. */
-async function ensureLabRouters(client: CliClient, names: readonly string[]): Promise<void> {
+async function ensureLabRouters(
+  client: CliClient,
+  names: readonly string[],
+): Promise<ReadonlyMap<string, string>> {
   type Named = { id: string; name: string };
   const existing = (await client.request<{ data: Named[] }>('GET', '/routers?limit=1000')).data.data;
   const ids = new Map(existing.map((r) => [r.name, r.id]));
@@ -353,4 +357,28 @@ async function ensureLabRouters(client: CliClient, names: readonly string[]): Pr
       address: `tcp:${service.name}.lab:80`,
     });
   }
+  return ids;
+}
+
+/**
+ * The identity file of a lab router: the one a lab run with this data directory enrolled before,
+ * else a new enrollment (a token minted and spent here, the key made here), owner-only.
+ */
+async function labRouterIdentity(
+  client: CliClient,
+  dataDir: string,
+  name: string,
+  routerId: string,
+): Promise<string> {
+  const file = join(dataDir, 'routers', `${name}.json`);
+  const kept = await readRouterIdentity(file).catch(() => undefined);
+  if (kept?.router.id === routerId) return file;
+  const { token } = (
+    await client.request<{ token: string }>('POST', `/routers/${encodeURIComponent(routerId)}/enrollment`, {
+      expiresInMinutes: 10,
+    })
+  ).data;
+  await mkdir(join(dataDir, 'routers'), { recursive: true, mode: 0o700 });
+  await writeRouterIdentity(file, await enrollRouter(token));
+  return file;
 }

@@ -56,6 +56,7 @@ export interface RouterView {
   readonly name: string;
   readonly listen: string | null;
   readonly connectedSince: string;
+  readonly auth: 'certificate' | 'secret';
 }
 
 export interface LinkView extends LinkEntry {
@@ -221,7 +222,9 @@ export class ControllerRuntime implements RouterChannelHandler {
       const code = isRuntimeErrorCode(answer.data.code) ? answer.data.code : 'ROUTE_FAILED';
       throw new RuntimeError(code, answer.data.message);
     }
-    return answer.data.value;
+    // Routers name routers by label (a certified one by id); people read names.
+    const value = answer.data.value;
+    return { ...value, routers: value.routers.map((label) => this.routerByLabel(label)?.name ?? label) };
   }
 
   listLinks(): LinkView[] {
@@ -252,6 +255,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         name: s.router.name,
         listen: s.listen ?? null,
         connectedSince: new Date(s.since).toISOString(),
+        auth: s.certified ? ('certificate' as const) : ('secret' as const),
       })),
       links: this.links.size,
       circuits: this.circuits.circuits.size,

@@ -2,7 +2,8 @@
  * The admin UI in a real browser (Debian's Chromium through playwright-core) against a real node
  * that serves the built UI under its Content-Security-Policy: sign in, create an identity through
  * the form, find it in the table, see the API's field error for a taken name, and ask the policy
- * advisor; and the runtime page of a full controller (with its router channel) and no routers.
+ * advisor; and the runtime page of a full controller (with its router channel), without routers and
+ * with an enrolled one.
  * Screenshots of each page go to out/e2e/ (ignored by git).
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +16,10 @@ import { build } from 'vite';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
+import { certificateCredentials } from '../../core/router/credentials.js';
+import { enrollRouter } from '../../core/router/enrollment.js';
+import { RouterAgent } from '../../core/router/router-agent.js';
+import { callController, loginToController } from '../support/controller-api.js';
 import { ADMIN, startApiNode, type ApiNode } from '../support/api-node.js';
 
 const CHROMIUM = process.env.MESHDESK_CHROMIUM ?? '/usr/bin/chromium';
@@ -378,6 +383,35 @@ describe('the runtime page in Chromium', () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await shoot(page, 'runtime-dark');
     expect(errors).toEqual([]);
+  });
+
+  it('lists a connected router with how it proved itself', async () => {
+    const token = await loginToController(controller.url, 'admin', ADMIN.password);
+    const made = await callController(controller.url, 'POST', '/routers', {
+      token,
+      body: { name: 'edge-ui' },
+    });
+    const { id } = (await made.json()) as { id: string };
+    const minted = await callController(controller.url, 'POST', `/routers/${id}/enrollment`, {
+      token,
+      body: {},
+    });
+    const identity = await enrollRouter(((await minted.json()) as { token: string }).token);
+    const router = await RouterAgent.start({
+      name: identity.router.id,
+      controllers: identity.controllers,
+      credentials: certificateCredentials(identity),
+    });
+    try {
+      const { page, errors } = await runtimeTab();
+      const row = page.getByRole('row').filter({ hasText: 'edge-ui' });
+      await row.waitFor();
+      expect(await row.getByRole('cell').nth(2).textContent()).toBe('its certificate');
+      await shoot(page, 'runtime-router');
+      expect(errors).toEqual([]);
+    } finally {
+      await router.close();
+    }
   });
 
   it('shows the API’s refusal of a circuit with its code', async () => {

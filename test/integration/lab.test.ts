@@ -3,7 +3,8 @@
  * at, a lab that survives a killed member (that is what it is for) and brings it back on
  * `restart NAME`, and everything gone (processes and temporary data) after SIGTERM.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { callController, loginToController } from '../support/controller-api.js';
 import { ADMIN_PASSWORD } from '../support/controller-processes.js';
@@ -17,8 +18,10 @@ describe('meshdesk lab', () => {
       const stdout = lab.stdout();
       // Progress while it starts, one line per member.
       expect(stdout).toMatch(/starting 2 controller\(s\) and 2 router\(s\)/);
-      for (const name of ['node-0', 'node-1', 'router-1', 'router-2'])
+      for (const name of ['node-0', 'node-1'])
         expect(stdout).toMatch(new RegExp(`^ {2}${name} up \\(pid \\d+\\)$`, 'm'));
+      for (const name of ['router-1', 'router-2'])
+        expect(stdout).toMatch(new RegExp(`^ {2}${name} up \\(pid \\d+, on its certificate\\)$`, 'm'));
       const nodes = announcedNodes(stdout);
       expect(nodes.map((n) => n.url)).toEqual([
         `http://127.0.0.1:${lab.basePort}`,
@@ -47,9 +50,19 @@ describe('meshdesk lab', () => {
       await waitFor(async () => (await get('/links')).meta.total === 1, 'the routers linked', 30_000, 100);
       const links = (await get('/links')).data;
       expect([links[0]?.dialerName, links[0]?.acceptorName].sort()).toEqual(['router-1', 'router-2']);
+      // Each router enrolled for its own certificate: no shared secret in the lab.
+      const runtime = (await (await callController(second, 'GET', '/runtime', { token })).json()) as {
+        routers: { name: string; auth: string }[];
+      };
+      expect(runtime.routers.map((r) => [r.name, r.auth]).sort()).toEqual([
+        ['router-1', 'certificate'],
+        ['router-2', 'certificate'],
+      ]);
 
       const dataDir = /data in (\S+)/.exec(stdout)?.[1] as string;
       expect(existsSync(dataDir)).toBe(true);
+      for (const name of ['router-1', 'router-2'])
+        expect(statSync(join(dataDir, 'routers', `${name}.json`)).mode & 0o777).toBe(0o600);
       lab.process.kill('SIGTERM');
       expect(await lab.exited).toBe(0);
       expect(existsSync(dataDir)).toBe(false);

@@ -1,7 +1,9 @@
 /**
  * Runtime data with real processes on loopback: 3 controllers (`meshdesk start`) and 6 routers
- * (`meshdesk router`) in a full mesh of links. Each router's status endpoint shows its links,
- * routes and controllers; a probe sent along a circuit's links shows that its routes work.
+ * (`meshdesk router --identity`, each enrolled for its own certificate) in a full mesh of links
+ * over mutual TLS. Routers know each other by id; the controllers show names. Each router's status
+ * endpoint (HTTPS, to its own certificate) shows its links, routes and controllers; a probe sent
+ * along a circuit's links shows that its routes work.
  *
  * The processes start once (about 20 s): each test waits for what it needs of them (the mesh, a
  * router connected) and carries nothing to the next. A circuit's life is one scenario, one test:
@@ -9,9 +11,11 @@
  * the state the last one left, and it cuts links and kills a controller, so it comes last.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrollRouter } from '../../core/router/enrollment.js';
+import { writeRouterIdentity, type RouterIdentity } from '../../core/router/identity.js';
 import { ControllerCluster } from '../support/controller-processes.js';
 import { freePort } from '../support/kv-cluster.js';
 import { waitFor } from '../support/wait.js';
@@ -23,18 +27,24 @@ const FAULTS = { MESHDESK_FAULT_INJECTION: '1' };
 
 interface RouterProcess {
   readonly name: string;
-  readonly secret: string;
+  readonly identity: RouterIdentity;
   readonly port: number;
   readonly proc: ChildProcess;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the status endpoint */
 async function routerCall(router: RouterProcess, method: string, path: string): Promise<any> {
-  const response = await fetch(`http://127.0.0.1:${router.port}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${router.secret}` },
+  // The status endpoint answers the router's own certificate (or a controller's).
+  const { key, certificate, ca } = router.identity;
+  const dispatcher = new Agent({
+    connect: { key, cert: certificate, ca, checkServerIdentity: () => undefined },
   });
-  return response.json();
+  try {
+    const response = await undiciFetch(`https://127.0.0.1:${router.port}${path}`, { method, dispatcher });
+    return await response.json();
+  } finally {
+    await dispatcher.close();
+  }
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -42,23 +52,18 @@ function startRouter(
   name: string,
   port: number,
   controllers: string,
-  caFile: string,
-  secret: string,
-  secretFile: string,
+  identityFile: string,
+  identity: RouterIdentity,
 ): Promise<RouterProcess> {
   const proc = spawn(
     process.execPath,
     [
       BIN,
       'router',
-      '--name',
-      name,
+      '--identity',
+      identityFile,
       '--controllers',
       controllers,
-      '--ca',
-      caFile,
-      '--secret-file',
-      secretFile,
       '--listen',
       `127.0.0.1:${port}`,
     ],
@@ -74,7 +79,7 @@ function startRouter(
     proc.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
     proc.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('ready')) resolve({ name, secret, port, proc });
+      if (out.includes('ready')) resolve({ name, identity, port, proc });
     });
     proc.once('exit', (code) => reject(new Error(`router ${name} exited (${String(code)}): ${err}`)));
   });
@@ -163,15 +168,16 @@ describe('runtime: 3 controllers, 6 routers', () => {
     const index = terminator.headers.get('x-raft-index');
     for (const i of [1, 2]) await cluster.call(i, 'GET', `/routers?minIndex=${index}`);
     const controllers = cluster.nodes.map((n) => `https://127.0.0.1:${n.clusterPort}`).join(',');
-    const caFile = join(cluster.node(0).dataDir, 'tls', 'ca.pem');
     const ports = await Promise.all(ROUTERS.map(() => freePort()));
-    const secret = await cluster.routerSecret();
-    const secretFile = join(cluster.root, 'router-secret');
-    await writeFile(secretFile, `${secret}\n`, { mode: 0o600 });
+    // Each router enrolls for its own certificate (as 'meshdesk router enroll' does).
     const started = await Promise.all(
-      ROUTERS.map((name, i) =>
-        startRouter(name, ports[i] as number, controllers, caFile, secret, secretFile),
-      ),
+      ROUTERS.map(async (name, i) => {
+        const minted = await cluster.call(0, 'POST', `/routers/${ids[name]}/enrollment`, {});
+        const identity = await enrollRouter(minted.body.token as string);
+        const file = join(cluster.root, `${name}.json`);
+        await writeRouterIdentity(file, identity);
+        return startRouter(name, ports[i] as number, controllers, file, identity);
+      }),
     );
     for (const r of started) routers.set(r.name, r);
   }, 90_000);
@@ -252,14 +258,15 @@ describe('runtime: 3 controllers, 6 routers', () => {
     expect((await cluster.call(0, 'GET', '/circuits?scope=local')).body.data).not.toContainEqual(
       expect.objectContaining({ id: circuitId }),
     );
+    // Routers know each other by id.
     expect(await routerCall(router('r1'), 'POST', `/probe?circuit=${circuitId}`)).toEqual({
       ok: true,
-      hops: ['r1', 'r6'],
+      hops: [ids.r1, ids.r6],
     });
     for (const i of [0, 1]) await cluster.call(i, 'PUT', '/runtime/faults', { routerDelayMs: 0 });
 
     // 2. Rerouted when a link on its path is cut.
-    await routerCall(router('r1'), 'POST', '/faults/block?peer=r6');
+    await routerCall(router('r1'), 'POST', `/faults/block?peer=${ids.r6}`);
     let path: string[] = [];
     await waitFor(
       async () => {
@@ -275,7 +282,7 @@ describe('runtime: 3 controllers, 6 routers', () => {
     expect(path[0]).toBe('r1');
     expect(path[2]).toBe('r6');
     const probe = await routerCall(router('r1'), 'POST', `/probe?circuit=${circuitId}`);
-    expect(probe).toEqual({ ok: true, hops: path });
+    expect(probe).toEqual({ ok: true, hops: path.map((name) => ids[name]) });
     const events = (await cluster.call(2, 'GET', '/events?since=0')).body.data as {
       type: string;
       id: string;
@@ -299,10 +306,10 @@ describe('runtime: 3 controllers, 6 routers', () => {
     );
     expect(await routerCall(router('r1'), 'POST', `/probe?circuit=${circuitId}`)).toEqual({
       ok: true,
-      hops: path,
+      hops: path.map((name) => ids[name]),
     });
     const transit = path[1] as string;
-    await routerCall(router('r6'), 'POST', `/faults/block?peer=${transit}`);
+    await routerCall(router('r6'), 'POST', `/faults/block?peer=${ids[transit]}`);
     await waitFor(
       async () => {
         const statuses = await Promise.all([0, 1].map((i) => cluster.call(i, 'GET', '/runtime')));

@@ -228,6 +228,7 @@ export function RuntimePage() {
                   <tr>
                     <th scope="col">Router</th>
                     <th scope="col">Listen address</th>
+                    <th scope="col">Proved by</th>
                     <th scope="col">Connected since</th>
                   </tr>
                 </thead>
@@ -241,6 +242,7 @@ export function RuntimePage() {
                         <div className="muted mono small">{r.id}</div>
                       </td>
                       <td className="mono small">{r.listen ?? NONE}</td>
+                      <td>{r.auth === 'certificate' ? 'its certificate' : 'the shared secret'}</td>
                       <td>{formatTime(r.connectedSince)}</td>
                     </tr>
                   ))}

@@ -42,7 +42,13 @@ interface Answer {
 const status: RuntimeStatus = answer(runtimeStatus, {
   controller: 'n1',
   routers: [
-    { id: 'r1', name: 'router-1', listen: '127.0.0.1:9001', connectedSince: '2030-01-01T00:00:00.000Z' },
+    {
+      id: 'r1',
+      name: 'router-1',
+      listen: '127.0.0.1:9001',
+      connectedSince: '2030-01-01T00:00:00.000Z',
+      auth: 'certificate',
+    },
   ],
   links: 1,
   circuits: 1,
