@@ -41,7 +41,7 @@ import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
 import { readSetting, ROUTER_SECRET_SETTING } from './model/settings.js';
 import { encodeCommand, type SingleCommand } from './model/commands.js';
-import { ModelStateMachine, touches } from './model/state-machine.js';
+import { enrollsRouter, ModelStateMachine, touches } from './model/state-machine.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
 import { createKeyAndCsr } from './pki/ca.js';
 import { NONE } from './raft/types.js';
@@ -168,9 +168,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     database: () => model.model,
     log: node.logger.child({ component: 'runtime' }),
   });
-  // A deleted or disabled router loses its live session on the apply that says so.
+  // A deleted, disabled or re-enrolled router loses its live session on the apply that says so.
   const stopRouterChecks = model.onApplied((batch) => {
-    if (touches(batch, 'routers')) runtime.routersChanged();
+    if (touches(batch, 'routers') || enrollsRouter(batch)) runtime.routersChanged();
   });
   // Health says up, and login answers, only once this start has finished (api/readiness.ts).
   let started = false;

@@ -22,6 +22,7 @@ import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
 import { isAnotherRequest, rememberedWrite, rememberResult } from './idempotency.js';
 import { applyInvitation, type AppliedInvitation } from './invitations.js';
 import { deleteSetting, writeSetting } from './settings.js';
+import { revokeRouterCertificates } from './router-certificates.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
 import { INDEXED_ENTITY, POLICY_KIND, type IndexedEntityType, type PolicyKind } from './policy/kinds.js';
 
@@ -175,6 +176,9 @@ export class ModelApplier {
         if (c.collection === 'admins' && fields.passwordHash !== current.fields.passwordHash) {
           this.raiseAuthEpoch(c.id);
         }
+        // A disabled router's certificate is revoked: it comes back by enrolling again.
+        if (c.collection === 'routers' && fields.disabled === true)
+          revokeRouterCertificates(this.model, c.id);
         return { ...this.write(c.collection, c.id, c.at, fields, current.revision), op: c.op };
       }
       case 'endSessions': {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { collectionNames, spec, type Collection } from './entities.js';
 import { ModelError, type FieldError } from './errors.js';
+import type { EnrolledCertificate } from './router-certificates.js';
 import type { IdempotencyKey } from './idempotency.js';
 
 export type EntityData = Record<string, unknown>;
@@ -66,6 +67,8 @@ export type InvitationCommand =
       readonly at: string;
       /** Who used it: the joining node's id, or the enrolling router's (its subject). */
       readonly by: string;
+      /** A router's: the certificate it enrolled for, which replaces any earlier one. */
+      readonly certificate?: EnrolledCertificate;
     }
   | { readonly op: 'revokeInvitation'; readonly id: string; readonly at: string };
 
@@ -164,6 +167,9 @@ const singleSchema = z.discriminatedUnion('op', [
     secretHash,
     at: timestamp,
     by: entityId,
+    certificate: z
+      .strictObject({ serial: z.string().regex(/^[0-9A-F]{2,64}$/, 'upper-case hex'), expiresAt: timestamp })
+      .optional(),
   }),
   z.strictObject({ op: z.literal('revokeInvitation'), id: entityId, at: timestamp }),
   z.strictObject({

@@ -9,6 +9,7 @@ import type { SqlValue } from 'sql.js';
 import type { InvitationCommand, InvitationKind } from './commands.js';
 import type { ModelDatabase } from './database.js';
 import { ModelError } from './errors.js';
+import { enrollCertificate } from './router-certificates.js';
 
 export type InvitationState = 'pending' | 'used' | 'expired' | 'revoked';
 
@@ -68,6 +69,13 @@ export function applyInvitation(db: ModelDatabase, c: InvitationCommand): Applie
           throw new ModelError('INVITATION_UNKNOWN', 'the invitation enrolls another router');
         }
         checkSubject(db, 'router', current.subject);
+        if (!c.certificate) {
+          throw new ModelError('INVALID', 'a router is enrolled for a certificate: the command names none');
+        }
+        // The new certificate is the router's only good one: every earlier one is revoked.
+        enrollCertificate(db, c.by, c.certificate, c.at);
+      } else if (c.certificate) {
+        throw new ModelError('INVALID', 'a controller’s certificate is not recorded by its invitation');
       }
       db.run('UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ?', [c.at, c.by, c.id]);
       break;

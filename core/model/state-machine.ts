@@ -4,7 +4,7 @@
  */
 import type { SqlJsStatic } from 'sql.js';
 import type { CommittedCommand, StateMachine } from '../replication/state-machine.js';
-import { ModelApplier, type CommandResult, type PolicyIndexHooks } from './apply.js';
+import { ModelApplier, type CommandResult, type PolicyIndexHooks, type SingleResult } from './apply.js';
 import { decodeEnvelope } from './commands.js';
 import type { Collection } from './entities.js';
 import { ModelDatabase, loadSqlJs } from './database.js';
@@ -31,11 +31,20 @@ export type AppliedListener = (batch: AppliedBatch) => void;
 
 /** Whether a committed batch created, changed or deleted an entity of `collection`. */
 export function touches(batch: AppliedBatch, collection: Collection): boolean {
-  return batch.applied.some(({ result }) =>
-    (result.op === 'batch' ? result.results : [result]).some(
-      (r) => 'collection' in r && r.collection === collection,
-    ),
+  return anyResult(batch, (r) => 'collection' in r && r.collection === collection);
+}
+
+/** Whether the batch enrolled a router (a new certificate, which revokes its earlier ones). */
+export function enrollsRouter(batch: AppliedBatch): boolean {
+  return anyResult(
+    batch,
+    (r) => r.op === 'redeemInvitation' && 'invitation' in r && r.invitation.kind === 'router',
   );
+}
+
+/** Whether any command the batch applied (batches opened up) answered as `test` says. */
+function anyResult(batch: AppliedBatch, test: (result: SingleResult) => boolean): boolean {
+  return batch.applied.some(({ result }) => (result.op === 'batch' ? result.results : [result]).some(test));
 }
 
 export class ModelStateMachine implements StateMachine {

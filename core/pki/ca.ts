@@ -193,6 +193,12 @@ export function serialOf(certPem: string): string {
   return new X509Certificate(certPem).serialNumber.toUpperCase();
 }
 
+/** A certificate as the model records an enrolled one: its serial and when it expires (ISO). */
+export function enrolledCertificate(certPem: string): { serial: string; expiresAt: string } {
+  const cert = new X509Certificate(certPem);
+  return { serial: cert.serialNumber.toUpperCase(), expiresAt: new Date(cert.validTo).toISOString() };
+}
+
 /** PEM text with its trailing newline, so that PEMs concatenate into a valid bundle. */
 export function pem(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;

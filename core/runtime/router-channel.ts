@@ -63,6 +63,8 @@ export interface RouterChannelOptions {
   readonly findRouter: (name: string) => ModelRouter | undefined;
   /** A router of the model, by id. */
   readonly routerById: (id: string) => ModelRouter | undefined;
+  /** Whether the certificate with this serial is one the router enrolled for and still good. */
+  readonly certificateCurrent: (routerId: string, serial: string) => boolean;
   readonly handler: RouterChannelHandler;
   readonly drops: DropCounter;
   readonly log: Logger;
@@ -75,8 +77,8 @@ export interface RouterSession {
   readonly router: ModelRouter;
   /** What the router goes by on the wire: its id (certificate) or its model name (secret). */
   readonly label: string;
-  /** It connected on its certificate (else on the routers' secret). */
-  readonly certified: boolean;
+  /** The serial of the certificate it connected on; undefined on the routers' secret. */
+  readonly serial: string | undefined;
   readonly listen: string | undefined;
   readonly since: number;
 }
@@ -157,9 +159,18 @@ export class RouterChannel {
   revalidate(): void {
     for (const [id, { socket, session }] of this.sessions) {
       // A certified router is its id, whatever it is called; a secret one proved its name.
-      const now = session.certified ? this.o.routerById(id) : this.o.findRouter(session.router.name);
-      const gone = session.certified ? 'deleted' : 'deleted or renamed';
-      const why = !now || now.id !== id ? gone : now.disabled ? 'disabled' : undefined;
+      const { serial } = session;
+      const now = serial ? this.o.routerById(id) : this.o.findRouter(session.router.name);
+      const why =
+        !now || now.id !== id
+          ? serial
+            ? 'deleted'
+            : 'deleted or renamed'
+          : now.disabled
+            ? 'disabled'
+            : serial && !this.o.certificateCurrent(id, serial)
+              ? 'certificate revoked (enrolled again)'
+              : undefined;
       if (!why) continue;
       this.sessions.delete(id);
       this.sessionsCut += 1;
@@ -236,13 +247,14 @@ export class RouterChannel {
       o.handler.disconnected(router.id);
     });
 
-    if (presentedCertificate(socket)) {
+    const presented = presentedCertificate(socket);
+    if (presented) {
       // TLS proved who it is (admission checked it): in session at once, then told who we are.
       // Checked again: the router may have been deleted or disabled since.
       const certified = this.certifiedRouter(socket);
       if (!certified || certified.disabled) return void socket.disconnect(true);
       router = certified;
-      this.open(socket, certified, hello.router, true, hello.listen);
+      this.open(socket, certified, hello.router, presented.getPeerCertificate().serialNumber, hello.listen);
       socket.emit(EVENTS.accepted, { v: PROTOCOL_VERSION, controller: o.self, controllerName: o.selfName });
       return;
     }
@@ -258,7 +270,7 @@ export class RouterChannel {
         return;
       }
       router = found;
-      this.open(socket, found, hello.router, false, hello.listen);
+      this.open(socket, found, hello.router, undefined, hello.listen);
     });
   }
 
@@ -266,7 +278,7 @@ export class RouterChannel {
     socket: Socket,
     router: ModelRouter,
     label: string,
-    certified: boolean,
+    serial: string | undefined,
     listen: string | undefined,
   ): void {
     const { o } = this;
@@ -274,11 +286,11 @@ export class RouterChannel {
     const previous = this.sessions.get(router.id);
     this.sessions.set(router.id, {
       socket,
-      session: { router, label, certified, listen, since: Date.now() },
+      session: { router, label, serial: serial?.toUpperCase(), listen, since: Date.now() },
     });
     // A reconnecting router's old socket may linger: the new one replaces it.
     previous?.socket.disconnect(true);
-    o.log.info({ router: router.name, certified }, 'router connected');
+    o.log.info({ router: router.name, certified: serial !== undefined }, 'router connected');
     o.handler.connected(router, listen);
   }
 
@@ -318,6 +330,13 @@ export class RouterChannel {
       const router = this.o.routerById(id);
       if (!router || router.disabled)
         return { code: 'UNKNOWN_ROUTER', message: 'unknown router', router: id };
+      if (!this.o.certificateCurrent(id, cert.serialNumber)) {
+        return {
+          code: 'REVOKED_CERTIFICATE',
+          message: 'the certificate was revoked: the router enrolled again, or was disabled since',
+          router: id,
+        };
+      }
       return undefined;
     }
     const router = this.o.findRouter(claimed);
@@ -330,8 +349,9 @@ export class RouterChannel {
   private certifiedRouter(socket: Socket): ModelRouter | undefined {
     const tls = tlsOf(socket);
     if (!tls?.authorized) return undefined;
-    const id = routerIdOf(tls.getPeerCertificate(), this.o.clusterId);
-    return id ? this.o.routerById(id) : undefined;
+    const cert = tls.getPeerCertificate();
+    const id = routerIdOf(cert, this.o.clusterId);
+    return id && this.o.certificateCurrent(id, cert.serialNumber) ? this.o.routerById(id) : undefined;
   }
 
   private handshake(socket: Socket, routerName: string, routerNonce: Uint8Array): Promise<boolean> {

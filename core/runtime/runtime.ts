@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { runtimeStatus } from '../../contract/index.js';
 import type { Namespace, Socket } from 'socket.io';
+import { certificateCurrent } from '../model/router-certificates.js';
 import type { ModelDatabase } from '../model/database.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
 import type { Circuit } from './circuit-table.js';
@@ -105,6 +106,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         const r = this.model.router(id);
         return r && r.id === id ? r : undefined;
       },
+      certificateCurrent: (id, serial) => certificateCurrent(o.database(), id, serial),
       handler: this,
       drops: this.drops,
       log: o.log,
@@ -255,7 +257,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         name: s.router.name,
         listen: s.listen ?? null,
         connectedSince: new Date(s.since).toISOString(),
-        auth: s.certified ? ('certificate' as const) : ('secret' as const),
+        auth: s.serial !== undefined ? ('certificate' as const) : ('secret' as const),
       })),
       links: this.links.size,
       circuits: this.circuits.circuits.size,

@@ -180,7 +180,7 @@ describe('routers on certificates', () => {
       async () => controller.runtime.channel.connected(idA) && controller.runtime.channel.connected(idB),
       'both routers connected',
     );
-    expect(controller.runtime.channel.session(idA)).toMatchObject({ label: idA, certified: true });
+    expect(controller.runtime.channel.session(idA)).toMatchObject({ label: idA, serial: expect.any(String) });
     await waitFor(async () => controller.runtime.listLinks().length === 1, 'the link between them');
     const [link] = controller.runtime.listLinks();
     // Known by id on the wire, shown by name.
@@ -249,7 +249,7 @@ describe('routers on certificates', () => {
     await expect(undiciFetch(`http://${a.address}/status`)).rejects.toThrow();
   });
 
-  it('keeps a renamed router’s session (it is its id), and cuts a disabled one', async () => {
+  it('keeps a renamed router’s session (it is its id); disabling revokes its certificate until it enrolls again', async () => {
     const idA = identities.get('edge-a')!.router.id;
     const cut = controller.runtime.status().sessionsCut;
     expect((await call('PATCH', `/routers/${idA}`, { name: 'edge-a-renamed' })).status).toBe(200);
@@ -259,9 +259,43 @@ describe('routers on certificates', () => {
     expect(controller.runtime.channel.connected(idA)).toBe(false);
     expect(controller.runtime.status().sessionsCut).toBe(cut + 1);
     expect((await call('PATCH', `/routers/${idA}`, { disabled: false })).status).toBe(200);
+    // Enabled again, its old certificate stays revoked.
+    expect(await tryController(certificateCredentials(identities.get('edge-a')!), idA)).toBe(
+      'REVOKED_CERTIFICATE',
+    );
+    expect(controller.runtime.channel.connected(idA)).toBe(false);
+    await agents[0]!.close();
+    const minted = await call('POST', `/routers/${idA}/enrollment`, {});
+    const again = await enrollRouter(((await minted.json()) as { token: string }).token);
+    await start(again);
     await waitFor(
       async () => controller.runtime.channel.connected(idA),
-      'the router back on its certificate',
+      'the router back on its new certificate',
+    );
+  });
+
+  it('cuts a router that enrolls again, on the apply, and refuses its old certificate', async () => {
+    const idB = identities.get('edge-b')!.router.id;
+    await waitFor(async () => controller.runtime.channel.connected(idB), 'edge-b connected');
+    const cut = controller.runtime.status().sessionsCut;
+    const minted = await call('POST', `/routers/${idB}/enrollment`, {});
+    const renewed = await enrollRouter(((await minted.json()) as { token: string }).token);
+    // The enrollment's apply cut the session on the old certificate: nothing to wait for.
+    expect(controller.runtime.channel.connected(idB)).toBe(false);
+    expect(controller.runtime.status().sessionsCut).toBe(cut + 1);
+    expect(await tryController(certificateCredentials(identities.get('edge-b')!), idB)).toBe(
+      'REVOKED_CERTIFICATE',
+    );
+    expect(await tryController(certificateCredentials(renewed), idB)).toBe('accepted');
+  });
+
+  it('cuts a deleted router, and no certificate of it opens the channel again', async () => {
+    const idB = identities.get('edge-b')!.router.id;
+    await waitFor(async () => controller.runtime.channel.connected(idB), 'edge-b connected');
+    expect((await call('DELETE', `/routers/${idB}`)).status).toBe(204);
+    expect(controller.runtime.channel.connected(idB)).toBe(false);
+    expect(await tryController(certificateCredentials(identities.get('edge-b')!), idB)).toBe(
+      'UNKNOWN_ROUTER',
     );
   });
 });

@@ -20,6 +20,7 @@ import {
 import { requireClusterCa } from '../../cluster/cluster-ca.js';
 import type { InvitationKind } from '../../model/commands.js';
 import type { AppliedInvitation } from '../../model/invitations.js';
+import type { EnrolledCertificate } from '../../model/router-certificates.js';
 import { listInvitations } from '../../model/invitations.js';
 import { fingerprint } from '../../pki/ca.js';
 import { ApiProblem } from '../problem.js';
@@ -176,8 +177,16 @@ export async function mintInvitation(
   return { token, invitation: appliedInvitation(write), index: write.index };
 }
 
-/** Spends the token's invitation for `by` (a joining node's id, an enrolling router's) by a Raft write. */
-export function spendInvitation(s: ApiDeps, token: JoinTokenPayload, by: string): Promise<WriteResult> {
+/**
+ * Spends the token's invitation for `by` (a joining node's id, an enrolling router's) by a Raft
+ * write; a router's names the certificate it enrolled for.
+ */
+export function spendInvitation(
+  s: ApiDeps,
+  token: JoinTokenPayload,
+  by: string,
+  certificate?: EnrolledCertificate,
+): Promise<WriteResult> {
   const at = new Date().toISOString();
   const redeem = {
     op: 'redeemInvitation' as const,
@@ -185,6 +194,7 @@ export function spendInvitation(s: ApiDeps, token: JoinTokenPayload, by: string)
     secretHash: invitationSecretHash(token.secret),
     at,
     by,
+    ...(certificate ? { certificate } : {}),
   };
   return propose(s.ctx.replica, s.metrics, redeem, { at });
 }

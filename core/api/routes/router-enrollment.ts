@@ -10,7 +10,7 @@
 import { issueRouterCertificate, requireClusterCa } from '../../cluster/cluster-ca.js';
 import { view as invitationView } from '../../model/invitations.js';
 import { getEntity } from '../../model/queries.js';
-import { fingerprint } from '../../pki/ca.js';
+import { certificatesOf, enrolledCertificate, fingerprint } from '../../pki/ca.js';
 import { ApiProblem } from '../problem.js';
 import {
   createdInvitation,
@@ -74,7 +74,9 @@ export function routerEnrollmentRoutes(app: ZodApp, s: ApiDeps): void {
       }
       // Made before the token is spent, so that a bad CSR does not spend it.
       const issued = await issueRouterCertificate(s.db(), s.ctx.clusterId, routerId, request.body.csr);
-      const write = await spendInvitation(s, invitation, routerId);
+      // Recorded with the token's use: the router's only good certificate from now on.
+      const [leaf] = certificatesOf(issued.certificate);
+      const write = await spendInvitation(s, invitation, routerId, enrolledCertificate(leaf ?? ''));
       const router = getEntity(s.db(), 'routers', routerId);
       const controllers = s.ctx.cluster.view().members.map((m) => `https://${m.address}`);
       reply.header('x-raft-index', String(write.index)).header('cache-control', 'no-store');

@@ -13,6 +13,7 @@ import { migration007 } from './007-admin-auth-epoch.js';
 import { migration008 } from './008-admin-roles.js';
 import { migration009 } from './009-idempotency-fingerprints.js';
 import { migration010 } from './010-router-invitations.js';
+import { migration011 } from './011-router-certificates.js';
 
 export interface Migration {
   readonly version: number;
@@ -31,4 +32,5 @@ export const migrations: readonly Migration[] = [
   migration008,
   migration009,
   migration010,
+  migration011,
 ];

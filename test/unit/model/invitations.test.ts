@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { invitationSecretHash, newInvitationSecret } from '../../../core/cluster/join-token.js';
 import { encodeCommand, type ModelCommand } from '../../../core/model/commands.js';
 import { listInvitations, view } from '../../../core/model/invitations.js';
+import { certificateCurrent, routerCertificates } from '../../../core/model/router-certificates.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
 
 const T0 = '2026-12-07T10:00:00.000Z';
@@ -186,10 +187,69 @@ describe('invitations', () => {
       apply({ op: 'patch', collection: 'routers', id: 'r2', at: T0, data: { disabled: true } });
       expect(apply(redeem('r2', T1, hash, 'b')).error?.code).toBe('ROUTER_DISABLED');
       expect(rows()).toBe(before);
-      expect(apply(redeem('r1', T1, hash, 'a'))).toMatchObject({
+      expect(apply(enroll('r1', 'a', 'AA01'))).toMatchObject({
         ok: true,
         invitation: { state: 'used', usedBy: 'r1' },
       });
+    });
+
+    const enroll = (by: string, id: string, serial: string, at = T1): ModelCommand =>
+      ({
+        ...(redeem(by, at, hash, id) as object),
+        certificate: { serial, expiresAt: '2027-03-07T10:00:00.000Z' },
+      }) as ModelCommand;
+
+    it('record the certificate a router enrolled for; enrolling again, disabling or deleting revokes it', async () => {
+      const nodes = [await machine(), await machine()];
+      const commands: ModelCommand[] = [
+        router('r1'),
+        router('r2'),
+        forRouter('a', 'r1'),
+        enroll('r1', 'a', 'AA01'),
+        forRouter('b', 'r1'),
+        enroll('r1', 'b', 'AA02'),
+        forRouter('c', 'r2'),
+        enroll('r2', 'c', 'BB01'),
+      ];
+      for (const node of nodes) for (const c of commands) expect(node.apply(c).ok).toBe(true);
+      const [one, other] = nodes as [
+        Awaited<ReturnType<typeof machine>>,
+        Awaited<ReturnType<typeof machine>>,
+      ];
+      const db = () => one.sm.model;
+      // Only the latest enrollment's certificate is good.
+      expect(certificateCurrent(db(), 'r1', 'AA01')).toBe(false);
+      expect(certificateCurrent(db(), 'r1', 'aa02')).toBe(true);
+      expect(certificateCurrent(db(), 'r2', 'AA02')).toBe(false); // another router's
+      expect(routerCertificates(db(), 'r1')).toEqual([
+        { serial: 'AA02', issuedAt: T1, expiresAt: '2027-03-07T10:00:00.000Z' },
+      ]);
+      const certs = (sm: ModelStateMachine) =>
+        JSON.stringify(sm.model.rows('SELECT * FROM router_certificates ORDER BY serial'));
+      expect(certs(one.sm)).toBe(certs(other.sm));
+
+      // Renaming changes nothing; disabling revokes, and enabling again does not bring it back.
+      one.apply({ op: 'patch', collection: 'routers', id: 'r1', at: T1, data: { name: 'edge-new' } });
+      expect(certificateCurrent(db(), 'r1', 'AA02')).toBe(true);
+      one.apply({ op: 'patch', collection: 'routers', id: 'r1', at: T1, data: { disabled: true } });
+      one.apply({ op: 'patch', collection: 'routers', id: 'r1', at: T1, data: { disabled: false } });
+      expect(certificateCurrent(db(), 'r1', 'AA02')).toBe(false);
+      expect(one.apply({ op: 'delete', collection: 'routers', id: 'r2' }).ok).toBe(true);
+      expect(certificateCurrent(db(), 'r2', 'BB01')).toBe(false);
+      expect(certs(one.sm)).toBe('[]');
+    });
+
+    it('are spent for a certificate only: a router’s redemption names one, a controller’s none', async () => {
+      const { apply } = await machine();
+      apply(router('r1'));
+      apply(forRouter('a', 'r1'));
+      expect(apply(redeem('r1', T1, hash, 'a')).error).toMatchObject({
+        code: 'INVALID',
+        message: 'a router is enrolled for a certificate: the command names none',
+      });
+      apply(create('k'));
+      expect(apply(enroll('n2', 'k', 'CC01')).error?.code).toBe('INVALID');
+      expect(apply(enroll('r1', 'a', 'AA01')).ok).toBe(true);
     });
   });
 

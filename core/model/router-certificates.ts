@@ -1,0 +1,61 @@
+/**
+ * The certificates routers enrolled for (migration 11), the model's side of router revocation. A
+ * certificate is good while its serial is recorded for its router; the writes that end it:
+ * re-enrolling (the new certificate replaces every earlier one), disabling the router and deleting
+ * it. Apply is deterministic: the serial, issue time and expiry come in the enrollment command.
+ */
+import type { ModelDatabase } from './database.js';
+
+export interface EnrolledCertificate {
+  /** Upper-case hex, as node:tls names a peer certificate's serial. */
+  readonly serial: string;
+  readonly expiresAt: string;
+}
+
+/** Records `certificate` as the router's only good one (enrollment). */
+export function enrollCertificate(
+  db: ModelDatabase,
+  routerId: string,
+  certificate: EnrolledCertificate,
+  at: string,
+): void {
+  revokeRouterCertificates(db, routerId);
+  db.run('INSERT INTO router_certificates (serial, router_id, issued_at, expires_at) VALUES (?, ?, ?, ?)', [
+    certificate.serial.toUpperCase(),
+    routerId,
+    at,
+    certificate.expiresAt,
+  ]);
+}
+
+/** Ends every certificate of the router (disabled, re-enrolled); true when there was one. */
+export function revokeRouterCertificates(db: ModelDatabase, routerId: string): boolean {
+  const had = db.exists('SELECT 1 FROM router_certificates WHERE router_id = ?', [routerId]);
+  if (had) db.run('DELETE FROM router_certificates WHERE router_id = ?', [routerId]);
+  return had;
+}
+
+/** Whether the certificate with `serial` is a good one of the router. */
+export function certificateCurrent(db: ModelDatabase, routerId: string, serial: string): boolean {
+  return db.exists('SELECT 1 FROM router_certificates WHERE serial = ? AND router_id = ?', [
+    serial.toUpperCase(),
+    routerId,
+  ]);
+}
+
+/** The router's good certificates (at most one today). */
+export function routerCertificates(
+  db: ModelDatabase,
+  routerId: string,
+): { serial: string; issuedAt: string; expiresAt: string }[] {
+  return db
+    .rows(
+      'SELECT serial, issued_at, expires_at FROM router_certificates WHERE router_id = ? ORDER BY serial',
+      [routerId],
+    )
+    .map(([serial, issuedAt, expiresAt]) => ({
+      serial: String(serial),
+      issuedAt: String(issuedAt),
+      expiresAt: String(expiresAt),
+    }));
+}
