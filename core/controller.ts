@@ -162,6 +162,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     self: node.id,
     selfName: node.name,
     clusterId: node.clusterId,
+    appliedIndex: () => node.replica.appliedIndex(),
     secret: () => readSetting(model.model, ROUTER_SECRET_SETTING) ?? legacySecret,
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
     admit: (socket) => node.transport.admit(socket),

@@ -43,6 +43,15 @@ export function certificateCurrent(db: ModelDatabase, routerId: string, serial: 
   ]);
 }
 
+/** Every enabled router's good certificate: the routers a certified router may link with. */
+export function enrolledRouters(db: ModelDatabase): { id: string; serial: string }[] {
+  return db
+    .rows(
+      'SELECT c.router_id, c.serial FROM router_certificates c JOIN routers r ON r.id = c.router_id WHERE r.disabled = 0 ORDER BY c.router_id, c.serial',
+    )
+    .map(([id, serial]) => ({ id: String(id), serial: String(serial) }));
+}
+
 /** The router's good certificates (at most one today). */
 export function routerCertificates(
   db: ModelDatabase,

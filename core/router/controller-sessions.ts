@@ -13,6 +13,7 @@ import {
   circuitAskSchema,
   confirmAnswerSchema,
   dialLinkSchema,
+  peersSchema,
   routeSchema,
   unrouteSchema,
   wireCircuitSchema,
@@ -145,6 +146,10 @@ export class ControllerSessions {
         );
       });
     };
+    socket.on(EVENTS.peers, (payload: unknown) => {
+      const peers = peersSchema.safeParse(payload);
+      if (peers.success) links.setPeers(peers.data);
+    });
     handle(EVENTS.dialLink, dialLinkSchema, async ({ peer, address }) => {
       if (links.blocked.has(peer)) return { ok: false, code: 'BLOCKED', message: `links to ${peer} are cut` };
       return { ok: true, value: await links.dialOnce(peer, address) };

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io } from 'socket.io-client';
 import { z } from 'zod';
-import type { WireLink } from '../runtime/protocol.js';
+import type { Peers, WireLink } from '../runtime/protocol.js';
 import { createFrameParser } from '../transport/frame-parser.js';
 import type { ForwardingTable } from './forwarding-table.js';
 import { RefusalLog } from '../transport/refusal-log.js';
@@ -64,6 +64,8 @@ interface LinkSocket {
 
 interface AgentLink extends RouterLink {
   readonly socket: LinkSocket;
+  /** The serial of the peer's certificate (certified routers). */
+  readonly peerSerial?: string;
   timer?: NodeJS.Timeout;
 }
 
@@ -79,6 +81,12 @@ export class RouterLinks {
   private readonly refusals: RefusalLog;
   /** Link dials refused: TLS (no certificate of this cluster) or the hello. */
   refused = 0;
+  /**
+   * The controllers' word on which routers' certificates are good (serial by router id), from the
+   * highest applied index heard. Until the first word, TLS and the hello decide alone: a router
+   * no controller has reached carries no circuits.
+   */
+  private peers: { index: number; serials: Map<string, string> } | undefined;
 
   constructor(private readonly o: RouterLinksOptions) {
     this.refusals = new RefusalLog(o.log);
@@ -107,6 +115,7 @@ export class RouterLinks {
       const link: AgentLink = {
         id: hello.id,
         peer: hello.from,
+        ...peerSerialOf(socket),
         dialer: hello.from,
         acceptor: this.o.name,
         latencyMs: 0,
@@ -117,6 +126,24 @@ export class RouterLinks {
       this.register(link);
     });
     this.server = server;
+  }
+
+  /** A controller's list of the routers whose certificates are good: links to others close. */
+  setPeers(peers: Peers): void {
+    if (this.peers && peers.index < this.peers.index) return;
+    this.peers = {
+      index: peers.index,
+      serials: new Map(peers.routers.map((r) => [r.id, r.serial.toUpperCase()])),
+    };
+    for (const link of this.registry.list()) {
+      if (!this.peerGood(link.peer, link.peerSerial)) this.closeLink(link, 'its certificate was revoked');
+    }
+  }
+
+  /** Whether the controllers (once heard) say the peer's certificate is good. */
+  private peerGood(peer: string, serial: string | undefined): boolean {
+    if (this.o.credentials.kind !== 'certificate' || !this.peers) return true;
+    return serial !== undefined && this.peers.serials.get(peer) === serial.toUpperCase();
   }
 
   has(id: string): boolean {
@@ -170,10 +197,13 @@ export class RouterLinks {
     }
     // TLS verified the chain (the server refuses any other); the certificate says which router.
     const tls = socket.request.socket as TLSSocket;
-    const certified = tls.authorized
-      ? routerIdOf(tls.getPeerCertificate(), credentials.clusterId)
-      : undefined;
-    return checkCertifiedLinkHello(this.o.name, socket.handshake.auth, certified);
+    const cert = tls.authorized ? tls.getPeerCertificate() : undefined;
+    const certified = cert ? routerIdOf(cert, credentials.clusterId) : undefined;
+    const hello = checkCertifiedLinkHello(this.o.name, socket.handshake.auth, certified);
+    if (typeof hello !== 'string' && !this.peerGood(hello.from, cert?.serialNumber)) {
+      return `router ${hello.from}'s certificate was revoked`;
+    }
+    return hello;
   }
 
   private refuse(address: string, reason: string): void {
@@ -184,16 +214,21 @@ export class RouterLinks {
   private dial(peer: string, address: string): Promise<AgentLink> {
     const id = `${this.o.name}~${peer}~${randomBytes(4).toString('hex')}`;
     const { credentials } = this.o;
+    let peerSerial: string | undefined;
     const secure =
       credentials.kind === 'certificate'
         ? {
             ...clientTls(credentials),
             rejectUnauthorized: true,
             // The acceptor is the router the controller named, whatever address it was reached at.
-            checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-              routerIdOf(cert, credentials.clusterId) === peer
-                ? undefined
-                : new Error(`the certificate at ${address} does not name router ${peer}`),
+            checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+              if (routerIdOf(cert, credentials.clusterId) !== peer)
+                return new Error(`the certificate at ${address} does not name router ${peer}`);
+              if (!this.peerGood(peer, cert.serialNumber))
+                return new Error(`router ${peer}'s certificate at ${address} was revoked`);
+              peerSerial = cert.serialNumber;
+              return undefined;
+            },
           }
         : {};
     const hello =
@@ -222,6 +257,7 @@ export class RouterLinks {
         const link: AgentLink = {
           id,
           peer,
+          ...(peerSerial ? { peerSerial } : {}),
           dialer: this.o.name,
           acceptor: peer,
           latencyMs: 0,
@@ -327,4 +363,14 @@ export class RouterLinks {
 
 function wire(link: RouterLink): WireLink {
   return { id: link.id, dialer: link.dialer, acceptor: link.acceptor, latencyMs: link.latencyMs };
+}
+
+/** The serial of an accepted link's client certificate, when TLS verified one. */
+function peerSerialOf(socket: ServerSocket): { peerSerial?: string } {
+  const tls = socket.request.socket as Partial<TLSSocket>;
+  const serial =
+    tls.authorized && typeof tls.getPeerCertificate === 'function'
+      ? tls.getPeerCertificate().serialNumber
+      : undefined;
+  return serial ? { peerSerial: serial } : {};
 }

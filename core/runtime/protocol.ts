@@ -17,6 +17,8 @@ export const EVENTS = {
   welcome: 'auth:welcome',
   /** Controller → router with a certificate: TLS proved it, here is who the controller is. */
   accepted: 'auth:accepted',
+  /** Controller → router with a certificate: the routers whose certificates are good now. */
+  peers: 'peers',
   heartbeat: 'heartbeat',
   links: 'links',
   link: 'link',
@@ -52,6 +54,15 @@ export const challengeSchema = z.object({
   nonce,
 });
 export const proofSchema = z.object({ proof });
+/**
+ * The routers a certified router may link with: each enabled router's enrolled certificate, as of
+ * the sender's applied index (a router keeps the list of the highest index it heard).
+ */
+export const peersSchema = z.object({
+  index: z.number().int().min(0),
+  routers: z.array(z.object({ id, serial: z.string().regex(/^[0-9A-Fa-f]{2,64}$/) })).max(100_000),
+});
+export type Peers = z.output<typeof peersSchema>;
 export const acceptedSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   controller: id,

@@ -31,6 +31,7 @@ import {
   proofSchema,
   type Answer,
   type Fault,
+  type Peers,
   type LinkEvent,
   type WireCircuit,
   type WireLink,
@@ -65,6 +66,8 @@ export interface RouterChannelOptions {
   readonly routerById: (id: string) => ModelRouter | undefined;
   /** Whether the certificate with this serial is one the router enrolled for and still good. */
   readonly certificateCurrent: (routerId: string, serial: string) => boolean;
+  /** The routers whose certificates are good now, for certified routers' links. */
+  readonly peers: () => Peers;
   readonly handler: RouterChannelHandler;
   readonly drops: DropCounter;
   readonly log: Logger;
@@ -95,6 +98,8 @@ const KNOWN: ReadonlySet<string> = new Set([
 export class RouterChannel {
   private readonly sessions = new Map<RouterId, { socket: Socket; session: RouterSession }>();
   private delayMs = 0;
+  /** The peer list last sent to every certified router (JSON), to send it again only on change. */
+  private sentPeers = '';
   private readonly refusals: RefusalLog;
   refusedHandshakes = 0;
   /** Sessions closed because their router was deleted, disabled or renamed. */
@@ -181,6 +186,17 @@ export class RouterChannel {
       socket.disconnect(true);
       this.o.handler.disconnected(id);
     }
+    this.tellPeers();
+  }
+
+  /** Tells every certified router the routers it may link with, when that changed. */
+  private tellPeers(): void {
+    const peers = this.o.peers();
+    const key = JSON.stringify(peers.routers);
+    if (key === this.sentPeers) return;
+    this.sentPeers = key;
+    for (const { socket, session } of this.sessions.values())
+      if (session.serial) socket.emit(EVENTS.peers, peers);
   }
 
   close(): void {
@@ -256,6 +272,7 @@ export class RouterChannel {
       router = certified;
       this.open(socket, certified, hello.router, presented.getPeerCertificate().serialNumber, hello.listen);
       socket.emit(EVENTS.accepted, { v: PROTOCOL_VERSION, controller: o.self, controllerName: o.selfName });
+      socket.emit(EVENTS.peers, o.peers());
       return;
     }
     void this.handshake(socket, hello.router, hello.nonce).then((ok) => {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { runtimeStatus } from '../../contract/index.js';
 import type { Namespace, Socket } from 'socket.io';
-import { certificateCurrent } from '../model/router-certificates.js';
+import { certificateCurrent, enrolledRouters } from '../model/router-certificates.js';
 import type { ModelDatabase } from '../model/database.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
 import type { Circuit } from './circuit-table.js';
@@ -39,6 +39,8 @@ export interface RuntimeOptions {
   readonly selfName: string;
   /** Router certificates name routers of this cluster. */
   readonly clusterId: string;
+  /** The model's applied index (it dates the peer lists sent to routers). */
+  readonly appliedIndex: () => number;
   /** The routers' secret, read per handshake (it is model data). */
   readonly secret: () => string | undefined;
   readonly namespace: Namespace;
@@ -107,6 +109,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         return r && r.id === id ? r : undefined;
       },
       certificateCurrent: (id, serial) => certificateCurrent(o.database(), id, serial),
+      peers: () => ({ index: o.appliedIndex(), routers: enrolledRouters(o.database()) }),
       handler: this,
       drops: this.drops,
       log: o.log,

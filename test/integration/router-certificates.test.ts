@@ -258,6 +258,11 @@ describe('routers on certificates', () => {
     expect((await call('PATCH', `/routers/${idA}`, { disabled: true })).status).toBe(200);
     expect(controller.runtime.channel.connected(idA)).toBe(false);
     expect(controller.runtime.status().sessionsCut).toBe(cut + 1);
+    // The routers hear of it too: edge-b closes its link to edge-a, and the old certificate opens
+    // no new one.
+    const b = agents[1]!;
+    await waitFor(async () => b.links.status().length === 0, 'edge-b to drop its link to edge-a');
+    expect(await tryLink(b, certificateCredentials(identities.get('edge-a')!), idA)).toBe('link refused');
     expect((await call('PATCH', `/routers/${idA}`, { disabled: false })).status).toBe(200);
     // Enabled again, its old certificate stays revoked.
     expect(await tryController(certificateCredentials(identities.get('edge-a')!), idA)).toBe(
@@ -272,6 +277,7 @@ describe('routers on certificates', () => {
       async () => controller.runtime.channel.connected(idA),
       'the router back on its new certificate',
     );
+    await waitFor(async () => b.links.status().length === 1, 'the link back');
   });
 
   it('cuts a router that enrolls again, on the apply, and refuses its old certificate', async () => {

@@ -338,4 +338,36 @@ describe('runtime: 3 controllers, 6 routers', () => {
     expect((await cluster.call(other, 'DELETE', `/circuits/${again.body.id}`)).status).toBe(200);
     expect((await cluster.call(other, 'GET', `/circuits/${again.body.id}`)).status).toBe(404);
   }, 120_000);
+
+  it('a deleted router: every controller cuts it on the apply, and every router drops its links', async () => {
+    // After the circuit scenario: controllers 0 and 1 run. r3 carries a circuit as its ingress.
+    await connectedTo(0, 'r3');
+    await connectedTo(1, 'r3');
+    const made = await cluster.call(0, 'POST', '/circuits', {
+      identity: 'alice',
+      service: 'wiki',
+      ingressRouter: 'r3',
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const deleted = await cluster.call(0, 'DELETE', `/routers/${ids.r3}`);
+    expect(deleted.status).toBe(204);
+    const index = deleted.headers.get('x-raft-index');
+    // Once a member applied the delete, its session with r3 is gone: nothing to wait for.
+    for (const i of [0, 1]) {
+      await cluster.call(i, 'GET', `/routers?minIndex=${index}`); // the delete applied there
+      const runtime = (await cluster.call(i, 'GET', '/runtime')).body;
+      expect((runtime.routers as { name: string }[]).map((r) => r.name)).not.toContain('r3');
+    }
+    for (const name of ['r1', 'r2', 'r4', 'r5', 'r6']) {
+      await waitFor(
+        async () =>
+          ((await routerCall(router(name), 'GET', '/status')).links as { peer: string }[]).every(
+            (l) => l.peer !== ids.r3,
+          ),
+        `${name} to drop its link to r3`,
+        10_000,
+        100,
+      );
+    }
+  }, 60_000);
 });
