@@ -385,25 +385,33 @@ describe('the runtime page in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('lists a connected router with how it proved itself', async () => {
+  it('enrolls a router from its page, and lists it connected on its certificate', async () => {
     const token = await loginToController(controller.url, 'admin', ADMIN.password);
     const made = await callController(controller.url, 'POST', '/routers', {
       token,
       body: { name: 'edge-ui' },
     });
     const { id } = (await made.json()) as { id: string };
-    const minted = await callController(controller.url, 'POST', `/routers/${id}/enrollment`, {
-      token,
-      body: {},
-    });
-    const identity = await enrollRouter(((await minted.json()) as { token: string }).token);
+    const tab = await runtimeTab();
+    const { page, errors } = tab;
+    await page.goto(`${controller.url}/#/c/routers/${id}`);
+    await page.getByRole('button', { name: 'Enroll' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Enroll router edge-ui' });
+    await dialog.getByLabel('Expires after').selectOption({ label: '30 minutes' });
+    await dialog.getByRole('button', { name: 'Create enrollment token' }).click();
+    const shown = await dialog.getByLabel('Enrollment token').inputValue();
+    await dialog.getByText('meshdesk router enroll --token-file router.token --out router.json').waitFor();
+    await shoot(page, 'router-enroll');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+
+    const identity = await enrollRouter(shown);
     const router = await RouterAgent.start({
       name: identity.router.id,
       controllers: identity.controllers,
       credentials: certificateCredentials(identity),
     });
     try {
-      const { page, errors } = await runtimeTab();
+      await mainNav(page).getByRole('link', { name: 'Runtime' }).click();
       const row = page.getByRole('row').filter({ hasText: 'edge-ui' });
       await row.waitFor();
       expect(await row.getByRole('cell').nth(2).textContent()).toBe('its certificate');

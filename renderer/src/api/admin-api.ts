@@ -178,6 +178,15 @@ export class AdminApi extends ApiClient {
     });
   }
 
+  /** Mints a one-time enrollment token for a router: the answer is the only time it is shown. */
+  enrollRouter(routerId: string, expiresInMinutes: number): Promise<WriteResult<CreatedInvitation>> {
+    return this.send<CreatedInvitation>({
+      method: 'POST',
+      path: `/routers/${encodeURIComponent(routerId)}/enrollment`,
+      body: { expiresInMinutes },
+    });
+  }
+
   revokeInvitation(id: string): Promise<WriteResult<Invitation>> {
     return this.send<Invitation>({
       method: 'DELETE',

@@ -3,7 +3,7 @@
  * generated from the collection table; the API's field errors land on the fields they name.
  */
 import { zodResolver } from '@hookform/resolvers/zod';
-import { ArrowLeft, ShieldCheck, Trash2 } from 'lucide-react';
+import { ArrowLeft, KeyRound, ShieldCheck, Trash2 } from 'lucide-react';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useRef, useState } from 'react';
 import { useForm, type Resolver } from 'react-hook-form';
@@ -23,6 +23,7 @@ import {
   type FormValues,
 } from '../model/entity-form.js';
 import { formatRoute } from '../router/routes.js';
+import { RouterEnrollDialog } from './invite-dialog.js';
 import { useApp, useCanChange } from '../app-context.js';
 import { entityQuery, queryKeys } from '../queries.js';
 
@@ -179,6 +180,7 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
   const description = describeCollection(collection);
   const [tab, setTab] = useState<'form' | 'json'>('form');
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [enrolling, setEnrolling] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const entity = useQuery({ ...entityQuery(api, collection, id ?? ''), enabled: id !== undefined });
@@ -238,6 +240,11 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
             <a className="button" href={checkAccess}>
               <ShieldCheck aria-hidden size={14} /> Check access
             </a>
+          ) : null}
+          {canChange && collection === 'routers' && current && current.disabled !== true ? (
+            <button type="button" className="button" onClick={() => setEnrolling(true)}>
+              <KeyRound aria-hidden size={14} /> Enroll
+            </button>
           ) : null}
           {canChange ? (
             <button
@@ -325,6 +332,13 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
           stop matching it.
         </p>
       </ConfirmDialog>
+      {collection === 'routers' && current ? (
+        <RouterEnrollDialog
+          open={enrolling}
+          onClose={() => setEnrolling(false)}
+          router={{ id, name: title }}
+        />
+      ) : null}
     </div>
   );
 }

@@ -1,137 +1,75 @@
 /**
- * "Invite a member": mints a one-time join token and shows it this once, with a copy button and
- * what to do with it on the new machine. The cluster keeps only the token's hash, so closing the
- * dialog loses it for good (a new one is one click away; an unused one can be revoked).
+ * "Invite a member" (the Cluster page) and "Enroll" (a router's page): the one-time tokens an
+ * admin hands to another machine, minted and shown once by TokenDialog.
  */
-import { Check, Copy } from 'lucide-react';
-import { useEffect, useRef, useState } from 'react';
-import type { CreatedInvitation } from '../api/types.js';
-import { useApp } from '../app-context.js';
-import { ErrorLine } from '../components/states.js';
+import { TokenDialog, type TokenDialogText } from './token-dialog.js';
 
-const EXPIRIES: readonly [label: string, minutes: number][] = [
-  ['30 minutes', 30],
-  ['1 hour', 60],
-  ['12 hours', 12 * 60],
-  ['1 day', 24 * 60],
-  ['7 days', 7 * 24 * 60],
-];
+const MEMBER: TokenDialogText = {
+  id: 'invite',
+  title: 'Invite a member',
+  intro: (
+    <p>
+      A join token lets one new controller join this cluster: it names this node, the cluster and its CA’s
+      fingerprint, so the new node trusts nothing else.
+    </p>
+  ),
+  tokenLabel: 'Join token',
+  createLabel: 'Create join token',
+  instructions: (
+    <>
+      <p>
+        On the new machine, paste it into the desktop app’s setup page, or start the node with it in the
+        environment (not on the command line, which other local users can read):
+      </p>
+      <pre className="mono small">MESHDESK_JOIN_TOKEN=… meshdesk start</pre>
+    </>
+  ),
+};
 
 export function InviteDialog(props: { open: boolean; onClose: () => void; onInvited: () => void }) {
-  const { api } = useApp();
-  const ref = useRef<HTMLDialogElement>(null);
-  const tokenRef = useRef<HTMLTextAreaElement>(null);
-  const [minutes, setMinutes] = useState(60);
-  const [created, setCreated] = useState<CreatedInvitation | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [copied, setCopied] = useState(false);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (props.open && !dialog.open) {
-      setCreated(null);
-      setError(null);
-      setCopied(false);
-      dialog.showModal();
-    } else if (!props.open && dialog.open) {
-      dialog.close();
-    }
-  }, [props.open]);
-
-  const mint = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setCreated((await api.invite(minutes)).body);
-      props.onInvited();
-    } catch (cause) {
-      setError(cause);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const copy = async () => {
-    if (!created) return;
-    try {
-      await navigator.clipboard.writeText(created.token);
-    } catch {
-      // No clipboard API (a page that is not a secure context): the selection is copied instead.
-      tokenRef.current?.select();
-      document.execCommand('copy');
-    }
-    setCopied(true);
-  };
-
   return (
-    <dialog ref={ref} className="dialog" onClose={props.onClose} aria-labelledby="invite-title">
-      <h2 id="invite-title">Invite a member</h2>
-      {created ? (
-        <div className="dialog-body">
-          <label className="field">
-            <span>Join token</span>
-            <textarea
-              ref={tokenRef}
-              className="mono small token"
-              readOnly
-              rows={5}
-              value={created.token}
-              onFocus={(e) => e.currentTarget.select()}
-            />
-          </label>
-          <p className="warning-text">
-            Shown this once: the cluster keeps only its hash. It works once, until{' '}
-            {new Date(created.invitation.expiresAt).toLocaleString()}.
-          </p>
-          <p>
-            On the new machine, paste it into the desktop app’s setup page, or start the node with it in the
-            environment (not on the command line, which other local users can read):
-          </p>
-          <pre className="mono small">MESHDESK_JOIN_TOKEN=… meshdesk start</pre>
-        </div>
-      ) : (
-        <div className="dialog-body">
-          <p>
-            A join token lets one new controller join this cluster: it names this node, the cluster and its
-            CA’s fingerprint, so the new node trusts nothing else.
-          </p>
-          <label className="field">
-            <span>Expires after</span>
-            <select value={minutes} onChange={(e) => setMinutes(Number(e.target.value))}>
-              {EXPIRIES.map(([label, value]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-      )}
-      <ErrorLine error={error} />
-      <div className="dialog-actions">
-        {created ? (
-          <>
-            <button type="button" className="button" onClick={() => void copy()}>
-              {copied ? <Check aria-hidden size={14} /> : <Copy aria-hidden size={14} />}
-              {copied ? 'Copied' : 'Copy token'}
-            </button>
-            <button type="button" className="button primary" onClick={props.onClose} autoFocus>
-              Done
-            </button>
-          </>
-        ) : (
-          <>
-            <button type="button" className="button" onClick={props.onClose} disabled={busy}>
-              Cancel
-            </button>
-            <button type="button" className="button primary" onClick={() => void mint()} disabled={busy}>
-              {busy ? 'Creating…' : 'Create join token'}
-            </button>
-          </>
-        )}
-      </div>
-    </dialog>
+    <TokenDialog
+      open={props.open}
+      onClose={props.onClose}
+      onMinted={props.onInvited}
+      text={MEMBER}
+      mint={async (api, minutes) => (await api.invite(minutes)).body}
+    />
+  );
+}
+
+export function RouterEnrollDialog(props: {
+  open: boolean;
+  onClose: () => void;
+  router: { readonly id: string; readonly name: string };
+}) {
+  const text: TokenDialogText = {
+    id: 'enroll',
+    title: `Enroll router ${props.router.name}`,
+    intro: (
+      <p>
+        An enrollment token lets this router get a key and a certificate of its own from the cluster CA.
+        Enrolling again revokes the certificate it has now: the router drops off until it uses the new token.
+      </p>
+    ),
+    tokenLabel: 'Enrollment token',
+    createLabel: 'Create enrollment token',
+    instructions: (
+      <>
+        <p>On the router’s machine, save it to a file (here router.token) and run:</p>
+        <pre className="mono small">
+          meshdesk router enroll --token-file router.token --out router.json{'\n'}meshdesk router --identity
+          router.json
+        </pre>
+      </>
+    ),
+  };
+  return (
+    <TokenDialog
+      open={props.open}
+      onClose={props.onClose}
+      text={text}
+      mint={async (api, minutes) => (await api.enrollRouter(props.router.id, minutes)).body}
+    />
   );
 }

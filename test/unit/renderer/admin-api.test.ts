@@ -194,13 +194,20 @@ describe('AdminApi requests', () => {
     expect(JSON.parse(last().body)).toEqual({ address: '10.0.0.4:8441', id: 'n4', voter: true });
   });
 
-  it('mints, lists and revokes join tokens, and reads the cluster CA without a token', async () => {
+  it('mints, lists and revokes join tokens, mints router enrollment tokens, and reads the cluster CA without a token', async () => {
     answer = json(201, { token: 'mdjoin1.x.y', invitation: {} });
     await client().invite(90);
     expect([last().method, last().url, JSON.parse(last().body)]).toEqual([
       'POST',
       '/api/v1/cluster/invitations',
       { expiresInMinutes: 90 },
+    ]);
+    answer = json(201, { token: 'mdjoin1.r.s', invitation: {} });
+    await client().enrollRouter('r/1', 30);
+    expect([last().method, last().url, JSON.parse(last().body)]).toEqual([
+      'POST',
+      '/api/v1/routers/r%2F1/enrollment',
+      { expiresInMinutes: 30 },
     ]);
     answer = json(200, { data: [] });
     await expect(client().invitations()).resolves.toEqual([]);
