@@ -347,6 +347,19 @@ export const routerEnrollment = named(
     controllers: z.array(z.string()),
   }),
 );
+/**
+ * `GET /routers/:id/enrollment`: whether the router holds a good certificate (the one it enrolled
+ * for; none once disabled or never enrolled) and its enrollment tokens not used yet.
+ */
+export const routerEnrollmentState = named(
+  'RouterEnrollmentState',
+  z.object({
+    routerId: z.string(),
+    enrolled: z.boolean(),
+    certificate: z.object({ serial: z.string(), issuedAt: z.string(), expiresAt: z.string() }).nullable(),
+    pendingTokens: index,
+  }),
+);
 /** `GET /cluster/router-secret`: what routers prove until they have certificates of their own. */
 export const routerSecret = named('RouterSecret', z.object({ secret: z.string() }));
 /** `GET /cluster/ca`: the cluster root CA and its SHA-256 fingerprint. */

@@ -25,6 +25,8 @@ export const HEALTH_POLL_MS = 4000;
 export const CLUSTER_POLL_MS = 2000;
 /** Link latencies on the runtime page. */
 export const RUNTIME_POLL_MS = 5000;
+/** A router's page: whether it enrolled (it does so from its own machine, with no event). */
+export const ENROLLMENT_POLL_MS = 3000;
 
 export const queryKeys = {
   health: ['health'] as const,
@@ -39,6 +41,7 @@ export const queryKeys = {
   lists: (collection: CollectionName) => ['entities', collection, 'list'] as const,
   list: (collection: CollectionName, query: ListQuery) => ['entities', collection, 'list', query] as const,
   entity: (collection: CollectionName, id: string) => ['entities', collection, 'one', id] as const,
+  routerEnrollment: (id: string) => ['router-enrollment', id] as const,
   policyCheck: (identity: string, service: string, type: ServicePolicyType) =>
     ['policy-check', identity, service, type] as const,
 };
@@ -114,6 +117,15 @@ export function entityQuery(api: AdminApi, collection: CollectionName, id: strin
   return queryOptions({
     queryKey: queryKeys.entity(collection, id),
     queryFn: () => api.getEntity(collection, id),
+  });
+}
+
+/** A router's enrollment, polled: the router spends its token from another machine. */
+export function routerEnrollmentQuery(api: AdminApi, id: string) {
+  return queryOptions({
+    queryKey: queryKeys.routerEnrollment(id),
+    queryFn: () => api.routerEnrollment(id),
+    refetchInterval: ENROLLMENT_POLL_MS,
   });
 }
 

@@ -395,6 +395,7 @@ describe('the runtime page in Chromium', () => {
     const tab = await runtimeTab();
     const { page, errors } = tab;
     await page.goto(`${controller.url}/#/c/routers/${id}`);
+    await page.getByText('Not enrolled: it has no certificate').waitFor();
     await page.getByRole('button', { name: 'Enroll' }).click();
     const dialog = page.getByRole('dialog', { name: 'Enroll router edge-ui' });
     await dialog.getByLabel('Expires after').selectOption({ label: '30 minutes' });
@@ -404,7 +405,10 @@ describe('the runtime page in Chromium', () => {
     await shoot(page, 'router-enroll');
     await dialog.getByRole('button', { name: 'Done' }).click();
 
+    await page.getByText('1 enrollment token(s) not used yet').waitFor();
     const identity = await enrollRouter(shown);
+    // The page learns it from the node's next answer (polled: the router enrolls from elsewhere).
+    await page.getByText('Enrolled: its certificate expires').waitFor();
     const router = await RouterAgent.start({
       name: identity.router.id,
       controllers: identity.controllers,

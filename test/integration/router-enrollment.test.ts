@@ -4,6 +4,7 @@
  * (`spiffe://<cluster>/router/<id>`), chained to the cluster CA, together with the controllers
  * to connect to. The token works once, for its router only, while the router is enabled.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   certificatesOf,
   createKeyAndCsr,
   fingerprint,
+  serialOf,
   spiffeId,
   spiffeIdsOf,
   verifyChain,
@@ -144,6 +146,30 @@ describe('router enrollment', () => {
     const forged = `mdjoin1.${Buffer.from(JSON.stringify({ ...payload, subject: routerId })).toString('base64url')}.${signature}`;
     const altered = await enroll(forged);
     expect([altered.status, altered.body.code]).toEqual([403, 'INVITATION_UNKNOWN']);
+  });
+
+  it('tells whether the router holds a good certificate, and its tokens not used yet', async () => {
+    const routerId = await createRouter('edge-state');
+    const state = async () => (await api.call('GET', `/routers/${routerId}/enrollment`)).body;
+    expect(await state()).toEqual({ routerId, enrolled: false, certificate: null, pendingTokens: 0 });
+    const { token } = (await mint(routerId)).body as { token: string };
+    expect((await state()).pendingTokens).toBe(1);
+    const enrolled = await enroll(token);
+    const [leaf] = certificatesOf(enrolled.body.certificate as string);
+    expect(await state()).toEqual({
+      routerId,
+      enrolled: true,
+      certificate: {
+        serial: serialOf(leaf!),
+        issuedAt: expect.any(String),
+        expiresAt: new Date(new X509Certificate(leaf!).validTo).toISOString(),
+      },
+      pendingTokens: 0,
+    });
+    expect((await api.call('PATCH', `/routers/${routerId}`, { body: { disabled: true } })).status).toBe(200);
+    expect(await state()).toMatchObject({ enrolled: false, certificate: null });
+    const missing = await api.call('GET', '/routers/no-such-router/enrollment');
+    expect([missing.status, missing.body.code]).toEqual([404, 'NOT_FOUND']);
   });
 
   it('is for admins with full rights: no token, no mint', async () => {

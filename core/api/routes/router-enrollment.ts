@@ -8,7 +8,8 @@
  * asks, and is handed out only once the token's use has committed.
  */
 import { issueRouterCertificate, requireClusterCa } from '../../cluster/cluster-ca.js';
-import { view as invitationView } from '../../model/invitations.js';
+import { listInvitations, view as invitationView } from '../../model/invitations.js';
+import { routerCertificates } from '../../model/router-certificates.js';
 import { getEntity } from '../../model/queries.js';
 import { certificatesOf, enrolledCertificate, fingerprint } from '../../pki/ca.js';
 import { ApiProblem } from '../problem.js';
@@ -18,6 +19,7 @@ import {
   idParams,
   routerEnrollBody,
   routerEnrollment,
+  routerEnrollmentState,
 } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
 import { checkedToken, mintInvitation, spendInvitation } from './invitations.js';
@@ -46,6 +48,38 @@ export function routerEnrollmentRoutes(app: ZodApp, s: ApiDeps): void {
       });
       reply.header('x-raft-index', String(minted.index)).header('cache-control', 'no-store');
       return reply.code(201).send({ token: minted.token, invitation: minted.invitation });
+    },
+  );
+
+  app.get(
+    '/routers/:id/enrollment',
+    {
+      schema: {
+        tags,
+        operationId: 'getRouterEnrollment',
+        summary: 'Whether the router holds a good certificate, and its enrollment tokens not used yet',
+        params: idParams,
+        response: { 200: routerEnrollmentState },
+        problems: [404],
+      },
+    },
+    async (request) => {
+      const db = s.db();
+      const routerId = request.params.id;
+      if (!getEntity(db, 'routers', routerId)) {
+        throw new ApiProblem(404, 'NOT_FOUND', `router ${routerId} does not exist`);
+      }
+      const [certificate] = routerCertificates(db, routerId);
+      const now = new Date().toISOString();
+      const pendingTokens = listInvitations(db, now).filter(
+        (i) => i.subject === routerId && i.state === 'pending',
+      ).length;
+      return {
+        routerId,
+        enrolled: certificate !== undefined,
+        certificate: certificate ?? null,
+        pendingTokens,
+      };
     },
   );
 

@@ -14,6 +14,7 @@ import type {
   ClusterView,
   CollectionName,
   CreatedInvitation,
+  RouterEnrollmentState,
   CreateCircuitRequest,
   CreatedCircuit,
   Entity,
@@ -176,6 +177,11 @@ export class AdminApi extends ApiClient {
       path: '/cluster/invitations',
       body: { expiresInMinutes },
     });
+  }
+
+  /** Whether the router holds a good certificate, and its enrollment tokens not used yet. */
+  routerEnrollment(routerId: string): Promise<RouterEnrollmentState> {
+    return this.get<RouterEnrollmentState>(`/routers/${encodeURIComponent(routerId)}/enrollment`);
   }
 
   /** Mints a one-time enrollment token for a router: the answer is the only time it is shown. */

@@ -9,6 +9,7 @@ import type {
   circuitList,
   clusterCa,
   createdInvitation,
+  routerEnrollmentState,
   invitation,
   circuitPath,
   clusterMember,
@@ -54,6 +55,8 @@ export type ClusterView = z.infer<typeof clusterView>;
 export type Invitation = z.infer<typeof invitation>;
 /** A new join token: shown this once. */
 export type CreatedInvitation = z.infer<typeof createdInvitation>;
+/** Whether a router holds a good certificate, and its enrollment tokens not used yet. */
+export type RouterEnrollmentState = z.infer<typeof routerEnrollmentState>;
 /** The cluster root CA (PEM) and its SHA-256 fingerprint. */
 export type ClusterCa = z.infer<typeof clusterCa>;
 

@@ -25,7 +25,7 @@ import {
 import { formatRoute } from '../router/routes.js';
 import { RouterEnrollDialog } from './invite-dialog.js';
 import { useApp, useCanChange } from '../app-context.js';
-import { entityQuery, queryKeys } from '../queries.js';
+import { entityQuery, queryKeys, routerEnrollmentQuery } from '../queries.js';
 
 function newIdempotencyKey(): string {
   return globalThis.crypto.randomUUID();
@@ -265,6 +265,7 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
           {current.updatedAt ? ` · updated ${new Date(current.updatedAt).toLocaleString()}` : ''}
         </p>
       ) : null}
+      {collection === 'routers' ? <RouterEnrollmentLine routerId={id} /> : null}
       {saved ? (
         <p className="success-text" role="status">
           {saved}
@@ -336,9 +337,26 @@ export function EntityPage({ collection, id }: { collection: CollectionName; id?
         <RouterEnrollDialog
           open={enrolling}
           onClose={() => setEnrolling(false)}
+          onMinted={() => void queryClient.invalidateQueries({ queryKey: queryKeys.routerEnrollment(id) })}
           router={{ id, name: title }}
         />
       ) : null}
     </div>
+  );
+}
+
+/** Whether a router holds a good certificate: the one it enrolled for, none once disabled. */
+function RouterEnrollmentLine(props: { routerId: string }) {
+  const { api } = useApp();
+  const state = useQuery(routerEnrollmentQuery(api, props.routerId));
+  if (!state.data) return null;
+  const { certificate, pendingTokens } = state.data;
+  const pending = pendingTokens > 0 ? ` · ${pendingTokens} enrollment token(s) not used yet` : '';
+  return (
+    <p className="small" data-testid="router-enrollment">
+      {certificate
+        ? `Enrolled: its certificate expires ${new Date(certificate.expiresAt).toLocaleString()}${pending}`
+        : `Not enrolled: it has no certificate (Enroll makes a one-time token for it)${pending}`}
+    </p>
   );
 }

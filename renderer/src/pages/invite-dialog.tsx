@@ -41,6 +41,7 @@ export function InviteDialog(props: { open: boolean; onClose: () => void; onInvi
 export function RouterEnrollDialog(props: {
   open: boolean;
   onClose: () => void;
+  onMinted: () => void;
   router: { readonly id: string; readonly name: string };
 }) {
   const text: TokenDialogText = {
@@ -68,6 +69,7 @@ export function RouterEnrollDialog(props: {
     <TokenDialog
       open={props.open}
       onClose={props.onClose}
+      onMinted={props.onMinted}
       text={text}
       mint={async (api, minutes) => (await api.enrollRouter(props.router.id, minutes)).body}
     />

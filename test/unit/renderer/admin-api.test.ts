@@ -202,6 +202,9 @@ describe('AdminApi requests', () => {
       '/api/v1/cluster/invitations',
       { expiresInMinutes: 90 },
     ]);
+    answer = json(200, { routerId: 'r/1', enrolled: false, certificate: null, pendingTokens: 0 });
+    await expect(client().routerEnrollment('r/1')).resolves.toMatchObject({ enrolled: false });
+    expect([last().method, last().url]).toEqual(['GET', '/api/v1/routers/r%2F1/enrollment']);
     answer = json(201, { token: 'mdjoin1.r.s', invitation: {} });
     await client().enrollRouter('r/1', 30);
     expect([last().method, last().url, JSON.parse(last().body)]).toEqual([
