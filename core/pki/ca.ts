@@ -193,7 +193,10 @@ export function serialOf(certPem: string): string {
   return new X509Certificate(certPem).serialNumber.toUpperCase();
 }
 
-/** A certificate as the model records an enrolled one: its serial and when it expires (ISO). */
+/**
+ * A certificate as the model records an enrolled one: its serial and when it expires (ISO). Of a
+ * chain, the first certificate (the leaf).
+ */
 export function enrolledCertificate(certPem: string): { serial: string; expiresAt: string } {
   const cert = new X509Certificate(certPem);
   return { serial: cert.serialNumber.toUpperCase(), expiresAt: new Date(cert.validTo).toISOString() };

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io } from 'socket.io-client';
@@ -17,7 +17,7 @@ import type { Peers, WireLink } from '../runtime/protocol.js';
 import { createFrameParser } from '../transport/frame-parser.js';
 import type { ForwardingTable } from './forwarding-table.js';
 import { RefusalLog } from '../transport/refusal-log.js';
-import { routerIdOf } from '../transport/cert-auth.js';
+import { routerIdOf, verifiedCertificate } from '../transport/cert-auth.js';
 import { clientTls, type RouterCredentials } from './credentials.js';
 import {
   LINK_NAMESPACE,
@@ -112,10 +112,11 @@ export class RouterLinks {
     nsp.on('connection', (socket: ServerSocket) => {
       const hello = this.checkHello(socket);
       if (typeof hello === 'string') return void socket.disconnect(true);
+      const peerSerial = verifiedCertificate(socket.request.socket)?.serialNumber;
       const link: AgentLink = {
         id: hello.id,
         peer: hello.from,
-        ...peerSerialOf(socket),
+        ...(peerSerial ? { peerSerial } : {}),
         dialer: hello.from,
         acceptor: this.o.name,
         latencyMs: 0,
@@ -196,8 +197,7 @@ export class RouterLinks {
       return checkLinkHello(credentials.secret, this.o.name, socket.handshake.auth);
     }
     // TLS verified the chain (the server refuses any other); the certificate says which router.
-    const tls = socket.request.socket as TLSSocket;
-    const cert = tls.authorized ? tls.getPeerCertificate() : undefined;
+    const cert = verifiedCertificate(socket.request.socket);
     const certified = cert ? routerIdOf(cert, credentials.clusterId) : undefined;
     const hello = checkCertifiedLinkHello(this.o.name, socket.handshake.auth, certified);
     if (typeof hello !== 'string' && !this.peerGood(hello.from, cert?.serialNumber)) {
@@ -363,14 +363,4 @@ export class RouterLinks {
 
 function wire(link: RouterLink): WireLink {
   return { id: link.id, dialer: link.dialer, acceptor: link.acceptor, latencyMs: link.latencyMs };
-}
-
-/** The serial of an accepted link's client certificate, when TLS verified one. */
-function peerSerialOf(socket: ServerSocket): { peerSerial?: string } {
-  const tls = socket.request.socket as Partial<TLSSocket>;
-  const serial =
-    tls.authorized && typeof tls.getPeerCertificate === 'function'
-      ? tls.getPeerCertificate().serialNumber
-      : undefined;
-  return serial ? { peerSerial: serial } : {};
 }

@@ -7,11 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Answer, WireCircuit } from '../runtime/protocol.js';
 import { sameMac } from '../transport/mac.js';
 import type { ProbeResult } from './router-links.js';
-import { controllerIdOf, routerIdOf } from '../transport/cert-auth.js';
+import { controllerIdOf, routerIdOf, verifiedCertificate } from '../transport/cert-auth.js';
 import type { RouterCredentials } from './credentials.js';
 
 /** What the endpoint may ask of the router. */
@@ -36,9 +35,8 @@ export function statusAuthorization(credentials: RouterCredentials): (req: Incom
   if (credentials.kind === 'secret')
     return (req) => bearerMatches(req.headers.authorization, credentials.secret);
   return (req) => {
-    const tls = req.socket as TLSSocket;
-    if (!tls.authorized) return false;
-    const cert = tls.getPeerCertificate();
+    const cert = verifiedCertificate(req.socket);
+    if (!cert) return false;
     return (
       routerIdOf(cert, credentials.clusterId) === credentials.routerId ||
       controllerIdOf(cert, credentials.clusterId) !== undefined

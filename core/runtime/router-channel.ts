@@ -9,7 +9,6 @@
  * its schema (protocol.ts); what fails is dropped and counted (drops.ts), never thrown. A session
  * lasts only while the model admits its router (`revalidate`).
  */
-import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
@@ -37,7 +36,7 @@ import {
   type WireLink,
 } from './protocol.js';
 import { newNonce, routerProof, verifyRouterProof } from './router-auth.js';
-import { routerIdOf } from '../transport/cert-auth.js';
+import { presentedCertificate, routerIdOf } from '../transport/cert-auth.js';
 import type { RouterId } from './types.js';
 
 /** What the channel hands over once a message parsed and its router is known. */
@@ -163,19 +162,7 @@ export class RouterChannel {
    */
   revalidate(): void {
     for (const [id, { socket, session }] of this.sessions) {
-      // A certified router is its id, whatever it is called; a secret one proved its name.
-      const { serial } = session;
-      const now = serial ? this.o.routerById(id) : this.o.findRouter(session.router.name);
-      const why =
-        !now || now.id !== id
-          ? serial
-            ? 'deleted'
-            : 'deleted or renamed'
-          : now.disabled
-            ? 'disabled'
-            : serial && !this.o.certificateCurrent(id, serial)
-              ? 'certificate revoked (enrolled again)'
-              : undefined;
+      const why = this.whyCut(id, session);
       if (!why) continue;
       this.sessions.delete(id);
       this.sessionsCut += 1;
@@ -189,8 +176,21 @@ export class RouterChannel {
     this.tellPeers();
   }
 
+  /** Why the model no longer admits a live session, or undefined while it does. */
+  private whyCut(id: RouterId, session: RouterSession): string | undefined {
+    // A certified router is its id, whatever it is called; a secret one proved its name.
+    const { serial } = session;
+    const now = serial ? this.o.routerById(id) : this.o.findRouter(session.router.name);
+    if (!now || now.id !== id) return serial ? 'deleted' : 'deleted or renamed';
+    if (now.disabled) return 'disabled';
+    if (serial && !this.o.certificateCurrent(id, serial)) return 'certificate revoked (enrolled again)';
+    return undefined;
+  }
+
   /** Tells every certified router the routers it may link with, when that changed. */
   private tellPeers(): void {
+    // Nothing to read on the once-a-second tick while no router is certified.
+    if (![...this.sessions.values()].some(({ session }) => session.serial)) return;
     const peers = this.o.peers();
     const key = JSON.stringify(peers.routers);
     if (key === this.sentPeers) return;
@@ -263,14 +263,14 @@ export class RouterChannel {
       o.handler.disconnected(router.id);
     });
 
-    const presented = presentedCertificate(socket);
+    const presented = presentedCertificate(socket.request.socket);
     if (presented) {
-      // TLS proved who it is (admission checked it): in session at once, then told who we are.
-      // Checked again: the router may have been deleted or disabled since.
-      const certified = this.certifiedRouter(socket);
-      if (!certified || certified.disabled) return void socket.disconnect(true);
+      // TLS proved who it is: in session at once, then told who we are. Admitted again: the
+      // router may have been deleted, disabled or enrolled anew since the middleware ran.
+      const certified = this.admission(socket) ? undefined : o.routerById(hello.router);
+      if (!certified) return void socket.disconnect(true);
       router = certified;
-      this.open(socket, certified, hello.router, presented.getPeerCertificate().serialNumber, hello.listen);
+      this.open(socket, certified, hello.router, presented.cert.serialNumber, hello.listen);
       socket.emit(EVENTS.accepted, { v: PROTOCOL_VERSION, controller: o.self, controllerName: o.selfName });
       socket.emit(EVENTS.peers, o.peers());
       return;
@@ -320,13 +320,13 @@ export class RouterChannel {
     const hello = helloSchema.safeParse(socket.handshake.auth);
     if (!hello.success) return { code: 'BAD_HELLO', message: 'handshake refused' };
     const claimed = hello.data.router;
-    const tls = presentedCertificate(socket);
-    if (tls) {
-      const cert = tls.getPeerCertificate();
-      if (!tls.authorized) {
+    const presented = presentedCertificate(socket.request.socket);
+    if (presented) {
+      const { cert } = presented;
+      if (!presented.authorized) {
         return {
           code: 'UNTRUSTED_CERTIFICATE',
-          message: `the certificate is not from this cluster's CA (${String(tls.authorizationError)})`,
+          message: `the certificate is not from this cluster's CA (${String(presented.error)})`,
           router: claimed,
         };
       }
@@ -360,15 +360,6 @@ export class RouterChannel {
     if (!router || router.disabled)
       return { code: 'UNKNOWN_ROUTER', message: 'unknown router', router: claimed };
     return undefined;
-  }
-
-  /** The model router a verified router certificate names, if the connection has one. */
-  private certifiedRouter(socket: Socket): ModelRouter | undefined {
-    const tls = tlsOf(socket);
-    if (!tls?.authorized) return undefined;
-    const cert = tls.getPeerCertificate();
-    const id = routerIdOf(cert, this.o.clusterId);
-    return id && this.o.certificateCurrent(id, cert.serialNumber) ? this.o.routerById(id) : undefined;
   }
 
   private handshake(socket: Socket, routerName: string, routerNonce: Uint8Array): Promise<boolean> {
@@ -419,17 +410,4 @@ export class RouterChannel {
   private delayed(): Promise<void> {
     return this.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, this.delayMs)) : Promise.resolve();
   }
-}
-
-/** The connection's TLS socket; undefined on benchmarks' plaintext transport. */
-function tlsOf(socket: Socket): TLSSocket | undefined {
-  const raw = socket.request.socket as Partial<TLSSocket>;
-  return typeof raw.getPeerCertificate === 'function' ? (raw as TLSSocket) : undefined;
-}
-
-/** The connection's TLS socket if the client presented a certificate (verified or not). */
-function presentedCertificate(socket: Socket): TLSSocket | undefined {
-  const tls = tlsOf(socket);
-  const cert = tls?.getPeerCertificate();
-  return cert && Object.keys(cert).length > 0 ? tls : undefined;
 }

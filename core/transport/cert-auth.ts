@@ -4,7 +4,7 @@
  * both ways (the listener asks for a client certificate); this module checks that a verified
  * certificate names the peer it speaks for.
  */
-import type { PeerCertificate } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { parseSpiffeId, spiffeId } from '../pki/ca.js';
 import type { NodeId } from '../raft/types.js';
 import type { PeerAuthenticator, PeerTls } from './types.js';
@@ -60,4 +60,35 @@ export function controllerIdOf(
   return spiffeNames(cert).find(
     (n) => n.kind === 'controller' && (clusterId === undefined || n.clusterId === clusterId),
   )?.id;
+}
+
+/** A client certificate a connection presented, and whether TLS verified it against the root. */
+export interface PresentedCertificate {
+  readonly cert: PeerCertificate;
+  readonly authorized: boolean;
+  /** Why TLS did not verify it (node's code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
+  readonly error: string | undefined;
+}
+
+/**
+ * The client certificate on a server-side connection (`req.socket`, `socket.request.socket`);
+ * undefined when none was presented or the connection is not TLS (benchmarks' plaintext).
+ */
+export function presentedCertificate(connection: unknown): PresentedCertificate | undefined {
+  const tls = connection as Partial<TLSSocket> | undefined;
+  if (typeof tls?.getPeerCertificate !== 'function') return undefined;
+  const cert = tls.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return undefined;
+  const error = tls.authorizationError;
+  return {
+    cert,
+    authorized: tls.authorized === true,
+    error: error === undefined ? undefined : String(error),
+  };
+}
+
+/** A presented certificate TLS verified against the cluster root, if there is one. */
+export function verifiedCertificate(connection: unknown): PeerCertificate | undefined {
+  const presented = presentedCertificate(connection);
+  return presented?.authorized ? presented.cert : undefined;
 }

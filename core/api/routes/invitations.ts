@@ -7,7 +7,7 @@
  * fingerprint; the model's intermediate CA signs it (core/cluster/join-token.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   invitationSecretHash,
   mintJoinToken,
@@ -56,8 +56,7 @@ export function invitationRoutes(app: ZodApp, s: ApiDeps): void {
     },
     async (request, reply) => {
       const minted = await mintInvitation(s, request, request.body.expiresInMinutes, { kind: 'controller' });
-      reply.header('x-raft-index', String(minted.index)).header('cache-control', 'no-store');
-      return reply.code(201).send({ token: minted.token, invitation: minted.invitation });
+      return sendMinted(reply, minted);
     },
   );
 
@@ -175,6 +174,12 @@ export async function mintInvitation(
     ca.intermediateKeyPem,
   );
   return { token, invitation: appliedInvitation(write), index: write.index };
+}
+
+/** The 201 of a minted token: shown this once, so never cached. */
+export function sendMinted(reply: FastifyReply, minted: MintedInvitation): FastifyReply {
+  reply.header('x-raft-index', String(minted.index)).header('cache-control', 'no-store');
+  return reply.code(201).send({ token: minted.token, invitation: minted.invitation });
 }
 
 /**

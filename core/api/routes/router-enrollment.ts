@@ -11,7 +11,7 @@ import { issueRouterCertificate, requireClusterCa } from '../../cluster/cluster-
 import { listInvitations, view as invitationView } from '../../model/invitations.js';
 import { routerCertificates } from '../../model/router-certificates.js';
 import { getEntity } from '../../model/queries.js';
-import { certificatesOf, enrolledCertificate, fingerprint } from '../../pki/ca.js';
+import { enrolledCertificate, fingerprint } from '../../pki/ca.js';
 import { ApiProblem } from '../problem.js';
 import {
   createdInvitation,
@@ -22,7 +22,7 @@ import {
   routerEnrollmentState,
 } from '../../../contract/index.js';
 import type { ApiDeps, ZodApp } from '../deps.js';
-import { checkedToken, mintInvitation, spendInvitation } from './invitations.js';
+import { checkedToken, mintInvitation, sendMinted, spendInvitation } from './invitations.js';
 
 export function routerEnrollmentRoutes(app: ZodApp, s: ApiDeps): void {
   const tags = ['routers'];
@@ -46,8 +46,7 @@ export function routerEnrollmentRoutes(app: ZodApp, s: ApiDeps): void {
         kind: 'router',
         subject: request.params.id,
       });
-      reply.header('x-raft-index', String(minted.index)).header('cache-control', 'no-store');
-      return reply.code(201).send({ token: minted.token, invitation: minted.invitation });
+      return sendMinted(reply, minted);
     },
   );
 
@@ -109,8 +108,7 @@ export function routerEnrollmentRoutes(app: ZodApp, s: ApiDeps): void {
       // Made before the token is spent, so that a bad CSR does not spend it.
       const issued = await issueRouterCertificate(s.db(), s.ctx.clusterId, routerId, request.body.csr);
       // Recorded with the token's use: the router's only good certificate from now on.
-      const [leaf] = certificatesOf(issued.certificate);
-      const write = await spendInvitation(s, invitation, routerId, enrolledCertificate(leaf ?? ''));
+      const write = await spendInvitation(s, invitation, routerId, enrolledCertificate(issued.certificate));
       const router = getEntity(s.db(), 'routers', routerId);
       const controllers = s.ctx.cluster.view().members.map((m) => `https://${m.address}`);
       reply.header('x-raft-index', String(write.index)).header('cache-control', 'no-store');
