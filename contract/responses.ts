@@ -204,8 +204,8 @@ export const connectedRouter = named(
     /** The router's link listener (host:port), when it has one. */
     listen: z.string().nullable(),
     connectedSince: z.string(),
-    /** How it proved itself: its own certificate (mutual TLS), else the routers' shared secret. */
-    auth: z.enum(['certificate', 'secret']),
+    /** The serial (hex) of the certificate it connected on: routers prove themselves by it alone. */
+    certificateSerial: z.string(),
   }),
 );
 
@@ -360,8 +360,6 @@ export const routerEnrollmentState = named(
     pendingTokens: index,
   }),
 );
-/** `GET /cluster/router-secret`: what routers prove until they have certificates of their own. */
-export const routerSecret = named('RouterSecret', z.object({ secret: z.string() }));
 /** `GET /cluster/ca`: the cluster root CA and its SHA-256 fingerprint. */
 export const clusterCa = named('ClusterCa', z.object({ certificate: z.string(), fingerprint: z.string() }));
 /** A one-time join token as admins see it (never its secret). */

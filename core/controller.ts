@@ -3,6 +3,7 @@
  * cluster operations (core/cluster) and the REST API (core/api), composed. `meshdesk start` and
  * the desktop app run one of these; nothing else composes them.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { firstAdminCommand } from './api/bootstrap.js';
@@ -35,11 +36,10 @@ import {
   type JoinTarget,
   type PreparedJoin,
 } from './cluster/join.js';
-import { LegacySecretAdoption } from './cluster/legacy-secret.js';
+import { legacySecretFile, retireLegacySecret } from './cluster/legacy-secret.js';
 import { CertificateRenewal } from './cluster/renewal.js';
 import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
-import { readSetting, ROUTER_SECRET_SETTING } from './model/settings.js';
 import { encodeCommand, type SingleCommand } from './model/commands.js';
 import { enrollsRouter, ModelStateMachine, touches } from './model/state-machine.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
@@ -96,10 +96,10 @@ export interface Controller {
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const logger = options.logger ?? pino({ level: 'info' });
   const storedTls = await loadCredentials(options.dataDir);
-  // The shared secret of versions before join tokens: still the routers' until it is in the model.
-  const legacy = new LegacySecretAdoption(options.dataDir);
-  const legacySecret = await legacy.read();
-  if (!storedTls && legacySecret !== undefined) throw madeWithoutCertificates(options.dataDir);
+  // The shared secret of versions before certificates: retired (its file removed) on this start.
+  if (!storedTls && existsSync(legacySecretFile(options.dataDir)))
+    throw madeWithoutCertificates(options.dataDir);
+  await retireLegacySecret(options.dataDir, logger);
   const model = await ModelStateMachine.create();
   // Bound to every interface and told nothing: peers reach it at this machine's LAN address.
   const lan =
@@ -163,7 +163,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
     selfName: node.name,
     clusterId: node.clusterId,
     appliedIndex: () => node.replica.appliedIndex(),
-    secret: () => readSetting(model.model, ROUTER_SECRET_SETTING) ?? legacySecret,
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
     admit: (socket) => node.transport.admit(socket),
     database: () => model.model,
@@ -251,7 +250,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
       logger: node.logger,
     });
     renewal.start();
-    if (legacySecret !== undefined) legacy.adopt(node.replica, () => model.model, node.logger);
     started = true;
     return {
       node,
@@ -263,7 +261,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
         stopWatchingPasswordFile();
         stopRouterChecks();
         renewal.stop();
-        legacy.stop();
         runtime.close();
         await server.close();
         await node.stop();
@@ -346,16 +343,6 @@ async function ensureBootstrapState(
     const first = await firstAdminCommand({ username: bootstrap.adminUsername ?? 'admin', password });
     commands.push(...(first.op === 'batch' ? first.commands : [first]));
     generated = given ? undefined : password;
-  }
-  if (bootstrap && readSetting(model.model, ROUTER_SECRET_SETTING) === undefined) {
-    // Until routers have certificates (they prove this secret), made here so apply stays deterministic.
-    commands.push({
-      op: 'setSetting',
-      key: ROUTER_SECRET_SETTING,
-      value: randomSecret(),
-      at,
-      onlyIfAbsent: true,
-    });
   }
   if (commands.length > 0) {
     const { result } = await node.replica.propose(encodeCommand({ op: 'batch', commands }));

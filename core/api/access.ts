@@ -2,7 +2,7 @@
  * What an admin's role lets it do (contract `ADMIN_ROLES`). An `admin` may do everything. A
  * `readonly` admin may use routes whose access is `read` — by default every GET — and change its
  * own password (`own-account`), nothing else: no write, and no GET that hands out a secret others
- * could use (the backup, the routers' secret), which say `access: 'full'`. The role is read from
+ * could use (the backup), which say `access: 'full'`. The role is read from
  * the model on every request, so a change applies at once on every node.
  */
 import type { FastifyRequest } from 'fastify';

@@ -10,7 +10,7 @@ import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 import { credentials, CREDENTIAL_OPTIONS, CREDENTIAL_USAGE } from './credentials.js';
 
-export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|router-secret|rotate-token-keys> [options]
+export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|rotate-token-keys> [options]
 
   status                           the cluster as the node at --api sees it
   members                          its members, one per line
@@ -25,8 +25,6 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
                                    30m, 12h, 2d…: at most 7d)
   invites                          the join tokens and their state (never their secrets)
   revoke-invite ID                 revoke a join token that has not been used
-  router-secret                    the secret routers prove (for 'meshdesk router', via
-                                   MESHDESK_CLUSTER_SECRET), until routers enroll for certificates
   rotate-token-keys                retire every token signing key: every admin token issued so far
                                    (yours too) is refused on every node; each node signs new ones
                                    with a new key
@@ -64,7 +62,6 @@ const SUBCOMMANDS = [
   'invite',
   'invites',
   'revoke-invite',
-  'router-secret',
   'rotate-token-keys',
 ] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -172,11 +169,6 @@ export async function cluster(
         `/cluster/invitations/${encodeURIComponent(arg)}`,
       );
       show(data, `revoked ${arg}`);
-      return 0;
-    }
-    case 'router-secret': {
-      const { data } = await client.request<{ secret: string }>('GET', '/cluster/router-secret');
-      show(data, data.secret);
       return 0;
     }
   }

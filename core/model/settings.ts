@@ -4,13 +4,6 @@
  */
 import type { ModelDatabase } from './database.js';
 
-/**
- * The secret routers prove on the router channel (core/runtime/router-auth.ts) until they have
- * certificates of their own; made by the bootstrap batch, read by admins through
- * `GET /cluster/router-secret`.
- */
-export const ROUTER_SECRET_SETTING = 'routers.secret';
-
 export function readSetting(db: ModelDatabase, key: string): string | undefined {
   const value = db.value('SELECT value FROM settings WHERE key = ?', [key]);
   return value === undefined || value === null ? undefined : String(value);

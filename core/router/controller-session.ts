@@ -1,11 +1,11 @@
 /**
  * The router's connection to one controller: socket.io over TLS on the controller's cluster
- * listener (`/routers`) — the controller's certificate must chain to the cluster CA and name a
- * controller. A router with a certificate presents it (mutual TLS: the controller knows it by the
- * certificate, and says who it is in `auth:accepted`, which must match its own certificate); one
- * without proves the routers' secret both ways. Then heartbeats measure the round trip.
+ * listener (`/routers`) over mutual TLS: the controller's certificate must chain to the cluster CA
+ * and name a controller of the cluster; the router presents its own (the controller knows it by
+ * the certificate, and says who it is in `auth:accepted`, which must match its certificate).
+ * Then heartbeats measure the round trip.
  * A controller whose heartbeat goes unanswered for `unresponsiveMs` is unresponsive: it gets no
- * new circuits until it answers again. Every attempt is a fresh socket and nonce; failures wait a
+ * new circuits until it answers again. Every attempt is a fresh socket; failures wait a
  * capped, jittered back-off (as the peer transport does).
  */
 import type { Logger } from 'pino';
@@ -13,22 +13,12 @@ import type { PeerCertificate } from 'node:tls';
 import { io, type Socket } from 'socket.io-client';
 import { Backoff } from '../transport/backoff.js';
 import { createFrameParser } from '../transport/frame-parser.js';
-import {
-  EVENTS,
-  PROTOCOL_VERSION,
-  ROUTER_NAMESPACE,
-  acceptedSchema,
-  challengeSchema,
-  proofSchema,
-} from '../runtime/protocol.js';
-import { newNonce, routerProof, verifyRouterProof } from '../runtime/router-auth.js';
+import { EVENTS, PROTOCOL_VERSION, ROUTER_NAMESPACE, acceptedSchema } from '../runtime/protocol.js';
 import { controllerIdOf } from '../transport/cert-auth.js';
 import { clientTls, type RouterCredentials } from './credentials.js';
 
 export interface SessionOptions {
   readonly url: string;
-  /** The label the router goes by (credentials.ts). */
-  readonly router: string;
   readonly credentials: RouterCredentials;
   readonly listen: string | undefined;
   readonly log: Logger;
@@ -40,7 +30,7 @@ export interface SessionOptions {
 }
 
 export class ControllerSession {
-  /** The controller's node id and name, from its challenge. */
+  /** The controller's node id (its certificate's) and name, from its acceptance. */
   controllerId: string | undefined;
   controllerName: string | undefined;
   rttMs: number | undefined;
@@ -88,14 +78,12 @@ export class ControllerSession {
 
   private connect(): void {
     if (this.closed) return;
-    const nonce = newNonce();
+    const { credentials } = this.o;
     const hello = {
       v: PROTOCOL_VERSION,
-      router: this.o.router,
-      nonce,
+      router: credentials.routerId,
       ...(this.o.listen ? { listen: this.o.listen } : {}),
     };
-    const { credentials } = this.o;
     // The controller id its certificate names, seen during this attempt's TLS handshake.
     let certified: string | undefined;
     const socket = io(`${this.o.url}${ROUTER_NAMESPACE}`, {
@@ -110,71 +98,30 @@ export class ControllerSession {
       // A controller is named by its SPIFFE id, not by the host dialled (the lab dials 127.0.0.1).
       ...{
         checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-          certified = controllerIdOf(
-            cert,
-            credentials.kind === 'certificate' ? credentials.clusterId : undefined,
-          );
+          certified = controllerIdOf(cert, credentials.clusterId);
           return certified ? undefined : notAController();
         },
       },
     });
     this.socket = socket;
-    if (credentials.kind === 'certificate') {
-      socket.on(EVENTS.accepted, (payload: unknown) => {
-        const accepted = acceptedSchema.safeParse(payload);
-        if (!accepted.success || this.ready) return this.fail(socket, 'malformed acceptance');
-        // The controller says who it is; its certificate must say the same.
-        if (accepted.data.controller !== certified) {
-          return this.fail(
-            socket,
-            `the controller calls itself ${accepted.data.controller}, its certificate ${String(certified)}`,
-          );
-        }
-        this.controllerId = accepted.data.controller;
-        this.controllerName = accepted.data.controllerName;
-        this.established(socket);
-      });
-    } else {
-      this.proveSecret(socket, credentials.secret, nonce);
-    }
+    socket.on(EVENTS.accepted, (payload: unknown) => {
+      const accepted = acceptedSchema.safeParse(payload);
+      if (!accepted.success || this.ready) return this.fail(socket, 'malformed acceptance');
+      // The controller says who it is; its certificate must say the same.
+      if (accepted.data.controller !== certified) {
+        return this.fail(
+          socket,
+          `the controller calls itself ${accepted.data.controller}, its certificate ${String(certified)}`,
+        );
+      }
+      this.controllerId = accepted.data.controller;
+      this.controllerName = accepted.data.controllerName;
+      this.established(socket);
+    });
     socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) =>
       this.fail(socket, `refused: ${String(err.data?.code ?? err.message)}`),
     );
     socket.on('disconnect', (reason) => this.fail(socket, `disconnected: ${reason}`));
-  }
-
-  /** The shared-secret handshake: the controller's challenge answered, its welcome checked. */
-  private proveSecret(socket: Socket, secret: string, nonce: Uint8Array): void {
-    let answered = false;
-    socket.on(EVENTS.challenge, (payload: unknown, ack: unknown) => {
-      const challenge = challengeSchema.safeParse(payload);
-      if (!challenge.success || typeof ack !== 'function' || answered)
-        return this.fail(socket, 'malformed challenge');
-      answered = true;
-      this.controllerId = challenge.data.controller;
-      this.controllerName = challenge.data.controllerName;
-      const proof = routerProof(
-        secret,
-        'router-to-controller',
-        this.o.router,
-        challenge.data.controller,
-        challenge.data.nonce,
-      );
-      (ack as (reply: unknown) => void)({ proof });
-    });
-    socket.on(EVENTS.welcome, (payload: unknown) => {
-      const welcome = proofSchema.safeParse(payload);
-      const id = this.controllerId;
-      if (
-        !welcome.success ||
-        !answered ||
-        !id ||
-        !verifyRouterProof(secret, 'controller-to-router', this.o.router, id, nonce, welcome.data.proof)
-      ) {
-        return this.fail(socket, 'controller could not prove the cluster secret');
-      }
-      this.established(socket);
-    });
   }
 
   private established(socket: Socket): void {

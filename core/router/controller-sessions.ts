@@ -26,8 +26,6 @@ import type { ForwardingTable } from './forwarding-table.js';
 import type { RouterLinks } from './router-links.js';
 
 export interface ControllerSessionsOptions {
-  /** The label the router goes by (credentials.ts). */
-  readonly router: string;
   readonly credentials: RouterCredentials;
   readonly log: Logger;
   readonly links: RouterLinks;
@@ -53,7 +51,6 @@ export class ControllerSessions {
       this.sessions.push(
         new ControllerSession({
           url,
-          router: this.o.router,
           credentials: this.o.credentials,
           listen,
           log: this.o.log,

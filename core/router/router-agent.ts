@@ -5,12 +5,7 @@
  * (router-links.ts), its forwarding table, and the status endpoint (status-endpoint.ts) served
  * on the same listen address as the links.
  */
-import {
-  createServer,
-  type IncomingMessage,
-  type Server as HttpServer,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -22,11 +17,6 @@ import { statusAuthorization, statusEndpoint, type RouterControls } from './stat
 import type { RouterCredentials } from './credentials.js';
 
 export interface RouterAgentOptions {
-  /**
-   * The label the router goes by on the wire: its id with a certificate (the one it names), its
-   * model name with the shared secret (credentials.ts).
-   */
-  readonly name: string;
   /** Base URLs of the controllers' cluster listeners, e.g. https://127.0.0.1:8541 */
   readonly controllers: readonly string[];
   readonly credentials: RouterCredentials;
@@ -46,14 +36,13 @@ export class RouterAgent implements RouterControls {
   readonly routes = new ForwardingTable();
   readonly links: RouterLinks;
   readonly controllers: ControllerSessions;
-  private http: HttpServer | HttpsServer | undefined;
+  private http: HttpsServer | undefined;
   private listenAddress: string | undefined;
 
   private constructor(private readonly o: RouterAgentOptions) {
     const log = o.log ?? pino({ level: 'silent' });
     const tell = (payload: unknown): void => this.controllers.broadcast(EVENTS.link, payload);
     this.links = new RouterLinks({
-      name: o.name,
       credentials: o.credentials,
       log,
       routes: this.routes,
@@ -66,7 +55,6 @@ export class RouterAgent implements RouterControls {
       },
     });
     this.controllers = new ControllerSessions({
-      router: o.name,
       credentials: o.credentials,
       log,
       links: this.links,
@@ -86,8 +74,9 @@ export class RouterAgent implements RouterControls {
     return agent;
   }
 
+  /** Its id, the one its certificate names: what it goes by on the wire. */
   get name(): string {
-    return this.o.name;
+    return this.o.credentials.routerId;
   }
 
   get address(): string | undefined {
@@ -116,7 +105,7 @@ export class RouterAgent implements RouterControls {
 
   status() {
     return {
-      name: this.o.name,
+      name: this.name,
       listen: this.listenAddress ?? null,
       controllers: this.controllers.status(),
       links: this.links.status(),
@@ -137,21 +126,18 @@ export class RouterAgent implements RouterControls {
     const { credentials } = this.o;
     const serve = statusEndpoint(statusAuthorization(credentials), this, { faults: this.o.faults === true });
     const handler = (req: IncomingMessage, res: ServerResponse): void => void serve(req, res);
-    // With a certificate, mutual TLS only, certificates of the cluster only (links and status).
-    const http =
-      credentials.kind === 'certificate'
-        ? createHttpsServer(
-            {
-              key: credentials.key,
-              cert: credentials.cert,
-              ca: credentials.ca,
-              requestCert: true,
-              rejectUnauthorized: true,
-              minVersion: 'TLSv1.3',
-            },
-            handler,
-          )
-        : createServer(handler);
+    // Mutual TLS only, certificates of the cluster only (links and status).
+    const http = createHttpsServer(
+      {
+        key: credentials.key,
+        cert: credentials.cert,
+        ca: credentials.ca,
+        requestCert: true,
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.3',
+      },
+      handler,
+    );
     this.links.accept(http);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

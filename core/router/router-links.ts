@@ -6,7 +6,6 @@
  * know the controllers.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
@@ -19,14 +18,7 @@ import type { ForwardingTable } from './forwarding-table.js';
 import { RefusalLog } from '../transport/refusal-log.js';
 import { routerIdOf, verifiedCertificate } from '../transport/cert-auth.js';
 import { clientTls, type RouterCredentials } from './credentials.js';
-import {
-  LINK_NAMESPACE,
-  checkCertifiedLinkHello,
-  checkLinkHello,
-  makeCertifiedLinkHello,
-  makeLinkHello,
-  type LinkHello,
-} from './link-auth.js';
+import { LINK_NAMESPACE, checkLinkHello, makeLinkHello, type LinkHello } from './link-auth.js';
 import { LinkRegistry, type RouterLink } from './link-registry.js';
 
 /** What the links tell the controllers. */
@@ -39,8 +31,6 @@ export interface LinkReports {
 }
 
 export interface RouterLinksOptions {
-  /** The label this router goes by (credentials.ts). */
-  readonly name: string;
   readonly credentials: RouterCredentials;
   readonly log: Logger;
   readonly routes: ForwardingTable;
@@ -64,7 +54,7 @@ interface LinkSocket {
 
 interface AgentLink extends RouterLink {
   readonly socket: LinkSocket;
-  /** The serial of the peer's certificate (certified routers). */
+  /** The serial of the peer's certificate. */
   readonly peerSerial?: string;
   timer?: NodeJS.Timeout;
 }
@@ -74,6 +64,8 @@ const latencySchema = z.object({ latencyMs: z.number().finite().min(0).max(600_0
 
 export class RouterLinks {
   private readonly registry = new LinkRegistry<AgentLink>();
+  /** This router's id (its certificate's): what it goes by on the wire. */
+  private readonly name: string;
   /** Peers whose links are cut by the fault hook: closed and refused both ways. */
   readonly blocked = new Set<string>();
   private readonly parser = createFrameParser(() => undefined);
@@ -89,11 +81,12 @@ export class RouterLinks {
   private peers: { index: number; serials: Map<string, string> } | undefined;
 
   constructor(private readonly o: RouterLinksOptions) {
+    this.name = o.credentials.routerId;
     this.refusals = new RefusalLog(o.log);
   }
 
-  /** Accepts links on the `/links` namespace of this server (HTTPS with a certificate). */
-  accept(http: HttpServer | HttpsServer): void {
+  /** Accepts links on the `/links` namespace of this server (mutual TLS). */
+  accept(http: HttpsServer): void {
     http.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) =>
       this.refuse(socket.remoteAddress ?? 'unknown', `TLS: ${err.code ?? err.message}`),
     );
@@ -118,7 +111,7 @@ export class RouterLinks {
         peer: hello.from,
         ...(peerSerial ? { peerSerial } : {}),
         dialer: hello.from,
-        acceptor: this.o.name,
+        acceptor: this.name,
         latencyMs: 0,
         socket,
         close: () => socket.disconnect(true),
@@ -143,7 +136,7 @@ export class RouterLinks {
 
   /** Whether the controllers (once heard) say the peer's certificate is good. */
   private peerGood(peer: string, serial: string | undefined): boolean {
-    if (this.o.credentials.kind !== 'certificate' || !this.peers) return true;
+    if (!this.peers) return true;
     return serial !== undefined && this.peers.serials.get(peer) === serial.toUpperCase();
   }
 
@@ -193,13 +186,10 @@ export class RouterLinks {
 
   private checkHello(socket: ServerSocket): LinkHello | string {
     const { credentials } = this.o;
-    if (credentials.kind === 'secret') {
-      return checkLinkHello(credentials.secret, this.o.name, socket.handshake.auth);
-    }
     // TLS verified the chain (the server refuses any other); the certificate says which router.
     const cert = verifiedCertificate(socket.request.socket);
     const certified = cert ? routerIdOf(cert, credentials.clusterId) : undefined;
-    const hello = checkCertifiedLinkHello(this.o.name, socket.handshake.auth, certified);
+    const hello = checkLinkHello(this.name, socket.handshake.auth, certified);
     if (typeof hello !== 'string' && !this.peerGood(hello.from, cert?.serialNumber)) {
       return `router ${hello.from}'s certificate was revoked`;
     }
@@ -212,31 +202,24 @@ export class RouterLinks {
   }
 
   private dial(peer: string, address: string): Promise<AgentLink> {
-    const id = `${this.o.name}~${peer}~${randomBytes(4).toString('hex')}`;
+    const id = `${this.name}~${peer}~${randomBytes(4).toString('hex')}`;
     const { credentials } = this.o;
     let peerSerial: string | undefined;
-    const secure =
-      credentials.kind === 'certificate'
-        ? {
-            ...clientTls(credentials),
-            rejectUnauthorized: true,
-            // The acceptor is the router the controller named, whatever address it was reached at.
-            checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-              if (routerIdOf(cert, credentials.clusterId) !== peer)
-                return new Error(`the certificate at ${address} does not name router ${peer}`);
-              if (!this.peerGood(peer, cert.serialNumber))
-                return new Error(`router ${peer}'s certificate at ${address} was revoked`);
-              peerSerial = cert.serialNumber;
-              return undefined;
-            },
-          }
-        : {};
-    const hello =
-      credentials.kind === 'certificate'
-        ? makeCertifiedLinkHello(id, this.o.name, peer)
-        : makeLinkHello(credentials.secret, id, this.o.name, peer);
-    const scheme = credentials.kind === 'certificate' ? 'https' : 'http';
-    const socket = io(`${scheme}://${address}${LINK_NAMESPACE}`, {
+    const secure = {
+      ...clientTls(credentials),
+      rejectUnauthorized: true,
+      // The acceptor is the router the controller named, whatever address it was reached at.
+      checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+        if (routerIdOf(cert, credentials.clusterId) !== peer)
+          return new Error(`the certificate at ${address} does not name router ${peer}`);
+        if (!this.peerGood(peer, cert.serialNumber))
+          return new Error(`router ${peer}'s certificate at ${address} was revoked`);
+        peerSerial = cert.serialNumber;
+        return undefined;
+      },
+    };
+    const hello = makeLinkHello(id, this.name, peer);
+    const socket = io(`https://${address}${LINK_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
@@ -258,7 +241,7 @@ export class RouterLinks {
           id,
           peer,
           ...(peerSerial ? { peerSerial } : {}),
-          dialer: this.o.name,
+          dialer: this.name,
           acceptor: peer,
           latencyMs: 0,
           socket,
@@ -306,8 +289,8 @@ export class RouterLinks {
       if (!route || route.previousLink !== link.id) {
         reply({
           ok: false,
-          hops: [...parsed.data.hops, this.o.name],
-          reason: `no route for it at ${this.o.name}`,
+          hops: [...parsed.data.hops, this.name],
+          reason: `no route for it at ${this.name}`,
         });
         return;
       }
@@ -317,12 +300,12 @@ export class RouterLinks {
   }
 
   private async forwardProbe(circuitId: string, hops: readonly string[]): Promise<ProbeResult> {
-    const here = [...hops, this.o.name];
+    const here = [...hops, this.name];
     const route = this.o.routes.get(circuitId);
-    if (!route) return { ok: false, hops: here, reason: `no route at ${this.o.name}` };
+    if (!route) return { ok: false, hops: here, reason: `no route at ${this.name}` };
     if (!route.nextLink) return { ok: true, hops: here };
     const link = this.registry.get(route.nextLink);
-    if (!link) return { ok: false, hops: here, reason: `link ${route.nextLink} is gone at ${this.o.name}` };
+    if (!link) return { ok: false, hops: here, reason: `link ${route.nextLink} is gone at ${this.name}` };
     try {
       const reply = await link.socket.timeout(2_000).emitWithAck('probe', { circuitId, hops: here });
       return reply as ProbeResult;

@@ -1,14 +1,11 @@
 /**
  * The router's HTTP endpoint on its listen address (tests, the lab, curious admins): status,
  * probes, circuits by hand and (only where fault injection is on) the link fault hooks. Who may
- * ask: a router with a certificate serves HTTPS and answers a client certificate of its own or
- * of a controller of its cluster; one of the shared secret answers `Authorization: Bearer
- * <secret>`.
+ * ask: it is served over mutual TLS and answers a client certificate of the router's own or of a
+ * controller of its cluster.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Answer, WireCircuit } from '../runtime/protocol.js';
-import { sameMac } from '../transport/mac.js';
 import type { ProbeResult } from './router-links.js';
 import { controllerIdOf, routerIdOf, verifiedCertificate } from '../transport/cert-auth.js';
 import type { RouterCredentials } from './credentials.js';
@@ -23,17 +20,8 @@ export interface RouterControls {
   createCircuit(identity: string, service: string): Promise<Answer<WireCircuit>>;
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-
-/** Compared as digests, in constant time: neither the secret's bytes nor its length leak. */
-export function bearerMatches(header: string | undefined, secret: string): boolean {
-  return sameMac(digest(header ?? ''), digest(`Bearer ${secret}`));
-}
-
 /** Who the endpoint answers. */
 export function statusAuthorization(credentials: RouterCredentials): (req: IncomingMessage) => boolean {
-  if (credentials.kind === 'secret')
-    return (req) => bearerMatches(req.headers.authorization, credentials.secret);
   return (req) => {
     const cert = verifiedCertificate(req.socket);
     if (!cert) return false;

@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 export type DropReason =
   | 'MALFORMED'
   | 'UNKNOWN_EVENT'
-  | 'NOT_AUTHENTICATED'
   | 'UNKNOWN_ROUTER'
   | 'UNKNOWN_LINK_END'
   | 'NOT_AN_END'

@@ -1,12 +1,13 @@
 /**
  * Which links should exist: one between every two enabled routers that listen for links. The
- * dialer of a pair is fixed (the router whose name sorts first), so every controller asks the
+ * dialer of a pair is fixed (the router whose id sorts first), so every controller asks the
  * same router for the same link and the router can answer a repeated request with the link it has.
  */
 import type { LinkReport, RouterId } from './types.js';
 
 export interface LinkCandidate {
   readonly id: RouterId;
+  /** For log lines. */
   readonly name: string;
   /** host:port the router accepts links on; routers without one only dial. */
   readonly listen?: string;
@@ -17,8 +18,8 @@ export interface LinkRequest {
   readonly acceptor: LinkCandidate & { readonly listen: string };
 }
 
-export function dialerOf<T extends { name: string }>(a: T, b: T): [dialer: T, acceptor: T] {
-  return a.name < b.name ? [a, b] : [b, a];
+export function dialerOf<T extends { id: RouterId }>(a: T, b: T): [dialer: T, acceptor: T] {
+  return a.id < b.id ? [a, b] : [b, a];
 }
 
 /** The links missing between `routers`, each as the request to send to its dialer. */

@@ -1,23 +1,20 @@
 /**
  * The router channel's wire protocol (socket.io namespace `/routers` on the cluster listener,
- * msgpack frames). Routers name routers by the label each goes by: a router with a certificate by
- * its id (the one its certificate names), one proving the shared secret by its model name; the
- * controller maps labels to model ids at its edge. Every message is checked against these schemas on arrival,
- * on both sides; what fails is dropped and counted.
+ * msgpack frames, over mutual TLS). Routers name routers by id, the one each router's certificate
+ * names; the controller maps ids to names for people. Every message is checked against these
+ * schemas on arrival, on both sides; what fails is dropped and counted.
  */
 import { z } from 'zod';
 
 export const ROUTER_NAMESPACE = '/routers';
-export const PROTOCOL_VERSION = 1;
-export const NONCE_BYTES = 32;
+/** 2: routers prove themselves by certificate only (1 had the routers' shared secret). */
+export const PROTOCOL_VERSION = 2;
 
 /** Router → controller. */
 export const EVENTS = {
-  challenge: 'auth:challenge',
-  welcome: 'auth:welcome',
-  /** Controller → router with a certificate: TLS proved it, here is who the controller is. */
+  /** Controller → router: TLS proved it, here is who the controller is. */
   accepted: 'auth:accepted',
-  /** Controller → router with a certificate: the routers whose certificates are good now. */
+  /** Controller → router: the routers whose certificates are good now. */
   peers: 'peers',
   heartbeat: 'heartbeat',
   links: 'links',
@@ -34,28 +31,18 @@ export const EVENTS = {
 
 const name = z.string().min(1).max(256);
 const id = z.string().min(1).max(128);
-const nonce = z.instanceof(Uint8Array).refine((b) => b.byteLength === NONCE_BYTES, 'nonce length');
-const proof = z.instanceof(Uint8Array).refine((b) => b.byteLength > 0 && b.byteLength <= 256, 'proof length');
 const latency = z.number().finite().min(0).max(600_000);
 const address = z.string().min(3).max(300);
 
 export const helloSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
-  /** Its model name (shared secret), or its id (certificate: the id its certificate names). */
-  router: name,
-  nonce,
+  /** Its id: the one its certificate names. */
+  router: id,
   /** host:port the router accepts links on. */
   listen: address.optional(),
 });
-export const challengeSchema = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  controller: id,
-  controllerName: name,
-  nonce,
-});
-export const proofSchema = z.object({ proof });
 /**
- * The routers a certified router may link with: each enabled router's enrolled certificate, as of
+ * The routers a router may link with: each enabled router's enrolled certificate, as of
  * the sender's applied index (a router keeps the list of the highest index it heard).
  */
 export const peersSchema = z.object({
@@ -69,7 +56,7 @@ export const acceptedSchema = z.object({
   controllerName: name,
 });
 
-export const linkSchema = z.object({ id, dialer: name, acceptor: name, latencyMs: latency });
+export const linkSchema = z.object({ id, dialer: id, acceptor: id, latencyMs: latency });
 export type WireLink = z.output<typeof linkSchema>;
 export const linksSchema = z.object({ links: z.array(linkSchema).max(10_000) });
 export const linkEventSchema = z.discriminatedUnion('op', [
@@ -90,7 +77,7 @@ export const circuitAskSchema = z.object({ identity: name, service: name });
 export const confirmSchema = z.object({ circuitIds: z.array(id).max(100_000) });
 export const confirmAnswerSchema = z.object({ unknown: z.array(id) });
 
-export const dialLinkSchema = z.object({ peer: name, address });
+export const dialLinkSchema = z.object({ peer: id, address });
 export const dialLinkAnswerSchema = z.object({ link: linkSchema, existing: z.boolean() });
 
 export const routeSchema = z.object({
@@ -103,14 +90,14 @@ export const routeSchema = z.object({
 export type WireRoute = z.output<typeof routeSchema>;
 export const unrouteSchema = z.object({ circuitId: id, reason: z.string().max(500) });
 
-/** A circuit as the channel carries it (router names, not ids). */
+/** A circuit as the channel carries it (routers by id). */
 export const wireCircuitSchema = z.object({
   id,
   owner: id,
   ownerName: name,
   identity: name,
   service: name,
-  routers: z.array(name),
+  routers: z.array(id),
   links: z.array(id),
   cost: z.number(),
 });

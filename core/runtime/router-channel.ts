@@ -1,11 +1,10 @@
 /**
  * The controller's side of the router channel: routers connect to the `/routers` namespace of the
- * cluster listener. A router with a certificate is known by it: TLS verified its chain to the
- * cluster root, its `spiffe://<cluster>/router/<id>` names a router of the model, enabled, and its
- * hello must name that same id. A router without one proves the routers' secret
- * (router-auth.ts) and must exist in the model by name; a client that presents a certificate
- * which is not a router's of this cluster is refused outright (it does not get to try the
- * secret). Until the handshake completes not one message is accepted. Every message is parsed with
+ * cluster listener over mutual TLS, and a router is known by its certificate alone: TLS verified
+ * its chain to the cluster root, its `spiffe://<cluster>/router/<id>` names a router of the model,
+ * enabled, with that certificate enrolled and not revoked, and its hello must name that same id.
+ * A connection without such a certificate is refused, counted and logged (once per address and
+ * reason). Until it is admitted not one message is accepted. Every message is parsed with
  * its schema (protocol.ts); what fails is dropped and counted (drops.ts), never thrown. A session
  * lasts only while the model admits its router (`revalidate`).
  */
@@ -27,7 +26,6 @@ import {
   helloSchema,
   linkEventSchema,
   linksSchema,
-  proofSchema,
   type Answer,
   type Fault,
   type Peers,
@@ -35,7 +33,6 @@ import {
   type WireCircuit,
   type WireLink,
 } from './protocol.js';
-import { newNonce, routerProof, verifyRouterProof } from './router-auth.js';
 import { presentedCertificate, routerIdOf } from '../transport/cert-auth.js';
 import type { RouterId } from './types.js';
 
@@ -57,30 +54,23 @@ export interface RouterChannelOptions {
   readonly selfName: string;
   /** Certificates name routers of this cluster only. */
   readonly clusterId: string;
-  /** The routers' secret (the model's; undefined while the model has none: every router is refused). */
-  readonly secret: () => string | undefined;
-  /** A router of the model, by name. */
-  readonly findRouter: (name: string) => ModelRouter | undefined;
   /** A router of the model, by id. */
   readonly routerById: (id: string) => ModelRouter | undefined;
   /** Whether the certificate with this serial is one the router enrolled for and still good. */
   readonly certificateCurrent: (routerId: string, serial: string) => boolean;
-  /** The routers whose certificates are good now, for certified routers' links. */
+  /** The routers whose certificates are good now, for routers' links. */
   readonly peers: () => Peers;
   readonly handler: RouterChannelHandler;
   readonly drops: DropCounter;
   readonly log: Logger;
-  readonly handshakeTimeoutMs?: number;
   /** The router proved itself: lift the cluster port's limits on strangers for its connection. */
   readonly admit: (socket: Socket) => void;
 }
 
 export interface RouterSession {
   readonly router: ModelRouter;
-  /** What the router goes by on the wire: its id (certificate) or its model name (secret). */
-  readonly label: string;
-  /** The serial of the certificate it connected on; undefined on the routers' secret. */
-  readonly serial: string | undefined;
+  /** The serial of the certificate it connected on (upper-case hex). */
+  readonly serial: string;
   readonly listen: string | undefined;
   readonly since: number;
 }
@@ -101,7 +91,7 @@ export class RouterChannel {
   private sentPeers = '';
   private readonly refusals: RefusalLog;
   refusedHandshakes = 0;
-  /** Sessions closed because their router was deleted, disabled or renamed. */
+  /** Sessions closed because their router was deleted or disabled, or its certificate revoked. */
   sessionsCut = 0;
 
   constructor(private readonly o: RouterChannelOptions) {
@@ -155,15 +145,20 @@ export class RouterChannel {
   }
 
   /**
-   * Cuts the sessions of routers the model no longer admits: deleted, disabled, or renamed (a
-   * router proves the name it connected with, so under a new name it is someone else). The
-   * runtime calls this after every apply that touched routers and on its once-a-second tick,
+   * Cuts the sessions of routers the model no longer admits: deleted, disabled, or on a
+   * certificate revoked (the router enrolled again). The runtime calls this after every apply that touched routers and on its once-a-second tick,
    * which covers a snapshot restore (it replaces the model without an apply to announce).
    */
   revalidate(): void {
-    for (const [id, { socket, session }] of this.sessions) {
+    for (const [id, entry] of this.sessions) {
+      const { socket, session } = entry;
       const why = this.whyCut(id, session);
-      if (!why) continue;
+      if (!why) {
+        // Still admitted: renamed, perhaps; the session shows the model's router as it is now.
+        const now = this.o.routerById(id);
+        if (now) entry.session = { ...session, router: now };
+        continue;
+      }
       this.sessions.delete(id);
       this.sessionsCut += 1;
       this.o.log.warn(
@@ -178,25 +173,23 @@ export class RouterChannel {
 
   /** Why the model no longer admits a live session, or undefined while it does. */
   private whyCut(id: RouterId, session: RouterSession): string | undefined {
-    // A certified router is its id, whatever it is called; a secret one proved its name.
-    const { serial } = session;
-    const now = serial ? this.o.routerById(id) : this.o.findRouter(session.router.name);
-    if (!now || now.id !== id) return serial ? 'deleted' : 'deleted or renamed';
+    // A router is its id, whatever it is called now.
+    const now = this.o.routerById(id);
+    if (!now) return 'deleted';
     if (now.disabled) return 'disabled';
-    if (serial && !this.o.certificateCurrent(id, serial)) return 'certificate revoked (enrolled again)';
+    if (!this.o.certificateCurrent(id, session.serial)) return 'certificate revoked (enrolled again)';
     return undefined;
   }
 
-  /** Tells every certified router the routers it may link with, when that changed. */
+  /** Tells every router the routers it may link with, when that changed. */
   private tellPeers(): void {
-    // Nothing to read on the once-a-second tick while no router is certified.
-    if (![...this.sessions.values()].some(({ session }) => session.serial)) return;
+    // Nothing to read on the once-a-second tick while no router is connected.
+    if (this.sessions.size === 0) return;
     const peers = this.o.peers();
     const key = JSON.stringify(peers.routers);
     if (key === this.sentPeers) return;
     this.sentPeers = key;
-    for (const { socket, session } of this.sessions.values())
-      if (session.serial) socket.emit(EVENTS.peers, peers);
+    for (const { socket } of this.sessions.values()) socket.emit(EVENTS.peers, peers);
   }
 
   close(): void {
@@ -208,7 +201,11 @@ export class RouterChannel {
   private accept(socket: Socket): void {
     const hello = helloSchema.parse(socket.handshake.auth);
     const { o } = this;
-    let router: ModelRouter | undefined;
+    // TLS proved who it is: in session at once, then told who we are. Admitted again: the router
+    // may have been deleted, disabled or enrolled anew since the middleware ran.
+    const presented = presentedCertificate(socket.request.socket);
+    const router = presented && !this.admission(socket) ? o.routerById(hello.router) : undefined;
+    if (!presented || !router) return void socket.disconnect(true);
     socket.onAny((event: unknown) => {
       if (typeof event !== 'string' || !KNOWN.has(event))
         o.drops.drop('UNKNOWN_EVENT', { event: String(event).slice(0, 64) });
@@ -220,10 +217,6 @@ export class RouterChannel {
     ): void => {
       socket.on(event, (payload: unknown, ack: unknown) => {
         const reply = typeof ack === 'function' ? (ack as (reply: unknown) => void) : undefined;
-        if (!router) {
-          o.drops.drop('NOT_AUTHENTICATED', { event });
-          return;
-        }
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
           o.drops.drop('MALFORMED', { router: router.name, event, issue: parsed.error.issues[0]?.message });
@@ -238,7 +231,7 @@ export class RouterChannel {
       });
     };
     socket.on(EVENTS.heartbeat, (ack: unknown) => {
-      if (router && typeof ack === 'function')
+      if (typeof ack === 'function')
         void this.delayed().then(() => (ack as (r: unknown) => void)({ at: Date.now() }));
     });
     on(EVENTS.links, linksSchema, (r, m) => o.handler.reportLinks(r.id, m.links));
@@ -255,7 +248,6 @@ export class RouterChannel {
       void this.delayed().then(() => ack?.({ unknown }));
     });
     socket.on('disconnect', () => {
-      if (!router) return;
       const current = this.sessions.get(router.id);
       if (current?.socket !== socket) return;
       this.sessions.delete(router.id);
@@ -263,138 +255,74 @@ export class RouterChannel {
       o.handler.disconnected(router.id);
     });
 
-    const presented = presentedCertificate(socket.request.socket);
-    if (presented) {
-      // TLS proved who it is: in session at once, then told who we are. Admitted again: the
-      // router may have been deleted, disabled or enrolled anew since the middleware ran.
-      const certified = this.admission(socket) ? undefined : o.routerById(hello.router);
-      if (!certified) return void socket.disconnect(true);
-      router = certified;
-      this.open(socket, certified, hello.router, presented.cert.serialNumber, hello.listen);
-      socket.emit(EVENTS.accepted, { v: PROTOCOL_VERSION, controller: o.self, controllerName: o.selfName });
-      socket.emit(EVENTS.peers, o.peers());
-      return;
-    }
-    void this.handshake(socket, hello.router, hello.nonce).then((ok) => {
-      if (!ok || !socket.connected) {
-        socket.disconnect(true);
-        return;
-      }
-      // Checked again: the router may have been deleted or disabled during the handshake.
-      const found = o.findRouter(hello.router);
-      if (!found || found.disabled) {
-        socket.disconnect(true);
-        return;
-      }
-      router = found;
-      this.open(socket, found, hello.router, undefined, hello.listen);
-    });
+    this.open(socket, router, presented.cert.serialNumber, hello.listen);
+    socket.emit(EVENTS.accepted, { v: PROTOCOL_VERSION, controller: o.self, controllerName: o.selfName });
+    socket.emit(EVENTS.peers, o.peers());
   }
 
-  private open(
-    socket: Socket,
-    router: ModelRouter,
-    label: string,
-    serial: string | undefined,
-    listen: string | undefined,
-  ): void {
+  private open(socket: Socket, router: ModelRouter, serial: string, listen: string | undefined): void {
     const { o } = this;
     o.admit(socket);
     const previous = this.sessions.get(router.id);
     this.sessions.set(router.id, {
       socket,
-      session: { router, label, serial: serial?.toUpperCase(), listen, since: Date.now() },
+      session: { router, serial: serial.toUpperCase(), listen, since: Date.now() },
     });
     // A reconnecting router's old socket may linger: the new one replaces it.
     previous?.socket.disconnect(true);
-    o.log.info({ router: router.name, certified: serial !== undefined }, 'router connected');
+    o.log.info({ router: router.name, serial }, 'router connected');
     o.handler.connected(router, listen);
   }
 
   /**
-   * Why a connection may not start a session, or undefined. A certificate, if presented, decides
-   * alone: it must chain to the cluster root, name a router of this cluster that the model has
-   * and that is enabled, and the hello must name the same id.
+   * Why a connection may not start a session, or undefined. Its certificate decides alone: it
+   * must chain to the cluster root, name a router of this cluster that the model has and that is
+   * enabled, be the one that router enrolled for, and the hello must name the same id.
    */
   private admission(socket: Socket): { code: string; message: string; router?: string } | undefined {
     const hello = helloSchema.safeParse(socket.handshake.auth);
     if (!hello.success) return { code: 'BAD_HELLO', message: 'handshake refused' };
     const claimed = hello.data.router;
     const presented = presentedCertificate(socket.request.socket);
-    if (presented) {
-      const { cert } = presented;
-      if (!presented.authorized) {
-        return {
-          code: 'UNTRUSTED_CERTIFICATE',
-          message: `the certificate is not from this cluster's CA (${String(presented.error)})`,
-          router: claimed,
-        };
-      }
-      const id = routerIdOf(cert, this.o.clusterId);
-      if (!id)
-        return {
-          code: 'NOT_A_ROUTER',
-          message: 'the certificate names no router of this cluster',
-          router: claimed,
-        };
-      if (id !== claimed) {
-        return {
-          code: 'WRONG_ROUTER',
-          message: `the certificate is router ${id}'s, not ${claimed}'s`,
-          router: claimed,
-        };
-      }
-      const router = this.o.routerById(id);
-      if (!router || router.disabled)
-        return { code: 'UNKNOWN_ROUTER', message: 'unknown router', router: id };
-      if (!this.o.certificateCurrent(id, cert.serialNumber)) {
-        return {
-          code: 'REVOKED_CERTIFICATE',
-          message: 'the certificate was revoked: the router enrolled again, or was disabled since',
-          router: id,
-        };
-      }
-      return undefined;
-    }
-    const router = this.o.findRouter(claimed);
-    if (!router || router.disabled)
-      return { code: 'UNKNOWN_ROUTER', message: 'unknown router', router: claimed };
-    return undefined;
-  }
-
-  private handshake(socket: Socket, routerName: string, routerNonce: Uint8Array): Promise<boolean> {
-    const { o } = this;
-    return new Promise((resolve) => {
-      const ourNonce = newNonce();
-      const timer = setTimeout(() => {
-        this.refuse(socket, 'TIMEOUT', routerName);
-        resolve(false);
-      }, o.handshakeTimeoutMs ?? 5_000);
-      const challenge = {
-        v: PROTOCOL_VERSION,
-        controller: o.self,
-        controllerName: o.selfName,
-        nonce: ourNonce,
+    if (!presented) {
+      return {
+        code: 'NO_CERTIFICATE',
+        message: "routers connect with their own certificate ('meshdesk router enroll')",
+        router: claimed,
       };
-      socket.emit(EVENTS.challenge, challenge, (reply: unknown) => {
-        clearTimeout(timer);
-        const parsed = proofSchema.safeParse(reply);
-        const secret = o.secret();
-        if (
-          !parsed.success ||
-          secret === undefined ||
-          !verifyRouterProof(secret, 'router-to-controller', routerName, o.self, ourNonce, parsed.data.proof)
-        ) {
-          this.refuse(socket, 'BAD_PROOF', routerName);
-          resolve(false);
-          return;
-        }
-        socket.emit(EVENTS.welcome, {
-          proof: routerProof(secret, 'controller-to-router', routerName, o.self, routerNonce),
-        });
-        resolve(true);
-      });
-    });
+    }
+    const { cert } = presented;
+    if (!presented.authorized) {
+      return {
+        code: 'UNTRUSTED_CERTIFICATE',
+        message: `the certificate is not from this cluster's CA (${String(presented.error)})`,
+        router: claimed,
+      };
+    }
+    const id = routerIdOf(cert, this.o.clusterId);
+    if (!id)
+      return {
+        code: 'NOT_A_ROUTER',
+        message: 'the certificate names no router of this cluster',
+        router: claimed,
+      };
+    if (id !== claimed) {
+      return {
+        code: 'WRONG_ROUTER',
+        message: `the certificate is router ${id}'s, not ${claimed}'s`,
+        router: claimed,
+      };
+    }
+    const router = this.o.routerById(id);
+    if (!router || router.disabled) return { code: 'UNKNOWN_ROUTER', message: 'unknown router', router: id };
+    if (!this.o.certificateCurrent(id, cert.serialNumber)) {
+      return {
+        code: 'REVOKED_CERTIFICATE',
+        message: 'the certificate was revoked: the router enrolled again, or was disabled since',
+        router: id,
+      };
+    }
+    return undefined;
   }
 
   private refuse(socket: Socket, reason: string, router?: string): void {

@@ -41,8 +41,6 @@ export interface RuntimeOptions {
   readonly clusterId: string;
   /** The model's applied index (it dates the peer lists sent to routers). */
   readonly appliedIndex: () => number;
-  /** The routers' secret, read per handshake (it is model data). */
-  readonly secret: () => string | undefined;
   readonly namespace: Namespace;
   /** A router proved itself on its connection (PeerTransport.admit). */
   readonly admit: (socket: Socket) => void;
@@ -59,7 +57,6 @@ export interface RouterView {
   readonly name: string;
   readonly listen: string | null;
   readonly connectedSince: string;
-  readonly auth: 'certificate' | 'secret';
 }
 
 export interface LinkView extends LinkEntry {
@@ -102,12 +99,7 @@ export class ControllerRuntime implements RouterChannelHandler {
       self: o.self,
       selfName: o.selfName,
       clusterId: o.clusterId,
-      secret: o.secret,
-      findRouter: (name) => this.routerByName(name),
-      routerById: (id) => {
-        const r = this.model.router(id);
-        return r && r.id === id ? r : undefined;
-      },
+      routerById: (id) => this.routerById(id),
       certificateCurrent: (id, serial) => certificateCurrent(o.database(), id, serial),
       peers: () => ({ index: o.appliedIndex(), routers: enrolledRouters(o.database()) }),
       handler: this,
@@ -227,9 +219,9 @@ export class ControllerRuntime implements RouterChannelHandler {
       const code = isRuntimeErrorCode(answer.data.code) ? answer.data.code : 'ROUTE_FAILED';
       throw new RuntimeError(code, answer.data.message);
     }
-    // Routers name routers by label (a certified one by id); people read names.
+    // Routers name routers by id; people read names.
     const value = answer.data.value;
-    return { ...value, routers: value.routers.map((label) => this.routerByLabel(label)?.name ?? label) };
+    return { ...value, routers: value.routers.map((id) => this.routerName(id)) };
   }
 
   listLinks(): LinkView[] {
@@ -260,7 +252,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         name: s.router.name,
         listen: s.listen ?? null,
         connectedSince: new Date(s.since).toISOString(),
-        auth: s.serial !== undefined ? ('certificate' as const) : ('secret' as const),
+        certificateSerial: s.serial,
       })),
       links: this.links.size,
       circuits: this.circuits.circuits.size,
@@ -297,10 +289,10 @@ export class ControllerRuntime implements RouterChannelHandler {
 
   /** Asks dialers for the links missing between the routers connected here. */
   private reconcile(): void {
-    // Routers know each other by their wire labels: the dialer is asked for the acceptor's.
+    // Routers know each other by id: the dialer is asked for the acceptor's.
     const candidates: LinkCandidate[] = this.channel.list().map((s) => ({
       id: s.router.id,
-      name: s.label,
+      name: s.router.name,
       ...(s.listen ? { listen: s.listen } : {}),
     }));
     const now = Date.now();
@@ -312,7 +304,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         .request(
           request.dialer.id,
           EVENTS.dialLink,
-          { peer: request.acceptor.name, address: request.acceptor.listen },
+          { peer: request.acceptor.id, address: request.acceptor.listen },
           this.requestTimeoutMs,
         )
         .then((reply) => {
@@ -335,12 +327,12 @@ export class ControllerRuntime implements RouterChannelHandler {
     if (!ok) throw new Error(`router ${this.routerName(router)} refused the route`);
   }
 
-  /** Wire links (by router label) as reports (by id); unknown routers are dropped and counted. */
+  /** Wire links as reports, of routers of the model only; others are dropped and counted. */
   private toReports(router: RouterId, links: readonly WireLink[]): LinkReport[] {
     const reports: LinkReport[] = [];
     for (const link of links) {
-      const dialer = this.routerByLabel(link.dialer);
-      const acceptor = this.routerByLabel(link.acceptor);
+      const dialer = this.routerById(link.dialer);
+      const acceptor = this.routerById(link.acceptor);
       if (!dialer || !acceptor) {
         this.drops.drop('UNKNOWN_LINK_END', { router: this.routerName(router), link: link.id });
         continue;
@@ -354,30 +346,15 @@ export class ControllerRuntime implements RouterChannelHandler {
     if (refusal) this.drops.drop(refusal as 'NOT_AN_END', { router: this.routerName(router) });
   }
 
-  private routerByName(name: string): ModelRouter | undefined {
-    const r = this.model.router(name);
-    return r && r.name === name ? r : undefined;
-  }
-
-  /**
-   * The router a wire label names: a session's label first, else a router whose id it is (a
-   * certified router connected elsewhere), else one whose name it is (a router of the secret).
-   */
-  private routerByLabel(label: string): ModelRouter | undefined {
-    const session = this.channel.list().find((s) => s.label === label);
-    if (session) return session.router;
-    const r = this.model.router(label);
-    return r && (r.id === label || r.name === label) ? r : undefined;
+  /** A router of the model by its id (the model's lookup also takes names: not here). */
+  private routerById(id: string): ModelRouter | undefined {
+    const r = this.model.router(id);
+    return r && r.id === id ? r : undefined;
   }
 
   /** How people see a router: its model name. */
   private routerName(id: RouterId): string {
     return this.channel.session(id)?.router.name ?? this.model.router(id)?.name ?? id;
-  }
-
-  /** How routers know a router: the label it connected with, else its model name. */
-  private routerLabel(id: RouterId): string {
-    return this.channel.session(id)?.label ?? this.model.router(id)?.name ?? id;
   }
 
   private toWire(circuit: Circuit): WireCircuit {
@@ -387,7 +364,7 @@ export class ControllerRuntime implements RouterChannelHandler {
       ownerName: this.o.selfName,
       identity: this.model.identity(circuit.identityId)?.name ?? circuit.identityId,
       service: this.model.service(circuit.serviceId)?.name ?? circuit.serviceId,
-      routers: circuit.path.routers.map((r) => this.routerLabel(r)),
+      routers: [...circuit.path.routers],
       links: [...circuit.path.links],
       cost: Math.round(circuit.path.cost * 100) / 100,
     };

@@ -1,6 +1,6 @@
 /**
  * Admin roles: a read-only admin reads the model, the cluster and the runtime, changes its own
- * password and signs out; every change, the backup and the routers' secret are 403 READ_ONLY for
+ * password and signs out; every change, the backup and router enrollment tokens are 403 READ_ONLY for
  * it, and it cannot raise its own rights. A role change applies to tokens already issued, and the
  * last admin with full rights can be neither demoted nor deleted (the model refuses it, not only
  * the API, so a batch cannot slip past).
@@ -62,6 +62,8 @@ describe('a read-only admin', () => {
 
   it('changes nothing and gets no secret: 403 READ_ONLY, and nothing is written', async () => {
     const identity = await api.call('POST', '/identities', { body: { name: 'laptop' } });
+    const router = await api.call('POST', '/routers', { body: { name: 'edge' } });
+    expect(router.status).toBe(201);
     const before = (await api.call('GET', '/identities')).body.meta.total;
     const refused: [string, string, unknown?][] = [
       ['POST', '/identities', { name: 'sneaky' }],
@@ -69,7 +71,7 @@ describe('a read-only admin', () => {
       ['DELETE', `/identities/${identity.body.id}`],
       ['POST', '/batch', { operations: [{ op: 'create', collection: 'identities', data: { name: 'b' } }] }],
       ['GET', '/backup'],
-      ['GET', '/cluster/router-secret'],
+      ['POST', `/routers/${router.body.id}/enrollment`, {}],
       ['POST', '/cluster/invitations', {}],
       ['POST', '/cluster/snapshot'],
       ['POST', '/cluster/token-keys/rotate'],

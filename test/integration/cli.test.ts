@@ -104,13 +104,16 @@ describe('meshdesk arguments', () => {
       /--password would show the secret/,
     ],
     [
-      ['router', '--name', 'r1', '--controllers', '127.0.0.1:1', '--secret', 'a-secret-of-enough-length'],
-      /--secret would show the secret .*--secret-file FILE or MESHDESK_ROUTER_SECRET/,
+      ['router', '--name', 'r1', '--controllers', '127.0.0.1:1', '--secret-file', '/tmp/s'],
+      /--name is gone: routers have no shared secret any more; enroll the router \('meshdesk router enroll TOKEN --out router\.json'\) and run it with --identity router\.json/,
     ],
+    [['router', '--secret', 'a-secret-of-enough-length'], /--secret is gone: routers have no shared secret/],
     [
-      ['router', '--name', 'r1', '--controllers', '127.0.0.1:1', '--secret-file', '/nonexistent/s'],
-      /--secret-file \/nonexistent\/s: ENOENT/,
+      ['router', '--controllers', '127.0.0.1:1'],
+      /--identity FILE is required: the router's identity from 'meshdesk router enroll/,
     ],
+    [['router', '--identity', '/nonexistent/router.json'], /--identity: .*\/nonexistent\/router\.json/],
+    [['cluster', 'router-secret'], /unknown cluster command 'router-secret'/],
     [['backup'], /backup needs --out F/],
     [
       ['backup', '--out', tmpdir(), '--data-dir', 'd'],

@@ -11,8 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { RouterAgent } from '../../core/router/router-agent.js';
 import { callController, loginToController } from '../support/controller-api.js';
+import { fetchAsCertificate } from '../support/enrolled-routers.js';
+import { testTls } from '../support/test-pki.js';
 
-const SECRET = 'fault-hooks-test-router-secret';
 const PASSWORD = 'fault-hooks-admin-pw';
 
 let controller: Controller | undefined;
@@ -74,16 +75,21 @@ describe('a controller’s fault hooks', () => {
 
 describe('a router’s fault hooks', () => {
   async function block(faults: boolean): Promise<Response> {
+    const clusterId = 'fault-hooks-cluster';
+    const credentials = {
+      clusterId,
+      routerId: 'r1',
+      ...(await testTls(clusterId, 'r1', { kind: 'router' })),
+    };
     router = await RouterAgent.start({
-      name: 'r1',
       controllers: [],
-      credentials: { kind: 'secret', secret: SECRET, ca: '' },
+      credentials,
       listen: { host: '127.0.0.1', port: 0 },
       faults,
     });
-    return fetch(`http://${router.address}/faults/block?peer=r2`, {
+    // Asked as the router itself (its own certificate may ask its status endpoint).
+    return fetchAsCertificate(`https://${router.address}/faults/block?peer=r2`, credentials, {
       method: 'POST',
-      headers: { authorization: `Bearer ${SECRET}` },
     });
   }
 

@@ -3,7 +3,8 @@
  * at, a lab that survives a killed member (that is what it is for) and brings it back on
  * `restart NAME`, and everything gone (processes and temporary data) after SIGTERM.
  */
-import { existsSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { callController, loginToController } from '../support/controller-api.js';
@@ -50,19 +51,19 @@ describe('meshdesk lab', () => {
       await waitFor(async () => (await get('/links')).meta.total === 1, 'the routers linked', 30_000, 100);
       const links = (await get('/links')).data;
       expect([links[0]?.dialerName, links[0]?.acceptorName].sort()).toEqual(['router-1', 'router-2']);
-      // Each router enrolled for its own certificate: no shared secret in the lab.
+      // Each router enrolled for its own certificate and connected on it: no shared secret in the lab.
       const runtime = (await (await callController(second, 'GET', '/runtime', { token })).json()) as {
-        routers: { name: string; auth: string }[];
+        routers: { name: string; certificateSerial: string }[];
       };
-      expect(runtime.routers.map((r) => [r.name, r.auth]).sort()).toEqual([
-        ['router-1', 'certificate'],
-        ['router-2', 'certificate'],
-      ]);
-
       const dataDir = /data in (\S+)/.exec(stdout)?.[1] as string;
       expect(existsSync(dataDir)).toBe(true);
-      for (const name of ['router-1', 'router-2'])
-        expect(statSync(join(dataDir, 'routers', `${name}.json`)).mode & 0o777).toBe(0o600);
+      const enrolled = ['router-1', 'router-2'].map((name) => {
+        const file = join(dataDir, 'routers', `${name}.json`);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const { certificate } = JSON.parse(readFileSync(file, 'utf8')) as { certificate: string };
+        return [name, new X509Certificate(certificate).serialNumber.toUpperCase()];
+      });
+      expect(runtime.routers.map((r) => [r.name, r.certificateSerial]).sort()).toEqual(enrolled);
       lab.process.kill('SIGTERM');
       expect(await lab.exited).toBe(0);
       expect(existsSync(dataDir)).toBe(false);

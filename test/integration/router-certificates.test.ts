@@ -1,6 +1,6 @@
 /**
  * Routers on their own certificates: one controller in-process, real router agents enrolled
- * through the API (`enrollRouter`, as `meshdesk router enroll` does) and connected over mutual
+ * through the API (as `meshdesk router enroll` does) and connected over mutual
  * TLS to the controller and to each other. The router's id comes from its certificate: a
  * certificate of another cluster, of a controller, of a router the model lacks, or a hello
  * claiming another router's id is refused with its reason and counted; links check both ends'
@@ -10,7 +10,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { readClusterCa } from '../../core/model/pki.js';
@@ -23,19 +22,21 @@ import {
 } from '../../core/pki/ca.js';
 import { controllerIdentity } from '../../core/router/controller-session.js';
 import { certificateCredentials, type RouterCredentials } from '../../core/router/credentials.js';
-import { enrollRouter } from '../../core/router/enrollment.js';
 import type { RouterIdentity } from '../../core/router/identity.js';
-import { LINK_NAMESPACE, makeCertifiedLinkHello } from '../../core/router/link-auth.js';
-import { RouterAgent } from '../../core/router/router-agent.js';
-import { EVENTS, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
-import { newNonce } from '../../core/runtime/router-auth.js';
+import { LINK_NAMESPACE, makeLinkHello } from '../../core/router/link-auth.js';
+import type { RouterAgent } from '../../core/router/router-agent.js';
+import { EVENTS, PROTOCOL_VERSION, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
 import { createFrameParser } from '../../core/transport/frame-parser.js';
 import { callController, loginToController } from '../support/controller-api.js';
+import {
+  createEnrolledRouter,
+  enrollThrough,
+  fetchAsCertificate,
+  startEnrolledRouter,
+} from '../support/enrolled-routers.js';
 import { waitFor } from '../support/wait.js';
 
 const PASSWORD = 'router-certificates-admin-pw';
-
-type Certified = Extract<RouterCredentials, { kind: 'certificate' }>;
 
 describe('routers on certificates', () => {
   let dir: string;
@@ -48,25 +49,14 @@ describe('routers on certificates', () => {
   const call = (method: string, path: string, body?: unknown): Promise<Response> =>
     callController(controller.url, method, path, { token, body });
 
-  async function createRouter(name: string): Promise<string> {
-    const res = await call('POST', '/routers', { name, cost: 10 });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
-  }
-
   async function enrolled(name: string): Promise<RouterIdentity> {
-    const id = await createRouter(name);
-    const minted = await call('POST', `/routers/${id}/enrollment`, {});
-    const identity = await enrollRouter(((await minted.json()) as { token: string }).token);
+    const identity = await createEnrolledRouter(controller.url, token, name);
     identities.set(name, identity);
     return identity;
   }
 
   async function start(identity: RouterIdentity): Promise<RouterAgent> {
-    const agent = await RouterAgent.start({
-      name: identity.router.id,
-      controllers: identity.controllers,
-      credentials: certificateCredentials(identity),
+    const agent = await startEnrolledRouter(identity, {
       listen: { host: '127.0.0.1', port: 0 },
       heartbeatMs: 100,
       linkPingMs: 200,
@@ -76,7 +66,7 @@ describe('routers on certificates', () => {
   }
 
   /** A certificate of this cluster's CA (as a thief or a buggy client might hold one). */
-  async function certificate(kind: CertKind, id: string): Promise<Certified> {
+  async function certificate(kind: CertKind, id: string): Promise<RouterCredentials> {
     const ca = readClusterCa(controller.model.model)!;
     const { keyPem, csrPem } = await createKeyAndCsr(id);
     const leaf = await issueCertificate(
@@ -85,7 +75,6 @@ describe('routers on certificates', () => {
       { clusterId: controller.node.clusterId, kind, id },
     );
     return {
-      kind: 'certificate',
       clusterId: controller.node.clusterId,
       routerId: id,
       key: keyPem,
@@ -95,7 +84,7 @@ describe('routers on certificates', () => {
   }
 
   /** A router certificate of another CA with this cluster's id in it (a forger's). */
-  async function foreignCertificate(id: string): Promise<Certified> {
+  async function foreignCertificate(id: string): Promise<RouterCredentials> {
     const foreignCa = await createClusterCa(controller.node.clusterId);
     const { keyPem, csrPem } = await createKeyAndCsr(id);
     const foreign = await issueCertificate(foreignCa.intermediate, csrPem, {
@@ -110,19 +99,17 @@ describe('routers on certificates', () => {
     };
   }
 
-  /** A raw connection to the controller's `/routers` with a client certificate: accepted, or why not. */
-  function tryController(credentials: RouterCredentials, claimed: string): Promise<string> {
-    if (credentials.kind !== 'certificate') throw new Error('certificates only');
+  /** A raw connection to the controller's `/routers` (with a client certificate, or none): accepted, or why not. */
+  function tryController(credentials: RouterCredentials | undefined, claimed: string): Promise<string> {
     const socket = io(`https://127.0.0.1:${controller.node.clusterPort}${ROUTER_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
       ca: readClusterCa(controller.model.model)!.rootCertPem,
-      key: credentials.key,
-      cert: credentials.cert,
+      ...(credentials ? { key: credentials.key, cert: credentials.cert } : {}),
       ...{ checkServerIdentity: controllerIdentity },
       parser: createFrameParser(() => undefined),
-      auth: { v: 1, router: claimed, nonce: newNonce() },
+      auth: { v: PROTOCOL_VERSION, router: claimed },
     });
     sockets.push(socket);
     return new Promise((resolve) => {
@@ -135,7 +122,6 @@ describe('routers on certificates', () => {
 
   /** A raw link dial to `agent` with a client certificate: connected, or why not. */
   function tryLink(agent: RouterAgent, credentials: RouterCredentials, from: string): Promise<string> {
-    if (credentials.kind !== 'certificate') throw new Error('certificates only');
     const socket = io(`https://${agent.address}${LINK_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
@@ -145,7 +131,7 @@ describe('routers on certificates', () => {
       cert: credentials.cert,
       ...{ checkServerIdentity: () => undefined },
       parser: createFrameParser(() => undefined),
-      auth: makeCertifiedLinkHello(`${from}~x~1`, from, agent.name),
+      auth: makeLinkHello(`${from}~x~1`, from, agent.name),
     });
     sockets.push(socket);
     return new Promise((resolve) => {
@@ -180,7 +166,7 @@ describe('routers on certificates', () => {
       async () => controller.runtime.channel.connected(idA) && controller.runtime.channel.connected(idB),
       'both routers connected',
     );
-    expect(controller.runtime.channel.session(idA)).toMatchObject({ label: idA, serial: expect.any(String) });
+    expect(controller.runtime.channel.session(idA)).toMatchObject({ serial: expect.any(String) });
     await waitFor(async () => controller.runtime.listLinks().length === 1, 'the link between them');
     const [link] = controller.runtime.listLinks();
     // Known by id on the wire, shown by name.
@@ -196,9 +182,11 @@ describe('routers on certificates', () => {
     expect(a.controllers.status()[0]).toMatchObject({ connected: true });
   });
 
-  it('refuses a certificate of another cluster, of a controller, of an unknown router, or another router’s id', async () => {
+  it('refuses no certificate, one of another cluster, of a controller, of an unknown router, or another router’s id', async () => {
     const idA = identities.get('edge-a')!.router.id;
     const before = controller.runtime.status().refusedHandshakes;
+    // No shared secret to fall back on: without a certificate, nothing.
+    expect(await tryController(undefined, idA)).toBe('NO_CERTIFICATE');
     const stolenName = await foreignCertificate(idA);
     expect(await tryController(stolenName, idA)).toBe('UNTRUSTED_CERTIFICATE');
     expect(await tryController(await certificate('controller', 'n-x'), idA)).toBe('NOT_A_ROUTER');
@@ -209,7 +197,7 @@ describe('routers on certificates', () => {
     expect(await tryController(certificateCredentials(identities.get('edge-b')!), idA)).toBe('WRONG_ROUTER');
     // And the real one is accepted (a second session replaces the agent's: it reconnects).
     expect(await tryController(certificateCredentials(identities.get('edge-b')!), idB)).toBe('accepted');
-    expect(controller.runtime.status().refusedHandshakes).toBe(before + 4);
+    expect(controller.runtime.status().refusedHandshakes).toBe(before + 5);
   });
 
   it('refuses a link dial without a router certificate of the cluster, or claiming another router', async () => {
@@ -227,26 +215,14 @@ describe('routers on certificates', () => {
     const a = agents[0]!;
     const own = certificateCredentials(identities.get('edge-a')!);
     const other = certificateCredentials(identities.get('edge-b')!);
-    const status = async (credentials: RouterCredentials): Promise<number> => {
-      if (credentials.kind !== 'certificate') throw new Error('certificates only');
-      const dispatcher = new Agent({
-        connect: {
-          ca: credentials.ca,
-          key: credentials.key,
-          cert: credentials.cert,
-          checkServerIdentity: () => undefined,
-        },
-      });
-      try {
-        return (await undiciFetch(`https://${a.address}/status`, { dispatcher })).status;
-      } finally {
-        await dispatcher.close();
-      }
-    };
+    const status = async (credentials: RouterCredentials): Promise<number> =>
+      (await fetchAsCertificate(`https://${a.address}/status`, credentials)).status;
     expect(await status(own)).toBe(200);
     expect(await status(await certificate('controller', 'n-x'))).toBe(200);
     expect(await status(other)).toBe(401);
-    await expect(undiciFetch(`http://${a.address}/status`)).rejects.toThrow();
+    await expect(fetch(`http://${a.address}/status`)).rejects.toThrow();
+    // HTTPS without a client certificate: the TLS handshake itself fails.
+    await expect(fetch(`https://${a.address}/status`)).rejects.toThrow();
   });
 
   it('keeps a renamed router’s session (it is its id); disabling revokes its certificate until it enrolls again', async () => {
@@ -270,8 +246,7 @@ describe('routers on certificates', () => {
     );
     expect(controller.runtime.channel.connected(idA)).toBe(false);
     await agents[0]!.close();
-    const minted = await call('POST', `/routers/${idA}/enrollment`, {});
-    const again = await enrollRouter(((await minted.json()) as { token: string }).token);
+    const again = await enrollThrough(controller.url, token, idA);
     await start(again);
     await waitFor(
       async () => controller.runtime.channel.connected(idA),
@@ -284,8 +259,7 @@ describe('routers on certificates', () => {
     const idB = identities.get('edge-b')!.router.id;
     await waitFor(async () => controller.runtime.channel.connected(idB), 'edge-b connected');
     const cut = controller.runtime.status().sessionsCut;
-    const minted = await call('POST', `/routers/${idB}/enrollment`, {});
-    const renewed = await enrollRouter(((await minted.json()) as { token: string }).token);
+    const renewed = await enrollThrough(controller.url, token, idB);
     // The enrollment's apply cut the session on the old certificate: nothing to wait for.
     expect(controller.runtime.channel.connected(idB)).toBe(false);
     expect(controller.runtime.status().sessionsCut).toBe(cut + 1);

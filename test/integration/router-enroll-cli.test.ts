@@ -101,7 +101,7 @@ describe('meshdesk router invite / enroll', () => {
     const mixed = await meshdesk(['router', '--identity', out, '--name', 'edge 1']);
     expect([mixed.code, mixed.stderr.trim()]).toEqual([
       2,
-      'meshdesk router: --name does not go with --identity: the identity file says who the router is (see meshdesk router --help)',
+      "meshdesk router: --name is gone: routers have no shared secret any more; enroll the router ('meshdesk router enroll TOKEN --out router.json') and run it with --identity router.json (see meshdesk router --help)",
     ]);
     const missing = await meshdesk(['router', '--identity', join(dir(), 'none.json')]);
     expect(missing.code).toBe(2);

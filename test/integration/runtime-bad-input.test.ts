@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../core/controller.js';
 import { encodeCommand } from '../../core/model/commands.js';
 import { controllerIdentity } from '../../core/router/controller-session.js';
-import { readSetting, ROUTER_SECRET_SETTING } from '../../core/model/settings.js';
-import { EVENTS, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
-import { newNonce, routerProof } from '../../core/runtime/router-auth.js';
+import { certificateCredentials, type RouterCredentials } from '../../core/router/credentials.js';
+import { EVENTS, PROTOCOL_VERSION, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
 import { createFrameParser } from '../../core/transport/frame-parser.js';
+import { loginToController } from '../support/controller-api.js';
+import { enrollThrough } from '../support/enrolled-routers.js';
 import { collectingLogger, type LogLine } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
 
@@ -25,28 +26,28 @@ describe('router channel: bad input is dropped and counted', () => {
   const sockets: Socket[] = [];
   /** The controller's warnings, parsed: refusals name their reason only in the log. */
   const warnings: LogLine[] = [];
-  /** The routers' secret the bootstrap put in the model. */
-  let secret: string;
+  /** Router ra's certificate, enrolled through the API. */
+  let ra: RouterCredentials;
 
-  /** A raw router connection; resolves once authenticated (or with the refusal). */
-  function connect(router: string, proving?: string): Promise<{ socket: Socket; refused?: string }> {
-    const nonce = newNonce();
+  /** A raw router connection claiming `router`; resolves once accepted (or with the refusal). */
+  function connect(
+    router: string,
+    credentials: RouterCredentials | null = ra,
+  ): Promise<{ socket: Socket; refused?: string }> {
     const socket = io(`https://127.0.0.1:${controller.node.clusterPort}${ROUTER_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
       // A router checks the controller's certificate against the cluster CA, as this one does.
       ca: readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8'),
+      ...(credentials ? { key: credentials.key, cert: credentials.cert } : {}),
       ...{ checkServerIdentity: controllerIdentity },
       parser: createFrameParser(() => undefined),
-      auth: { v: 1, router, nonce },
+      auth: { v: PROTOCOL_VERSION, router },
     });
     sockets.push(socket);
     return new Promise((resolve) => {
-      socket.on(EVENTS.challenge, (c: { controller: string; nonce: Uint8Array }, ack: (r: unknown) => void) =>
-        ack({ proof: routerProof(proving ?? secret, 'router-to-controller', router, c.controller, c.nonce) }),
-      );
-      socket.on(EVENTS.welcome, () => resolve({ socket }));
+      socket.on(EVENTS.accepted, () => resolve({ socket }));
       socket.on('connect_error', (err: Error & { data?: { code?: string } }) =>
         resolve({ socket, refused: err.data?.code ?? err.message }),
       );
@@ -63,7 +64,6 @@ describe('router channel: bad input is dropped and counted', () => {
       bootstrap: { adminPassword: 'bad-input-admin-pw' },
       logger: collectingLogger(warnings, 'warn'),
     });
-    secret = readSetting(controller.model.model, ROUTER_SECRET_SETTING) ?? '';
     const at = new Date().toISOString();
     const commands = ['ra', 'rb'].map((name) => ({
       op: 'create' as const,
@@ -73,6 +73,8 @@ describe('router channel: bad input is dropped and counted', () => {
       data: { name },
     }));
     await controller.node.replica.propose(encodeCommand({ op: 'batch', commands }));
+    const token = await loginToController(controller.url, 'admin', 'bad-input-admin-pw');
+    ra = certificateCredentials(await enrollThrough(controller.url, token, 'ra'));
   });
 
   afterAll(async () => {
@@ -81,16 +83,15 @@ describe('router channel: bad input is dropped and counted', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('refuses a router the model does not know and a wrong secret', async () => {
+  it('refuses a connection without a certificate, and a certificate claiming another router', async () => {
     const before = controller.runtime.status().refusedHandshakes;
-    expect((await connect('nobody')).refused).toBe('UNKNOWN_ROUTER');
-    // A wrong proof is refused after the challenge: the controller closes the connection.
-    expect((await connect('ra', 'not-the-cluster-secret')).refused).toBe('io server disconnect');
+    expect((await connect('ra', null)).refused).toBe('NO_CERTIFICATE');
+    expect((await connect('rb')).refused).toBe('WRONG_ROUTER');
     // Both are counted; the log has the first, the second is summed up when its interval ends.
     expect(controller.runtime.status().refusedHandshakes - before).toBe(2);
     expect(warnings.filter((w) => w.message === 'refused router handshake')).toEqual([
       expect.objectContaining({
-        details: expect.objectContaining({ reason: 'UNKNOWN_ROUTER', router: 'nobody' }),
+        details: expect.objectContaining({ reason: 'NO_CERTIFICATE', router: 'ra' }),
       }),
     ]);
     expect(controller.runtime.status().routers).toEqual([]);

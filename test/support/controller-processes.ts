@@ -215,13 +215,6 @@ export class ControllerCluster {
     return answer.body.token as string;
   }
 
-  /** The routers' secret, as `meshdesk cluster router-secret` gives it. */
-  async routerSecret(): Promise<string> {
-    const answer = await this.call(0, 'GET', '/cluster/router-secret');
-    if (answer.status !== 200) throw new Error(`router-secret failed: ${answer.status}`);
-    return answer.body.secret as string;
-  }
-
   /** One HTTP call to node `i`'s API, authenticated unless `auth` is false. */
   async call(
     i: number,

@@ -10,7 +10,6 @@ import { verifyNodeSignature } from '../auth.js';
 import { ApiProblem } from '../problem.js';
 import { requireClusterCa } from '../../cluster/cluster-ca.js';
 import { fingerprint } from '../../pki/ca.js';
-import { readSetting, ROUTER_SECRET_SETTING } from '../../model/settings.js';
 import {
   addMemberBody,
   clusterCa,
@@ -19,7 +18,6 @@ import {
   memberAdded,
   memberParams,
   memberRemoved,
-  routerSecret,
   snapshotTaken,
   tokenKeysRotated,
   transferBody,
@@ -66,33 +64,6 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
     async () => {
       const certificate = requireClusterCa(s.db()).rootCertPem;
       return { certificate, fingerprint: fingerprint(certificate) };
-    },
-  );
-
-  app.get(
-    '/cluster/router-secret',
-    {
-      schema: {
-        tags,
-        operationId: 'getRouterSecret',
-        summary:
-          'The secret routers prove to controllers, to hand to a router (until routers enroll for certificates)',
-        response: { 200: routerSecret },
-        problems: [503],
-      },
-      config: { access: 'full' },
-    },
-    async (_request, reply) => {
-      const secret = readSetting(s.db(), ROUTER_SECRET_SETTING);
-      if (secret === undefined) {
-        throw new ApiProblem(
-          503,
-          'NO_ROUTER_SECRET',
-          'the cluster has no router secret yet (its bootstrap has not finished)',
-        );
-      }
-      reply.header('cache-control', 'no-store');
-      return { secret };
     },
   );
 

@@ -14,6 +14,7 @@ import { migration008 } from './008-admin-roles.js';
 import { migration009 } from './009-idempotency-fingerprints.js';
 import { migration010 } from './010-router-invitations.js';
 import { migration011 } from './011-router-certificates.js';
+import { migration012 } from './012-retire-router-secret.js';
 
 export interface Migration {
   readonly version: number;
@@ -33,4 +34,5 @@ export const migrations: readonly Migration[] = [
   migration009,
   migration010,
   migration011,
+  migration012,
 ];

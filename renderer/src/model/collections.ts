@@ -255,7 +255,7 @@ const looks: { readonly [C in CollectionName]: CollectionLook<C> } = {
       role: {
         label: 'Role',
         column: true,
-        help: 'admin may change anything; readonly may look at everything but the backup and the routers’ secret, and change its own password.',
+        help: 'admin may change anything; readonly may look at everything but the backup and enrollment tokens, and change its own password.',
       },
       tags,
     },

@@ -215,10 +215,10 @@ export function RuntimePage() {
           <h2 id="runtime-routers">Connected routers</h2>
           {status.routers.length === 0 ? (
             <Empty title="No routers connected to this node">
-              Start one with <code>meshdesk router --name NAME --controllers URL --ca FILE</code> and the
-              routers’ secret from <code>meshdesk cluster router-secret</code> in MESHDESK_ROUTER_SECRET; the
-              name must be one of the{' '}
-              <a href={formatRoute({ page: 'collection', collection: 'routers' })}>routers</a> in the model.
+              Enroll one of the{' '}
+              <a href={formatRoute({ page: 'collection', collection: 'routers' })}>routers</a> from its page
+              (Enroll), then run <code>meshdesk router enroll TOKEN --out router.json</code> and{' '}
+              <code>meshdesk router --identity router.json</code> on its machine.
             </Empty>
           ) : (
             <div className="table-wrap">
@@ -228,7 +228,7 @@ export function RuntimePage() {
                   <tr>
                     <th scope="col">Router</th>
                     <th scope="col">Listen address</th>
-                    <th scope="col">Proved by</th>
+                    <th scope="col">Certificate</th>
                     <th scope="col">Connected since</th>
                   </tr>
                 </thead>
@@ -242,7 +242,9 @@ export function RuntimePage() {
                         <div className="muted mono small">{r.id}</div>
                       </td>
                       <td className="mono small">{r.listen ?? NONE}</td>
-                      <td>{r.auth === 'certificate' ? 'its certificate' : 'the shared secret'}</td>
+                      <td className="mono small" title={`serial ${r.certificateSerial}`}>
+                        {r.certificateSerial.slice(0, 16)}
+                      </td>
                       <td>{formatTime(r.connectedSince)}</td>
                     </tr>
                   ))}

@@ -256,6 +256,18 @@ describe('model schema migrations', () => {
     expect(plan.join(' ')).toMatch(/identities_by_created_at/);
   });
 
+  it('removes the routers’ shared secret of version 11 (routers prove certificates only)', async () => {
+    const v11 = await ModelDatabase.open(undefined, migrations.slice(0, 11));
+    for (const [key, value] of [
+      ['routers.secret', 'the-old-routers-secret'],
+      ['auth.jwtKey', 'kept'],
+    ] as const)
+      v11.run('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)', [key, value, AT]);
+    const migrated = await ModelDatabase.open(v11.export());
+    expect(migrated.schemaVersion).toBe(12);
+    expect(migrated.all('SELECT key, value FROM settings')).toEqual([{ key: 'auth.jwtKey', value: 'kept' }]);
+  });
+
   it('migrates a database of the version before each migration (v0 → v1)', async () => {
     const v0 = await ModelDatabase.open(undefined, []);
     expect(v0.schemaVersion).toBe(0);

@@ -47,7 +47,7 @@ const status: RuntimeStatus = answer(runtimeStatus, {
       name: 'router-1',
       listen: '127.0.0.1:9001',
       connectedSince: '2030-01-01T00:00:00.000Z',
-      auth: 'certificate',
+      certificateSerial: '5F3A9C',
     },
   ],
   links: 1,
