@@ -41,7 +41,9 @@ import { CertificateRenewal } from './cluster/renewal.js';
 import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
 import { encodeCommand, type SingleCommand } from './model/commands.js';
-import { enrollsRouter, ModelStateMachine, touches } from './model/state-machine.js';
+import { enrollsRouter, ModelStateMachine, retiresController, touches } from './model/state-machine.js';
+import { controllerRetired } from './model/retired-controllers.js';
+import { ControllerRevocation, type Membership } from './cluster/controller-revocation.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
 import { createKeyAndCsr } from './pki/ca.js';
 import { NONE } from './raft/types.js';
@@ -127,6 +129,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
     apiHost: options.api.host,
     advertise: advertisedHost,
   });
+  // A removed member's certificates open nothing (cluster/controller-revocation.ts); the
+  // membership is the node's, known once it runs.
+  const membership: { of?: () => Membership } = {};
+  const revocation = new ControllerRevocation(
+    () => model.model,
+    () => membership.of?.(),
+  );
   let tls: PeerTls | undefined = storedTls;
   const credentials: CredentialSource = async (identity) => {
     tls ??= await firstCredentials(options, identity, certificateHosts, joining);
@@ -139,6 +148,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(advertise ? { advertise } : {}),
     ...(lan ? { advertiseHost: lan.address } : {}),
     credentials,
+    revokedPeer: (peer) => revocation.revoked(peer),
     ...(joining ? { clusterId: joining.clusterId } : {}),
     ...(options.bootstrap
       ? {
@@ -154,6 +164,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(options.replica ? { replica: options.replica } : {}),
     ...(faults ? { storage: { onSnapshotStep: faults.onSnapshotStep } } : {}),
   });
+  membership.of = () => node.replica.status().conf;
   if (faults) {
     faults.attach(node.transport);
     node.logger.warn('fault injection is enabled (MESHDESK_FAULT_INJECTION=1: tests and labs only)');
@@ -163,15 +174,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
     selfName: node.name,
     clusterId: node.clusterId,
     appliedIndex: () => node.replica.appliedIndex(),
+    revokedControllers: () => revocation.list(),
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
     admit: (socket) => node.transport.admit(socket),
     database: () => model.model,
     log: node.logger.child({ component: 'runtime' }),
   });
   // A deleted, disabled or re-enrolled router loses its live session on the apply that says so.
-  const stopRouterChecks = model.onApplied((batch) => {
-    if (touches(batch, 'routers') || enrollsRouter(batch)) runtime.routersChanged();
+  // A removed member's connections close, here and at the routers, once the removal applies.
+  const enforceRevocations = (): void => {
+    revocation.enforce((peer) => node.transport.disconnectInbound(peer), node.logger);
+    runtime.trustChanged();
+  };
+  node.replica.on('membership', enforceRevocations);
+  const stopModelChecks = model.onApplied((batch) => {
+    if (retiresController(batch)) enforceRevocations();
+    else if (touches(batch, 'routers') || enrollsRouter(batch)) runtime.trustChanged();
   });
+  const stopRouterChecks = (): void => {
+    stopModelChecks();
+    node.replica.off('membership', enforceRevocations);
+  };
   // Health says up, and login answers, only once this start has finished (api/readiness.ts).
   let started = false;
   try {
@@ -180,6 +203,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
       replica: node.replica,
       transport: node.transport,
       logger,
+      retirement: {
+        async retire(id) {
+          const at = new Date().toISOString();
+          const { result } = await node.replica.propose(
+            encodeCommand({ op: 'retireController', nodeId: id, at }),
+          );
+          if ((result as { ok?: boolean }).ok !== true)
+            throw new Error(`could not record ${id} as removed: ${JSON.stringify(result)}`);
+        },
+        retired: (id) => controllerRetired(model.model, id),
+      },
     });
     const context: ApiContext = {
       nodeId: node.id,

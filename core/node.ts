@@ -44,6 +44,8 @@ export interface NodeOptions {
    * the data directory) is known: a getter, read for every connection, so renewal swaps them.
    */
   readonly credentials: CredentialSource;
+  /** Whether every certificate of a peer is revoked (removed from the cluster): its dials are refused. */
+  readonly revokedPeer?: (peer: NodeId) => boolean;
   /** Benchmarks only: the transport without TLS (TransportOptions.benchmarkPlaintext). */
   readonly benchmarkPlaintext?: true;
   /**
@@ -106,7 +108,11 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
     const tls = await options.credentials(identity);
     transport = createPeerTransport({
       nodeId: identity.nodeId,
-      authenticator: createCertificateAuthenticator({ clusterId: identity.clusterId, tls }),
+      authenticator: createCertificateAuthenticator({
+        clusterId: identity.clusterId,
+        tls,
+        ...(options.revokedPeer ? { revoked: options.revokedPeer } : {}),
+      }),
       listen: options.cluster,
       log: logger,
       ...(options.benchmarkPlaintext ? { benchmarkPlaintext: true as const } : {}),

@@ -19,6 +19,7 @@ import {
 import type { AdminRole } from '../../contract/index.js';
 import { checkAccess } from './access.js';
 import { ApiProblem } from './problem.js';
+import { controllerRetired } from '../model/retired-controllers.js';
 import { bearerToken, unauthorized, type TokenService, type VerifiedToken } from './token.js';
 
 export type AuthMode = 'public' | 'admin' | 'admin-or-node';
@@ -137,6 +138,14 @@ export function verifyNodeSignature(clusterId: string, db: () => ModelDatabase) 
     );
     if (typeof verified === 'string') {
       throw new ApiProblem(401, 'BAD_NODE_SIGNATURE', `the node signature is not valid (${verified})`);
+    }
+    // A node removed from the cluster asks nothing as itself: its certificates are revoked.
+    if (controllerRetired(db(), verified.nodeId)) {
+      throw new ApiProblem(
+        403,
+        'REVOKED_CERTIFICATE',
+        `node ${verified.nodeId} was removed from the cluster: its certificates are revoked`,
+      );
     }
     request.node = verified;
   };

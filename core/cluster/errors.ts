@@ -9,6 +9,8 @@ export type ClusterErrorCode =
   | 'UNKNOWN_MEMBER'
   /** It conflicts with the membership as it is (already a member, change in progress, …): 409. */
   | 'MEMBERSHIP_CONFLICT'
+  /** A node removed from the cluster asks to be a member again (its certificates are revoked): 403. */
+  | 'MEMBER_RETIRED'
   /** The member asked for is not reachable from the leader (down, cut off): 409. */
   | 'MEMBER_UNREACHABLE'
   /** A new member did not catch up in time to be promoted; it stays a learner: 504. */
@@ -32,6 +34,7 @@ const CODES = new Set<string>([
   'INVALID_MEMBER',
   'UNKNOWN_MEMBER',
   'MEMBERSHIP_CONFLICT',
+  'MEMBER_RETIRED',
   'MEMBER_UNREACHABLE',
   'CATCH_UP_TIMEOUT',
   'BAD_CERTIFICATE_REQUEST',

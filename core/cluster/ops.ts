@@ -28,6 +28,14 @@ export interface ClusterOpsOptions {
   readonly timeoutMs?: number;
   /** A learner is caught up when it is at most this many entries behind the leader's commit. */
   readonly catchUpSlack?: number;
+  /**
+   * Revoking a removed member (core/model/retired-controllers.ts): `retire` records it in the
+   * model (before the membership change, so no member leaves unrevoked), `retired` asks.
+   */
+  readonly retirement?: {
+    retire(id: NodeId): Promise<void>;
+    retired(id: NodeId): boolean;
+  };
 }
 
 const ADD_MEMBER = 'cluster.addMember';
@@ -61,6 +69,12 @@ export function createClusterOps(options: ClusterOpsOptions): ClusterOps {
   }
 
   async function addHere(request: AddMemberRequest & { id: NodeId }): Promise<{ id: NodeId; index: number }> {
+    if (options.retirement?.retired(request.id)) {
+      throw new ClusterError(
+        'MEMBER_RETIRED',
+        `${request.id} was removed from the cluster and its certificates revoked; join the machine afresh (a new data directory gets a new node id)`,
+      );
+    }
     const conf = replica.status().conf;
     const info = encodeMemberInfo({
       address: request.address,
@@ -125,6 +139,9 @@ export function createClusterOps(options: ClusterOpsOptions): ClusterOps {
     if (conf.voters.length === 1 && conf.voters[0] === id) {
       throw new ClusterError('MEMBERSHIP_CONFLICT', `${id} is the last voter; a cluster cannot remove it`);
     }
+    // Revoked first: its certificates stop opening anything once the removal applies. Should this
+    // node fail in between, the member stays in and `remove` again finishes it.
+    await options.retirement?.retire(id);
     return propose({ type: 'removeNode', nodeId: id });
   }
 

@@ -21,6 +21,7 @@ import {
 import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
 import { isAnotherRequest, rememberedWrite, rememberResult } from './idempotency.js';
 import { applyInvitation, type AppliedInvitation } from './invitations.js';
+import { retireController } from './retired-controllers.js';
 import { deleteSetting, writeSetting } from './settings.js';
 import { revokeRouterCertificates } from './router-certificates.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
@@ -57,7 +58,15 @@ export interface AppliedSetting {
   readonly written: boolean;
 }
 
-export type SingleResult = AppliedEntity | AppliedSetting | AppliedInvitation;
+export interface AppliedRetirement {
+  readonly ok: true;
+  readonly op: 'retireController';
+  readonly nodeId: string;
+  /** False when the node was retired already. */
+  readonly written: boolean;
+}
+
+export type SingleResult = AppliedEntity | AppliedSetting | AppliedRetirement | AppliedInvitation;
 
 export type CommandResult =
   SingleResult | { readonly ok: true; readonly op: 'batch'; readonly results: readonly SingleResult[] };
@@ -83,6 +92,13 @@ const REFERENCED_BY: Partial<Record<Collection, readonly (readonly [string, stri
   identities: [['terminators', 'identity_id', 'terminator']],
   'config-types': [['configs', 'config_type_id', 'config']],
 };
+
+/** What a command is about, for a batch's error message. */
+function subjectOf(c: SingleCommand): string {
+  if ('collection' in c) return c.collection;
+  if ('key' in c) return c.key;
+  return 'nodeId' in c ? c.nodeId : c.id;
+}
 
 export class ModelApplier {
   /** Compiled validators by config type and revision: a pure function of the schema, so a cache. */
@@ -135,7 +151,7 @@ export class ModelApplier {
           if (err instanceof ModelError) {
             throw new ModelError(
               err.code,
-              `operation ${i} (${c.op} ${'collection' in c ? c.collection : 'key' in c ? c.key : c.id}): ${err.message}`,
+              `operation ${i} (${c.op} ${subjectOf(c)}): ${err.message}`,
               err.errors,
             );
           }
@@ -181,6 +197,13 @@ export class ModelApplier {
           revokeRouterCertificates(this.model, c.id);
         return { ...this.write(c.collection, c.id, c.at, fields, current.revision), op: c.op };
       }
+      case 'retireController':
+        return {
+          ok: true,
+          op: 'retireController',
+          nodeId: c.nodeId,
+          written: retireController(this.model, c.nodeId, c.at),
+        };
       case 'endSessions': {
         const current = this.load('admins', c.id);
         this.raiseAuthEpoch(c.id);

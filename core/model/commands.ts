@@ -37,6 +37,7 @@ export type SingleCommand =
   | SettingCommand
   | DeleteSettingCommand
   | EndSessionsCommand
+  | RetireControllerCommand
   | InvitationCommand;
 
 export const INVITATION_KINDS = ['controller', 'router'] as const;
@@ -91,6 +92,16 @@ export interface DeleteSettingCommand {
 export interface EndSessionsCommand {
   readonly op: 'endSessions';
   readonly id: string;
+  readonly at: string;
+}
+
+/**
+ * Records a controller removed from the cluster (core/model/retired-controllers.ts): once out of
+ * the membership, no certificate of its node id opens anything.
+ */
+export interface RetireControllerCommand {
+  readonly op: 'retireController';
+  readonly nodeId: string;
   readonly at: string;
 }
 
@@ -181,6 +192,7 @@ const singleSchema = z.discriminatedUnion('op', [
   }),
   z.strictObject({ op: z.literal('deleteSetting'), key: z.string().min(1).max(255) }),
   z.strictObject({ op: z.literal('endSessions'), id: entityId, at: timestamp }),
+  z.strictObject({ op: z.literal('retireController'), nodeId: z.string().min(1).max(256), at: timestamp }),
 ]);
 
 const commandSchema = z.union([

@@ -8,6 +8,7 @@
 import type { SqlValue } from 'sql.js';
 import type { InvitationCommand, InvitationKind } from './commands.js';
 import type { ModelDatabase } from './database.js';
+import { controllerRetired } from './retired-controllers.js';
 import { ModelError } from './errors.js';
 import { enrollCertificate } from './router-certificates.js';
 
@@ -76,6 +77,11 @@ export function applyInvitation(db: ModelDatabase, c: InvitationCommand): Applie
         enrollCertificate(db, c.by, c.certificate, c.at);
       } else if (c.certificate) {
         throw new ModelError('INVALID', 'a controller’s certificate is not recorded by its invitation');
+      } else if (controllerRetired(db, c.by)) {
+        throw new ModelError(
+          'CONTROLLER_RETIRED',
+          `node ${c.by} was removed from the cluster and its certificates revoked; join the machine afresh (a new data directory gets a new node id)`,
+        );
       }
       db.run('UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ?', [c.at, c.by, c.id]);
       break;

@@ -42,6 +42,11 @@ export function enrollsRouter(batch: AppliedBatch): boolean {
   );
 }
 
+/** Whether the batch recorded a controller as removed from the cluster. */
+export function retiresController(batch: AppliedBatch): boolean {
+  return anyResult(batch, (r) => r.op === 'retireController' && 'written' in r && r.written);
+}
+
 /** Whether any command the batch applied (batches opened up) answered as `test` says. */
 function anyResult(batch: AppliedBatch, test: (result: SingleResult) => boolean): boolean {
   return batch.applied.some(({ result }) => (result.op === 'batch' ? result.results : [result]).some(test));

@@ -20,6 +20,8 @@ import { clientTls, type RouterCredentials } from './credentials.js';
 export interface SessionOptions {
   readonly url: string;
   readonly credentials: RouterCredentials;
+  /** Whether a controller was removed from the cluster: its certificate is refused. */
+  readonly revoked: (controllerId: string) => boolean;
   readonly listen: string | undefined;
   readonly log: Logger;
   readonly heartbeatMs: number;
@@ -34,6 +36,8 @@ export class ControllerSession {
   controllerId: string | undefined;
   controllerName: string | undefined;
   rttMs: number | undefined;
+  /** Connections refused because the controller's certificate names a removed member. */
+  refusedRevoked = 0;
   private lastAnswer = 0;
   private socket: Socket | undefined;
   private ready = false;
@@ -70,6 +74,11 @@ export class ControllerSession {
     return socket.timeout(timeoutMs).emitWithAck(event, payload);
   }
 
+  /** Ends the connection (its controller's certificate was revoked); it retries as after a failure. */
+  drop(why: string): void {
+    if (this.socket) this.fail(this.socket, why);
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.retry);
@@ -99,7 +108,14 @@ export class ControllerSession {
       ...{
         checkServerIdentity: (_host: string, cert: PeerCertificate) => {
           certified = controllerIdOf(cert, credentials.clusterId);
-          return certified ? undefined : notAController();
+          if (!certified) return notAController();
+          if (this.o.revoked(certified)) {
+            this.refusedRevoked += 1;
+            return new Error(
+              `controller ${certified} was removed from the cluster: its certificate is revoked`,
+            );
+          }
+          return undefined;
         },
       },
     });

@@ -24,9 +24,12 @@ import { ControllerSession } from './controller-session.js';
 import type { RouterCredentials } from './credentials.js';
 import type { ForwardingTable } from './forwarding-table.js';
 import type { RouterLinks } from './router-links.js';
+import type { TrustList } from './trust-list.js';
 
 export interface ControllerSessionsOptions {
   readonly credentials: RouterCredentials;
+  /** The controllers' word on which certificates are good (trust-list.ts). */
+  readonly trust: TrustList;
   readonly log: Logger;
   readonly links: RouterLinks;
   readonly routes: ForwardingTable;
@@ -52,6 +55,7 @@ export class ControllerSessions {
         new ControllerSession({
           url,
           credentials: this.o.credentials,
+          revoked: (id) => this.o.trust.controllerRevoked(id),
           listen,
           log: this.o.log,
           heartbeatMs: this.o.heartbeatMs,
@@ -114,6 +118,7 @@ export class ControllerSessions {
       connected: s.connected,
       responsive: s.responsive,
       rttMs: s.rttMs ?? null,
+      refusedRevoked: s.refusedRevoked,
     }));
   }
 
@@ -145,7 +150,12 @@ export class ControllerSessions {
     };
     socket.on(EVENTS.peers, (payload: unknown) => {
       const peers = peersSchema.safeParse(payload);
-      if (peers.success) links.setPeers(peers.data);
+      if (!peers.success || !this.o.trust.update(peers.data)) return;
+      links.trustChanged();
+      for (const s of this.sessions) {
+        if (s.controllerId && this.o.trust.controllerRevoked(s.controllerId))
+          s.drop('the controller was removed from the cluster: its certificate is revoked');
+      }
     });
     handle(EVENTS.dialLink, dialLinkSchema, async ({ peer, address }) => {
       if (links.blocked.has(peer)) return { ok: false, code: 'BLOCKED', message: `links to ${peer} are cut` };

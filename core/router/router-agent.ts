@@ -15,6 +15,7 @@ import { ForwardingTable } from './forwarding-table.js';
 import { RouterLinks, type ProbeResult } from './router-links.js';
 import { statusAuthorization, statusEndpoint, type RouterControls } from './status-endpoint.js';
 import type { RouterCredentials } from './credentials.js';
+import { TrustList } from './trust-list.js';
 
 export interface RouterAgentOptions {
   /** Base URLs of the controllers' cluster listeners, e.g. https://127.0.0.1:8541 */
@@ -36,6 +37,8 @@ export class RouterAgent implements RouterControls {
   readonly routes = new ForwardingTable();
   readonly links: RouterLinks;
   readonly controllers: ControllerSessions;
+  /** The controllers' word on which certificates are good. */
+  readonly trust = new TrustList();
   private http: HttpsServer | undefined;
   private listenAddress: string | undefined;
 
@@ -44,6 +47,7 @@ export class RouterAgent implements RouterControls {
     const tell = (payload: unknown): void => this.controllers.broadcast(EVENTS.link, payload);
     this.links = new RouterLinks({
       credentials: o.credentials,
+      trust: this.trust,
       log,
       routes: this.routes,
       pingMs: o.linkPingMs ?? 1_000,
@@ -56,6 +60,7 @@ export class RouterAgent implements RouterControls {
     });
     this.controllers = new ControllerSessions({
       credentials: o.credentials,
+      trust: this.trust,
       log,
       links: this.links,
       routes: this.routes,
@@ -124,7 +129,9 @@ export class RouterAgent implements RouterControls {
 
   private async listen(listen: { host: string; port: number }): Promise<void> {
     const { credentials } = this.o;
-    const serve = statusEndpoint(statusAuthorization(credentials), this, { faults: this.o.faults === true });
+    const serve = statusEndpoint(statusAuthorization(credentials, this.trust), this, {
+      faults: this.o.faults === true,
+    });
     const handler = (req: IncomingMessage, res: ServerResponse): void => void serve(req, res);
     // Mutual TLS only, certificates of the cluster only (links and status).
     const http = createHttpsServer(

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io } from 'socket.io-client';
 import { z } from 'zod';
-import type { Peers, WireLink } from '../runtime/protocol.js';
+import type { WireLink } from '../runtime/protocol.js';
 import { createFrameParser } from '../transport/frame-parser.js';
 import type { ForwardingTable } from './forwarding-table.js';
 import { RefusalLog } from '../transport/refusal-log.js';
@@ -20,6 +20,7 @@ import { routerIdOf, verifiedCertificate } from '../transport/cert-auth.js';
 import { clientTls, type RouterCredentials } from './credentials.js';
 import { LINK_NAMESPACE, checkLinkHello, makeLinkHello, type LinkHello } from './link-auth.js';
 import { LinkRegistry, type RouterLink } from './link-registry.js';
+import type { TrustList } from './trust-list.js';
 
 /** What the links tell the controllers. */
 export interface LinkReports {
@@ -32,6 +33,8 @@ export interface LinkReports {
 
 export interface RouterLinksOptions {
   readonly credentials: RouterCredentials;
+  /** The controllers' word on which certificates are good (trust-list.ts). */
+  readonly trust: TrustList;
   readonly log: Logger;
   readonly routes: ForwardingTable;
   readonly reports: LinkReports;
@@ -73,13 +76,6 @@ export class RouterLinks {
   private readonly refusals: RefusalLog;
   /** Link dials refused: TLS (no certificate of this cluster) or the hello. */
   refused = 0;
-  /**
-   * The controllers' word on which routers' certificates are good (serial by router id), from the
-   * highest applied index heard. Until the first word, TLS and the hello decide alone: a router
-   * no controller has reached carries no circuits.
-   */
-  private peers: { index: number; serials: Map<string, string> } | undefined;
-
   constructor(private readonly o: RouterLinksOptions) {
     this.name = o.credentials.routerId;
     this.refusals = new RefusalLog(o.log);
@@ -122,13 +118,8 @@ export class RouterLinks {
     this.server = server;
   }
 
-  /** A controller's list of the routers whose certificates are good: links to others close. */
-  setPeers(peers: Peers): void {
-    if (this.peers && peers.index < this.peers.index) return;
-    this.peers = {
-      index: peers.index,
-      serials: new Map(peers.routers.map((r) => [r.id, r.serial.toUpperCase()])),
-    };
+  /** The trust list changed: links to routers whose certificates are no longer good close. */
+  trustChanged(): void {
     for (const link of this.registry.list()) {
       if (!this.peerGood(link.peer, link.peerSerial)) this.closeLink(link, 'its certificate was revoked');
     }
@@ -136,8 +127,7 @@ export class RouterLinks {
 
   /** Whether the controllers (once heard) say the peer's certificate is good. */
   private peerGood(peer: string, serial: string | undefined): boolean {
-    if (!this.peers) return true;
-    return serial !== undefined && this.peers.serials.get(peer) === serial.toUpperCase();
+    return this.o.trust.routerGood(peer, serial);
   }
 
   has(id: string): boolean {

@@ -2,13 +2,14 @@
  * The router's HTTP endpoint on its listen address (tests, the lab, curious admins): status,
  * probes, circuits by hand and (only where fault injection is on) the link fault hooks. Who may
  * ask: it is served over mutual TLS and answers a client certificate of the router's own or of a
- * controller of its cluster.
+ * controller of its cluster that was not removed from it (trust-list.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Answer, WireCircuit } from '../runtime/protocol.js';
 import type { ProbeResult } from './router-links.js';
 import { controllerIdOf, routerIdOf, verifiedCertificate } from '../transport/cert-auth.js';
 import type { RouterCredentials } from './credentials.js';
+import type { TrustList } from './trust-list.js';
 
 /** What the endpoint may ask of the router. */
 export interface RouterControls {
@@ -21,14 +22,16 @@ export interface RouterControls {
 }
 
 /** Who the endpoint answers. */
-export function statusAuthorization(credentials: RouterCredentials): (req: IncomingMessage) => boolean {
+export function statusAuthorization(
+  credentials: RouterCredentials,
+  trust: TrustList,
+): (req: IncomingMessage) => boolean {
   return (req) => {
     const cert = verifiedCertificate(req.socket);
     if (!cert) return false;
-    return (
-      routerIdOf(cert, credentials.clusterId) === credentials.routerId ||
-      controllerIdOf(cert, credentials.clusterId) !== undefined
-    );
+    if (routerIdOf(cert, credentials.clusterId) === credentials.routerId) return true;
+    const controller = controllerIdOf(cert, credentials.clusterId);
+    return controller !== undefined && !trust.controllerRevoked(controller);
   };
 }
 

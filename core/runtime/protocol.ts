@@ -42,12 +42,14 @@ export const helloSchema = z.object({
   listen: address.optional(),
 });
 /**
- * The routers a router may link with: each enabled router's enrolled certificate, as of
- * the sender's applied index (a router keeps the list of the highest index it heard).
+ * Whom a router may trust, as of the sender's applied index (a router keeps the list of the
+ * highest index it heard): each enabled router's enrolled certificate (the routers it may link
+ * with), and the controllers removed from the cluster (none of their certificates is good).
  */
 export const peersSchema = z.object({
   index: z.number().int().min(0),
   routers: z.array(z.object({ id, serial: z.string().regex(/^[0-9A-Fa-f]{2,64}$/) })).max(100_000),
+  revokedControllers: z.array(id).max(10_000),
 });
 export type Peers = z.output<typeof peersSchema>;
 export const acceptedSchema = z.object({

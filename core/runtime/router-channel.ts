@@ -58,7 +58,7 @@ export interface RouterChannelOptions {
   readonly routerById: (id: string) => ModelRouter | undefined;
   /** Whether the certificate with this serial is one the router enrolled for and still good. */
   readonly certificateCurrent: (routerId: string, serial: string) => boolean;
-  /** The routers whose certificates are good now, for routers' links. */
+  /** Whom routers may trust now: routers' good certificates, controllers removed. */
   readonly peers: () => Peers;
   readonly handler: RouterChannelHandler;
   readonly drops: DropCounter;
@@ -186,7 +186,7 @@ export class RouterChannel {
     // Nothing to read on the once-a-second tick while no router is connected.
     if (this.sessions.size === 0) return;
     const peers = this.o.peers();
-    const key = JSON.stringify(peers.routers);
+    const key = JSON.stringify([peers.routers, peers.revokedControllers]);
     if (key === this.sentPeers) return;
     this.sentPeers = key;
     for (const { socket } of this.sessions.values()) socket.emit(EVENTS.peers, peers);

@@ -41,6 +41,8 @@ export interface RuntimeOptions {
   readonly clusterId: string;
   /** The model's applied index (it dates the peer lists sent to routers). */
   readonly appliedIndex: () => number;
+  /** The controllers removed from the cluster (core/cluster/controller-revocation.ts), told to routers. */
+  readonly revokedControllers: () => string[];
   readonly namespace: Namespace;
   /** A router proved itself on its connection (PeerTransport.admit). */
   readonly admit: (socket: Socket) => void;
@@ -101,7 +103,11 @@ export class ControllerRuntime implements RouterChannelHandler {
       clusterId: o.clusterId,
       routerById: (id) => this.routerById(id),
       certificateCurrent: (id, serial) => certificateCurrent(o.database(), id, serial),
-      peers: () => ({ index: o.appliedIndex(), routers: enrolledRouters(o.database()) }),
+      peers: () => ({
+        index: o.appliedIndex(),
+        routers: enrolledRouters(o.database()),
+        revokedControllers: o.revokedControllers(),
+      }),
       handler: this,
       drops: this.drops,
       log: o.log,
@@ -267,8 +273,11 @@ export class ControllerRuntime implements RouterChannelHandler {
     };
   }
 
-  /** The model's routers changed (an apply touched them): cut the sessions it no longer admits. */
-  routersChanged(): void {
+  /**
+   * What routers may trust changed (an apply touched routers or enrolled one, or a member was
+   * removed): cut the sessions the model no longer admits and tell the routers.
+   */
+  trustChanged(): void {
     this.channel.revalidate();
   }
 

@@ -13,6 +13,8 @@ export interface CertificateAuthOptions {
   readonly clusterId: string;
   /** This node's credentials, read for each new connection (renewal swaps them). */
   readonly tls: () => PeerTls;
+  /** Whether every certificate of a node is revoked (removed from the cluster). */
+  readonly revoked?: (peer: NodeId) => boolean;
 }
 
 /** The URI SANs of a certificate as node:tls reports it ("URI:spiffe://…, DNS:…"). */
@@ -27,6 +29,7 @@ export function createCertificateAuthenticator(options: CertificateAuthOptions):
   return {
     clusterId: options.clusterId,
     tls: options.tls,
+    ...(options.revoked ? { revoked: options.revoked } : {}),
     refusal(cert, peer: NodeId) {
       const expected = spiffeId(options.clusterId, 'controller', peer);
       const names = uriSans(cert);

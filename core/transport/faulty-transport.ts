@@ -28,6 +28,7 @@ export function withFaults(inner: FaultlessTransport, random: () => number): Pee
     admit: (socket) => inner.admit(socket),
     pendingConnections: () => inner.pendingConnections(),
     reloadCredentials: () => inner.reloadCredentials(),
+    disconnectInbound: (peer) => inner.disconnectInbound(peer),
 
     send(messages) {
       // Every Ready passes here: without faults, nothing is copied or looked up.

@@ -7,8 +7,8 @@
  *                        cluster CA and names `spiffe://<cluster>/controller/B` (the node A dialled).
  *                        CONNECT /raft, auth = hello {v, clusterId, from: A, to: B, address?}
  *                        B refuses a client certificate that is missing, expired or not the
- *                        cluster CA's, a wrong version, cluster id or addressee, and a certificate
- *                        that does not name A.
+ *                        cluster CA's, a wrong version, cluster id or addressee, a certificate
+ *                        that does not name A, and A once removed from the cluster (revoked).
  *
  * B accepts frames once the namespace is joined; A sends once it saw the `connect`. A refusal is
  * counted by reason (RefusalReason) by the side that refuses.
@@ -87,6 +87,13 @@ export function checkHello(
   if (hello.from === self) return { ok: false, failure: 'WRONG_NODE', detail: 'a peer with our own id' };
   const refusal = tls && authenticator.refusal(tls.getPeerCertificate(), hello.from);
   if (refusal) return { ok: false, failure: 'WRONG_IDENTITY', detail: refusal };
+  if (authenticator.revoked?.(hello.from)) {
+    return {
+      ok: false,
+      failure: 'REVOKED_CERTIFICATE',
+      detail: `${hello.from} was removed from the cluster`,
+    };
+  }
   return { ok: true, hello };
 }
 

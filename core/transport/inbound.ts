@@ -58,6 +58,15 @@ export class InboundPeers {
     nsp.on('connection', (socket) => this.accept(socket));
   }
 
+  /** Closes every connection from `peer`; whether there was one. */
+  disconnect(peer: NodeId): boolean {
+    const set = this.sessions.get(peer);
+    if (!set || set.size === 0) return false;
+    for (const socket of [...set]) socket.disconnect(true);
+    this.sessions.delete(peer);
+    return true;
+  }
+
   /** Whether an authenticated connection from `peer` is open. */
   has(peer: NodeId): boolean {
     return (this.sessions.get(peer)?.size ?? 0) > 0;

@@ -170,6 +170,8 @@ function createTransport(options: TransportOptions): FaultlessTransport {
       listener?.admit(socket);
     },
 
+    disconnectInbound: (peer) => inbound?.disconnect(peer) ?? false,
+
     pendingConnections: () => listener?.pendingCount() ?? 0,
 
     namespace(name) {

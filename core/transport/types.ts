@@ -25,6 +25,8 @@ export interface PeerAuthenticator {
   tls(): PeerTls;
   /** Why `cert` may not speak for `peer` (it names another SPIFFE id), or undefined if it may. */
   refusal(cert: PeerCertificate, peer: NodeId): string | undefined;
+  /** Whether every certificate of `peer` is revoked (a member removed from the cluster). */
+  revoked?(peer: NodeId): boolean;
 }
 
 /** Why this node refused a peer's connection; counted per reason and logged once a minute per peer. */
@@ -38,6 +40,8 @@ export type RefusalReason =
   | 'EXPIRED_CERTIFICATE'
   /** A valid certificate that names another node than the one it claims or we dialled. */
   | 'WRONG_IDENTITY'
+  /** A node removed from the cluster: its certificates are revoked (core/model/retired-controllers.ts). */
+  | 'REVOKED_CERTIFICATE'
   | 'CLUSTER_MISMATCH'
   /** Addressed to another node id, or claiming ours. */
   | 'WRONG_NODE'
@@ -159,5 +163,7 @@ export interface PeerTransport {
   pendingConnections(): number;
   /** Serves new connections with `tls()` as it is now (after a renewal); open ones keep theirs. */
   reloadCredentials(): void;
+  /** Closes every connection `peer` made to us (its certificates were revoked); true if there was one. */
+  disconnectInbound(peer: NodeId): boolean;
   close(): Promise<void>;
 }

@@ -15,6 +15,7 @@ import { migration009 } from './009-idempotency-fingerprints.js';
 import { migration010 } from './010-router-invitations.js';
 import { migration011 } from './011-router-certificates.js';
 import { migration012 } from './012-retire-router-secret.js';
+import { migration013 } from './013-retired-controllers.js';
 
 export interface Migration {
   readonly version: number;
@@ -35,4 +36,5 @@ export const migrations: readonly Migration[] = [
   migration010,
   migration011,
   migration012,
+  migration013,
 ];

@@ -250,6 +250,7 @@ export function ClusterPage() {
           <p>
             Remove <strong>{pending.member.name || pending.member.id}</strong> ({pending.member.address}) from
             the cluster? It stops receiving the log; with fewer voters the cluster tolerates fewer failures.
+            Its certificates are revoked: it can come back only by joining afresh, with a new data directory.
             {pending.member.leader ? ' It is the leader: the cluster elects another one first.' : ''}
           </p>
         ) : null}

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { invitationSecretHash, newInvitationSecret } from '../../../core/cluster/join-token.js';
 import { encodeCommand, type ModelCommand } from '../../../core/model/commands.js';
 import { listInvitations, view } from '../../../core/model/invitations.js';
+import { retiredControllers } from '../../../core/model/retired-controllers.js';
 import { certificateCurrent, routerCertificates } from '../../../core/model/router-certificates.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
 
@@ -260,5 +261,37 @@ describe('invitations', () => {
     const copy = await ModelStateMachine.create();
     copy.restore(sm.snapshot());
     expect(listInvitations(copy.model, T1)).toEqual(listInvitations(sm.model, T1));
+  });
+});
+
+describe('retired controllers', () => {
+  it('are recorded once, idempotently, alike on every node, and kept in a snapshot', async () => {
+    const nodes = [await machine(), await machine()];
+    const commands: ModelCommand[] = [
+      { op: 'retireController', nodeId: 'n3', at: T0 },
+      { op: 'retireController', nodeId: 'n3', at: T1 },
+    ];
+    const results = nodes.map((node) => commands.map((c) => node.apply(c)));
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]).toEqual([
+      { ok: true, op: 'retireController', nodeId: 'n3', written: true },
+      { ok: true, op: 'retireController', nodeId: 'n3', written: false },
+    ]);
+    const restored = await machine();
+    restored.sm.restore(nodes[0]!.sm.snapshot());
+    expect(retiredControllers(restored.sm.model)).toEqual(['n3']);
+  });
+
+  it('cannot join again with their old node id', async () => {
+    const { apply, rows } = await machine();
+    apply({ op: 'retireController', nodeId: 'n3', at: T0 });
+    apply(create());
+    const before = rows();
+    const refused = apply(redeem('n3'));
+    expect(refused.error?.code).toBe('CONTROLLER_RETIRED');
+    expect(refused.error?.message).toMatch(/join the machine afresh/);
+    expect(rows()).toBe(before);
+    // Another node may use the same token.
+    expect(apply(redeem('n4')).ok).toBe(true);
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * What a router knows of the cluster's revocations, from the controllers' `peers` messages: the
+ * certificate each router enrolled for (a peer router is good only on that serial) and the
+ * controllers removed from the cluster (none of their certificates is good). The list of the
+ * highest applied index wins, so a lagging controller cannot bring a revoked peer back. Before the
+ * first list (no controller reached yet) TLS decides alone.
+ */
+import type { Peers } from '../runtime/protocol.js';
+
+export class TrustList {
+  private current: { index: number; serials: Map<string, string>; revoked: Set<string> } | undefined;
+
+  /** Takes a controller's list unless an earlier index; whether it was taken. */
+  update(peers: Peers): boolean {
+    if (this.current && peers.index < this.current.index) return false;
+    this.current = {
+      index: peers.index,
+      serials: new Map(peers.routers.map((r) => [r.id, r.serial.toUpperCase()])),
+      revoked: new Set(peers.revokedControllers),
+    };
+    return true;
+  }
+
+  /** Whether router `id`'s certificate with `serial` is good (its enrolled one). */
+  routerGood(id: string, serial: string | undefined): boolean {
+    if (!this.current) return true;
+    return serial !== undefined && this.current.serials.get(id) === serial.toUpperCase();
+  }
+
+  /** Whether controller `id` was removed from the cluster (its certificates are revoked). */
+  controllerRevoked(id: string): boolean {
+    return this.current?.revoked.has(id) ?? false;
+  }
+}
