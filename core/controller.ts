@@ -45,7 +45,8 @@ import { enrollsRouter, ModelStateMachine, retiresController, touches } from './
 import { controllerRetired } from './model/retired-controllers.js';
 import { ControllerRevocation, type Membership } from './cluster/controller-revocation.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
-import { createKeyAndCsr } from './pki/ca.js';
+import { createKeyAndCsr, enrolledCertificate } from './pki/ca.js';
+import { issueRouterCertificate } from './cluster/cluster-ca.js';
 import { NONE } from './raft/types.js';
 import { ROUTER_NAMESPACE } from './runtime/protocol.js';
 import { CircuitDirectory } from './runtime/circuit-directory.js';
@@ -175,6 +176,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clusterId: node.clusterId,
     appliedIndex: () => node.replica.appliedIndex(),
     revokedControllers: () => revocation.list(),
+    async renewRouterCertificate(routerId, previousSerial, csr) {
+      const issued = await issueRouterCertificate(model.model, node.clusterId, routerId, csr);
+      const at = new Date().toISOString();
+      const certificate = enrolledCertificate(issued.certificate);
+      const { result } = await node.replica.propose(
+        encodeCommand({ op: 'renewRouterCertificate', routerId, previousSerial, certificate, at }),
+      );
+      const refused = (result as { error?: { code: string; message: string } }).error;
+      if (refused) throw Object.assign(new Error(refused.message), { code: refused.code });
+      return { certificate: issued.certificate, ca: issued.ca };
+    },
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
     admit: (socket) => node.transport.admit(socket),
     database: () => model.model,

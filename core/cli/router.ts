@@ -1,7 +1,7 @@
 /** `meshdesk router`: run a router agent until SIGINT/SIGTERM (core/router/router-agent.ts). */
 import pino from 'pino';
 import { certificateCredentials } from '../router/credentials.js';
-import { readRouterIdentity, type RouterIdentity } from '../router/identity.js';
+import { readRouterIdentity, writeRouterIdentity, type RouterIdentity } from '../router/identity.js';
 import { RouterAgent } from '../router/router-agent.js';
 import { hostPort, logLevel, parse, text, UsageError } from './args.js';
 import { routerEnroll, routerInvite } from './router-enroll.js';
@@ -117,6 +117,14 @@ export async function router(
     ...(args.listen ? { listen: args.listen } : {}),
     faults: args.faults,
     log: logger,
+    // A renewed certificate is kept where the router reads it at its next start.
+    onRenewed: (renewed) =>
+      writeRouterIdentity(args.identityFile, {
+        ...identity,
+        key: renewed.key,
+        certificate: renewed.cert,
+        ca: renewed.ca,
+      }),
   });
   out(
     `meshdesk: router ${shown} ready — ${agent.address ? `links on ${agent.address}` : 'dial only'}, ${controllers.length} controller(s), on its certificate`,

@@ -3,25 +3,20 @@
  * passed, with no restart. It makes a new key (which never leaves its data directory), signs the
  * CSR itself with the model's intermediate (every member holds it), saves the new credentials
  * durably and hands them to the transport; connections made from then on use them, open ones
- * keep theirs until they reconnect. The clock is injected so tests drive it.
+ * keep theirs until they reconnect. When: pki/renewal-schedule.ts (the clock is injected).
  */
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ModelDatabase } from '../model/database.js';
 import { createKeyAndCsr } from '../pki/ca.js';
+import { ScheduledRenewal, renewalTime, type RenewalTiming } from '../pki/renewal-schedule.js';
 import type { PeerTls } from '../transport/types.js';
 import { issueControllerCertificate, type ControllerName } from './cluster-ca.js';
 import { saveCredentials } from './credentials.js';
 
-/** When a certificate (the first of a chain) is due for renewal: two thirds into its life. */
-export function renewalTime(certPem: string): Date {
-  const cert = new X509Certificate(certPem);
-  const from = Date.parse(cert.validFrom);
-  const to = Date.parse(cert.validTo);
-  return new Date(from + ((to - from) * 2) / 3);
-}
+export { renewalTime };
 
-export interface RenewalOptions {
+export interface RenewalOptions extends RenewalTiming {
   readonly dataDir: string;
   readonly name: ControllerName;
   readonly db: () => ModelDatabase;
@@ -29,37 +24,18 @@ export interface RenewalOptions {
   /** Puts renewed credentials to use (after they are saved). */
   readonly install: (tls: PeerTls) => void;
   readonly logger: Logger;
-  readonly now?: () => Date;
-  /** How often to look (default hourly). */
-  readonly checkEveryMs?: number;
 }
 
-export class CertificateRenewal {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<boolean> | undefined;
-
-  constructor(private readonly o: RenewalOptions) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.check(), this.o.checkEveryMs ?? 60 * 60 * 1000);
-    this.timer.unref();
-    void this.check();
+export class CertificateRenewal extends ScheduledRenewal {
+  constructor(private readonly o: RenewalOptions) {
+    super(o);
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  protected certificate(): string {
+    return this.o.current().cert;
   }
 
-  /** Renews if due; resolves with whether it did. Failures are logged and tried again next time. */
-  check(): Promise<boolean> {
-    this.running ??= this.renewIfDue().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async renewIfDue(): Promise<boolean> {
-    const now = this.o.now?.() ?? new Date();
-    const due = renewalTime(this.o.current().cert);
-    if (now < due) return false;
+  protected async renew(now: Date): Promise<boolean> {
     try {
       const { keyPem, csrPem } = await createKeyAndCsr(this.o.name.nodeId);
       const issued = await issueControllerCertificate(this.o.db(), this.o.name, csrPem, now);

@@ -23,7 +23,7 @@ import { isAnotherRequest, rememberedWrite, rememberResult } from './idempotency
 import { applyInvitation, type AppliedInvitation } from './invitations.js';
 import { retireController } from './retired-controllers.js';
 import { deleteSetting, writeSetting } from './settings.js';
-import { revokeRouterCertificates } from './router-certificates.js';
+import { renewCertificate, revokeRouterCertificates } from './router-certificates.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
 import { INDEXED_ENTITY, POLICY_KIND, type IndexedEntityType, type PolicyKind } from './policy/kinds.js';
 
@@ -58,6 +58,13 @@ export interface AppliedSetting {
   readonly written: boolean;
 }
 
+export interface AppliedRenewal {
+  readonly ok: true;
+  readonly op: 'renewRouterCertificate';
+  readonly routerId: string;
+  readonly serial: string;
+}
+
 export interface AppliedRetirement {
   readonly ok: true;
   readonly op: 'retireController';
@@ -66,7 +73,8 @@ export interface AppliedRetirement {
   readonly written: boolean;
 }
 
-export type SingleResult = AppliedEntity | AppliedSetting | AppliedRetirement | AppliedInvitation;
+export type SingleResult =
+  AppliedEntity | AppliedSetting | AppliedRetirement | AppliedRenewal | AppliedInvitation;
 
 export type CommandResult =
   SingleResult | { readonly ok: true; readonly op: 'batch'; readonly results: readonly SingleResult[] };
@@ -97,6 +105,7 @@ const REFERENCED_BY: Partial<Record<Collection, readonly (readonly [string, stri
 function subjectOf(c: SingleCommand): string {
   if ('collection' in c) return c.collection;
   if ('key' in c) return c.key;
+  if ('routerId' in c) return c.routerId;
   return 'nodeId' in c ? c.nodeId : c.id;
 }
 
@@ -204,6 +213,9 @@ export class ModelApplier {
           nodeId: c.nodeId,
           written: retireController(this.model, c.nodeId, c.at),
         };
+      case 'renewRouterCertificate':
+        renewCertificate(this.model, c.routerId, c.previousSerial, c.certificate, c.at);
+        return { ok: true, op: c.op, routerId: c.routerId, serial: c.certificate.serial };
       case 'endSessions': {
         const current = this.load('admins', c.id);
         this.raiseAuthEpoch(c.id);

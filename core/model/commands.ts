@@ -38,6 +38,7 @@ export type SingleCommand =
   | DeleteSettingCommand
   | EndSessionsCommand
   | RetireControllerCommand
+  | RenewRouterCertificateCommand
   | InvitationCommand;
 
 export const INVITATION_KINDS = ['controller', 'router'] as const;
@@ -105,6 +106,18 @@ export interface RetireControllerCommand {
   readonly at: string;
 }
 
+/**
+ * Records a router's renewed certificate (core/model/router-certificates.ts `renewCertificate`):
+ * the router proved `previousSerial` on the connection that asked.
+ */
+export interface RenewRouterCertificateCommand {
+  readonly op: 'renewRouterCertificate';
+  readonly routerId: string;
+  readonly previousSerial: string;
+  readonly certificate: EnrolledCertificate;
+  readonly at: string;
+}
+
 /** Several commands in one Raft entry: all of them apply, or none. */
 export interface BatchCommand {
   readonly op: 'batch';
@@ -139,6 +152,7 @@ const collection = z.enum(collectionNames);
 const entityId = z.string().min(1).max(255);
 // toISOString() form only: timestamps compare as text in filters and sorts.
 const timestamp = z.iso.datetime({ precision: 3 });
+const serial = z.string().regex(/^[0-9A-F]{2,64}$/, 'upper-case hex');
 const data = z.record(z.string(), z.unknown());
 const revision = z.number().int().positive().optional();
 const secretHash = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
@@ -178,9 +192,7 @@ const singleSchema = z.discriminatedUnion('op', [
     secretHash,
     at: timestamp,
     by: entityId,
-    certificate: z
-      .strictObject({ serial: z.string().regex(/^[0-9A-F]{2,64}$/, 'upper-case hex'), expiresAt: timestamp })
-      .optional(),
+    certificate: z.strictObject({ serial, expiresAt: timestamp }).optional(),
   }),
   z.strictObject({ op: z.literal('revokeInvitation'), id: entityId, at: timestamp }),
   z.strictObject({
@@ -193,6 +205,13 @@ const singleSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('deleteSetting'), key: z.string().min(1).max(255) }),
   z.strictObject({ op: z.literal('endSessions'), id: entityId, at: timestamp }),
   z.strictObject({ op: z.literal('retireController'), nodeId: z.string().min(1).max(256), at: timestamp }),
+  z.strictObject({
+    op: z.literal('renewRouterCertificate'),
+    routerId: entityId,
+    previousSerial: serial,
+    certificate: z.strictObject({ serial, expiresAt: timestamp }),
+    at: timestamp,
+  }),
 ]);
 
 const commandSchema = z.union([

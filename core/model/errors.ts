@@ -17,6 +17,8 @@ export type ModelErrorCode =
   | 'INVITATION_REVOKED'
   /** A router that may not connect (disabled) asked to enroll, or an invitation was made for it. */
   | 'ROUTER_DISABLED'
+  /** A router renewing on a certificate that was revoked meanwhile. */
+  | 'CERTIFICATE_REVOKED'
   /** A node removed from the cluster: its id never joins again (its certificates are revoked). */
   | 'CONTROLLER_RETIRED'
   /** An Idempotency-Key already used for another request (method, path or body). */

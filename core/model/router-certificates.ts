@@ -5,6 +5,7 @@
  * it. Apply is deterministic: the serial, issue time and expiry come in the enrollment command.
  */
 import type { ModelDatabase } from './database.js';
+import { ModelError } from './errors.js';
 
 export interface EnrolledCertificate {
   /** Upper-case hex, as node:tls names a peer certificate's serial. */
@@ -35,6 +36,41 @@ export function revokeRouterCertificates(db: ModelDatabase, routerId: string): b
   return had;
 }
 
+/**
+ * How long a router's earlier certificate stays recorded after it expired. Renewal keeps earlier
+ * certificates good (connections made on them carry on: TLS checked them when they opened), and
+ * forgets those expired longer than this, so the list stays a few entries long.
+ */
+export const RETAIN_EXPIRED_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Adds a renewed certificate for a router that proved `previousSerial` (one of its good ones): a
+ * revoked router cannot renew its way back. Earlier certificates stay good until revoked
+ * (re-enrollment, disabling, deletion) or forgotten (RETAIN_EXPIRED_MS after their expiry).
+ */
+export function renewCertificate(
+  db: ModelDatabase,
+  routerId: string,
+  previousSerial: string,
+  certificate: EnrolledCertificate,
+  at: string,
+): void {
+  if (!certificateCurrent(db, routerId, previousSerial)) {
+    throw new ModelError(
+      'CERTIFICATE_REVOKED',
+      `router ${routerId}'s certificate ${previousSerial} was revoked; it enrolls again`,
+    );
+  }
+  const forgetBefore = new Date(Date.parse(at) - RETAIN_EXPIRED_MS).toISOString();
+  db.run('DELETE FROM router_certificates WHERE router_id = ? AND expires_at < ?', [routerId, forgetBefore]);
+  db.run('INSERT INTO router_certificates (serial, router_id, issued_at, expires_at) VALUES (?, ?, ?, ?)', [
+    certificate.serial.toUpperCase(),
+    routerId,
+    at,
+    certificate.expiresAt,
+  ]);
+}
+
 /** Whether the certificate with `serial` is a good one of the router. */
 export function certificateCurrent(db: ModelDatabase, routerId: string, serial: string): boolean {
   return db.exists('SELECT 1 FROM router_certificates WHERE serial = ? AND router_id = ?', [
@@ -52,14 +88,14 @@ export function enrolledRouters(db: ModelDatabase): { id: string; serial: string
     .map(([id, serial]) => ({ id: String(id), serial: String(serial) }));
 }
 
-/** The router's good certificates (at most one today). */
+/** The router's good certificates, the newest first. */
 export function routerCertificates(
   db: ModelDatabase,
   routerId: string,
 ): { serial: string; issuedAt: string; expiresAt: string }[] {
   return db
     .rows(
-      'SELECT serial, issued_at, expires_at FROM router_certificates WHERE router_id = ? ORDER BY serial',
+      'SELECT serial, issued_at, expires_at FROM router_certificates WHERE router_id = ? ORDER BY issued_at DESC, serial',
       [routerId],
     )
     .map(([serial, issuedAt, expiresAt]) => ({

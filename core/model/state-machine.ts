@@ -34,11 +34,13 @@ export function touches(batch: AppliedBatch, collection: Collection): boolean {
   return anyResult(batch, (r) => 'collection' in r && r.collection === collection);
 }
 
-/** Whether the batch enrolled a router (a new certificate, which revokes its earlier ones). */
+/** Whether the batch enrolled a router (revoking its earlier certificates) or renewed its certificate. */
 export function enrollsRouter(batch: AppliedBatch): boolean {
   return anyResult(
     batch,
-    (r) => r.op === 'redeemInvitation' && 'invitation' in r && r.invitation.kind === 'router',
+    (r) =>
+      (r.op === 'redeemInvitation' && 'invitation' in r && r.invitation.kind === 'router') ||
+      r.op === 'renewRouterCertificate',
   );
 }
 

@@ -19,7 +19,8 @@ import { clientTls, type RouterCredentials } from './credentials.js';
 
 export interface SessionOptions {
   readonly url: string;
-  readonly credentials: RouterCredentials;
+  /** The router's credentials as they are now (renewal swaps them; read for every attempt). */
+  readonly credentials: () => RouterCredentials;
   /** Whether a controller was removed from the cluster: its certificate is refused. */
   readonly revoked: (controllerId: string) => boolean;
   readonly listen: string | undefined;
@@ -40,6 +41,8 @@ export class ControllerSession {
   refusedRevoked = 0;
   private lastAnswer = 0;
   private socket: Socket | undefined;
+  /** The session being replaced (after a renewal): open until its successor is accepted. */
+  private previous: Socket | undefined;
   private ready = false;
   private closed = false;
   private readonly backoff = new Backoff(100, 3_000, Math.random);
@@ -74,6 +77,22 @@ export class ControllerSession {
     return socket.timeout(timeoutMs).emitWithAck(event, payload);
   }
 
+  /**
+   * Moves the session onto the credentials as they are now (after a renewal), make before break:
+   * the old connection stays open until the controller accepted the new one, which replaces it
+   * there, so the controller never sees this router go. Not in session, it has nothing to move:
+   * its next attempt uses the new credentials anyway.
+   */
+  reconnect(): void {
+    if (this.closed || !this.ready || !this.socket) return;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.previous = this.socket;
+    this.socket = undefined;
+    this.ready = false;
+    this.connect();
+  }
+
   /** Ends the connection (its controller's certificate was revoked); it retries as after a failure. */
   drop(why: string): void {
     if (this.socket) this.fail(this.socket, why);
@@ -87,7 +106,7 @@ export class ControllerSession {
 
   private connect(): void {
     if (this.closed) return;
-    const { credentials } = this.o;
+    const credentials = this.o.credentials();
     const hello = {
       v: PROTOCOL_VERSION,
       router: credentials.routerId,
@@ -141,6 +160,7 @@ export class ControllerSession {
   }
 
   private established(socket: Socket): void {
+    this.closePrevious();
     this.ready = true;
     this.lastAnswer = Date.now();
     this.backoff.reset();
@@ -169,7 +189,7 @@ export class ControllerSession {
 
   private fail(socket: Socket, why: string): void {
     if (socket !== this.socket) return;
-    const wasReady = this.ready;
+    const wasReady = this.ready || this.previous !== undefined;
     this.teardown();
     if (wasReady) {
       this.o.log.warn({ url: this.o.url, why }, 'lost controller');
@@ -188,6 +208,14 @@ export class ControllerSession {
     this.socket = undefined;
     socket?.removeAllListeners();
     socket?.disconnect();
+    this.closePrevious();
+  }
+
+  private closePrevious(): void {
+    const previous = this.previous;
+    this.previous = undefined;
+    previous?.removeAllListeners();
+    previous?.disconnect();
   }
 }
 

@@ -14,10 +14,12 @@ import {
   confirmAnswerSchema,
   dialLinkSchema,
   peersSchema,
+  renewedSchema,
   routeSchema,
   unrouteSchema,
   wireCircuitSchema,
   type Answer,
+  type Renewed,
   type WireCircuit,
 } from '../runtime/protocol.js';
 import { ControllerSession } from './controller-session.js';
@@ -27,7 +29,7 @@ import type { RouterLinks } from './router-links.js';
 import type { TrustList } from './trust-list.js';
 
 export interface ControllerSessionsOptions {
-  readonly credentials: RouterCredentials;
+  readonly credentials: () => RouterCredentials;
   /** The controllers' word on which certificates are good (trust-list.ts). */
   readonly trust: TrustList;
   readonly log: Logger;
@@ -92,6 +94,28 @@ export class ControllerSessions {
       return { ok: false, code: 'ROUTE_FAILED', message: `controller ${session.url} answered nonsense` };
     }
     return { ok: false, code: 'NO_CONTROLLER', message: 'no responsive controller' };
+  }
+
+  /** Asks the most responsive controller to sign a renewal CSR; the next one when it cannot. */
+  async requestRenewal(csr: string): Promise<Renewed> {
+    let last = 'no responsive controller';
+    for (const session of this.ranked()) {
+      try {
+        const reply = await session.request(EVENTS.renew, { csr }, this.o.requestTimeoutMs);
+        const answer = answerSchema(renewedSchema).safeParse(reply);
+        if (!answer.success) last = `controller ${session.url} answered nonsense`;
+        else if (answer.data.ok) return answer.data.value;
+        else last = `${answer.data.code}: ${answer.data.message}`;
+      } catch (err) {
+        last = String(err);
+      }
+    }
+    throw new Error(`no controller renewed the certificate (${last})`);
+  }
+
+  /** Every session connects again on the credentials as they are now (after a renewal). */
+  reconnectAll(): void {
+    for (const s of this.sessions) s.reconnect();
   }
 
   broadcast(event: string, payload: unknown): void {

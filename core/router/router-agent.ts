@@ -15,7 +15,13 @@ import { ForwardingTable } from './forwarding-table.js';
 import { RouterLinks, type ProbeResult } from './router-links.js';
 import { statusAuthorization, statusEndpoint, type RouterControls } from './status-endpoint.js';
 import type { RouterCredentials } from './credentials.js';
+import { RouterRenewal } from './renewal.js';
 import { TrustList } from './trust-list.js';
+
+/** The TLS context of the router's listener (links and status): its certificate, TLS 1.3. */
+function serverContext(credentials: RouterCredentials) {
+  return { key: credentials.key, cert: credentials.cert, ca: credentials.ca, minVersion: 'TLSv1.3' as const };
+}
 
 export interface RouterAgentOptions {
   /** Base URLs of the controllers' cluster listeners, e.g. https://127.0.0.1:8541 */
@@ -31,6 +37,12 @@ export interface RouterAgentOptions {
   readonly linkPingMs?: number;
   readonly confirmMs?: number;
   readonly requestTimeoutMs?: number;
+  /** The router's clock for renewal (tests drive it). */
+  readonly now?: () => Date;
+  /** How often to see whether the certificate is due for renewal (default hourly). */
+  readonly renewCheckMs?: number;
+  /** Keeps renewed credentials (`meshdesk router` rewrites its identity file). */
+  readonly onRenewed?: (renewed: RouterCredentials) => Promise<void>;
 }
 
 export class RouterAgent implements RouterControls {
@@ -39,14 +51,18 @@ export class RouterAgent implements RouterControls {
   readonly controllers: ControllerSessions;
   /** The controllers' word on which certificates are good. */
   readonly trust = new TrustList();
+  readonly renewal: RouterRenewal;
+  /** The credentials in use: renewal swaps them. */
+  private credentials: RouterCredentials;
   private http: HttpsServer | undefined;
   private listenAddress: string | undefined;
 
   private constructor(private readonly o: RouterAgentOptions) {
     const log = o.log ?? pino({ level: 'silent' });
+    this.credentials = o.credentials;
     const tell = (payload: unknown): void => this.controllers.broadcast(EVENTS.link, payload);
     this.links = new RouterLinks({
-      credentials: o.credentials,
+      credentials: () => this.credentials,
       trust: this.trust,
       log,
       routes: this.routes,
@@ -59,7 +75,7 @@ export class RouterAgent implements RouterControls {
       },
     });
     this.controllers = new ControllerSessions({
-      credentials: o.credentials,
+      credentials: () => this.credentials,
       trust: this.trust,
       log,
       links: this.links,
@@ -69,6 +85,14 @@ export class RouterAgent implements RouterControls {
       confirmMs: o.confirmMs ?? 5_000,
       requestTimeoutMs: o.requestTimeoutMs ?? 5_000,
     });
+    this.renewal = new RouterRenewal({
+      current: () => this.credentials,
+      ask: (csr) => this.controllers.requestRenewal(csr),
+      install: (renewed) => this.install(renewed),
+      log,
+      ...(o.now ? { now: o.now } : {}),
+      ...(o.renewCheckMs !== undefined ? { checkEveryMs: o.renewCheckMs } : {}),
+    });
   }
 
   static async start(o: RouterAgentOptions): Promise<RouterAgent> {
@@ -76,12 +100,13 @@ export class RouterAgent implements RouterControls {
     // Listening first: the controllers are told where other routers reach this one.
     if (o.listen) await agent.listen(o.listen);
     agent.controllers.connect(o.controllers, agent.listenAddress);
+    agent.renewal.start();
     return agent;
   }
 
   /** Its id, the one its certificate names: what it goes by on the wire. */
   get name(): string {
-    return this.o.credentials.routerId;
+    return this.credentials.routerId;
   }
 
   get address(): string | undefined {
@@ -122,27 +147,33 @@ export class RouterAgent implements RouterControls {
   }
 
   async close(): Promise<void> {
+    this.renewal.stop();
     this.controllers.close();
     await this.links.close();
     this.http?.closeAllConnections();
   }
 
+  /**
+   * Renewed credentials: kept first, then served to new connections and used for every dial;
+   * the controller sessions move onto them now. Connections made on the earlier certificate carry
+   * on (it stays good, model/router-certificates.ts).
+   */
+  private async install(renewed: RouterCredentials): Promise<void> {
+    await this.o.onRenewed?.(renewed);
+    this.credentials = renewed;
+    this.http?.setSecureContext({ ...serverContext(renewed) });
+    this.controllers.reconnectAll();
+  }
+
   private async listen(listen: { host: string; port: number }): Promise<void> {
-    const { credentials } = this.o;
+    const { credentials } = this;
     const serve = statusEndpoint(statusAuthorization(credentials, this.trust), this, {
       faults: this.o.faults === true,
     });
     const handler = (req: IncomingMessage, res: ServerResponse): void => void serve(req, res);
     // Mutual TLS only, certificates of the cluster only (links and status).
     const http = createHttpsServer(
-      {
-        key: credentials.key,
-        cert: credentials.cert,
-        ca: credentials.ca,
-        requestCert: true,
-        rejectUnauthorized: true,
-        minVersion: 'TLSv1.3',
-      },
+      { ...serverContext(credentials), requestCert: true, rejectUnauthorized: true },
       handler,
     );
     this.links.accept(http);

@@ -32,7 +32,8 @@ export interface LinkReports {
 }
 
 export interface RouterLinksOptions {
-  readonly credentials: RouterCredentials;
+  /** This router's credentials as they are now (renewal swaps them; read for every dial). */
+  readonly credentials: () => RouterCredentials;
   /** The controllers' word on which certificates are good (trust-list.ts). */
   readonly trust: TrustList;
   readonly log: Logger;
@@ -77,7 +78,7 @@ export class RouterLinks {
   /** Link dials refused: TLS (no certificate of this cluster) or the hello. */
   refused = 0;
   constructor(private readonly o: RouterLinksOptions) {
-    this.name = o.credentials.routerId;
+    this.name = o.credentials().routerId;
     this.refusals = new RefusalLog(o.log);
   }
 
@@ -175,7 +176,7 @@ export class RouterLinks {
   }
 
   private checkHello(socket: ServerSocket): LinkHello | string {
-    const { credentials } = this.o;
+    const credentials = this.o.credentials();
     // TLS verified the chain (the server refuses any other); the certificate says which router.
     const cert = verifiedCertificate(socket.request.socket);
     const certified = cert ? routerIdOf(cert, credentials.clusterId) : undefined;
@@ -193,7 +194,7 @@ export class RouterLinks {
 
   private dial(peer: string, address: string): Promise<AgentLink> {
     const id = `${this.name}~${peer}~${randomBytes(4).toString('hex')}`;
-    const { credentials } = this.o;
+    const credentials = this.o.credentials();
     let peerSerial: string | undefined;
     const secure = {
       ...clientTls(credentials),

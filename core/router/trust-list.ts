@@ -8,23 +8,26 @@
 import type { Peers } from '../runtime/protocol.js';
 
 export class TrustList {
-  private current: { index: number; serials: Map<string, string>; revoked: Set<string> } | undefined;
+  /** Good serials by router (more than one while a renewed router's earlier certificate lives on). */
+  private current: { index: number; serials: Map<string, Set<string>>; revoked: Set<string> } | undefined;
 
   /** Takes a controller's list unless an earlier index; whether it was taken. */
   update(peers: Peers): boolean {
     if (this.current && peers.index < this.current.index) return false;
-    this.current = {
-      index: peers.index,
-      serials: new Map(peers.routers.map((r) => [r.id, r.serial.toUpperCase()])),
-      revoked: new Set(peers.revokedControllers),
-    };
+    const serials = new Map<string, Set<string>>();
+    for (const r of peers.routers) {
+      let set = serials.get(r.id);
+      if (!set) serials.set(r.id, (set = new Set()));
+      set.add(r.serial.toUpperCase());
+    }
+    this.current = { index: peers.index, serials, revoked: new Set(peers.revokedControllers) };
     return true;
   }
 
-  /** Whether router `id`'s certificate with `serial` is good (its enrolled one). */
+  /** Whether router `id`'s certificate with `serial` is good (enrolled or renewed, not revoked). */
   routerGood(id: string, serial: string | undefined): boolean {
     if (!this.current) return true;
-    return serial !== undefined && this.current.serials.get(id) === serial.toUpperCase();
+    return serial !== undefined && (this.current.serials.get(id)?.has(serial.toUpperCase()) ?? false);
   }
 
   /** Whether controller `id` was removed from the cluster (its certificates are revoked). */

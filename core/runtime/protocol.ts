@@ -22,6 +22,8 @@ export const EVENTS = {
   fault: 'fault',
   createCircuit: 'circuit.create',
   confirmRoutes: 'routes.confirm',
+  /** A new certificate for the router, on a CSR of a new key (its session's certificate vouches). */
+  renew: 'certificate.renew',
   /** Controller → router. */
   dialLink: 'link.dial',
   route: 'route',
@@ -77,6 +79,10 @@ export type Fault = z.output<typeof faultSchema>;
 
 export const circuitAskSchema = z.object({ identity: name, service: name });
 export const confirmSchema = z.object({ circuitIds: z.array(id).max(100_000) });
+const pemText = z.string().min(1).max(32_768);
+export const renewSchema = z.object({ csr: pemText });
+export const renewedSchema = z.object({ certificate: pemText, ca: pemText });
+export type Renewed = z.output<typeof renewedSchema>;
 export const confirmAnswerSchema = z.object({ unknown: z.array(id) });
 
 export const dialLinkSchema = z.object({ peer: id, address });

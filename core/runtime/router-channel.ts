@@ -23,12 +23,14 @@ import {
   circuitAskSchema,
   confirmSchema,
   faultSchema,
+  renewSchema,
   helloSchema,
   linkEventSchema,
   linksSchema,
   type Answer,
   type Fault,
   type Peers,
+  type Renewed,
   type LinkEvent,
   type WireCircuit,
   type WireLink,
@@ -46,6 +48,8 @@ export interface RouterChannelHandler {
   createCircuit(router: RouterId, identity: string, service: string): Promise<Answer<WireCircuit>>;
   /** The ids of `circuitIds` this controller does not own. */
   confirmRoutes(router: RouterId, circuitIds: readonly string[]): string[];
+  /** A renewed certificate for a router that proved the certificate with `serial`. */
+  renewCertificate(router: RouterId, serial: string, csr: string): Promise<Answer<Renewed>>;
 }
 
 export interface RouterChannelOptions {
@@ -82,6 +86,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   EVENTS.fault,
   EVENTS.createCircuit,
   EVENTS.confirmRoutes,
+  EVENTS.renew,
 ]);
 
 export class RouterChannel {
@@ -239,6 +244,14 @@ export class RouterChannel {
     on(EVENTS.fault, faultSchema, (r, m) => o.handler.fault(r.id, m));
     on(EVENTS.createCircuit, circuitAskSchema, (r, m, ack) => {
       void o.handler.createCircuit(r.id, m.identity, m.service).then(async (answer) => {
+        await this.delayed();
+        ack?.(answer);
+      });
+    });
+    // The serial this connection proved: the renewal is recorded against it.
+    const serial = presented.cert.serialNumber.toUpperCase();
+    on(EVENTS.renew, renewSchema, (r, m, ack) => {
+      void o.handler.renewCertificate(r.id, serial, m.csr).then(async (answer) => {
         await this.delayed();
         ack?.(answer);
       });

@@ -25,6 +25,7 @@ import {
   type Answer,
   type Fault,
   type LinkEvent,
+  type Renewed,
   type WireCircuit,
   type WireLink,
 } from './protocol.js';
@@ -43,6 +44,11 @@ export interface RuntimeOptions {
   readonly appliedIndex: () => number;
   /** The controllers removed from the cluster (core/cluster/controller-revocation.ts), told to routers. */
   readonly revokedControllers: () => string[];
+  /**
+   * Signs a router's renewal CSR and records the new certificate in the model (the router proved
+   * `serial`); throws with a `code` when refused.
+   */
+  readonly renewRouterCertificate: (routerId: string, serial: string, csr: string) => Promise<Renewed>;
   readonly namespace: Namespace;
   /** A router proved itself on its connection (PeerTransport.admit). */
   readonly admit: (socket: Socket) => void;
@@ -191,6 +197,24 @@ export class ControllerRuntime implements RouterChannelHandler {
       return { ok: true, value: this.toWire(circuit) };
     } catch (err) {
       return refusal(err);
+    }
+  }
+
+  async renewCertificate(router: RouterId, serial: string, csr: string): Promise<Answer<Renewed>> {
+    try {
+      const renewed = await this.o.renewRouterCertificate(router, serial, csr);
+      this.o.log.info(
+        { router: this.routerName(router), previous: serial },
+        'renewed a router’s certificate',
+      );
+      return { ok: true, value: renewed };
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      return {
+        ok: false,
+        code: typeof code === 'string' ? code : 'RENEWAL_FAILED',
+        message: String((err as Error).message ?? err),
+      };
     }
   }
 

@@ -240,6 +240,52 @@ describe('invitations', () => {
       expect(certs(one.sm)).toBe('[]');
     });
 
+    it('renew a router’s certificate on one of its good ones; earlier ones stay good until revoked or long expired', async () => {
+      const { apply, sm } = await machine();
+      const db = () => sm.model;
+      apply(router('r1'));
+      apply(forRouter('a', 'r1'));
+      apply(enroll('r1', 'a', 'AA01'));
+      const renew = (
+        previousSerial: string,
+        serial: string,
+        at: string,
+        expiresAt: string,
+      ): ModelCommand => ({
+        op: 'renewRouterCertificate',
+        routerId: 'r1',
+        previousSerial,
+        certificate: { serial, expiresAt },
+        at,
+      });
+      // At two thirds of its life: both are good (connections made on the first carry on).
+      expect(
+        apply(renew('AA01', 'AA02', '2027-01-06T10:00:00.000Z', '2027-04-06T10:00:00.000Z')),
+      ).toMatchObject({
+        ok: true,
+        op: 'renewRouterCertificate',
+        serial: 'AA02',
+      });
+      expect(['AA01', 'AA02'].map((serial) => certificateCurrent(db(), 'r1', serial))).toEqual([true, true]);
+      expect(routerCertificates(db(), 'r1').map((c) => c.serial)).toEqual(['AA02', 'AA01']);
+      // Renewing on an unknown or another router's serial is refused.
+      expect(
+        apply(renew('FF00', 'AA03', '2027-01-07T10:00:00.000Z', '2027-04-07T10:00:00.000Z')).error,
+      ).toMatchObject({
+        code: 'CERTIFICATE_REVOKED',
+      });
+      // Much later, the first (expired over 30 days before) is forgotten; the second stays.
+      apply(renew('AA02', 'AA03', '2027-04-20T10:00:00.000Z', '2027-07-20T10:00:00.000Z'));
+      expect(routerCertificates(db(), 'r1').map((c) => c.serial)).toEqual(['AA03', 'AA02']);
+      // Disabling revokes every one: the router cannot renew its way back.
+      apply({ op: 'patch', collection: 'routers', id: 'r1', at: T1, data: { disabled: true } });
+      apply({ op: 'patch', collection: 'routers', id: 'r1', at: T1, data: { disabled: false } });
+      expect(
+        apply(renew('AA03', 'AA04', '2027-05-01T10:00:00.000Z', '2027-08-01T10:00:00.000Z')).error?.code,
+      ).toBe('CERTIFICATE_REVOKED');
+      expect(routerCertificates(db(), 'r1')).toEqual([]);
+    });
+
     it('are spent for a certificate only: a router’s redemption names one, a controller’s none', async () => {
       const { apply } = await machine();
       apply(router('r1'));

@@ -26,4 +26,17 @@ describe('TrustList', () => {
     );
     expect([trust.routerGood('r2', 'AB'), trust.controllerRevoked('n3')]).toEqual([false, true]);
   });
+
+  it('holds every good serial of a router (a renewed one’s earlier certificate lives on)', () => {
+    const trust = new TrustList();
+    trust.update({
+      index: 3,
+      routers: [
+        { id: 'r1', serial: 'AA01' },
+        { id: 'r1', serial: 'AA02' },
+      ],
+      revokedControllers: [],
+    });
+    expect(['AA01', 'AA02', 'AA03'].map((s) => trust.routerGood('r1', s))).toEqual([true, true, false]);
+  });
 });
