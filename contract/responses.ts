@@ -396,6 +396,17 @@ export const snapshotTaken = named('SnapshotTaken', z.object({ index }));
  */
 export const tokenKeysRotated = named('TokenKeysRotated', z.object({ retired: z.array(z.string()), index }));
 
+/** `POST /cluster/ca/rotate`: the new intermediate CA, and the write that installed it. */
+export const caRotated = named(
+  'CaRotated',
+  z.object({
+    /** SHA-256 fingerprint of the new intermediate certificate. */
+    fingerprint: z.string(),
+    notAfter: z.string(),
+    index,
+  }),
+);
+
 /** `PUT /runtime/faults`: the router channel's delay now. */
 export const runtimeFaults = named('RuntimeFaults', z.object({ routerDelayMs: z.number().min(0) }));
 

@@ -41,7 +41,13 @@ import { CertificateRenewal } from './cluster/renewal.js';
 import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
 import { encodeCommand, type SingleCommand } from './model/commands.js';
-import { enrollsRouter, ModelStateMachine, retiresController, touches } from './model/state-machine.js';
+import {
+  enrollsRouter,
+  ModelStateMachine,
+  retiresController,
+  rotatesIntermediate,
+  touches,
+} from './model/state-machine.js';
 import { controllerRetired } from './model/retired-controllers.js';
 import { ControllerRevocation, type Membership } from './cluster/controller-revocation.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
@@ -201,7 +207,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   node.replica.on('membership', enforceRevocations);
   const stopModelChecks = model.onApplied((batch) => {
     if (retiresController(batch)) enforceRevocations();
-    else if (touches(batch, 'routers') || enrollsRouter(batch)) runtime.trustChanged();
+    else if (touches(batch, 'routers') || enrollsRouter(batch) || rotatesIntermediate(batch))
+      runtime.trustChanged();
   });
   const stopRouterChecks = (): void => {
     stopModelChecks();
@@ -236,6 +243,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       cluster,
       certificates: createCertificateAuthority({
         clusterId: node.clusterId,
+        dataDir: options.dataDir,
         db: () => model.model,
         members: () => {
           const { conf } = node.replica.status();
@@ -296,6 +304,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
       logger: node.logger,
     });
     renewal.start();
+    // A rotated intermediate: this node re-issues its own certificate from the new one at once.
+    const stopRotationCheck = model.onApplied((batch) => {
+      if (rotatesIntermediate(batch)) void renewal.check();
+    });
     started = true;
     return {
       node,
@@ -306,6 +318,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       async stop() {
         stopWatchingPasswordFile();
         stopRouterChecks();
+        stopRotationCheck();
         renewal.stop();
         runtime.close();
         await server.close();

@@ -10,7 +10,7 @@ import { apiTarget, TRUST_OPTIONS, TRUST_USAGE } from './api-target.js';
 import { hostPort, httpUrl, parse, text, UsageError } from './args.js';
 import { credentials, CREDENTIAL_OPTIONS, CREDENTIAL_USAGE } from './credentials.js';
 
-export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|rotate-token-keys> [options]
+export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove|transfer-leadership|snapshot|ca|invite|invites|revoke-invite|rotate-token-keys|rotate-ca> [options]
 
   status                           the cluster as the node at --api sees it
   members                          its members, one per line
@@ -25,6 +25,9 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
                                    30m, 12h, 2d…: at most 7d)
   invites                          the join tokens and their state (never their secrets)
   revoke-invite ID                 revoke a join token that has not been used
+  rotate-ca                        sign a new intermediate CA (ask the node that bootstrapped the
+                                   cluster: it holds the root key); every member and router
+                                   re-issues its certificate from it, with no restart
   rotate-token-keys                retire every token signing key: every admin token issued so far
                                    (yours too) is refused on every node; each node signs new ones
                                    with a new key
@@ -63,6 +66,7 @@ const SUBCOMMANDS = [
   'invites',
   'revoke-invite',
   'rotate-token-keys',
+  'rotate-ca',
 ] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
@@ -137,6 +141,17 @@ export async function cluster(
     case 'snapshot': {
       const { data } = await client.request<{ index?: number }>('POST', '/cluster/snapshot');
       show(data, `snapshot taken at index ${String(data.index ?? '?')}`);
+      return 0;
+    }
+    case 'rotate-ca': {
+      const { data } = await client.request<{ fingerprint: string; notAfter: string }>(
+        'POST',
+        '/cluster/ca/rotate',
+      );
+      show(
+        data,
+        `new intermediate CA ${data.fingerprint} (valid until ${data.notAfter}); members and routers re-issue their certificates from it now`,
+      );
       return 0;
     }
     case 'rotate-token-keys': {

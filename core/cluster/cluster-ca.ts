@@ -24,6 +24,7 @@ import {
 import type { PeerTls } from '../transport/types.js';
 import { writeDurably } from '../files.js';
 import { credentialsDir, saveCredentials, saveRootKey } from './credentials.js';
+import { intermediateRotation, type Rotation } from './ca-rotation.js';
 import { ClusterError } from './errors.js';
 
 const PENDING_CA = 'intermediate.pending.json';
@@ -175,10 +176,14 @@ export interface JoinCertificateRequest {
 export interface CertificateAuthority {
   /** Signs a joining node's CSR; a node that is already a member is refused (409). */
   issueForJoin(request: JoinCertificateRequest): Promise<IssuedCertificate>;
+  /** The write that rotates the intermediate (cluster/ca-rotation.ts); NO_ROOT_KEY where the root key is not. */
+  rotateIntermediate(now: Date): Promise<Rotation>;
 }
 
 export function createCertificateAuthority(o: {
   readonly clusterId: string;
+  /** This node's data directory: the root key, where this node bootstrapped the cluster. */
+  readonly dataDir: string;
   readonly db: () => ModelDatabase;
   /** The current members' ids. */
   readonly members: () => readonly string[];
@@ -195,5 +200,6 @@ export function createCertificateAuthority(o: {
       const name = { clusterId: o.clusterId, nodeId: request.id, hosts };
       return issueControllerCertificate(o.db(), name, request.csr);
     },
+    rotateIntermediate: (now) => intermediateRotation(o.dataDir, requireClusterCa(o.db()), o.clusterId, now),
   };
 }

@@ -43,6 +43,11 @@ export async function saveCredentials(dataDir: string, credentials: PeerTls): Pr
   await writeDurably(join(dir, CERT), credentials.cert, 0o600);
 }
 
+/** The root CA's key, on the node that bootstrapped the cluster; undefined elsewhere. */
+export function loadRootKey(dataDir: string): Promise<string | undefined> {
+  return readOptional(join(credentialsDir(dataDir), ROOT_KEY));
+}
+
 export async function saveRootKey(dataDir: string, keyPem: string): Promise<void> {
   await writeDurably(join(await ensureDir(dataDir), ROOT_KEY), keyPem, 0o600);
 }

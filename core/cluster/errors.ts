@@ -17,6 +17,8 @@ export type ClusterErrorCode =
   | 'CATCH_UP_TIMEOUT'
   /** A certificate request this node cannot sign (a CSR that does not verify): 400. */
   | 'BAD_CERTIFICATE_REQUEST'
+  /** A CA rotation asked of a node that does not hold the root CA's key: 409. */
+  | 'NO_ROOT_KEY'
   /** This node's model does not hold the cluster CA yet (it is starting): 503. */
   | 'NO_CLUSTER_CA';
 
@@ -39,6 +41,7 @@ const CODES = new Set<string>([
   'CATCH_UP_TIMEOUT',
   'BAD_CERTIFICATE_REQUEST',
   'NO_CLUSTER_CA',
+  'NO_ROOT_KEY',
 ]);
 
 /** A ClusterError that crossed the cluster transport comes back as a plain error with its code. */

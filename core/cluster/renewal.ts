@@ -8,7 +8,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ModelDatabase } from '../model/database.js';
-import { createKeyAndCsr } from '../pki/ca.js';
+import { readClusterCa } from '../model/pki.js';
+import { createKeyAndCsr, fingerprint, issuerOf } from '../pki/ca.js';
 import { ScheduledRenewal, renewalTime, type RenewalTiming } from '../pki/renewal-schedule.js';
 import type { PeerTls } from '../transport/types.js';
 import { issueControllerCertificate, type ControllerName } from './cluster-ca.js';
@@ -33,6 +34,12 @@ export class CertificateRenewal extends ScheduledRenewal {
 
   protected certificate(): string {
     return this.o.current().cert;
+  }
+
+  /** The model's intermediate was rotated (cluster/ca-rotation.ts): re-issue from the new one. */
+  protected override outdated(): boolean {
+    const ca = readClusterCa(this.o.db());
+    return ca !== undefined && issuerOf(this.o.current().cert) !== fingerprint(ca.intermediateCertPem);
   }
 
   protected async renew(now: Date): Promise<boolean> {

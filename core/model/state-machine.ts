@@ -10,6 +10,7 @@ import type { Collection } from './entities.js';
 import { ModelDatabase, loadSqlJs } from './database.js';
 import { errorResult, ModelError } from './errors.js';
 import { PolicyIndex } from './policy/index.js';
+import { PKI_SETTINGS } from './pki.js';
 
 /** Builds the policy index over a database (created again after every restore). */
 export type PolicyIndexFactory = (model: ModelDatabase) => PolicyIndexHooks;
@@ -41,6 +42,14 @@ export function enrollsRouter(batch: AppliedBatch): boolean {
     (r) =>
       (r.op === 'redeemInvitation' && 'invitation' in r && r.invitation.kind === 'router') ||
       r.op === 'renewRouterCertificate',
+  );
+}
+
+/** Whether the batch put a new intermediate CA in the model (a rotation, or the bootstrap's). */
+export function rotatesIntermediate(batch: AppliedBatch): boolean {
+  return anyResult(
+    batch,
+    (r) => r.op === 'setSetting' && 'key' in r && r.key === PKI_SETTINGS.intermediateCert && r.written,
   );
 }
 

@@ -62,30 +62,55 @@ export async function createClusterCa(clusterId: string, options: CaOptions = {}
     ],
   });
 
+  const rootKeyPem = await privateKeyPem(rootKeys.privateKey);
+  const rootPem = pem(root.toString('pem'));
+  return {
+    root: { certPem: rootPem, keyPem: rootKeyPem },
+    intermediate: await createIntermediate(
+      clusterId,
+      { certPem: rootPem, keyPem: rootKeyPem },
+      { now, validityDays: rootDays / 2 },
+    ),
+  };
+}
+
+/**
+ * A new intermediate CA signed by `root` (at bootstrap, and when the intermediate is rotated:
+ * leaves it signs chain to the same root, so nothing that trusts the root needs to change).
+ * Valid for `validityDays` (default 5 years), never beyond the root.
+ */
+export async function createIntermediate(
+  clusterId: string,
+  root: CertifiedKey,
+  options: CaOptions = {},
+): Promise<CertifiedKey> {
+  const now = options.now ?? new Date();
+  const rootCert = new x509.X509Certificate(root.certPem);
+  const wanted = now.getTime() + (options.validityDays ?? ROOT_DAYS / 2) * DAY_MS;
   const intermediateKeys = await generateKeys();
   const intermediate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: [{ CN: [`meshdesk intermediate CA ${clusterId}`] }],
-    issuer: root.subjectName,
-    notBefore,
-    notAfter: new Date(now.getTime() + (rootDays / 2) * DAY_MS),
+    issuer: rootCert.subjectName,
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(Math.min(wanted, rootCert.notAfter.getTime())),
     publicKey: intermediateKeys.publicKey,
-    signingKey: rootKeys.privateKey,
+    signingKey: await importPrivateKey(root.keyPem),
     signingAlgorithm: SIGNING_ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(intermediateKeys.publicKey),
-      authorityKeyId(root),
+      authorityKeyId(rootCert),
     ],
   });
-
+  // A root key that is not the root certificate's would make an intermediate nobody trusts.
+  if (!(await intermediate.verify({ publicKey: rootCert.publicKey, signatureOnly: true }))) {
+    throw new Error('the root key does not match the root certificate');
+  }
   return {
-    root: { certPem: pem(root.toString('pem')), keyPem: await privateKeyPem(rootKeys.privateKey) },
-    intermediate: {
-      certPem: pem(intermediate.toString('pem')),
-      keyPem: await privateKeyPem(intermediateKeys.privateKey),
-    },
+    certPem: pem(intermediate.toString('pem')),
+    keyPem: await privateKeyPem(intermediateKeys.privateKey),
   };
 }
 
@@ -186,6 +211,12 @@ export function parseSpiffeId(uri: string): { clusterId: string; kind: CertKind;
 /** SHA-256 of the DER, "AB:CD:…" (node's X509Certificate.fingerprint256). */
 export function fingerprint(certPem: string): string {
   return new X509Certificate(certPem).fingerprint256;
+}
+
+/** The fingerprint of the intermediate a chain (leaf first) carries: which one signed the leaf. */
+export function issuerOf(chainPem: string): string | undefined {
+  const intermediate = certificatesOf(chainPem)[1];
+  return intermediate ? fingerprint(intermediate) : undefined;
 }
 
 /** Uppercase hex, as revocation lists and node:tls's peer certificates name it. */

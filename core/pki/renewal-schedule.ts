@@ -1,5 +1,6 @@
 /**
- * When and how often a certificate renews itself: once two thirds of its life have passed,
+ * When and how often a certificate renews itself: once two thirds of its life have passed (or
+ * at once, when its issuer is no longer the cluster's: the intermediate was rotated),
  * checked at start and then every `checkEveryMs`, one renewal at a time; a failure is logged by
  * the renewer and tried again at the next check. The clock is injected so tests drive it.
  * Controllers (core/cluster/renewal.ts) and routers (core/router/renewal.ts) each say how.
@@ -33,6 +34,11 @@ export abstract class ScheduledRenewal {
   /** Renews; resolves with whether it did (false: it failed, and said so). */
   protected abstract renew(now: Date): Promise<boolean>;
 
+  /** Whether the certificate must be replaced now, whatever its age (its CA was rotated). */
+  protected outdated(): boolean {
+    return false;
+  }
+
   start(): void {
     this.timer = setInterval(() => void this.check(), this.timing.checkEveryMs ?? 60 * 60 * 1000);
     this.timer.unref();
@@ -51,7 +57,7 @@ export abstract class ScheduledRenewal {
 
   private async renewIfDue(): Promise<boolean> {
     const now = this.timing.now?.() ?? new Date();
-    if (now < renewalTime(this.certificate())) return false;
+    if (now < renewalTime(this.certificate()) && !this.outdated()) return false;
     return this.renew(now);
   }
 }

@@ -32,6 +32,8 @@ export interface ControllerSessionsOptions {
   readonly credentials: () => RouterCredentials;
   /** The controllers' word on which certificates are good (trust-list.ts). */
   readonly trust: TrustList;
+  /** The controllers' word changed (after links and sessions were checked against it). */
+  readonly onTrustChanged?: () => void;
   readonly log: Logger;
   readonly links: RouterLinks;
   readonly routes: ForwardingTable;
@@ -180,6 +182,7 @@ export class ControllerSessions {
         if (s.controllerId && this.o.trust.controllerRevoked(s.controllerId))
           s.drop('the controller was removed from the cluster: its certificate is revoked');
       }
+      this.o.onTrustChanged?.();
     });
     handle(EVENTS.dialLink, dialLinkSchema, async ({ peer, address }) => {
       if (links.blocked.has(peer)) return { ok: false, code: 'BLOCKED', message: `links to ${peer} are cut` };

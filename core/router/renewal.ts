@@ -8,13 +8,15 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createKeyAndCsr, spiffeId, spiffeIdsOf } from '../pki/ca.js';
+import { createKeyAndCsr, issuerOf, spiffeId, spiffeIdsOf } from '../pki/ca.js';
 import { ScheduledRenewal, type RenewalTiming } from '../pki/renewal-schedule.js';
 import type { Renewed } from '../runtime/protocol.js';
 import type { RouterCredentials } from './credentials.js';
 
 export interface RouterRenewalOptions extends RenewalTiming {
   readonly current: () => RouterCredentials;
+  /** The intermediate CA that signs now (the controllers say, trust-list.ts), once known. */
+  readonly issuer: () => string | undefined;
   /** Asks a controller to sign the CSR. */
   readonly ask: (csr: string) => Promise<Renewed>;
   /** Puts the renewed credentials to use (and keeps them). */
@@ -29,6 +31,12 @@ export class RouterRenewal extends ScheduledRenewal {
 
   protected certificate(): string {
     return this.o.current().cert;
+  }
+
+  /** The cluster's intermediate was rotated: re-issue from the new one at once. */
+  protected override outdated(): boolean {
+    const issuer = this.o.issuer();
+    return issuer !== undefined && issuerOf(this.o.current().cert) !== issuer;
   }
 
   protected async renew(): Promise<boolean> {

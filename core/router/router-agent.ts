@@ -77,6 +77,8 @@ export class RouterAgent implements RouterControls {
     this.controllers = new ControllerSessions({
       credentials: () => this.credentials,
       trust: this.trust,
+      // A rotated intermediate: renew at once (the check does nothing otherwise).
+      onTrustChanged: () => void this.renewal.check(),
       log,
       links: this.links,
       routes: this.routes,
@@ -87,6 +89,7 @@ export class RouterAgent implements RouterControls {
     });
     this.renewal = new RouterRenewal({
       current: () => this.credentials,
+      issuer: () => this.trust.issuer(),
       ask: (csr) => this.controllers.requestRenewal(csr),
       install: (renewed) => this.install(renewed),
       log,

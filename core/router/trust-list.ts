@@ -9,7 +9,8 @@ import type { Peers } from '../runtime/protocol.js';
 
 export class TrustList {
   /** Good serials by router (more than one while a renewed router's earlier certificate lives on). */
-  private current: { index: number; serials: Map<string, Set<string>>; revoked: Set<string> } | undefined;
+  private current:
+    { index: number; serials: Map<string, Set<string>>; revoked: Set<string>; issuer?: string } | undefined;
 
   /** Takes a controller's list unless an earlier index; whether it was taken. */
   update(peers: Peers): boolean {
@@ -20,7 +21,12 @@ export class TrustList {
       if (!set) serials.set(r.id, (set = new Set()));
       set.add(r.serial.toUpperCase());
     }
-    this.current = { index: peers.index, serials, revoked: new Set(peers.revokedControllers) };
+    this.current = {
+      index: peers.index,
+      serials,
+      revoked: new Set(peers.revokedControllers),
+      ...(peers.issuer ? { issuer: peers.issuer } : {}),
+    };
     return true;
   }
 
@@ -28,6 +34,11 @@ export class TrustList {
   routerGood(id: string, serial: string | undefined): boolean {
     if (!this.current) return true;
     return serial !== undefined && (this.current.serials.get(id)?.has(serial.toUpperCase()) ?? false);
+  }
+
+  /** The fingerprint of the intermediate CA that signs now, once a controller said. */
+  issuer(): string | undefined {
+    return this.current?.issuer;
   }
 
   /** Whether controller `id` was removed from the cluster (its certificates are revoked). */

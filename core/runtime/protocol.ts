@@ -46,12 +46,15 @@ export const helloSchema = z.object({
 /**
  * Whom a router may trust, as of the sender's applied index (a router keeps the list of the
  * highest index it heard): each enabled router's enrolled certificate (the routers it may link
- * with), and the controllers removed from the cluster (none of their certificates is good).
+ * with), the controllers removed from the cluster (none of their certificates is good), and
+ * which intermediate CA signs certificates now.
  */
 export const peersSchema = z.object({
   index: z.number().int().min(0),
   routers: z.array(z.object({ id, serial: z.string().regex(/^[0-9A-Fa-f]{2,64}$/) })).max(100_000),
   revokedControllers: z.array(id).max(10_000),
+  /** The SHA-256 fingerprint of the intermediate CA that signs now: a router of another renews. */
+  issuer: z.string().max(200).optional(),
 });
 export type Peers = z.output<typeof peersSchema>;
 export const acceptedSchema = z.object({

@@ -10,6 +10,8 @@ import type { runtimeStatus } from '../../contract/index.js';
 import type { Namespace, Socket } from 'socket.io';
 import { certificateCurrent, enrolledRouters } from '../model/router-certificates.js';
 import type { ModelDatabase } from '../model/database.js';
+import { readClusterCa } from '../model/pki.js';
+import { fingerprint } from '../pki/ca.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
 import type { Circuit } from './circuit-table.js';
 import { DropCounter } from './drops.js';
@@ -113,6 +115,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         index: o.appliedIndex(),
         routers: enrolledRouters(o.database()),
         revokedControllers: o.revokedControllers(),
+        ...issuerNow(o.database()),
       }),
       handler: this,
       drops: this.drops,
@@ -412,6 +415,12 @@ export class ControllerRuntime implements RouterChannelHandler {
       }
     }
   }
+}
+
+/** The intermediate CA that signs now, as routers are told it (absent until the model has one). */
+function issuerNow(db: ModelDatabase): { issuer?: string } {
+  const ca = readClusterCa(db);
+  return ca ? { issuer: fingerprint(ca.intermediateCertPem) } : {};
 }
 
 function refusal(err: unknown): Answer<never> {

@@ -95,6 +95,7 @@ export async function startBareApiNode(
     }),
     certificates: createCertificateAuthority({
       clusterId: node.clusterId,
+      dataDir,
       db: () => model.model,
       members: () => [...node.replica.status().conf.voters],
     }),

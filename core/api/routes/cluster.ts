@@ -20,6 +20,7 @@ import {
   memberRemoved,
   snapshotTaken,
   tokenKeysRotated,
+  caRotated,
   transferBody,
 } from '../../../contract/index.js';
 import { retireCommands } from '../token-keys.js';
@@ -160,6 +161,34 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
       const taken = await s.ctx.cluster.snapshot();
       reply.header('x-raft-index', String(taken.index));
       return taken;
+    },
+  );
+
+  app.post(
+    '/cluster/ca/rotate',
+    {
+      schema: {
+        tags,
+        operationId: 'rotateClusterCa',
+        summary:
+          'Sign a new intermediate CA with the root key (on the node that bootstrapped the cluster): every member and router re-issues its certificate from it',
+        response: { 200: caRotated },
+        problems: WRITE_PROBLEMS,
+        answerHeaders: ['x-raft-index'],
+      },
+    },
+    async (_request, reply) => {
+      const now = new Date();
+      const rotation = await s.ctx.certificates.rotateIntermediate(now);
+      const written = await propose(
+        s.ctx.replica,
+        s.metrics,
+        { op: 'batch', commands: rotation.commands },
+        { at: now.toISOString() },
+      );
+      s.ctx.logger.warn({ fingerprint: rotation.fingerprint }, 'rotated the cluster’s intermediate CA');
+      reply.header('x-raft-index', String(written.index));
+      return { fingerprint: rotation.fingerprint, notAfter: rotation.notAfter, index: written.index };
     },
   );
 

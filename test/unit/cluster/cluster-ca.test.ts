@@ -107,6 +107,7 @@ describe('signing for a joining node', () => {
     const model = await modelWithCa(dir);
     const authority = createCertificateAuthority({
       clusterId: CLUSTER,
+      dataDir: dir,
       db: () => model.model,
       members: () => ['n1'],
     });

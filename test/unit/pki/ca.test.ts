@@ -16,9 +16,11 @@ import {
   certificatesOf,
   chainPem,
   createClusterCa,
+  createIntermediate,
   createKeyAndCsr,
   fingerprint,
   issueCertificate,
+  issuerOf,
   parseSpiffeId,
   pem,
   serialOf,
@@ -196,6 +198,35 @@ describe('cluster CA', () => {
     await expect(
       issueCertificate(mismatched, csrPem, { clusterId: CLUSTER, kind: 'controller', id: 'n3' }),
     ).rejects.toThrow("the issuer's key does not match its certificate");
+  });
+});
+
+describe('a rotated intermediate', () => {
+  it('chains to the same root, so leaves of both intermediates verify; issuerOf tells them apart', async () => {
+    const ca = await createClusterCa(CLUSTER);
+    const next = await createIntermediate(CLUSTER, ca.root);
+    const leaf = async (issuer: { certPem: string; keyPem: string }) =>
+      issueCertificate(issuer, (await createKeyAndCsr('n1')).csrPem, {
+        clusterId: CLUSTER,
+        kind: 'controller',
+        id: 'n1',
+      });
+    const [old, renewed] = [await leaf(ca.intermediate), await leaf(next)];
+    expect(verifyChain(old, ca.intermediate.certPem, ca.root.certPem)).toBe(true);
+    expect(verifyChain(renewed, next.certPem, ca.root.certPem)).toBe(true);
+    expect(issuerOf(chainPem(renewed, next.certPem))).toBe(fingerprint(next.certPem));
+    expect(issuerOf(chainPem(old, ca.intermediate.certPem))).not.toBe(fingerprint(next.certPem));
+    expect(issuerOf(renewed)).toBeUndefined();
+    // Never beyond the root's life.
+    const until = (certPem: string) => Date.parse(new X509Certificate(certPem).validTo);
+    expect(until(next.certPem)).toBeLessThanOrEqual(until(ca.root.certPem));
+  });
+
+  it('is refused with a root key that is not the root certificate’s', async () => {
+    const [ca, other] = [await createClusterCa(CLUSTER), await createClusterCa(CLUSTER)];
+    await expect(
+      createIntermediate(CLUSTER, { certPem: ca.root.certPem, keyPem: other.root.keyPem }),
+    ).rejects.toThrow(/root key does not match/);
   });
 });
 

@@ -1,0 +1,87 @@
+/**
+ * Rotating the intermediate CA on a running cluster. Three `meshdesk start` processes and two
+ * enrolled routers linked to each other: a node without the root key refuses (NO_ROOT_KEY); the
+ * bootstrap node signs a new intermediate; every member then re-issues its own certificate from
+ * it and every router renews its own, with no restart, while the routers stay connected to all
+ * three and their link stays the same, and the cluster keeps taking writes.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issuerOf } from '../../core/pki/ca.js';
+import type { RouterCredentials } from '../../core/router/credentials.js';
+import type { RouterAgent } from '../../core/router/router-agent.js';
+import { ControllerCluster } from '../support/controller-processes.js';
+import { createEnrolledRouter, startEnrolledRouter } from '../support/enrolled-routers.js';
+import { waitFor } from '../support/wait.js';
+
+let cluster: ControllerCluster;
+const routers: RouterAgent[] = [];
+/** Each router's latest renewed credentials. */
+const renewed = new Map<number, RouterCredentials>();
+
+beforeAll(async () => {
+  cluster = await ControllerCluster.start(3);
+  const token = await cluster.login();
+  for (const [k, name] of ['edge-a', 'edge-b'].entries()) {
+    const identity = await createEnrolledRouter(cluster.node(0).url, token, name);
+    routers.push(
+      await startEnrolledRouter(identity, {
+        listen: { host: '127.0.0.1', port: 0 },
+        heartbeatMs: 100,
+        linkPingMs: 200,
+        onRenewed: async (credentials) => void renewed.set(k, credentials),
+      }),
+    );
+  }
+  await waitFor(
+    async () =>
+      routers.every(
+        (r) =>
+          r.controllers.status().filter((c) => c.connected).length === 3 && r.links.status().length === 1,
+      ),
+    'the routers connected to all three and linked',
+  );
+}, 120_000);
+
+afterAll(async () => {
+  for (const r of routers) await r.close();
+  await cluster?.close();
+});
+
+const nodeIssuer = async (i: number): Promise<string | undefined> =>
+  issuerOf(await readFile(join(cluster.node(i).dataDir, 'tls', 'node.pem'), 'utf8'));
+
+describe('rotating the intermediate CA', () => {
+  it('re-issues every member’s and router’s certificate from the new one, with no downtime', async () => {
+    const before = await nodeIssuer(0);
+    const link = routers[0]!.links.status()[0]!.id;
+    const refused = await cluster.call(1, 'POST', '/cluster/ca/rotate');
+    expect([refused.status, refused.body.code]).toEqual([409, 'NO_ROOT_KEY']);
+    expect(refused.body.detail).toMatch(/bootstrapped the cluster/);
+
+    const rotated = await cluster.call(0, 'POST', '/cluster/ca/rotate');
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    const issuer = rotated.body.fingerprint as string;
+    expect(issuer).not.toBe(before);
+
+    for (const i of [0, 1, 2])
+      await waitFor(async () => (await nodeIssuer(i)) === issuer, `node ${i} re-issued its certificate`);
+    for (const k of [0, 1])
+      await waitFor(async () => {
+        const credentials = renewed.get(k);
+        return credentials !== undefined && issuerOf(credentials.cert) === issuer;
+      }, `router ${k} renewed from the new intermediate`);
+
+    // Nobody went away: both routers on all three controllers, on the same link, and writes go on.
+    await waitFor(
+      async () => routers.every((r) => r.controllers.status().filter((c) => c.connected).length === 3),
+      'the routers on all three controllers',
+    );
+    for (const r of routers) expect(r.links.status().map((l) => l.id)).toEqual([link]);
+    for (const i of [0, 1, 2]) {
+      const written = await cluster.call(i, 'POST', '/identities', { name: `after-rotation-${i}` });
+      expect(written.status, JSON.stringify(written.body)).toBe(201);
+    }
+  }, 60_000);
+});
