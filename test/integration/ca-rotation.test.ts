@@ -1,17 +1,23 @@
 /**
- * Rotating the intermediate CA on a running cluster. Three `meshdesk start` processes and two
- * enrolled routers linked to each other: a node without the root key refuses (NO_ROOT_KEY); the
- * bootstrap node signs a new intermediate; every member then re-issues its own certificate from
- * it and every router renews its own, with no restart, while the routers stay connected to all
- * three and their link stays the same, and the cluster keeps taking writes.
+ * Rotating the intermediate CA on a running cluster. Three `meshdesk start` processes, two
+ * enrolled routers linked to each other (in-process) and a third as `meshdesk router --identity
+ * FILE`: a node without the root key refuses (NO_ROOT_KEY); the bootstrap node signs a new
+ * intermediate; every member then re-issues its own certificate from it and every router renews
+ * its own (the process rewrites its identity file), with no restart, while the routers stay
+ * connected to all three and their link stays the same, and the cluster keeps taking writes.
  */
-import { readFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuerOf } from '../../core/pki/ca.js';
+import { writeRouterIdentity } from '../../core/router/identity.js';
 import type { RouterCredentials } from '../../core/router/credentials.js';
 import type { RouterAgent } from '../../core/router/router-agent.js';
+import { captureOutput, type ChildOutput } from '../support/child-output.js';
+import { callController } from '../support/controller-api.js';
 import { ControllerCluster } from '../support/controller-processes.js';
+import { BIN } from '../support/meshdesk-bin.js';
 import { createEnrolledRouter, startEnrolledRouter } from '../support/enrolled-routers.js';
 import { waitFor } from '../support/wait.js';
 
@@ -19,6 +25,10 @@ let cluster: ControllerCluster;
 const routers: RouterAgent[] = [];
 /** Each router's latest renewed credentials. */
 const renewed = new Map<number, RouterCredentials>();
+/** The router run as a process, and its identity file. */
+let child: ChildProcess | undefined;
+let childOutput: ChildOutput | undefined;
+let identityFile = '';
 
 beforeAll(async () => {
   cluster = await ControllerCluster.start(3);
@@ -34,6 +44,20 @@ beforeAll(async () => {
       }),
     );
   }
+  // The third, as an admin runs it: `meshdesk router --identity FILE`.
+  const third = await createEnrolledRouter(cluster.node(0).url, token, 'edge-c');
+  identityFile = join(cluster.root, 'edge-c.json');
+  await writeRouterIdentity(identityFile, third);
+  child = spawn(process.execPath, [BIN, 'router', '--identity', identityFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  childOutput = captureOutput(child);
+  await waitFor(async () => {
+    const runtime = await callController(cluster.node(0).url, 'GET', '/runtime', { token });
+    return ((await runtime.json()) as { routers: { id: string }[] }).routers.some(
+      (r) => r.id === third.router.id,
+    );
+  }, 'the router process connected');
   await waitFor(
     async () =>
       routers.every(
@@ -45,6 +69,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  child?.kill('SIGTERM');
+  await childOutput?.exited;
   for (const r of routers) await r.close();
   await cluster?.close();
 });
@@ -72,6 +98,13 @@ describe('rotating the intermediate CA', () => {
         const credentials = renewed.get(k);
         return credentials !== undefined && issuerOf(credentials.cert) === issuer;
       }, `router ${k} renewed from the new intermediate`);
+
+    // The router process renewed too, and kept its new certificate where it reads it at start.
+    await waitFor(async () => {
+      const { certificate } = JSON.parse(await readFile(identityFile, 'utf8')) as { certificate: string };
+      return issuerOf(certificate) === issuer;
+    }, 'the router process rewrote its identity file');
+    expect((await stat(identityFile)).mode & 0o777).toBe(0o600);
 
     // Nobody went away: both routers on all three controllers, on the same link, and writes go on.
     await waitFor(
