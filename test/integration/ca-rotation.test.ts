@@ -61,8 +61,7 @@ beforeAll(async () => {
   await waitFor(
     async () =>
       routers.every(
-        (r) =>
-          r.controllers.status().filter((c) => c.connected).length === 3 && r.links.status().length === 1,
+        (r) => r.controllers.status().filter((c) => c.connected).length === 3 && linkBetween() !== undefined,
       ),
     'the routers connected to all three and linked',
   );
@@ -75,13 +74,23 @@ afterAll(async () => {
   await cluster?.close();
 });
 
+/**
+ * The link between the two in-process routers, as both ends hold it (the process router only
+ * dials, so it may link with either of them too).
+ */
+function linkBetween(): string | undefined {
+  const [a, b] = routers as [RouterAgent, RouterAgent];
+  const ab = a.links.status().find((l) => l.peer === b.name)?.id;
+  return ab !== undefined && b.links.status().some((l) => l.id === ab) ? ab : undefined;
+}
+
 const nodeIssuer = async (i: number): Promise<string | undefined> =>
   issuerOf(await readFile(join(cluster.node(i).dataDir, 'tls', 'node.pem'), 'utf8'));
 
 describe('rotating the intermediate CA', () => {
   it('re-issues every member’s and router’s certificate from the new one, with no downtime', async () => {
     const before = await nodeIssuer(0);
-    const link = routers[0]!.links.status()[0]!.id;
+    const link = linkBetween();
     const refused = await cluster.call(1, 'POST', '/cluster/ca/rotate');
     expect([refused.status, refused.body.code]).toEqual([409, 'NO_ROOT_KEY']);
     expect(refused.body.detail).toMatch(/bootstrapped the cluster/);
@@ -111,7 +120,7 @@ describe('rotating the intermediate CA', () => {
       async () => routers.every((r) => r.controllers.status().filter((c) => c.connected).length === 3),
       'the routers on all three controllers',
     );
-    for (const r of routers) expect(r.links.status().map((l) => l.id)).toEqual([link]);
+    expect(linkBetween()).toBe(link);
     for (const i of [0, 1, 2]) {
       const written = await cluster.call(i, 'POST', '/identities', { name: `after-rotation-${i}` });
       expect(written.status, JSON.stringify(written.body)).toBe(201);
