@@ -79,7 +79,7 @@ export function certificateCurrent(db: ModelDatabase, routerId: string, serial: 
   ]);
 }
 
-/** Every enabled router's good certificate: the routers a certified router may link with. */
+/** Every enabled router's good certificates: the routers a router may link with, by serial. */
 export function enrolledRouters(db: ModelDatabase): { id: string; serial: string }[] {
   return db
     .rows(

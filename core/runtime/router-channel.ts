@@ -92,7 +92,7 @@ const KNOWN: ReadonlySet<string> = new Set([
 export class RouterChannel {
   private readonly sessions = new Map<RouterId, { socket: Socket; session: RouterSession }>();
   private delayMs = 0;
-  /** The peer list last sent to every certified router (JSON), to send it again only on change. */
+  /** The peer list last sent to every router (JSON), to send it again only on change. */
   private sentPeers = '';
   private readonly refusals: RefusalLog;
   refusedHandshakes = 0;
