@@ -40,7 +40,8 @@ import { legacySecretFile, retireLegacySecret } from './cluster/legacy-secret.js
 import { CertificateRenewal } from './cluster/renewal.js';
 import { FaultInjection } from './fault-injection.js';
 import { randomSecret, readSecretFile, writeSecretFile } from './files.js';
-import { encodeCommand, type SingleCommand } from './model/commands.js';
+import { encodeCommand, type ModelCommand, type SingleCommand } from './model/commands.js';
+import type { ModelErrorResult } from './model/errors.js';
 import {
   enrollsRouter,
   ModelStateMachine,
@@ -186,11 +187,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
       const issued = await issueRouterCertificate(model.model, node.clusterId, routerId, csr);
       const at = new Date().toISOString();
       const certificate = enrolledCertificate(issued.certificate);
-      const { result } = await node.replica.propose(
-        encodeCommand({ op: 'renewRouterCertificate', routerId, previousSerial, certificate, at }),
+      await proposeModelCommand(
+        node,
+        { op: 'renewRouterCertificate', routerId, previousSerial, certificate, at },
+        `could not record router ${routerId}'s renewed certificate`,
       );
-      const refused = (result as { error?: { code: string; message: string } }).error;
-      if (refused) throw Object.assign(new Error(refused.message), { code: refused.code });
       return { certificate: issued.certificate, ca: issued.ca };
     },
     namespace: node.transport.namespace(ROUTER_NAMESPACE),
@@ -223,14 +224,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
       transport: node.transport,
       logger,
       retirement: {
-        async retire(id) {
-          const at = new Date().toISOString();
-          const { result } = await node.replica.propose(
-            encodeCommand({ op: 'retireController', nodeId: id, at }),
-          );
-          if ((result as { ok?: boolean }).ok !== true)
-            throw new Error(`could not record ${id} as removed: ${JSON.stringify(result)}`);
-        },
+        retire: (id) =>
+          proposeModelCommand(
+            node,
+            { op: 'retireController', nodeId: id, at: new Date().toISOString() },
+            `could not record ${id} as removed`,
+          ),
         retired: (id) => controllerRetired(model.model, id),
       },
     });
@@ -370,6 +369,18 @@ function madeWithoutCertificates(dataDir: string): Error {
   );
 }
 
+/**
+ * Proposes a command this node makes for itself; a refusal (every node's alike) becomes an Error
+ * saying `what` failed, with the model's `code`.
+ */
+async function proposeModelCommand(node: ControllerNode, command: ModelCommand, what: string): Promise<void> {
+  const { result } = await node.replica.propose(encodeCommand(command));
+  const refused = result as Partial<ModelErrorResult>;
+  if (refused.ok === false && refused.error) {
+    throw Object.assign(new Error(`${what}: ${refused.error.message}`), { code: refused.error.code });
+  }
+}
+
 /** Whether this node is in the configuration it knows (a node not yet added knows none). */
 function belongsToACluster(node: ControllerNode): boolean {
   const { conf } = node.replica.status();
@@ -404,10 +415,11 @@ async function ensureBootstrapState(
     generated = given ? undefined : password;
   }
   if (commands.length > 0) {
-    const { result } = await node.replica.propose(encodeCommand({ op: 'batch', commands }));
-    if ((result as { ok?: boolean }).ok !== true) {
-      throw new Error(`could not create the first admin and the cluster CA: ${JSON.stringify(result)}`);
-    }
+    await proposeModelCommand(
+      node,
+      { op: 'batch', commands },
+      'could not create the first admin and the cluster CA',
+    );
   }
   await clearPendingCa(dataDir);
   return generated;

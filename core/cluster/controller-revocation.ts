@@ -26,12 +26,15 @@ export class ControllerRevocation {
 
   /** Whether every certificate of `id` is revoked now: retired, and out of the membership. */
   revoked(id: NodeId): boolean {
-    return controllerRetired(this.db(), id) && !this.isMember(id);
+    return controllerRetired(this.db(), id) && !isMember(this.membership(), id);
   }
 
   /** The node ids revoked now, sorted. */
   list(): NodeId[] {
-    return retiredControllers(this.db()).filter((id) => !this.isMember(id));
+    const retired = retiredControllers(this.db());
+    if (retired.length === 0) return retired;
+    const conf = this.membership();
+    return retired.filter((id) => !isMember(conf, id));
   }
 
   /** Closes what revoked nodes hold open here (`disconnect` answers whether there was anything). */
@@ -41,9 +44,8 @@ export class ControllerRevocation {
         log.warn({ peer: id }, 'closed the connections of a removed member: its certificates are revoked');
     }
   }
+}
 
-  private isMember(id: NodeId): boolean {
-    const conf = this.membership();
-    return conf !== undefined && (conf.voters.includes(id) || conf.learners.includes(id));
-  }
+function isMember(conf: Membership | undefined, id: NodeId): boolean {
+  return conf !== undefined && (conf.voters.includes(id) || conf.learners.includes(id));
 }

@@ -10,12 +10,10 @@ import type { Logger } from 'pino';
 import type { ModelDatabase } from '../model/database.js';
 import { readClusterCa } from '../model/pki.js';
 import { createKeyAndCsr, fingerprint, issuerOf } from '../pki/ca.js';
-import { ScheduledRenewal, renewalTime, type RenewalTiming } from '../pki/renewal-schedule.js';
+import { ScheduledRenewal, type RenewalTiming } from '../pki/renewal-schedule.js';
 import type { PeerTls } from '../transport/types.js';
 import { issueControllerCertificate, type ControllerName } from './cluster-ca.js';
 import { saveCredentials } from './credentials.js';
-
-export { renewalTime };
 
 export interface RenewalOptions extends RenewalTiming {
   readonly dataDir: string;

@@ -157,11 +157,12 @@ export class RouterChannel {
   revalidate(): void {
     for (const [id, entry] of this.sessions) {
       const { socket, session } = entry;
-      const why = this.whyCut(id, session);
-      if (!why) {
+      // A router is its id, whatever it is called now.
+      const now = this.o.routerById(id);
+      const why = this.whyCut(now, session);
+      if (now && !why) {
         // Still admitted: renamed, perhaps; the session shows the model's router as it is now.
-        const now = this.o.routerById(id);
-        if (now) entry.session = { ...session, router: now };
+        entry.session = { ...session, router: now };
         continue;
       }
       this.sessions.delete(id);
@@ -177,12 +178,10 @@ export class RouterChannel {
   }
 
   /** Why the model no longer admits a live session, or undefined while it does. */
-  private whyCut(id: RouterId, session: RouterSession): string | undefined {
-    // A router is its id, whatever it is called now.
-    const now = this.o.routerById(id);
+  private whyCut(now: ModelRouter | undefined, session: RouterSession): string | undefined {
     if (!now) return 'deleted';
     if (now.disabled) return 'disabled';
-    if (!this.o.certificateCurrent(id, session.serial)) return 'certificate revoked (enrolled again)';
+    if (!this.o.certificateCurrent(now.id, session.serial)) return 'certificate revoked (enrolled again)';
     return undefined;
   }
 

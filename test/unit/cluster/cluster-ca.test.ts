@@ -21,7 +21,8 @@ import {
 } from '../../../core/cluster/cluster-ca.js';
 import { credentialsDir, loadCredentials } from '../../../core/cluster/credentials.js';
 import { ClusterError } from '../../../core/cluster/errors.js';
-import { CertificateRenewal, renewalTime } from '../../../core/cluster/renewal.js';
+import { CertificateRenewal } from '../../../core/cluster/renewal.js';
+import { renewalTime } from '../../../core/pki/renewal-schedule.js';
 import { encodeCommand } from '../../../core/model/commands.js';
 import { readClusterCa } from '../../../core/model/pki.js';
 import { ModelStateMachine } from '../../../core/model/state-machine.js';
