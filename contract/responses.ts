@@ -407,6 +407,15 @@ export const caRotated = named(
   }),
 );
 
+/**
+ * `POST /cluster/ca/finish-rotation`: the intermediate CAs retired (their certificates open
+ * nothing from now on; none when no rotation was waiting to finish), and the index of that write.
+ */
+export const caRotationFinished = named(
+  'CaRotationFinished',
+  z.object({ retired: z.array(z.string()), index }),
+);
+
 /** `PUT /runtime/faults`: the router channel's delay now. */
 export const runtimeFaults = named('RuntimeFaults', z.object({ routerDelayMs: z.number().min(0) }));
 

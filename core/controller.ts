@@ -45,12 +45,17 @@ import type { ModelErrorResult } from './model/errors.js';
 import {
   enrollsRouter,
   ModelStateMachine,
+  finishesRotation,
+  renewedControllers,
   retiresController,
   rotatesIntermediate,
   touches,
 } from './model/state-machine.js';
 import { controllerRetired } from './model/retired-controllers.js';
 import { ControllerRevocation, type Membership } from './cluster/controller-revocation.js';
+import { TrustedIssuers } from './cluster/trusted-issuers.js';
+import { controllerCertificate } from './model/ca-trust.js';
+import { RETIRED_ISSUER } from './transport/cert-auth.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
 import { createKeyAndCsr, enrolledCertificate } from './pki/ca.js';
 import { issueRouterCertificate } from './cluster/cluster-ca.js';
@@ -144,6 +149,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     () => model.model,
     () => membership.of?.(),
   );
+  // A finished CA rotation retires the earlier intermediates: their certificates open nothing.
+  const issuers = new TrustedIssuers(() => model.model);
   let tls: PeerTls | undefined = storedTls;
   const credentials: CredentialSource = async (identity) => {
     tls ??= await firstCredentials(options, identity, certificateHosts, joining);
@@ -157,6 +164,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(lan ? { advertiseHost: lan.address } : {}),
     credentials,
     revokedPeer: (peer) => revocation.revoked(peer),
+    issuerTrusted: (issuer) => issuers.trusted(issuer),
     ...(joining ? { clusterId: joining.clusterId } : {}),
     ...(options.bootstrap
       ? {
@@ -183,6 +191,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clusterId: node.clusterId,
     appliedIndex: () => node.replica.appliedIndex(),
     revokedControllers: () => revocation.list(),
+    trustedIssuers: () => issuers.list(),
     async renewRouterCertificate(routerId, previousSerial, csr) {
       const issued = await issueRouterCertificate(model.model, node.clusterId, routerId, csr);
       const at = new Date().toISOString();
@@ -206,14 +215,34 @@ export async function startController(options: ControllerOptions): Promise<Contr
     runtime.trustChanged();
   };
   node.replica.on('membership', enforceRevocations);
+  // A finished CA rotation: connections still on a certificate of a retired intermediate close
+  // (the peer reconnects on its renewed one), here and, told by runtime, at the routers.
+  const enforceRetiredIssuers = (): void => {
+    const dropped = node.transport.dropRetiredIssuers();
+    if (dropped.length > 0) {
+      node.logger.warn({ peers: dropped, reason: RETIRED_ISSUER }, 'closed peer connections');
+    }
+    runtime.trustChanged();
+  };
   const stopModelChecks = model.onApplied((batch) => {
+    // A member renewed: our connection to it moves onto its new certificate (make before break),
+    // so that none is left on an earlier intermediate's when a rotation finishes.
+    for (const { nodeId, serial } of renewedControllers(batch)) {
+      if (nodeId !== node.id) node.transport.peerRenewed(nodeId, serial);
+    }
     if (retiresController(batch)) enforceRevocations();
+    else if (finishesRotation(batch)) enforceRetiredIssuers();
     else if (touches(batch, 'routers') || enrollsRouter(batch) || rotatesIntermediate(batch))
       runtime.trustChanged();
   });
   const stopRouterChecks = (): void => {
     stopModelChecks();
     node.replica.off('membership', enforceRevocations);
+  };
+  const recordCertificate = (): void => {
+    recordOwnCertificate(node, model, (tls as PeerTls).cert).catch((err: unknown) =>
+      node.logger.warn({ err: String(err) }, 'could not record this node’s certificate; will retry'),
+    );
   };
   // Health says up, and login answers, only once this start has finished (api/readiness.ts).
   let started = false;
@@ -299,6 +328,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
         tls = renewed;
         node.transport.reloadCredentials();
         server.reloadTls(renewed);
+        recordCertificate();
       },
       logger: node.logger,
     });
@@ -307,6 +337,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
     const stopRotationCheck = model.onApplied((batch) => {
       if (rotatesIntermediate(batch)) void renewal.check();
     });
+    // The model knows which certificate each member uses (a rotation finishes once all are new):
+    // this node says so now, after each renewal, and again when a leader is elected (a failed
+    // attempt is tried again then).
+    node.replica.on('leader', recordCertificate);
+    recordCertificate();
     started = true;
     return {
       node,
@@ -318,6 +353,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
         stopWatchingPasswordFile();
         stopRouterChecks();
         stopRotationCheck();
+        node.replica.off('leader', recordCertificate);
         renewal.stop();
         runtime.close();
         await server.close();
@@ -379,6 +415,26 @@ async function proposeModelCommand(node: ControllerNode, command: ModelCommand, 
   if (refused.ok === false && refused.error) {
     throw Object.assign(new Error(`${what}: ${refused.error.message}`), { code: refused.error.code });
   }
+}
+
+/** Records the certificate this node uses in the model, unless the model says so already. */
+async function recordOwnCertificate(
+  node: ControllerNode,
+  model: ModelStateMachine,
+  chainPem: string,
+): Promise<void> {
+  const { serial, expiresAt, issuer } = enrolledCertificate(chainPem);
+  if (!issuer || controllerCertificate(model.model, node.id)?.serial === serial) return;
+  await proposeModelCommand(
+    node,
+    {
+      op: 'recordControllerCertificate',
+      nodeId: node.id,
+      certificate: { serial, expiresAt, issuer },
+      at: new Date().toISOString(),
+    },
+    'could not record this node’s certificate',
+  );
 }
 
 /** Whether this node is in the configuration it knows (a node not yet added knows none). */

@@ -46,6 +46,8 @@ export interface NodeOptions {
   readonly credentials: CredentialSource;
   /** Whether every certificate of a peer is revoked (removed from the cluster): its dials are refused. */
   readonly revokedPeer?: (peer: NodeId) => boolean;
+  /** Whether a peer certificate's issuer (an intermediate's fingerprint) is still trusted. */
+  readonly issuerTrusted?: (fingerprint: string | undefined) => boolean;
   /** Benchmarks only: the transport without TLS (TransportOptions.benchmarkPlaintext). */
   readonly benchmarkPlaintext?: true;
   /**
@@ -112,6 +114,7 @@ export async function createNode(options: NodeOptions): Promise<ControllerNode> 
         clusterId: identity.clusterId,
         tls,
         ...(options.revokedPeer ? { revoked: options.revokedPeer } : {}),
+        ...(options.issuerTrusted ? { issuerTrusted: options.issuerTrusted } : {}),
       }),
       listen: options.cluster,
       log: logger,

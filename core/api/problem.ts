@@ -79,6 +79,8 @@ const MODEL_STATUS: Readonly<Record<ModelErrorCode, number>> = {
   ROUTER_DISABLED: 409,
   CONTROLLER_RETIRED: 403,
   CERTIFICATE_REVOKED: 403,
+  CA_CHANGED: 409,
+  ROTATION_UNFINISHED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   INTERNAL: 500,
 };
@@ -250,6 +252,7 @@ const CLUSTER_STATUS: Readonly<Record<ClusterError['code'], number>> = {
   CATCH_UP_TIMEOUT: 504,
   BAD_CERTIFICATE_REQUEST: 400,
   NO_CLUSTER_CA: 503,
+  ROTATION_UNFINISHED: 409,
 };
 
 /** The problem for any error a route or hook throws. */

@@ -28,6 +28,9 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
   rotate-ca                        sign a new intermediate CA (ask the node that bootstrapped the
                                    cluster: it holds the root key); every member and router
                                    re-issues its certificate from it, with no restart
+  rotate-ca --finish               retire the intermediate CAs a rotation replaced, once every
+                                   member and router re-issued (it says who has not): their
+                                   certificates open nothing from then on
   rotate-token-keys                retire every token signing key: every admin token issued so far
                                    (yours too) is refused on every node; each node signs new ones
                                    with a new key
@@ -52,6 +55,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   out: { type: 'string' },
   expires: { type: 'string' },
+  finish: { type: 'boolean' },
 } as const;
 
 const SUBCOMMANDS = [
@@ -87,6 +91,7 @@ export async function cluster(
   if (arg !== undefined && sub !== 'remove' && sub !== 'revoke-invite') {
     throw new UsageError(`unexpected argument '${arg}'`);
   }
+  if (values.finish && sub !== 'rotate-ca') throw new UsageError('--finish goes with rotate-ca only');
   const expiresInMinutes = sub === 'invite' ? minutes(text(values, 'expires') ?? '1h') : undefined;
   if (sub === 'ca') return showCa(values, env, out);
   const target = await apiTarget(values, env);
@@ -144,6 +149,16 @@ export async function cluster(
       return 0;
     }
     case 'rotate-ca': {
+      if (values.finish) {
+        const { data } = await client.request<{ retired: string[] }>('POST', '/cluster/ca/finish-rotation');
+        show(
+          data,
+          data.retired.length === 0
+            ? 'no rotation to finish: only the current intermediate CA is trusted'
+            : `retired intermediate CA ${data.retired.join(', ')}; its certificates open nothing any more`,
+        );
+        return 0;
+      }
       const { data } = await client.request<{ fingerprint: string; notAfter: string }>(
         'POST',
         '/cluster/ca/rotate',

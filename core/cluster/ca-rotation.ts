@@ -1,21 +1,29 @@
 /**
- * Rotating the cluster's intermediate CA (`meshdesk cluster rotate-ca`, `POST
- * /cluster/ca/rotate`): the node that holds the root CA's key (the one that bootstrapped the
- * cluster, `DATA/tls/ca-root.key`) signs a new intermediate and puts it in the model in one
- * write. Everything chains to the same root, so nothing that trusts the root changes, and
- * certificates of the earlier intermediate keep working while they are replaced: from that apply
- * on, every member signs with the new one, renews its own certificate at once
- * (`ScheduledRenewal.outdated`), and tells its routers (`peers.issuer`), which renew theirs.
+ * Rotating the cluster's intermediate CA, in two steps:
+ * 1. `meshdesk cluster rotate-ca` (`POST /cluster/ca/rotate`): the node that holds the root CA's
+ *    key (the one that bootstrapped the cluster, `DATA/tls/ca-root.key`) signs a new intermediate
+ *    and puts it in the model in one write. Everything chains to the same root and the earlier
+ *    intermediate stays trusted (core/model/ca-trust.ts), so nothing breaks while certificates
+ *    are replaced: from that apply on, every member signs with the new one, renews its own
+ *    certificate at once (`ScheduledRenewal.outdated`) and records it, and tells its routers
+ *    (`peers.issuer`), which renew theirs.
+ * 2. `meshdesk cluster rotate-ca --finish` (`POST /cluster/ca/finish-rotation`): once every
+ *    member and router holds a certificate of the new intermediate, the earlier ones are retired:
+ *    a certificate they signed opens nothing any more, and connections still on one close. A
+ *    member or router that has not re-issued (one that is down) makes it refuse, naming it,
+ *    rather than be locked out.
  */
 import { X509Certificate } from 'node:crypto';
-import type { SingleCommand } from '../model/commands.js';
-import { PKI_SETTINGS, type ClusterCaRecord } from '../model/pki.js';
+import { controllerCertificate } from '../model/ca-trust.js';
+import type { SingleCommand as Command } from '../model/commands.js';
+import type { ModelDatabase } from '../model/database.js';
+import type { ClusterCaRecord } from '../model/pki.js';
 import { createIntermediate, fingerprint } from '../pki/ca.js';
 import { loadRootKey } from './credentials.js';
 import { ClusterError } from './errors.js';
 
 export interface Rotation {
-  readonly commands: SingleCommand[];
+  readonly commands: Command[];
   /** The new intermediate's SHA-256 fingerprint. */
   readonly fingerprint: string;
   readonly notAfter: string;
@@ -38,11 +46,30 @@ export async function intermediateRotation(
   const next = await createIntermediate(clusterId, { certPem: ca.rootCertPem, keyPem: rootKey }, { now });
   const at = now.toISOString();
   return {
-    commands: [
-      { op: 'setSetting', key: PKI_SETTINGS.intermediateCert, value: next.certPem, at },
-      { op: 'setSetting', key: PKI_SETTINGS.intermediateKey, value: next.keyPem, at },
-    ],
+    commands: [{ op: 'installIntermediate', certificate: next.certPem, key: next.keyPem, at }],
     fingerprint: fingerprint(next.certPem),
     notAfter: new Date(new X509Certificate(next.certPem).validTo).toISOString(),
   };
+}
+
+/**
+ * The write that finishes a rotation, once every member (`members`, ids) recorded a certificate
+ * of the current intermediate; the routers are checked by the write itself (the model holds
+ * their certificates). ROTATION_UNFINISHED names the members that have not.
+ */
+export function rotationFinish(
+  db: ModelDatabase,
+  ca: ClusterCaRecord,
+  members: readonly string[],
+  now: Date,
+): Command {
+  const issuer = fingerprint(ca.intermediateCertPem);
+  const behind = members.filter((id) => controllerCertificate(db, id)?.issuer !== issuer);
+  if (behind.length > 0) {
+    throw new ClusterError(
+      'ROTATION_UNFINISHED',
+      `${behind.map((id) => `member ${id}`).join(', ')} has not renewed its certificate from the current intermediate CA yet: start it if it is down (it renews at once), or remove it from the cluster`,
+    );
+  }
+  return { op: 'finishCaRotation', issuer, at: now.toISOString() };
 }

@@ -11,7 +11,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SettingCommand } from '../model/commands.js';
+import type { SettingCommand, SingleCommand } from '../model/commands.js';
 import type { ModelDatabase } from '../model/database.js';
 import { PKI_SETTINGS, readClusterCa, type ClusterCaRecord } from '../model/pki.js';
 import {
@@ -24,7 +24,7 @@ import {
 import type { PeerTls } from '../transport/types.js';
 import { writeDurably } from '../files.js';
 import { credentialsDir, saveCredentials, saveRootKey } from './credentials.js';
-import { intermediateRotation, type Rotation } from './ca-rotation.js';
+import { intermediateRotation, rotationFinish, type Rotation } from './ca-rotation.js';
 import { ClusterError } from './errors.js';
 
 const PENDING_CA = 'intermediate.pending.json';
@@ -178,6 +178,8 @@ export interface CertificateAuthority {
   issueForJoin(request: JoinCertificateRequest): Promise<IssuedCertificate>;
   /** The write that rotates the intermediate (cluster/ca-rotation.ts); NO_ROOT_KEY where the root key is not. */
   rotateIntermediate(now: Date): Promise<Rotation>;
+  /** The write that retires earlier intermediates; ROTATION_UNFINISHED while a member has not renewed. */
+  finishRotation(now: Date): SingleCommand;
 }
 
 export function createCertificateAuthority(o: {
@@ -201,5 +203,6 @@ export function createCertificateAuthority(o: {
       return issueControllerCertificate(o.db(), name, request.csr);
     },
     rotateIntermediate: (now) => intermediateRotation(o.dataDir, requireClusterCa(o.db()), o.clusterId, now),
+    finishRotation: (now) => rotationFinish(o.db(), requireClusterCa(o.db()), o.members(), now),
   };
 }

@@ -20,7 +20,9 @@ export type ClusterErrorCode =
   /** A CA rotation asked of a node that does not hold the root CA's key: 409. */
   | 'NO_ROOT_KEY'
   /** This node's model does not hold the cluster CA yet (it is starting): 503. */
-  | 'NO_CLUSTER_CA';
+  | 'NO_CLUSTER_CA'
+  /** A CA rotation finished while a member still uses a certificate of an earlier intermediate: 409. */
+  | 'ROTATION_UNFINISHED';
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
@@ -42,6 +44,7 @@ const CODES = new Set<string>([
   'BAD_CERTIFICATE_REQUEST',
   'NO_CLUSTER_CA',
   'NO_ROOT_KEY',
+  'ROTATION_UNFINISHED',
 ]);
 
 /** A ClusterError that crossed the cluster transport comes back as a plain error with its code. */

@@ -22,6 +22,7 @@ import { errorResult, ModelError, type ModelErrorResult } from './errors.js';
 import { isAnotherRequest, rememberedWrite, rememberResult } from './idempotency.js';
 import { applyInvitation, type AppliedInvitation } from './invitations.js';
 import { retireController } from './retired-controllers.js';
+import { finishRotation, installIntermediate, recordControllerCertificate } from './ca-trust.js';
 import { deleteSetting, writeSetting } from './settings.js';
 import { renewCertificate, revokeRouterCertificates } from './router-certificates.js';
 import { checkRoleAttribute, parseRoles, type RoleEntityType } from './roles.js';
@@ -73,8 +74,31 @@ export interface AppliedRetirement {
   readonly written: boolean;
 }
 
+/** The cluster CA's commands (core/model/ca-trust.ts). */
+export type AppliedCa =
+  | {
+      readonly ok: true;
+      readonly op: 'installIntermediate';
+      /** The new intermediate's fingerprint. */
+      readonly fingerprint: string;
+    }
+  | {
+      readonly ok: true;
+      readonly op: 'finishCaRotation';
+      /** The fingerprints of the intermediates retired (none: there was nothing to retire). */
+      readonly retired: readonly string[];
+    }
+  | {
+      readonly ok: true;
+      readonly op: 'recordControllerCertificate';
+      readonly nodeId: string;
+      readonly serial: string;
+      /** False when the record said so already. */
+      readonly written: boolean;
+    };
+
 export type SingleResult =
-  AppliedEntity | AppliedSetting | AppliedRetirement | AppliedRenewal | AppliedInvitation;
+  AppliedEntity | AppliedSetting | AppliedRetirement | AppliedRenewal | AppliedCa | AppliedInvitation;
 
 export type CommandResult =
   SingleResult | { readonly ok: true; readonly op: 'batch'; readonly results: readonly SingleResult[] };
@@ -103,8 +127,10 @@ const REFERENCED_BY: Partial<Record<Collection, readonly (readonly [string, stri
 
 /** What a command is about, for a batch's error message. */
 function subjectOf(c: SingleCommand): string {
+  // Never a field of the command itself that may be secret (installIntermediate's key).
+  if (c.op === 'installIntermediate' || c.op === 'finishCaRotation') return 'the cluster CA';
   if ('collection' in c) return c.collection;
-  if ('key' in c) return c.key;
+  if (c.op === 'setSetting' || c.op === 'deleteSetting') return c.key;
   if ('routerId' in c) return c.routerId;
   return 'nodeId' in c ? c.nodeId : c.id;
 }
@@ -212,6 +238,22 @@ export class ModelApplier {
           op: 'retireController',
           nodeId: c.nodeId,
           written: retireController(this.model, c.nodeId, c.at),
+        };
+      case 'installIntermediate':
+        return {
+          ok: true,
+          op: c.op,
+          fingerprint: installIntermediate(this.model, c.certificate, c.key, c.at),
+        };
+      case 'finishCaRotation':
+        return { ok: true, op: c.op, retired: finishRotation(this.model, c.issuer) };
+      case 'recordControllerCertificate':
+        return {
+          ok: true,
+          op: c.op,
+          nodeId: c.nodeId,
+          serial: c.certificate.serial,
+          written: recordControllerCertificate(this.model, c.nodeId, c.certificate, c.at),
         };
       case 'renewRouterCertificate':
         renewCertificate(this.model, c.routerId, c.previousSerial, c.certificate, c.at);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { collectionNames, spec, type Collection } from './entities.js';
 import { ModelError, type FieldError } from './errors.js';
+import type { HeldCertificate } from './ca-trust.js';
 import type { EnrolledCertificate } from './router-certificates.js';
 import type { IdempotencyKey } from './idempotency.js';
 
@@ -39,6 +40,7 @@ export type SingleCommand =
   | EndSessionsCommand
   | RetireControllerCommand
   | RenewRouterCertificateCommand
+  | CaCommand
   | InvitationCommand;
 
 export const INVITATION_KINDS = ['controller', 'router'] as const;
@@ -118,6 +120,29 @@ export interface RenewRouterCertificateCommand {
   readonly at: string;
 }
 
+/** The cluster CA's rotation and who holds what (core/model/ca-trust.ts). */
+export type CaCommand =
+  | {
+      /** A new intermediate signs from now on; the one it replaces stays trusted until finished. */
+      readonly op: 'installIntermediate';
+      readonly certificate: string;
+      readonly key: string;
+      readonly at: string;
+    }
+  | {
+      /** Retires every earlier intermediate; `issuer` is the current one's fingerprint. */
+      readonly op: 'finishCaRotation';
+      readonly issuer: string;
+      readonly at: string;
+    }
+  | {
+      /** A controller's certificate in use now, as the controller itself says. */
+      readonly op: 'recordControllerCertificate';
+      readonly nodeId: string;
+      readonly certificate: HeldCertificate;
+      readonly at: string;
+    };
+
 /** Several commands in one Raft entry: all of them apply, or none. */
 export interface BatchCommand {
   readonly op: 'batch';
@@ -153,6 +178,9 @@ const entityId = z.string().min(1).max(255);
 // toISOString() form only: timestamps compare as text in filters and sorts.
 const timestamp = z.iso.datetime({ precision: 3 });
 const serial = z.string().regex(/^[0-9A-F]{2,64}$/, 'upper-case hex');
+const fingerprint = z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'a SHA-256 fingerprint (AB:CD:…)');
+const pemText = z.string().min(1).max(16_384);
+const enrolled = z.strictObject({ serial, expiresAt: timestamp, issuer: fingerprint.optional() });
 const data = z.record(z.string(), z.unknown());
 const revision = z.number().int().positive().optional();
 const secretHash = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
@@ -192,7 +220,7 @@ const singleSchema = z.discriminatedUnion('op', [
     secretHash,
     at: timestamp,
     by: entityId,
-    certificate: z.strictObject({ serial, expiresAt: timestamp }).optional(),
+    certificate: enrolled.optional(),
   }),
   z.strictObject({ op: z.literal('revokeInvitation'), id: entityId, at: timestamp }),
   z.strictObject({
@@ -209,7 +237,15 @@ const singleSchema = z.discriminatedUnion('op', [
     op: z.literal('renewRouterCertificate'),
     routerId: entityId,
     previousSerial: serial,
-    certificate: z.strictObject({ serial, expiresAt: timestamp }),
+    certificate: enrolled,
+    at: timestamp,
+  }),
+  z.strictObject({ op: z.literal('installIntermediate'), certificate: pemText, key: pemText, at: timestamp }),
+  z.strictObject({ op: z.literal('finishCaRotation'), issuer: fingerprint, at: timestamp }),
+  z.strictObject({
+    op: z.literal('recordControllerCertificate'),
+    nodeId: z.string().min(1).max(256),
+    certificate: z.strictObject({ serial, expiresAt: timestamp, issuer: fingerprint }),
     at: timestamp,
   }),
 ]);

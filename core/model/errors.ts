@@ -21,6 +21,10 @@ export type ModelErrorCode =
   | 'CERTIFICATE_REVOKED'
   /** A node removed from the cluster: its id never joins again (its certificates are revoked). */
   | 'CONTROLLER_RETIRED'
+  /** A rotation finished against an intermediate CA that is no longer the current one. */
+  | 'CA_CHANGED'
+  /** Finishing a rotation while someone still holds only certificates of an earlier intermediate. */
+  | 'ROTATION_UNFINISHED'
   /** An Idempotency-Key already used for another request (method, path or body). */
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'INTERNAL';

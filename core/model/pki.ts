@@ -12,6 +12,8 @@ export const PKI_SETTINGS = {
   rootCert: 'pki.rootCert',
   intermediateCert: 'pki.intermediateCert',
   intermediateKey: 'pki.intermediateKey',
+  /** JSON: fingerprints of earlier intermediates still trusted until a rotation is finished. */
+  previousIntermediates: 'pki.previousIntermediates',
 } as const;
 
 export interface ClusterCaRecord {

@@ -5,12 +5,14 @@
  * node is out of the membership (core/cluster/controller-revocation.ts). Apply is deterministic:
  * the time comes in the command.
  */
+import { forgetControllerCertificate } from './ca-trust.js';
 import type { ModelDatabase } from './database.js';
 
 /** Records `nodeId` as retired; false when it already was (the command is idempotent). */
 export function retireController(db: ModelDatabase, nodeId: string, at: string): boolean {
   if (controllerRetired(db, nodeId)) return false;
   db.run('INSERT INTO retired_controllers (node_id, retired_at) VALUES (?, ?)', [nodeId, at]);
+  forgetControllerCertificate(db, nodeId);
   return true;
 }
 

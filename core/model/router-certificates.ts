@@ -11,6 +11,8 @@ export interface EnrolledCertificate {
   /** Upper-case hex, as node:tls names a peer certificate's serial. */
   readonly serial: string;
   readonly expiresAt: string;
+  /** The SHA-256 fingerprint of the intermediate CA that signed it (absent before version 14). */
+  readonly issuer?: string;
 }
 
 /** Records `certificate` as the router's only good one (enrollment). */
@@ -21,12 +23,7 @@ export function enrollCertificate(
   at: string,
 ): void {
   revokeRouterCertificates(db, routerId);
-  db.run('INSERT INTO router_certificates (serial, router_id, issued_at, expires_at) VALUES (?, ?, ?, ?)', [
-    certificate.serial.toUpperCase(),
-    routerId,
-    at,
-    certificate.expiresAt,
-  ]);
+  insertCertificate(db, routerId, certificate, at);
 }
 
 /** Ends every certificate of the router (disabled, re-enrolled); true when there was one. */
@@ -63,12 +60,19 @@ export function renewCertificate(
   }
   const forgetBefore = new Date(Date.parse(at) - RETAIN_EXPIRED_MS).toISOString();
   db.run('DELETE FROM router_certificates WHERE router_id = ? AND expires_at < ?', [routerId, forgetBefore]);
-  db.run('INSERT INTO router_certificates (serial, router_id, issued_at, expires_at) VALUES (?, ?, ?, ?)', [
-    certificate.serial.toUpperCase(),
-    routerId,
-    at,
-    certificate.expiresAt,
-  ]);
+  insertCertificate(db, routerId, certificate, at);
+}
+
+function insertCertificate(
+  db: ModelDatabase,
+  routerId: string,
+  certificate: EnrolledCertificate,
+  at: string,
+): void {
+  db.run(
+    'INSERT INTO router_certificates (serial, router_id, issued_at, expires_at, issuer) VALUES (?, ?, ?, ?, ?)',
+    [certificate.serial.toUpperCase(), routerId, at, certificate.expiresAt, certificate.issuer ?? null],
+  );
 }
 
 /** Whether the certificate with `serial` is a good one of the router. */

@@ -49,7 +49,23 @@ export function enrollsRouter(batch: AppliedBatch): boolean {
 export function rotatesIntermediate(batch: AppliedBatch): boolean {
   return anyResult(
     batch,
-    (r) => r.op === 'setSetting' && 'key' in r && r.key === PKI_SETTINGS.intermediateCert && r.written,
+    (r) =>
+      r.op === 'installIntermediate' ||
+      (r.op === 'setSetting' && 'key' in r && r.key === PKI_SETTINGS.intermediateCert && r.written),
+  );
+}
+
+/** Whether the batch retired earlier intermediate CAs (a rotation finished). */
+export function finishesRotation(batch: AppliedBatch): boolean {
+  return anyResult(batch, (r) => r.op === 'finishCaRotation' && 'retired' in r && r.retired.length > 0);
+}
+
+/** The controllers whose renewed certificates (serials) the batch recorded. */
+export function renewedControllers(batch: AppliedBatch): { nodeId: string; serial: string }[] {
+  return batch.applied.flatMap(({ result }) =>
+    (result.op === 'batch' ? result.results : [result]).flatMap((r) =>
+      r.op === 'recordControllerCertificate' && r.written ? [{ nodeId: r.nodeId, serial: r.serial }] : [],
+    ),
   );
 }
 

@@ -225,12 +225,21 @@ export function serialOf(certPem: string): string {
 }
 
 /**
- * A certificate as the model records an enrolled one: its serial and when it expires (ISO). Of a
- * chain, the first certificate (the leaf).
+ * A certificate as the model records one in use: its serial, when it expires (ISO) and, of a
+ * chain (leaf first), the fingerprint of the intermediate that signed it.
  */
-export function enrolledCertificate(certPem: string): { serial: string; expiresAt: string } {
-  const cert = new X509Certificate(certPem);
-  return { serial: cert.serialNumber.toUpperCase(), expiresAt: new Date(cert.validTo).toISOString() };
+export function enrolledCertificate(chainPem: string): {
+  serial: string;
+  expiresAt: string;
+  issuer?: string;
+} {
+  const cert = new X509Certificate(chainPem);
+  const issuer = issuerOf(chainPem);
+  return {
+    serial: cert.serialNumber.toUpperCase(),
+    expiresAt: new Date(cert.validTo).toISOString(),
+    ...(issuer ? { issuer } : {}),
+  };
 }
 
 /** PEM text with its trailing newline, so that PEMs concatenate into a valid bundle. */

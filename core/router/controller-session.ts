@@ -14,7 +14,7 @@ import { io, type Socket } from 'socket.io-client';
 import { Backoff } from '../transport/backoff.js';
 import { createFrameParser } from '../transport/frame-parser.js';
 import { EVENTS, PROTOCOL_VERSION, ROUTER_NAMESPACE, acceptedSchema } from '../runtime/protocol.js';
-import { controllerIdOf } from '../transport/cert-auth.js';
+import { controllerIdOf, issuerFingerprint, RETIRED_ISSUER } from '../transport/cert-auth.js';
 import { clientTls, type RouterCredentials } from './credentials.js';
 
 export interface SessionOptions {
@@ -23,6 +23,8 @@ export interface SessionOptions {
   readonly credentials: () => RouterCredentials;
   /** Whether a controller was removed from the cluster: its certificate is refused. */
   readonly revoked: (controllerId: string) => boolean;
+  /** Whether a certificate signed by the intermediate with this fingerprint is still good. */
+  readonly issuerTrusted: (fingerprint: string | undefined) => boolean;
   readonly listen: string | undefined;
   readonly log: Logger;
   readonly heartbeatMs: number;
@@ -37,7 +39,9 @@ export class ControllerSession {
   controllerId: string | undefined;
   controllerName: string | undefined;
   rttMs: number | undefined;
-  /** Connections refused because the controller's certificate names a removed member. */
+  /** The fingerprint of the CA that signed the controller's certificate on this session. */
+  controllerIssuer: string | undefined;
+  /** Connections refused because the controller's certificate is revoked (a removed member, a retired issuer). */
   refusedRevoked = 0;
   private lastAnswer = 0;
   private socket: Socket | undefined;
@@ -112,8 +116,10 @@ export class ControllerSession {
       router: credentials.routerId,
       ...(this.o.listen ? { listen: this.o.listen } : {}),
     };
-    // The controller id its certificate names, seen during this attempt's TLS handshake.
+    // The controller id its certificate names and that certificate's issuer, seen during this
+    // attempt's TLS handshake.
     let certified: string | undefined;
+    let issuer: string | undefined;
     const socket = io(`${this.o.url}${ROUTER_NAMESPACE}`, {
       transports: ['websocket'],
       forceNew: true,
@@ -134,6 +140,11 @@ export class ControllerSession {
               `controller ${certified} was removed from the cluster: its certificate is revoked`,
             );
           }
+          issuer = issuerFingerprint(cert);
+          if (!this.o.issuerTrusted(issuer)) {
+            this.refusedRevoked += 1;
+            return new Error(`controller ${certified}: ${RETIRED_ISSUER}`);
+          }
           return undefined;
         },
       },
@@ -151,6 +162,7 @@ export class ControllerSession {
       }
       this.controllerId = accepted.data.controller;
       this.controllerName = accepted.data.controllerName;
+      this.controllerIssuer = issuer;
       this.established(socket);
     });
     socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) =>

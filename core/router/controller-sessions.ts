@@ -60,6 +60,7 @@ export class ControllerSessions {
           url,
           credentials: this.o.credentials,
           revoked: (id) => this.o.trust.controllerRevoked(id),
+          issuerTrusted: (issuer) => this.o.trust.issuerTrusted(issuer),
           listen,
           log: this.o.log,
           heartbeatMs: this.o.heartbeatMs,
@@ -181,6 +182,8 @@ export class ControllerSessions {
       for (const s of this.sessions) {
         if (s.controllerId && this.o.trust.controllerRevoked(s.controllerId))
           s.drop('the controller was removed from the cluster: its certificate is revoked');
+        // Its renewed certificate is good: move onto it, make before break.
+        else if (s.controllerId && !this.o.trust.issuerTrusted(s.controllerIssuer)) s.reconnect();
       }
       this.o.onTrustChanged?.();
     });

@@ -2,12 +2,18 @@
  * The router's HTTP endpoint on its listen address (tests, the lab, curious admins): status,
  * probes, circuits by hand and (only where fault injection is on) the link fault hooks. Who may
  * ask: it is served over mutual TLS and answers a client certificate of the router's own or of a
- * controller of its cluster that was not removed from it (trust-list.ts).
+ * controller of its cluster that was not removed from it, from an intermediate CA still trusted
+ * (trust-list.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Answer, WireCircuit } from '../runtime/protocol.js';
 import type { ProbeResult } from './router-links.js';
-import { controllerIdOf, routerIdOf, verifiedCertificate } from '../transport/cert-auth.js';
+import {
+  controllerIdOf,
+  issuerFingerprint,
+  routerIdOf,
+  verifiedCertificate,
+} from '../transport/cert-auth.js';
 import type { RouterCredentials } from './credentials.js';
 import type { TrustList } from './trust-list.js';
 
@@ -31,7 +37,11 @@ export function statusAuthorization(
     if (!cert) return false;
     if (routerIdOf(cert, credentials.clusterId) === credentials.routerId) return true;
     const controller = controllerIdOf(cert, credentials.clusterId);
-    return controller !== undefined && !trust.controllerRevoked(controller);
+    return (
+      controller !== undefined &&
+      !trust.controllerRevoked(controller) &&
+      trust.issuerTrusted(issuerFingerprint(cert))
+    );
   };
 }
 

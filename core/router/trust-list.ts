@@ -1,7 +1,8 @@
 /**
  * What a router knows of the cluster's revocations, from the controllers' `peers` messages: the
- * certificate each router enrolled for (a peer router is good only on that serial) and the
- * controllers removed from the cluster (none of their certificates is good). The list of the
+ * certificate each router enrolled for (a peer router is good only on that serial), the
+ * controllers removed from the cluster (none of their certificates is good) and the intermediate
+ * CAs still trusted (a controller certificate of a retired one is not good). The list of the
  * highest applied index wins, so a lagging controller cannot bring a revoked peer back. Before the
  * first list (no controller reached yet) TLS decides alone.
  */
@@ -10,7 +11,14 @@ import type { Peers } from '../runtime/protocol.js';
 export class TrustList {
   /** Good serials by router (more than one while a renewed router's earlier certificate lives on). */
   private current:
-    { index: number; serials: Map<string, Set<string>>; revoked: Set<string>; issuer?: string } | undefined;
+    | {
+        index: number;
+        serials: Map<string, Set<string>>;
+        revoked: Set<string>;
+        issuer?: string;
+        issuers?: ReadonlySet<string>;
+      }
+    | undefined;
 
   /** Takes a controller's list unless an earlier index; whether it was taken. */
   update(peers: Peers): boolean {
@@ -26,6 +34,7 @@ export class TrustList {
       serials,
       revoked: new Set(peers.revokedControllers),
       ...(peers.issuer ? { issuer: peers.issuer } : {}),
+      ...(peers.issuers ? { issuers: new Set(peers.issuers) } : {}),
     };
     return true;
   }
@@ -39,6 +48,16 @@ export class TrustList {
   /** The fingerprint of the intermediate CA that signs now, once a controller said. */
   issuer(): string | undefined {
     return this.current?.issuer;
+  }
+
+  /**
+   * Whether a certificate signed by the intermediate with fingerprint `issuer` is still good: the
+   * controllers said which are (a finished rotation retires the earlier ones). Before they said,
+   * TLS decides alone.
+   */
+  issuerTrusted(issuer: string | undefined): boolean {
+    const issuers = this.current?.issuers;
+    return issuers === undefined || (issuer !== undefined && issuers.has(issuer));
   }
 
   /** Whether controller `id` was removed from the cluster (its certificates are revoked). */

@@ -46,8 +46,8 @@ export const helloSchema = z.object({
 /**
  * Whom a router may trust, as of the sender's applied index (a router keeps the list of the
  * highest index it heard): each enabled router's enrolled certificate (the routers it may link
- * with), the controllers removed from the cluster (none of their certificates is good), and
- * which intermediate CA signs certificates now.
+ * with), the controllers removed from the cluster (none of their certificates is good), which
+ * intermediate CA signs certificates now and which ones are still trusted.
  */
 export const peersSchema = z.object({
   index: z.number().int().min(0),
@@ -55,6 +55,11 @@ export const peersSchema = z.object({
   revokedControllers: z.array(id).max(10_000),
   /** The SHA-256 fingerprint of the intermediate CA that signs now: a router of another renews. */
   issuer: z.string().max(200).optional(),
+  /**
+   * Every intermediate whose certificates are good: the one that signs now and those of a
+   * rotation not yet finished. A controller certificate of another is refused.
+   */
+  issuers: z.array(z.string().max(200)).max(1_000).optional(),
 });
 export type Peers = z.output<typeof peersSchema>;
 export const acceptedSchema = z.object({

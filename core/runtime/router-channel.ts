@@ -190,7 +190,7 @@ export class RouterChannel {
     // Nothing to read on the once-a-second tick while no router is connected.
     if (this.sessions.size === 0) return;
     const peers = this.o.peers();
-    const key = JSON.stringify([peers.routers, peers.revokedControllers, peers.issuer]);
+    const key = JSON.stringify([peers.routers, peers.revokedControllers, peers.issuers]);
     if (key === this.sentPeers) return;
     this.sentPeers = key;
     for (const { socket } of this.sessions.values()) socket.emit(EVENTS.peers, peers);
@@ -330,7 +330,8 @@ export class RouterChannel {
     if (!this.o.certificateCurrent(id, cert.serialNumber)) {
       return {
         code: 'REVOKED_CERTIFICATE',
-        message: 'the certificate was revoked: the router enrolled again, or was disabled since',
+        message:
+          'the certificate was revoked: the router enrolled again or was disabled since, or its intermediate CA was retired',
         router: id,
       };
     }

@@ -10,8 +10,6 @@ import type { runtimeStatus } from '../../contract/index.js';
 import type { Namespace, Socket } from 'socket.io';
 import { certificateCurrent, enrolledRouters } from '../model/router-certificates.js';
 import type { ModelDatabase } from '../model/database.js';
-import { readClusterCa } from '../model/pki.js';
-import { fingerprint } from '../pki/ca.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
 import type { Circuit } from './circuit-table.js';
 import { DropCounter } from './drops.js';
@@ -46,6 +44,11 @@ export interface RuntimeOptions {
   readonly appliedIndex: () => number;
   /** The controllers removed from the cluster (core/cluster/controller-revocation.ts), told to routers. */
   readonly revokedControllers: () => string[];
+  /**
+   * The intermediate CAs' fingerprints whose certificates are good, the one that signs now first
+   * (core/cluster/trusted-issuers.ts), told to routers; undefined before the model has a CA.
+   */
+  readonly trustedIssuers: () => readonly string[] | undefined;
   /**
    * Signs a router's renewal CSR and records the new certificate in the model (the router proved
    * `serial`); throws with a `code` when refused.
@@ -115,7 +118,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         index: o.appliedIndex(),
         routers: enrolledRouters(o.database()),
         revokedControllers: o.revokedControllers(),
-        ...issuerNow(o.database()),
+        ...issuersNow(o.trustedIssuers()),
       }),
       handler: this,
       drops: this.drops,
@@ -417,10 +420,9 @@ export class ControllerRuntime implements RouterChannelHandler {
   }
 }
 
-/** The intermediate CA that signs now, as routers are told it (absent until the model has one). */
-function issuerNow(db: ModelDatabase): { issuer?: string } {
-  const ca = readClusterCa(db);
-  return ca ? { issuer: fingerprint(ca.intermediateCertPem) } : {};
+/** The intermediate CAs as routers are told them (absent until the model has one). */
+function issuersNow(trusted: readonly string[] | undefined): { issuer?: string; issuers?: string[] } {
+  return trusted?.[0] ? { issuer: trusted[0], issuers: [...trusted] } : {};
 }
 
 function refusal(err: unknown): Answer<never> {

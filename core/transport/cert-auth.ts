@@ -4,7 +4,7 @@
  * both ways (the listener asks for a client certificate); this module checks that a verified
  * certificate names the peer it speaks for.
  */
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import { parseSpiffeId, spiffeId } from '../pki/ca.js';
 import type { NodeId } from '../raft/types.js';
 import type { PeerAuthenticator, PeerTls } from './types.js';
@@ -15,6 +15,8 @@ export interface CertificateAuthOptions {
   readonly tls: () => PeerTls;
   /** Whether every certificate of a node is revoked (removed from the cluster). */
   readonly revoked?: (peer: NodeId) => boolean;
+  /** Whether the intermediate CA with this fingerprint may still sign a peer's certificate. */
+  readonly issuerTrusted?: (fingerprint: string | undefined) => boolean;
 }
 
 /** The URI SANs of a certificate as node:tls reports it ("URI:spiffe://…, DNS:…"). */
@@ -30,6 +32,7 @@ export function createCertificateAuthenticator(options: CertificateAuthOptions):
     clusterId: options.clusterId,
     tls: options.tls,
     ...(options.revoked ? { revoked: options.revoked } : {}),
+    ...(options.issuerTrusted ? { issuerTrusted: options.issuerTrusted } : {}),
     refusal(cert, peer: NodeId) {
       const expected = spiffeId(options.clusterId, 'controller', peer);
       const names = uriSans(cert);
@@ -38,6 +41,19 @@ export function createCertificateAuthenticator(options: CertificateAuthOptions):
     },
   };
 }
+
+/**
+ * The SHA-256 fingerprint of the CA certificate that signed `cert` (the intermediate, for the
+ * cluster's chains), when node:tls gave it in detail (`getPeerCertificate(true)`, and what
+ * `checkServerIdentity` receives).
+ */
+export function issuerFingerprint(cert: PeerCertificate): string | undefined {
+  const issuer = (cert as Partial<DetailedPeerCertificate>).issuerCertificate;
+  return issuer && issuer !== cert ? issuer.fingerprint256 : undefined;
+}
+
+/** Why a certificate whose issuer was retired is refused, in one wording for every check. */
+export const RETIRED_ISSUER = 'its certificate is from a retired intermediate CA';
 
 /** The SPIFFE ids of a certificate node:tls verified, as `{clusterId, kind, id}`. */
 export function spiffeNames(cert: Pick<PeerCertificate, 'subjectaltname'>) {
@@ -80,7 +96,8 @@ export interface PresentedCertificate {
 export function presentedCertificate(connection: unknown): PresentedCertificate | undefined {
   const tls = connection as Partial<TLSSocket> | undefined;
   if (typeof tls?.getPeerCertificate !== 'function') return undefined;
-  const cert = tls.getPeerCertificate();
+  // In detail, so that the issuer can be checked (issuerFingerprint).
+  const cert = tls.getPeerCertificate(true);
   if (!cert || Object.keys(cert).length === 0) return undefined;
   const error = tls.authorizationError;
   return {

@@ -29,6 +29,8 @@ export function withFaults(inner: FaultlessTransport, random: () => number): Pee
     pendingConnections: () => inner.pendingConnections(),
     reloadCredentials: () => inner.reloadCredentials(),
     disconnectInbound: (peer) => inner.disconnectInbound(peer),
+    dropRetiredIssuers: () => inner.dropRetiredIssuers(),
+    peerRenewed: (peer, serial) => inner.peerRenewed(peer, serial),
 
     send(messages) {
       // Every Ready passes here: without faults, nothing is copied or looked up.

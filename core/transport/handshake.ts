@@ -8,15 +8,17 @@
  *                        CONNECT /raft, auth = hello {v, clusterId, from: A, to: B, address?}
  *                        B refuses a client certificate that is missing, expired or not the
  *                        cluster CA's, a wrong version, cluster id or addressee, a certificate
- *                        that does not name A, and A once removed from the cluster (revoked).
+ *                        that does not name A, A once removed from the cluster, and a
+ *                        certificate of a retired intermediate CA (revoked; A refuses B's alike).
  *
  * B accepts frames once the namespace is joined; A sends once it saw the `connect`. A refusal is
  * counted by reason (RefusalReason) by the side that refuses.
  */
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { z } from 'zod';
 import type { NodeId } from '../raft/types.js';
+import { issuerFingerprint, RETIRED_ISSUER } from './cert-auth.js';
 import type { PeerAuthenticator, RefusalReason } from './types.js';
 
 /** Version 2: certificates instead of the version 1 challenge and HMAC proofs. */
@@ -94,6 +96,9 @@ export function checkHello(
       detail: `${hello.from} was removed from the cluster`,
     };
   }
+  if (tls && authenticator.issuerTrusted?.(issuerFingerprint(tls.getPeerCertificate(true))) === false) {
+    return { ok: false, failure: 'REVOKED_CERTIFICATE', detail: RETIRED_ISSUER };
+  }
   return { ok: true, hello };
 }
 
@@ -128,13 +133,13 @@ const NOT_TLS_ERROR = /wrong version number|packet length too long|http request/
 
 /**
  * The client's side, from the moment the socket is created: resolves (never rejects) once the
- * namespace is joined, refused, or the timeout passed. `identityRefusal` is what our own check of
- * the server certificate's SPIFFE id said, if it refused it.
+ * namespace is joined, refused, or the timeout passed. `ownRefusal` is what our own check of the
+ * server certificate (its SPIFFE id, its issuer) said, if it refused it.
  */
 export function clientHandshake(
   socket: ClientSocket,
   peer: NodeId,
-  identityRefusal: () => string | undefined,
+  ownRefusal: () => ServerRefusal | undefined,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<HandshakeResult> {
@@ -151,8 +156,8 @@ export function clientHandshake(
     const onConnectError = (err: Error & { data?: unknown; description?: unknown }): void => {
       const code = (err.data as { code?: unknown } | undefined)?.code;
       if (typeof code === 'string') return finish({ ok: false, failure: 'REFUSED_BY_PEER', detail: code });
-      const refusal = identityRefusal();
-      if (refusal) return finish({ ok: false, failure: 'WRONG_IDENTITY', detail: refusal });
+      const refusal = ownRefusal();
+      if (refusal) return finish({ ok: false, ...refusal });
       const cause = socketError(err);
       if (cause.code && CERTIFICATE_ERRORS.has(cause.code)) {
         return finish({ ok: false, failure: certificateError(cause.code), detail: cause.code });
@@ -170,6 +175,29 @@ export function clientHandshake(
     socket.on('connect_error', onConnectError);
     signal.addEventListener('abort', onAbort);
   });
+}
+
+/** Why this node refused a server's certificate during its TLS handshake. */
+export interface ServerRefusal {
+  readonly failure: 'WRONG_IDENTITY' | 'REVOKED_CERTIFICATE';
+  readonly detail: string;
+}
+
+/**
+ * Our check of a server's certificate: it names `peer` (authenticator.refusal) and its issuer is
+ * still trusted. For `checkServerIdentity`, which receives the certificate in detail.
+ */
+export function checkServer(
+  authenticator: PeerAuthenticator,
+  cert: PeerCertificate,
+  peer: NodeId,
+): ServerRefusal | undefined {
+  const wrong = authenticator.refusal(cert, peer);
+  if (wrong) return { failure: 'WRONG_IDENTITY', detail: wrong };
+  if (authenticator.issuerTrusted?.(issuerFingerprint(cert)) === false) {
+    return { failure: 'REVOKED_CERTIFICATE', detail: RETIRED_ISSUER };
+  }
+  return undefined;
 }
 
 /** The error under engine.io's "websocket error" (the ws `error` event's error): its code and message. */

@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Namespace, Socket } from 'socket.io';
 import type { Message, NodeId } from '../raft/types.js';
 import { closeAfterRefusal } from './admission.js';
+import { issuerFingerprint } from './cert-auth.js';
 import { decodeFrame } from './codec.js';
 import { countRefusal, type Counters, type Log } from './counters.js';
 import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
@@ -65,6 +66,27 @@ export class InboundPeers {
     for (const socket of [...set]) socket.disconnect(true);
     this.sessions.delete(peer);
     return true;
+  }
+
+  /**
+   * Closes every connection whose client certificate is no longer good: its issuer was retired
+   * (a finished CA rotation). The peer reconnects with its renewed one. Returns the peers.
+   */
+  disconnectRetiredIssuers(): NodeId[] {
+    const trusted = this.ctx.auth.issuerTrusted;
+    if (this.ctx.plaintext || !trusted) return [];
+    const dropped: NodeId[] = [];
+    for (const [peer, set] of this.sessions) {
+      for (const socket of [...set]) {
+        const cert = (socket.request.socket as TLSSocket).getPeerCertificate(true);
+        if (trusted(issuerFingerprint(cert))) continue;
+        socket.disconnect(true);
+        set.delete(socket);
+        dropped.push(peer);
+      }
+      if (set.size === 0) this.sessions.delete(peer);
+    }
+    return dropped;
   }
 
   /** Whether an authenticated connection from `peer` is open. */

@@ -58,6 +58,10 @@ export class OutboundLinks {
     return link.request(method, payload, timeoutMs);
   }
 
+  get(id: NodeId): PeerLink | undefined {
+    return this.links.get(id);
+  }
+
   all(): readonly PeerLink[] {
     return [...this.links.values()];
   }

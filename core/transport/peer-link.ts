@@ -18,7 +18,15 @@ import { countRefusal, type Counters, type Log } from './counters.js';
 import { PING_EVENT, RAFT_EVENT, REQUEST_EVENT } from './events.js';
 import type { FrameParser } from './frame-parser.js';
 import { TransportError } from './errors.js';
-import { clientHandshake, isLocalRefusal, makeHello, type HandshakeResult } from './handshake.js';
+import { issuerFingerprint, RETIRED_ISSUER } from './cert-auth.js';
+import {
+  checkServer,
+  clientHandshake,
+  isLocalRefusal,
+  makeHello,
+  type HandshakeResult,
+  type ServerRefusal,
+} from './handshake.js';
 import type { RefusalLog } from './refusal-log.js';
 import { ackFailure, readReply } from './requests.js';
 import type { PeerAuthenticator } from './types.js';
@@ -44,10 +52,26 @@ export interface LinkContext {
   readonly advertise: () => string | undefined;
 }
 
+/** A connection `refresh` opened: it replaces the current one once its handshake completes. */
+interface Successor {
+  readonly socket: Socket;
+  readonly abort: AbortController;
+  /** The current connection's certificate is no longer good: if this one fails, it closes anyway. */
+  mustGo: boolean;
+  /** Why a refresh was asked again while this one was on its way (it then runs once more). */
+  again?: string;
+}
+
 export class PeerLink {
   private socket: Socket | undefined;
   private abortHandshake: AbortController | undefined;
   private ready = false;
+  /** The server's certificate as each connection saw it (its serial and its issuer's fingerprint). */
+  private readonly servers = new WeakMap<Socket, { serial?: string; issuer?: string }>();
+  private successor: Successor | undefined;
+  /** Replaced connections, closed once the requests sent on them are answered. */
+  private readonly draining = new Set<Socket>();
+  private readonly inFlight = new Map<Socket, number>();
   private closed = false;
   /** Set after a failure is logged, so that a peer that stays down is logged once, not per attempt. */
   private unreachableLogged = false;
@@ -153,12 +177,74 @@ export class PeerLink {
       throw new TransportError('UNREACHABLE', `peer ${this.id} is not connected`);
     }
     let reply: unknown;
+    this.inFlight.set(socket, (this.inFlight.get(socket) ?? 0) + 1);
     try {
       reply = await socket.timeout(timeoutMs).emitWithAck(REQUEST_EVENT, method, toWireValue(payload));
     } catch (err) {
       throw ackFailure(err, this.id, method);
+    } finally {
+      this.settled(socket);
     }
     return readReply(reply, this.id);
+  }
+
+  /**
+   * Make before break: dials again on the credentials as they are now (after a renewal, ours or
+   * the peer's), and once that connection is up it takes over; the one it replaces closes when
+   * the requests sent on it are answered, so nothing in flight breaks. A failed attempt keeps the
+   * current connection, unless it `mustGo` (its certificate is no longer good): then it closes,
+   * and the link redials as after any failure.
+   */
+  refresh(why: string, mustGo = false): void {
+    if (this.closed || !this.ready) return;
+    if (this.successor) {
+      // Asked again while one is on its way (which may have seen the certificates as they were
+      // before this ask): once it is up, refresh once more.
+      this.successor.mustGo ||= mustGo;
+      this.successor.again = why;
+      return;
+    }
+    const { socket, abort, handshake } = this.open();
+    const successor: Successor = { socket, abort, mustGo };
+    this.successor = successor;
+    void handshake.then((result) => {
+      if (this.successor !== successor) return; // torn down meanwhile
+      this.successor = undefined;
+      const previous = this.socket;
+      if (!result.ok || !this.ready || !previous) {
+        discard(socket);
+        if (!result.ok) {
+          const { failure, detail } = result;
+          this.ctx.log.warn({ peer: this.id, why, failure, detail }, 'could not refresh the peer connection');
+          if (isLocalRefusal(failure)) countRefusal(this.ctx.counters, failure);
+          if (successor.mustGo && this.ready) this.retry();
+        }
+        return;
+      }
+      clearInterval(this.pingTimer);
+      this.socket = socket;
+      this.established(socket);
+      this.drain(previous);
+      this.ctx.log.info({ peer: this.id, why }, 'refreshed the peer connection');
+      if (successor.again !== undefined) this.refresh(successor.again);
+    });
+  }
+
+  /**
+   * Refreshes the connection when the server's certificate on it is no longer good (its issuer
+   * was retired by a finished CA rotation); whether it did.
+   */
+  refreshIfIssuerRetired(): boolean {
+    if (!this.ready || this.ctx.plaintext || !this.socket) return false;
+    if (this.ctx.auth.issuerTrusted?.(this.servers.get(this.socket)?.issuer) !== false) return false;
+    this.refresh(RETIRED_ISSUER, true);
+    return true;
+  }
+
+  /** Refreshes the connection when the server renewed since it opened (its certificate is `serial`). */
+  refreshIfServerRenewed(serial: string): void {
+    if (!this.ready || this.ctx.plaintext || !this.socket) return;
+    if (this.servers.get(this.socket)?.serial !== serial.toUpperCase()) this.refresh('the peer renewed');
   }
 
   close(): void {
@@ -166,6 +252,21 @@ export class PeerLink {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     this.teardown();
+    for (const socket of this.draining) discard(socket);
+    this.draining.clear();
+  }
+
+  /** A request on `socket` was answered (or failed): a replaced socket closes after its last. */
+  private settled(socket: Socket): void {
+    const left = (this.inFlight.get(socket) ?? 1) - 1;
+    if (left > 0) return void this.inFlight.set(socket, left);
+    this.inFlight.delete(socket);
+    if (this.draining.delete(socket)) discard(socket);
+  }
+
+  private drain(socket: Socket): void {
+    if ((this.inFlight.get(socket) ?? 0) === 0) discard(socket);
+    else this.draining.add(socket);
   }
 
   private emitFrame(socket: Socket, messages: Message[]): void {
@@ -183,11 +284,23 @@ export class PeerLink {
   private connect(): void {
     this.reconnectTimer = undefined;
     if (this.closed) return;
+    const { socket, abort, handshake } = this.open();
+    this.socket = socket;
+    this.abortHandshake = abort;
+    void handshake.then((result) => this.onHandshake(socket, result));
+  }
+
+  /** A new connection to the peer and its handshake (which resolves, never rejects). */
+  private open(): { socket: Socket; abort: AbortController; handshake: Promise<HandshakeResult> } {
     const hello = makeHello(this.ctx.auth.clusterId, this.ctx.self, this.id, this.ctx.advertise());
-    let identityRefusal: string | undefined;
+    let refusal: ServerRefusal | undefined;
+    let server: { serial?: string; issuer?: string } = {};
     const checkServerIdentity = (_host: string, cert: PeerCertificate): Error | undefined => {
-      identityRefusal = this.ctx.auth.refusal(cert, this.id);
-      return identityRefusal ? new Error(identityRefusal) : undefined;
+      refusal = checkServer(this.ctx.auth, cert, this.id);
+      if (refusal) return new Error(refusal.detail);
+      const issuer = issuerFingerprint(cert);
+      server = { serial: cert.serialNumber.toUpperCase(), ...(issuer ? { issuer } : {}) };
+      return undefined;
     };
     const tls = this.ctx.plaintext ? {} : this.tlsOptions(checkServerIdentity);
     const socket = io(raftUrl(this.addr, this.ctx.plaintext), {
@@ -201,15 +314,21 @@ export class PeerLink {
       ...tls,
     });
     const abort = new AbortController();
-    this.socket = socket;
-    this.abortHandshake = abort;
-    void clientHandshake(
+    const handshake = clientHandshake(
       socket,
       this.id,
-      () => identityRefusal,
+      () => refusal,
       this.ctx.handshakeTimeoutMs,
       abort.signal,
-    ).then((result) => this.onHandshake(socket, result));
+    );
+    return {
+      socket,
+      abort,
+      handshake: handshake.then((result) => {
+        if (result.ok) this.servers.set(socket, server);
+        return result;
+      }),
+    };
   }
 
   /** Our certificate, the root we trust, and the check that the server is the peer we dial. */
@@ -243,10 +362,15 @@ export class PeerLink {
       this.retry();
       return;
     }
-    this.ready = true;
     this.unreachableLogged = false;
     this.backoff.reset();
     this.ctx.log.info({ peer: this.id, address: this.addr }, 'connected to peer');
+    this.established(socket);
+  }
+
+  /** `socket` is the connection now: messages go on it, and losing it means redialling. */
+  private established(socket: Socket): void {
+    this.ready = true;
     socket.on('disconnect', (reason) => {
       if (socket !== this.socket) return;
       this.ctx.log.info({ peer: this.id, reason }, 'lost connection to peer');
@@ -286,17 +410,26 @@ export class PeerLink {
     this.pingTimer = undefined;
     this.abortHandshake?.abort();
     this.abortHandshake = undefined;
+    if (this.successor) {
+      this.successor.abort.abort();
+      discard(this.successor.socket);
+      this.successor = undefined;
+    }
     this.ctx.counters.dropped += this.queue.length;
     this.queue = [];
     this.queueSizes = [];
     this.queuedBytes = 0;
     const socket = this.socket;
     this.socket = undefined;
-    if (!socket) return;
-    socket.removeAllListeners();
-    socket.sendBuffer.length = 0;
-    socket.disconnect();
+    if (socket) discard(socket);
   }
+}
+
+/** Closes a socket with nothing more sent on it, and no more of its events heard. */
+function discard(socket: Socket): void {
+  socket.removeAllListeners();
+  socket.sendBuffer.length = 0;
+  socket.disconnect();
 }
 
 /** `host:port` (or a URL) of a peer's cluster listener → its `/raft` namespace URL. */

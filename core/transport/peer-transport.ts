@@ -164,13 +164,22 @@ function createTransport(options: TransportOptions): FaultlessTransport {
 
     reloadCredentials() {
       listener?.reload(options.authenticator.tls());
+      // Every connection we dialled moves onto the renewed certificate (make before break).
+      for (const link of outbound.all()) link.refresh('this node renewed its certificate');
     },
+
+    peerRenewed: (peer, serial) => outbound.get(peer)?.refreshIfServerRenewed(serial),
 
     admit(socket) {
       listener?.admit(socket);
     },
 
     disconnectInbound: (peer) => inbound?.disconnect(peer) ?? false,
+
+    dropRetiredIssuers() {
+      const dialled = outbound.all().filter((link) => link.refreshIfIssuerRetired());
+      return [...new Set([...(inbound?.disconnectRetiredIssuers() ?? []), ...dialled.map((l) => l.id)])];
+    },
 
     pendingConnections: () => listener?.pendingCount() ?? 0,
 

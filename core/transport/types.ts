@@ -27,6 +27,11 @@ export interface PeerAuthenticator {
   refusal(cert: PeerCertificate, peer: NodeId): string | undefined;
   /** Whether every certificate of `peer` is revoked (a member removed from the cluster). */
   revoked?(peer: NodeId): boolean;
+  /**
+   * Whether a certificate signed by the intermediate with this fingerprint is still good (a
+   * finished CA rotation retires the earlier ones); undefined: whatever TLS verified is.
+   */
+  issuerTrusted?(fingerprint: string | undefined): boolean;
 }
 
 /** Why this node refused a peer's connection; counted per reason and logged once a minute per peer. */
@@ -40,7 +45,10 @@ export type RefusalReason =
   | 'EXPIRED_CERTIFICATE'
   /** A valid certificate that names another node than the one it claims or we dialled. */
   | 'WRONG_IDENTITY'
-  /** A node removed from the cluster: its certificates are revoked (core/model/retired-controllers.ts). */
+  /**
+   * A node removed from the cluster (core/model/retired-controllers.ts), or a certificate of an
+   * intermediate CA retired by a finished rotation (core/model/ca-trust.ts): revoked.
+   */
   | 'REVOKED_CERTIFICATE'
   | 'CLUSTER_MISMATCH'
   /** Addressed to another node id, or claiming ours. */
@@ -161,9 +169,20 @@ export interface PeerTransport {
   admit(socket: Socket): void;
   /** Connections to the cluster port that no namespace has admitted yet. */
   pendingConnections(): number;
-  /** Serves new connections with `tls()` as it is now (after a renewal); open ones keep theirs. */
+  /**
+   * Serves new connections with `tls()` as it is now (after a renewal), and moves the connections
+   * this node dialled onto it, make before break (requests in flight finish on the old ones).
+   */
   reloadCredentials(): void;
+  /** Peer `peer` renewed its certificate (now `serial`): our connection to it moves onto it. */
+  peerRenewed(peer: NodeId, serial: string): void;
   /** Closes every connection `peer` made to us (its certificates were revoked); true if there was one. */
   disconnectInbound(peer: NodeId): boolean;
+  /**
+   * Ends every open connection on a certificate whose issuer is no longer trusted
+   * (authenticator.issuerTrusted: a finished CA rotation): those peers made to us close, those we
+   * dialled are refreshed (make before break); the peers it concerned.
+   */
+  dropRetiredIssuers(): NodeId[];
   close(): Promise<void>;
 }

@@ -5,20 +5,37 @@
  * intermediate; every member then re-issues its own certificate from it and every router renews
  * its own (the process rewrites its identity file), with no restart, while the routers stay
  * connected to all three and their link stays the same, and the cluster keeps taking writes.
+ * Finishing the rotation waits for every holder (a router enrolled before it and never started
+ * makes it refuse, naming it), then retires the earlier intermediate: a member's or a router's
+ * certificate from it is refused at every handshake (cluster port, router channel, router links,
+ * a router's status endpoint); the members' connections had moved onto their renewed
+ * certificates before, the routers' link is made again on theirs, and the cluster goes on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
 import { issuerOf } from '../../core/pki/ca.js';
+import { certificateCredentials } from '../../core/router/credentials.js';
+import type { RouterIdentity } from '../../core/router/identity.js';
+import { controllerIdentity } from '../../core/router/controller-session.js';
+import { makeLinkHello, LINK_NAMESPACE } from '../../core/router/link-auth.js';
+import { PROTOCOL_VERSION, ROUTER_NAMESPACE } from '../../core/runtime/protocol.js';
+import { createFrameParser } from '../../core/transport/frame-parser.js';
+import { makeHello } from '../../core/transport/handshake.js';
 import { writeRouterIdentity } from '../../core/router/identity.js';
 import type { RouterCredentials } from '../../core/router/credentials.js';
 import type { RouterAgent } from '../../core/router/router-agent.js';
 import { captureOutput, type ChildOutput } from '../support/child-output.js';
 import { callController } from '../support/controller-api.js';
 import { ControllerCluster } from '../support/controller-processes.js';
-import { BIN } from '../support/meshdesk-bin.js';
-import { createEnrolledRouter, startEnrolledRouter } from '../support/enrolled-routers.js';
+import { BIN, meshdesk } from '../support/meshdesk-bin.js';
+import {
+  createEnrolledRouter,
+  fetchAsCertificate,
+  startEnrolledRouter,
+} from '../support/enrolled-routers.js';
 import { waitFor } from '../support/wait.js';
 
 let cluster: ControllerCluster;
@@ -29,12 +46,37 @@ const renewed = new Map<number, RouterCredentials>();
 let child: ChildProcess | undefined;
 let childOutput: ChildOutput | undefined;
 let identityFile = '';
+/** The in-process routers' identities as enrolled (certificates of the first intermediate). */
+const enrolled: RouterIdentity[] = [];
+/** A router enrolled before the rotation and never started: it cannot renew. */
+let idle: RouterIdentity;
+/** Node 1's credentials before the rotation, as a thief of its disk would hold them. */
+let oldNode: RouterCredentials;
+let clusterId = '';
+const ids: string[] = [];
+let adminToken = '';
 
 beforeAll(async () => {
   cluster = await ControllerCluster.start(3);
   const token = await cluster.login();
+  adminToken = token;
+  for (let i = 0; i < 3; i++) {
+    const health = await cluster.call(i, 'GET', '/health', undefined, {}, false);
+    ids.push(health.body.nodeId as string);
+    clusterId = health.body.clusterId as string;
+  }
+  const tls = (file: string) => readFile(join(cluster.node(1).dataDir, 'tls', file), 'utf8');
+  oldNode = {
+    clusterId,
+    routerId: ids[1]!,
+    key: await tls('node.key'),
+    cert: await tls('node.pem'),
+    ca: await tls('ca.pem'),
+  };
+  idle = await createEnrolledRouter(cluster.node(0).url, token, 'edge-idle');
   for (const [k, name] of ['edge-a', 'edge-b'].entries()) {
     const identity = await createEnrolledRouter(cluster.node(0).url, token, name);
+    enrolled.push(identity);
     routers.push(
       await startEnrolledRouter(identity, {
         listen: { host: '127.0.0.1', port: 0 },
@@ -126,4 +168,115 @@ describe('rotating the intermediate CA', () => {
       expect(written.status, JSON.stringify(written.body)).toBe(201);
     }
   }, 60_000);
+});
+
+/** How a handshake with `options` ended: `connected`, or the refusal's code (or error). */
+function handshake(url: string, options: Parameters<typeof io>[1]): Promise<string> {
+  const socket = io(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    parser: createFrameParser(() => undefined),
+    ...options,
+  });
+  return new Promise<string>((resolve) => {
+    socket.on('connect', () => resolve('connected'));
+    socket.on('connect_error', (err: Error & { data?: { code?: string } }) =>
+      resolve(err.data?.code ?? err.message),
+    );
+  }).finally(() => socket.disconnect());
+}
+
+describe('finishing the rotation', () => {
+  it('waits for every holder, then retires the earlier intermediate everywhere', async () => {
+    const earlier = issuerOf(oldNode.cert);
+    // Asked of a follower: the write is forwarded to the leader over the members' connections.
+    const follower = ((await cluster.leaderIndex()) + 1) % 3;
+    const finish = () => cluster.call(follower, 'POST', '/cluster/ca/finish-rotation');
+    // Each member records its renewed certificate; then only the idle router holds it back.
+    await waitFor(async () => {
+      const refused = await finish();
+      return refused.status === 409 && String(refused.body.detail).includes('edge-idle');
+    }, 'only the router that never renewed holds the rotation back');
+    const held = await finish();
+    expect([held.status, held.body.code]).toEqual([409, 'ROTATION_UNFINISHED']);
+    expect(held.body.detail).not.toMatch(/edge-a|edge-b|member/);
+    // Before it is finished, the earlier intermediate's certificates still open everything.
+    const [a, b] = routers as [RouterAgent, RouterAgent];
+    expect((await fetchAsCertificate(`https://${b.address}/status`, oldNode)).status).toBe(200);
+
+    const link = linkBetween();
+    const deleted = await callController(cluster.node(0).url, 'DELETE', `/routers/${idle.router.id}`, {
+      token: adminToken,
+    });
+    expect(deleted.status).toBe(204);
+    // As an admin does it: `meshdesk cluster rotate-ca --finish`.
+    const finished = await meshdesk([
+      'cluster',
+      'rotate-ca',
+      '--finish',
+      '--api',
+      cluster.node(follower).url,
+    ]);
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stdout.trim()).toBe(
+      `retired intermediate CA ${earlier}; its certificates open nothing any more`,
+    );
+    const again = await finish();
+    expect([again.status, again.body.retired]).toEqual([200, []]);
+
+    // A member's certificate of the retired intermediate opens no cluster port…
+    const node0 = `https://127.0.0.1:${cluster.node(0).clusterPort}`;
+    expect(
+      await handshake(`${node0}/raft`, {
+        ca: oldNode.ca,
+        key: oldNode.key,
+        cert: oldNode.cert,
+        ...{ checkServerIdentity: controllerIdentity },
+        auth: makeHello(clusterId, ids[1]!, ids[0]!),
+      }),
+    ).toBe('REVOKED_CERTIFICATE');
+    // …and no router's status endpoint, while its renewed one does.
+    await waitFor(
+      async () => (await fetchAsCertificate(`https://${b.address}/status`, oldNode)).status === 401,
+      'the router heard the earlier intermediate is retired',
+    );
+    const tls = (file: string) => readFile(join(cluster.node(1).dataDir, 'tls', file), 'utf8');
+    const renewedNode = { ...oldNode, key: await tls('node.key'), cert: await tls('node.pem') };
+    expect((await fetchAsCertificate(`https://${b.address}/status`, renewedNode)).status).toBe(200);
+
+    // A router's certificate of the retired intermediate opens no router channel and no link.
+    const oldRouter = certificateCredentials(enrolled[0]!);
+    expect(
+      await handshake(`${node0}${ROUTER_NAMESPACE}`, {
+        ...{ ca: oldRouter.ca, key: oldRouter.key, cert: oldRouter.cert },
+        ...{ checkServerIdentity: controllerIdentity },
+        auth: { v: PROTOCOL_VERSION, router: oldRouter.routerId },
+      }),
+    ).toBe('REVOKED_CERTIFICATE');
+    const linkAttempt = await handshake(`https://${b.address}${LINK_NAMESPACE}`, {
+      ...{ ca: oldRouter.ca, key: oldRouter.key, cert: oldRouter.cert },
+      ...{ checkServerIdentity: () => undefined },
+      auth: makeLinkHello('stolen-link', oldRouter.routerId, b.name),
+    });
+    expect(linkAttempt).toBe('link refused');
+
+    // The members had moved their connections onto their renewed certificates (make before
+    // break) before it finished, so none was left to cut; the routers' link, made before they
+    // renewed, was cut and made again on their renewed certificates.
+    for (const i of [0, 1, 2]) console.log('NODE', i, cluster.node(i).stderr);
+    for (const i of [0, 1, 2]) expect(cluster.node(i).stderr).not.toContain('closed peer connections');
+    await waitFor(async () => {
+      const now = linkBetween();
+      return now !== undefined && now !== link;
+    }, 'the routers linked again on their renewed certificates');
+    await waitFor(
+      async () => [a, b].every((r) => r.controllers.status().filter((c) => c.connected).length === 3),
+      'the routers on all three controllers',
+    );
+    for (const i of [0, 1, 2]) {
+      const written = await cluster.call(i, 'POST', '/identities', { name: `after-finish-${i}` });
+      expect(written.status, JSON.stringify(written.body)).toBe(201);
+    }
+  }, 90_000);
 });

@@ -86,6 +86,7 @@ describe('meshdesk arguments', () => {
       /--expires must be a duration such as 30m, 12h or 2d, at most 7d; not '8d'/,
     ],
     [['cluster', 'revoke-invite'], /cluster revoke-invite needs the invitation id/],
+    [['cluster', 'status', '--finish'], /--finish goes with rotate-ca only/],
     [['cluster', 'status', '--api', 'not a url'], /--api must be a URL/],
     [
       ['cluster', 'status', '--password', 'hunter2'],

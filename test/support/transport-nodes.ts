@@ -35,6 +35,8 @@ export interface NodeSettings extends Partial<Omit<TransportOptions, 'nodeId' | 
    */
   readonly tls?: PeerTls | (() => PeerTls);
   readonly port?: number;
+  /** Which intermediates' certificates are good (default: whatever TLS verified). */
+  readonly issuerTrusted?: (fingerprint: string | undefined) => boolean;
 }
 
 /** Fast reconnects and pings, so that tests wait for little. */
@@ -46,7 +48,7 @@ const FAST: Partial<TransportOptions> = {
 };
 
 export async function startNode(id: NodeId, settings: NodeSettings = {}): Promise<TestNode> {
-  const { clusterId = CLUSTER, port = 0, ...rest } = settings;
+  const { clusterId = CLUSTER, port = 0, issuerTrusted, ...rest } = settings;
   const given = settings.tls ?? (await testTls(clusterId, id));
   const tls = typeof given === 'function' ? given : () => given;
   const logs: LogLine[] = [];
@@ -55,7 +57,11 @@ export async function startNode(id: NodeId, settings: NodeSettings = {}): Promis
     ...FAST,
     ...rest,
     nodeId: id,
-    authenticator: createCertificateAuthenticator({ clusterId, tls }),
+    authenticator: createCertificateAuthenticator({
+      clusterId,
+      tls,
+      ...(issuerTrusted ? { issuerTrusted } : {}),
+    }),
     listen: { host: '127.0.0.1', port },
     log: collectingLogger(logs),
   });

@@ -21,6 +21,7 @@ import {
   snapshotTaken,
   tokenKeysRotated,
   caRotated,
+  caRotationFinished,
   transferBody,
 } from '../../../contract/index.js';
 import { retireCommands } from '../token-keys.js';
@@ -189,6 +190,32 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
       s.ctx.logger.warn({ fingerprint: rotation.fingerprint }, 'rotated the cluster’s intermediate CA');
       reply.header('x-raft-index', String(written.index));
       return { fingerprint: rotation.fingerprint, notAfter: rotation.notAfter, index: written.index };
+    },
+  );
+
+  app.post(
+    '/cluster/ca/finish-rotation',
+    {
+      schema: {
+        tags,
+        operationId: 'finishClusterCaRotation',
+        summary:
+          'Retire the intermediate CAs a rotation replaced, once every member and router holds a certificate of the new one: their certificates open nothing from then on',
+        response: { 200: caRotationFinished },
+        problems: WRITE_PROBLEMS,
+        answerHeaders: ['x-raft-index'],
+      },
+    },
+    async (_request, reply) => {
+      const now = new Date();
+      const command = s.ctx.certificates.finishRotation(now);
+      const written = await propose(s.ctx.replica, s.metrics, command, { at: now.toISOString() });
+      const retired = written.result.op === 'finishCaRotation' ? [...written.result.retired] : [];
+      if (retired.length > 0) {
+        s.ctx.logger.warn({ retired }, 'retired the cluster’s earlier intermediate CAs');
+      }
+      reply.header('x-raft-index', String(written.index));
+      return { retired, index: written.index };
     },
   );
 

@@ -16,6 +16,7 @@ import { migration010 } from './010-router-invitations.js';
 import { migration011 } from './011-router-certificates.js';
 import { migration012 } from './012-retire-router-secret.js';
 import { migration013 } from './013-retired-controllers.js';
+import { migration014 } from './014-certificate-issuers.js';
 
 export interface Migration {
   readonly version: number;
@@ -37,4 +38,5 @@ export const migrations: readonly Migration[] = [
   migration011,
   migration012,
   migration013,
+  migration014,
 ];
