@@ -178,6 +178,9 @@ export const memberParams = z.strictObject({ id: z.string().min(1).max(255) });
 
 export const transferBody = z.strictObject({ to: z.string().min(1).max(255).optional() }).optional();
 
+/** `POST /cluster/ca/rotate`: with `newRoot`, a new root signs the new intermediate. */
+export const rotateCaBody = z.strictObject({ newRoot: z.boolean().optional() }).nullish();
+
 export const eventsQuery = z.strictObject({
   since: described(count(Number.MAX_SAFE_INTEGER).optional(), 'Raft index: events after it'),
   limit: count(10_000).optional(),

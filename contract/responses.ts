@@ -403,6 +403,8 @@ export const caRotated = named(
     /** SHA-256 fingerprint of the new intermediate certificate. */
     fingerprint: z.string(),
     notAfter: z.string(),
+    /** With `newRoot`: the new root's SHA-256 fingerprint (everyone's root once finished). */
+    root: z.string().optional(),
     index,
   }),
 );
@@ -413,7 +415,12 @@ export const caRotated = named(
  */
 export const caRotationFinished = named(
   'CaRotationFinished',
-  z.object({ retired: z.array(z.string()), index }),
+  z.object({
+    retired: z.array(z.string()),
+    /** The root everyone trusts from now on, when the rotation introduced a new one. */
+    root: z.string().optional(),
+    index,
+  }),
 );
 
 /** `PUT /runtime/faults`: the router channel's delay now. */

@@ -57,7 +57,8 @@ import { TrustedIssuers } from './cluster/trusted-issuers.js';
 import { controllerCertificate } from './model/ca-trust.js';
 import { RETIRED_ISSUER } from './transport/cert-auth.js';
 import { createNode, type ControllerNode, type CredentialSource, type NodeIdentity } from './node.js';
-import { createKeyAndCsr, enrolledCertificate } from './pki/ca.js';
+import { createKeyAndCsr, enrolledCertificate, fingerprint } from './pki/ca.js';
+import { readClusterCa } from './model/pki.js';
 import { issueRouterCertificate } from './cluster/cluster-ca.js';
 import { NONE } from './raft/types.js';
 import { ROUTER_NAMESPACE } from './runtime/protocol.js';
@@ -333,9 +334,30 @@ export async function startController(options: ControllerOptions): Promise<Contr
       logger: node.logger,
     });
     renewal.start();
+    // The cluster's root changed (a rotation that introduced one finished): this node trusts it,
+    // and only it, from now on, here and in the CLI beside it (tls/ca.pem). A node that learns
+    // of it from a snapshot instead takes it with its next renewal; meanwhile the chains it meets
+    // carry the cross-certificate to the root it has, and the retired intermediates are refused
+    // by fingerprint all the same.
+    const adoptRoot = async (): Promise<void> => {
+      const root = readClusterCa(model.model)?.rootCertPem;
+      const current = tls as PeerTls;
+      if (root === undefined || root === current.ca) return;
+      const adopted = { ...current, ca: root };
+      await saveCredentials(options.dataDir, adopted);
+      tls = adopted;
+      node.transport.reloadCredentials();
+      server.reloadTls(adopted);
+      node.logger.warn({ root: fingerprint(root) }, 'trusts the cluster’s new root CA, and only it');
+    };
+    const adoptRootLogged = (): void =>
+      void adoptRoot().catch((err: unknown) =>
+        node.logger.error({ err: String(err) }, 'could not take the cluster’s new root CA'),
+      );
     // A rotated intermediate: this node re-issues its own certificate from the new one at once.
     const stopRotationCheck = model.onApplied((batch) => {
       if (rotatesIntermediate(batch)) void renewal.check();
+      if (finishesRotation(batch)) adoptRootLogged();
     });
     // The model knows which certificate each member uses (a rotation finishes once all are new):
     // this node says so now, after each renewal, and again when a leader is elected (a failed

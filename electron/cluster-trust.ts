@@ -17,7 +17,13 @@ export const CHROMIUM_DECIDES = -3;
 /** What the hook is given of Electron's CertificateVerifyProcProxyRequest. */
 export interface CertificateVerifyRequest {
   readonly hostname: string;
-  readonly certificate: { readonly data: string; readonly issuerCert?: { readonly data: string } | null };
+  readonly certificate: PresentedCertificate;
+}
+
+/** A certificate as Electron gives it: PEM, and the one that issued it, up the chain. */
+interface PresentedCertificate {
+  readonly data: string;
+  readonly issuerCert?: PresentedCertificate | null;
 }
 
 export function clusterCertificateVerdict(
@@ -25,8 +31,13 @@ export function clusterCertificateVerdict(
   clusterCa: string | undefined,
 ): number {
   const leaf = request.certificate.data;
-  const intermediate = request.certificate.issuerCert?.data;
-  if (!clusterCa || !intermediate || !verifyChain(leaf, intermediate, clusterCa)) return CHROMIUM_DECIDES;
+  // The intermediate, and the cross-certificate above it while a new root is introduced.
+  const above: string[] = [];
+  for (let c = request.certificate.issuerCert; c && c.data !== leaf; c = c.issuerCert) {
+    if (above.includes(c.data)) break; // a self-signed root names itself as its issuer
+    above.push(c.data);
+  }
+  if (!clusterCa || !verifyChain(leaf, above, clusterCa)) return CHROMIUM_DECIDES;
   const host = request.hostname.replace(/^\[|\]$/g, '');
   const certificate = new X509Certificate(leaf);
   const named = isIP(host) ? certificate.checkIP(host) : certificate.checkHost(host);

@@ -10,6 +10,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelDatabase } from '../model/database.js';
 import { verifyPassword } from '../model/passwords.js';
 import { requireClusterCa } from '../cluster/cluster-ca.js';
+import { chainAbove } from '../model/pki.js';
+import { chainPem } from '../pki/ca.js';
 import {
   NODE_AUTH_SCHEME,
   NODE_CERTIFICATE_HEADER,
@@ -134,7 +136,7 @@ export function verifyNodeSignature(clusterId: string, db: () => ModelDatabase) 
         certificate: typeof certificate === 'string' ? certificate : '',
       },
       { method: request.method, path: request.url, body: request.rawBody ?? '' },
-      { clusterId, intermediatePem: ca.intermediateCertPem, rootPem: ca.rootCertPem },
+      { clusterId, intermediatePem: chainPem(...chainAbove(ca)), rootPem: ca.rootCertPem },
     );
     if (typeof verified === 'string') {
       throw new ApiProblem(401, 'BAD_NODE_SIGNATURE', `the node signature is not valid (${verified})`);

@@ -253,6 +253,7 @@ const CLUSTER_STATUS: Readonly<Record<ClusterError['code'], number>> = {
   BAD_CERTIFICATE_REQUEST: 400,
   NO_CLUSTER_CA: 503,
   ROTATION_UNFINISHED: 409,
+  ROOT_TOO_OLD: 409,
 };
 
 /** The problem for any error a route or hook throws. */

@@ -28,6 +28,8 @@ export const CLUSTER_USAGE = `usage: meshdesk cluster <status|members|add|remove
   rotate-ca                        sign a new intermediate CA (ask the node that bootstrapped the
                                    cluster: it holds the root key); every member and router
                                    re-issues its certificate from it, with no restart
+  rotate-ca --new-root             the same under a new root, which the current one certifies
+                                   meanwhile; it becomes everyone's root when finished
   rotate-ca --finish               retire the intermediate CAs a rotation replaced, once every
                                    member and router re-issued (it says who has not): their
                                    certificates open nothing from then on
@@ -56,6 +58,7 @@ const OPTIONS = {
   out: { type: 'string' },
   expires: { type: 'string' },
   finish: { type: 'boolean' },
+  'new-root': { type: 'boolean' },
 } as const;
 
 const SUBCOMMANDS = [
@@ -92,6 +95,9 @@ export async function cluster(
     throw new UsageError(`unexpected argument '${arg}'`);
   }
   if (values.finish && sub !== 'rotate-ca') throw new UsageError('--finish goes with rotate-ca only');
+  if (values['new-root'] && (sub !== 'rotate-ca' || values.finish)) {
+    throw new UsageError('--new-root goes with rotate-ca only, without --finish');
+  }
   const expiresInMinutes = sub === 'invite' ? minutes(text(values, 'expires') ?? '1h') : undefined;
   if (sub === 'ca') return showCa(values, env, out);
   const target = await apiTarget(values, env);
@@ -150,22 +156,28 @@ export async function cluster(
     }
     case 'rotate-ca': {
       if (values.finish) {
-        const { data } = await client.request<{ retired: string[] }>('POST', '/cluster/ca/finish-rotation');
+        const { data } = await client.request<{ retired: string[]; root?: string }>(
+          'POST',
+          '/cluster/ca/finish-rotation',
+        );
+        const root = data.root ? `; root CA ${data.root} is everyone's root now` : '';
         show(
           data,
           data.retired.length === 0
             ? 'no rotation to finish: only the current intermediate CA is trusted'
-            : `retired intermediate CA ${data.retired.join(', ')}; its certificates open nothing any more`,
+            : `retired intermediate CA ${data.retired.join(', ')}; its certificates open nothing any more${root}`,
         );
         return 0;
       }
-      const { data } = await client.request<{ fingerprint: string; notAfter: string }>(
+      const { data } = await client.request<{ fingerprint: string; notAfter: string; root?: string }>(
         'POST',
         '/cluster/ca/rotate',
+        values['new-root'] ? { newRoot: true } : {},
       );
+      const root = data.root ? ` under new root ${data.root}` : '';
       show(
         data,
-        `new intermediate CA ${data.fingerprint} (valid until ${data.notAfter}); members and routers re-issue their certificates from it now`,
+        `new intermediate CA ${data.fingerprint}${root} (valid until ${data.notAfter}); members and routers re-issue their certificates from it now; finish with 'meshdesk cluster rotate-ca --finish'`,
       );
       return 0;
     }

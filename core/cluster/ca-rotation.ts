@@ -17,9 +17,9 @@ import { X509Certificate } from 'node:crypto';
 import { controllerCertificate } from '../model/ca-trust.js';
 import type { SingleCommand as Command } from '../model/commands.js';
 import type { ModelDatabase } from '../model/database.js';
-import type { ClusterCaRecord } from '../model/pki.js';
-import { createIntermediate, fingerprint } from '../pki/ca.js';
-import { loadRootKey } from './credentials.js';
+import { signingRoot, type ClusterCaRecord } from '../model/pki.js';
+import { canCrossCertify, createIntermediate, createNextRoot, crossCertify, fingerprint } from '../pki/ca.js';
+import { loadRootKey, saveRootKey } from './credentials.js';
 import { ClusterError } from './errors.js';
 
 export interface Rotation {
@@ -27,29 +27,66 @@ export interface Rotation {
   /** The new intermediate's SHA-256 fingerprint. */
   readonly fingerprint: string;
   readonly notAfter: string;
+  /** With a new root: its fingerprint. */
+  readonly root?: string;
 }
 
-/** The write that installs a new intermediate, signed here with the root key. */
+/**
+ * The write that installs a new intermediate, signed here with the root key. With `newRoot`, a
+ * new root signs it; that root's key is kept here first (so a committed write never names a
+ * root whose key is lost), and the root everyone trusts now certifies it (crossCertify).
+ */
 export async function intermediateRotation(
   dataDir: string,
   ca: ClusterCaRecord,
   clusterId: string,
   now: Date,
+  newRoot = false,
 ): Promise<Rotation> {
-  const rootKey = await loadRootKey(dataDir);
-  if (rootKey === undefined) {
+  const at = now.toISOString();
+  if (!newRoot) {
+    const root = { certPem: signingRoot(ca), keyPem: await rootKey(dataDir, signingRoot(ca)) };
+    const next = await createIntermediate(clusterId, root, { now });
+    return rotation([{ op: 'installIntermediate', certificate: next.certPem, key: next.keyPem, at }], next);
+  }
+  const current = { certPem: ca.rootCertPem, keyPem: await rootKey(dataDir, ca.rootCertPem) };
+  if (!canCrossCertify(current.certPem)) {
+    throw new ClusterError(
+      'ROOT_TOO_OLD',
+      "this cluster's root was made before roots could certify their successor; rotate the intermediate instead",
+    );
+  }
+  const root = await createNextRoot(clusterId, { now });
+  await saveRootKey(dataDir, root.keyPem, root.certPem);
+  const cross = await crossCertify(root.certPem, current);
+  const next = await createIntermediate(clusterId, root, { now });
+  const command: Command = {
+    op: 'installIntermediate',
+    certificate: next.certPem,
+    key: next.keyPem,
+    at,
+    root: { certificate: root.certPem, cross },
+  };
+  return { ...rotation([command], next), root: fingerprint(root.certPem) };
+}
+
+function rotation(commands: Command[], next: { certPem: string }): Rotation {
+  return {
+    commands,
+    fingerprint: fingerprint(next.certPem),
+    notAfter: new Date(new X509Certificate(next.certPem).validTo).toISOString(),
+  };
+}
+
+async function rootKey(dataDir: string, rootCertPem: string): Promise<string> {
+  const key = await loadRootKey(dataDir, rootCertPem);
+  if (key === undefined) {
     throw new ClusterError(
       'NO_ROOT_KEY',
       "this node does not hold the root CA's key; ask the node that bootstrapped the cluster (its data directory has tls/ca-root.key)",
     );
   }
-  const next = await createIntermediate(clusterId, { certPem: ca.rootCertPem, keyPem: rootKey }, { now });
-  const at = now.toISOString();
-  return {
-    commands: [{ op: 'installIntermediate', certificate: next.certPem, key: next.keyPem, at }],
-    fingerprint: fingerprint(next.certPem),
-    notAfter: new Date(new X509Certificate(next.certPem).validTo).toISOString(),
-  };
+  return key;
 }
 
 /**

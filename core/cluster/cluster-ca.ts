@@ -11,9 +11,9 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SettingCommand, SingleCommand } from '../model/commands.js';
+import type { DeleteSettingCommand, SettingCommand, SingleCommand } from '../model/commands.js';
 import type { ModelDatabase } from '../model/database.js';
-import { PKI_SETTINGS, readClusterCa, type ClusterCaRecord } from '../model/pki.js';
+import { chainAbove, PKI_SETTINGS, readClusterCa, type ClusterCaRecord } from '../model/pki.js';
 import {
   chainPem,
   createClusterCa,
@@ -73,13 +73,17 @@ export async function pendingCaCommands(
   dataDir: string,
   db: ModelDatabase,
   at: string,
-): Promise<SettingCommand[]> {
+): Promise<(SettingCommand | DeleteSettingCommand)[]> {
   const pending = await readPendingCa(dataDir);
   if (!pending || readClusterCa(db)?.rootCertPem === pending.rootCertPem) return [];
   return [
     { op: 'setSetting', key: PKI_SETTINGS.rootCert, value: pending.rootCertPem, at },
     { op: 'setSetting', key: PKI_SETTINGS.intermediateCert, value: pending.intermediateCertPem, at },
     { op: 'setSetting', key: PKI_SETTINGS.intermediateKey, value: pending.intermediateKeyPem, at },
+    // Nothing of another cluster's rotations (a restored backup's) stays.
+    { op: 'deleteSetting', key: PKI_SETTINGS.previousIntermediates },
+    { op: 'deleteSetting', key: PKI_SETTINGS.nextRootCert },
+    { op: 'deleteSetting', key: PKI_SETTINGS.crossCert },
   ];
 }
 
@@ -161,7 +165,7 @@ async function issueFromModel(
   } catch (err) {
     throw new ClusterError('BAD_CERTIFICATE_REQUEST', (err as Error).message);
   }
-  return { certificate: chainPem(leaf, ca.intermediateCertPem), ca: ca.rootCertPem };
+  return { certificate: chainPem(leaf, ...chainAbove(ca)), ca: ca.rootCertPem };
 }
 
 export interface JoinCertificateRequest {
@@ -176,8 +180,11 @@ export interface JoinCertificateRequest {
 export interface CertificateAuthority {
   /** Signs a joining node's CSR; a node that is already a member is refused (409). */
   issueForJoin(request: JoinCertificateRequest): Promise<IssuedCertificate>;
-  /** The write that rotates the intermediate (cluster/ca-rotation.ts); NO_ROOT_KEY where the root key is not. */
-  rotateIntermediate(now: Date): Promise<Rotation>;
+  /**
+   * The write that rotates the intermediate, under a new root with `newRoot`
+   * (cluster/ca-rotation.ts); NO_ROOT_KEY where the root key is not.
+   */
+  rotateIntermediate(now: Date, newRoot?: boolean): Promise<Rotation>;
   /** The write that retires earlier intermediates; ROTATION_UNFINISHED while a member has not renewed. */
   finishRotation(now: Date): SingleCommand;
 }
@@ -202,7 +209,8 @@ export function createCertificateAuthority(o: {
       const name = { clusterId: o.clusterId, nodeId: request.id, hosts };
       return issueControllerCertificate(o.db(), name, request.csr);
     },
-    rotateIntermediate: (now) => intermediateRotation(o.dataDir, requireClusterCa(o.db()), o.clusterId, now),
+    rotateIntermediate: (now, newRoot) =>
+      intermediateRotation(o.dataDir, requireClusterCa(o.db()), o.clusterId, now, newRoot),
     finishRotation: (now) => rotationFinish(o.db(), requireClusterCa(o.db()), o.members(), now),
   };
 }

@@ -2,12 +2,14 @@
  * A controller's own TLS credentials in its data directory, `tls/` (0700): its private key
  * `node.key` (0600; it never leaves this directory), its chain `node.pem` (leaf + intermediate)
  * and the cluster root CA `ca.pem` it trusts. The bootstrap node also keeps the root CA's key,
- * `ca-root.key` (0600), which signs nothing day to day. Each file is written durably
+ * `ca-root.key` (0600), which signs nothing day to day, and the keys of roots it made later
+ * (`rotate-ca --new-root`), `ca-root-<fingerprint>.key`. Each file is written durably
  * (files.ts's writeDurably), so a crash leaves the old file or the new one.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readOptional, writeDurably } from '../files.js';
+import { fingerprint, keyMatches } from '../pki/ca.js';
 import type { PeerTls } from '../transport/types.js';
 
 const DIR = 'tls';
@@ -43,13 +45,23 @@ export async function saveCredentials(dataDir: string, credentials: PeerTls): Pr
   await writeDurably(join(dir, CERT), credentials.cert, 0o600);
 }
 
-/** The root CA's key, on the node that bootstrapped the cluster; undefined elsewhere. */
-export function loadRootKey(dataDir: string): Promise<string | undefined> {
-  return readOptional(join(credentialsDir(dataDir), ROOT_KEY));
+/** The key of root `rootCertPem`, on the node that made it; undefined elsewhere. */
+export async function loadRootKey(dataDir: string, rootCertPem: string): Promise<string | undefined> {
+  for (const file of [rootKeyFile(rootCertPem), ROOT_KEY]) {
+    const key = await readOptional(join(credentialsDir(dataDir), file));
+    if (key !== undefined && keyMatches(key, rootCertPem)) return key;
+  }
+  return undefined;
 }
 
-export async function saveRootKey(dataDir: string, keyPem: string): Promise<void> {
-  await writeDurably(join(await ensureDir(dataDir), ROOT_KEY), keyPem, 0o600);
+/** Keeps a root's key: the bootstrap's as `ca-root.key`, a later root's (`certPem`) by fingerprint. */
+export async function saveRootKey(dataDir: string, keyPem: string, certPem?: string): Promise<void> {
+  const file = certPem === undefined ? ROOT_KEY : rootKeyFile(certPem);
+  await writeDurably(join(await ensureDir(dataDir), file), keyPem, 0o600);
+}
+
+function rootKeyFile(certPem: string): string {
+  return `ca-root-${fingerprint(certPem).replaceAll(':', '').toLowerCase()}.key`;
 }
 
 async function ensureDir(dataDir: string): Promise<string> {

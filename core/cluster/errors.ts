@@ -22,7 +22,9 @@ export type ClusterErrorCode =
   /** This node's model does not hold the cluster CA yet (it is starting): 503. */
   | 'NO_CLUSTER_CA'
   /** A CA rotation finished while a member still uses a certificate of an earlier intermediate: 409. */
-  | 'ROTATION_UNFINISHED';
+  | 'ROTATION_UNFINISHED'
+  /** A new root asked of a cluster whose root cannot certify one (made before version 14): 409. */
+  | 'ROOT_TOO_OLD';
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
@@ -45,6 +47,7 @@ const CODES = new Set<string>([
   'NO_CLUSTER_CA',
   'NO_ROOT_KEY',
   'ROTATION_UNFINISHED',
+  'ROOT_TOO_OLD',
 ]);
 
 /** A ClusterError that crossed the cluster transport comes back as a plain error with its code. */

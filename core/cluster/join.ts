@@ -120,12 +120,12 @@ export async function requestCertificate(
     ),
   );
   const { certificate } = answer.body;
-  const [leaf, intermediate] = certificatesOf(certificate);
+  const [leaf, intermediate, ...above] = certificatesOf(certificate);
   const expected = spiffeId(join.clusterId, 'controller', request.id);
   if (
     !leaf ||
     !intermediate ||
-    !verifyChain(leaf, intermediate, join.ca) ||
+    !verifyChain(leaf, [intermediate, ...above], join.ca) ||
     !spiffeIdsOf(leaf).includes(expected) ||
     !signedBy(parseJoinToken(join.token), intermediate)
   ) {

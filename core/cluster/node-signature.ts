@@ -61,6 +61,7 @@ export function signNodeRequest(
 export function verifyNodeRequest(
   headers: { readonly authorization: string; readonly certificate: string },
   request: SignedRequest,
+  /** `intermediatePem`: the intermediate, and the cross-certificate while a new root is introduced. */
   trust: { readonly clusterId: string; readonly intermediatePem: string; readonly rootPem: string },
   now: number = Date.now(),
 ): CertifiedNode | NodeSignatureFailure {

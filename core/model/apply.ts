@@ -87,6 +87,8 @@ export type AppliedCa =
       readonly op: 'finishCaRotation';
       /** The fingerprints of the intermediates retired (none: there was nothing to retire). */
       readonly retired: readonly string[];
+      /** The new root's fingerprint, when the rotation introduced one: everyone's root now. */
+      readonly root?: string;
     }
   | {
       readonly ok: true;
@@ -243,10 +245,10 @@ export class ModelApplier {
         return {
           ok: true,
           op: c.op,
-          fingerprint: installIntermediate(this.model, c.certificate, c.key, c.at),
+          fingerprint: installIntermediate(this.model, c.certificate, c.key, c.at, c.root),
         };
       case 'finishCaRotation':
-        return { ok: true, op: c.op, retired: finishRotation(this.model, c.issuer) };
+        return { ok: true, op: c.op, ...finishRotation(this.model, c.issuer, c.at) };
       case 'recordControllerCertificate':
         return {
           ok: true,

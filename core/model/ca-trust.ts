@@ -28,16 +28,29 @@ export function previousIntermediates(db: ModelDatabase): string[] {
   return text === undefined ? [] : (JSON.parse(text) as string[]);
 }
 
+/** A new root introduced with an intermediate: the root, and its certificate from the current one. */
+export interface IntroducedRoot {
+  readonly certificate: string;
+  readonly cross: string;
+}
+
 /**
  * Makes `certificatePem` (with its key) the intermediate that signs; the one it replaces stays
- * trusted until the rotation is finished. Returns the new intermediate's fingerprint.
+ * trusted until the rotation is finished. With `root`, the intermediate is that new root's: the
+ * root is everyone's from the finish on, and its cross-certificate links chains to the current
+ * root until then. Returns the new intermediate's fingerprint.
  */
 export function installIntermediate(
   db: ModelDatabase,
   certificatePem: string,
   keyPem: string,
   at: string,
+  root?: IntroducedRoot,
 ): string {
+  if (root) {
+    writeSetting(db, PKI_SETTINGS.nextRootCert, root.certificate, at, false);
+    writeSetting(db, PKI_SETTINGS.crossCert, root.cross, at, false);
+  }
   const next = fingerprint(certificatePem);
   const current = readSetting(db, PKI_SETTINGS.intermediateCert);
   if (current !== undefined && fingerprint(current) !== next) {
@@ -55,9 +68,14 @@ export function installIntermediate(
  * current one, as the taking node saw it); the taking node checked the members, whose list the
  * model does not hold. Router certificates of a retired intermediate (or of an unknown one) are
  * forgotten, which revokes them (their connections close, as for any revoked certificate).
- * Returns the retired fingerprints; nothing to retire changes nothing.
+ * A root being introduced becomes the root. Returns the retired intermediates' fingerprints and
+ * the new root's; nothing to retire changes nothing.
  */
-export function finishRotation(db: ModelDatabase, issuer: string): string[] {
+export function finishRotation(
+  db: ModelDatabase,
+  issuer: string,
+  at: string,
+): { retired: string[]; root?: string } {
   const current = readSetting(db, PKI_SETTINGS.intermediateCert);
   if (current === undefined || fingerprint(current) !== issuer) {
     throw new ModelError(
@@ -66,7 +84,7 @@ export function finishRotation(db: ModelDatabase, issuer: string): string[] {
     );
   }
   const retired = previousIntermediates(db);
-  if (retired.length === 0) return [];
+  if (retired.length === 0) return { retired };
   const behind = routersBehind(db, issuer);
   if (behind.length > 0) {
     throw new ModelError(
@@ -76,7 +94,14 @@ export function finishRotation(db: ModelDatabase, issuer: string): string[] {
   }
   db.run('DELETE FROM router_certificates WHERE issuer IS NULL OR issuer != ?', [issuer]);
   deleteSetting(db, PKI_SETTINGS.previousIntermediates);
-  return retired;
+  // A root being introduced is everyone's now; the one it replaces is trusted no more.
+  const next = readSetting(db, PKI_SETTINGS.nextRootCert);
+  if (next === undefined) return { retired };
+  writeSetting(db, PKI_SETTINGS.rootCert, next, at, false);
+  deleteSetting(db, PKI_SETTINGS.nextRootCert);
+  // The cross-certificate stays in chains: a member or router that was away during the change
+  // still trusts only the earlier root, and must verify the chains it meets to catch up.
+  return { retired, root: fingerprint(next) };
 }
 
 /** Routers ("router NAME (ID)") with a good certificate but none from `issuer`. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { collectionNames, spec, type Collection } from './entities.js';
 import { ModelError, type FieldError } from './errors.js';
-import type { HeldCertificate } from './ca-trust.js';
+import type { HeldCertificate, IntroducedRoot } from './ca-trust.js';
 import type { EnrolledCertificate } from './router-certificates.js';
 import type { IdempotencyKey } from './idempotency.js';
 
@@ -128,6 +128,8 @@ export type CaCommand =
       readonly certificate: string;
       readonly key: string;
       readonly at: string;
+      /** A new root (`--new-root`), which signed the intermediate. */
+      readonly root?: IntroducedRoot;
     }
   | {
       /** Retires every earlier intermediate; `issuer` is the current one's fingerprint. */
@@ -240,7 +242,13 @@ const singleSchema = z.discriminatedUnion('op', [
     certificate: enrolled,
     at: timestamp,
   }),
-  z.strictObject({ op: z.literal('installIntermediate'), certificate: pemText, key: pemText, at: timestamp }),
+  z.strictObject({
+    op: z.literal('installIntermediate'),
+    certificate: pemText,
+    key: pemText,
+    at: timestamp,
+    root: z.strictObject({ certificate: pemText, cross: pemText }).optional(),
+  }),
   z.strictObject({ op: z.literal('finishCaRotation'), issuer: fingerprint, at: timestamp }),
   z.strictObject({
     op: z.literal('recordControllerCertificate'),

@@ -14,12 +14,24 @@ export const PKI_SETTINGS = {
   intermediateKey: 'pki.intermediateKey',
   /** JSON: fingerprints of earlier intermediates still trusted until a rotation is finished. */
   previousIntermediates: 'pki.previousIntermediates',
+  /** A new root being introduced (`rotate-ca --new-root`): it becomes `rootCert` when finished. */
+  nextRootCert: 'pki.nextRootCert',
+  /**
+   * The latest new root certified by the root before it: carried at the end of chains (during
+   * the change, and after it for those that were away), until the next new root replaces it.
+   */
+  crossCert: 'pki.crossCert',
 } as const;
 
 export interface ClusterCaRecord {
+  /** The root everyone trusts now. */
   readonly rootCertPem: string;
   readonly intermediateCertPem: string;
   readonly intermediateKeyPem: string;
+  /** While a new root is introduced: that root, which signed the intermediate. */
+  readonly nextRootCertPem?: string;
+  /** The latest new root's certificate from the root before it, which chains carry last. */
+  readonly crossCertPem?: string;
 }
 
 /** The cluster CA, or undefined until all three settings exist. */
@@ -30,5 +42,23 @@ export function readClusterCa(db: ModelDatabase): ClusterCaRecord | undefined {
   if (rootCertPem === undefined || intermediateCertPem === undefined || intermediateKeyPem === undefined) {
     return undefined;
   }
-  return { rootCertPem, intermediateCertPem, intermediateKeyPem };
+  const nextRootCertPem = readSetting(db, PKI_SETTINGS.nextRootCert);
+  const crossCertPem = readSetting(db, PKI_SETTINGS.crossCert);
+  return {
+    rootCertPem,
+    intermediateCertPem,
+    intermediateKeyPem,
+    ...(nextRootCertPem !== undefined ? { nextRootCertPem } : {}),
+    ...(crossCertPem !== undefined ? { crossCertPem } : {}),
+  };
+}
+
+/** The CA certificates a chain the model's intermediate signs carries after its leaf. */
+export function chainAbove(ca: ClusterCaRecord): string[] {
+  return ca.crossCertPem === undefined ? [ca.intermediateCertPem] : [ca.intermediateCertPem, ca.crossCertPem];
+}
+
+/** The root that signs intermediates now: the one being introduced, else the one trusted. */
+export function signingRoot(ca: ClusterCaRecord): string {
+  return ca.nextRootCertPem ?? ca.rootCertPem;
 }

@@ -8,7 +8,14 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { isIP } from 'node:net';
-import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  webcrypto,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 
 // Node's own WebCrypto, set once, so the library never depends on what globalThis offers.
 x509.cryptoProvider.set(webcrypto as unknown as typeof globalThis.crypto);
@@ -41,37 +48,89 @@ export interface CaOptions {
   readonly validityDays?: number;
 }
 
+/**
+ * A root's path length: it signs intermediates (which sign only leaves) and, once, the next
+ * root, whose cross-certificate sits between it and that root's intermediates (crossCertify).
+ */
+const ROOT_PATH_LENGTH = 2;
+
 export async function createClusterCa(clusterId: string, options: CaOptions = {}): Promise<ClusterCa> {
   const now = options.now ?? new Date();
   const rootDays = options.validityDays ?? ROOT_DAYS;
-  const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+  const root = await createRoot(`meshdesk root CA ${clusterId}`, now, rootDays);
+  return {
+    root,
+    intermediate: await createIntermediate(clusterId, root, { now, validityDays: rootDays / 2 }),
+  };
+}
 
+/**
+ * A new root for a cluster that has one (`meshdesk cluster rotate-ca --new-root`): named apart
+ * from the earlier ones (its creation time), so that no chain builder confuses them.
+ */
+export function createNextRoot(clusterId: string, options: CaOptions = {}): Promise<CertifiedKey> {
+  const now = options.now ?? new Date();
+  return createRoot(
+    `meshdesk root CA ${clusterId} ${now.toISOString()}`,
+    now,
+    options.validityDays ?? ROOT_DAYS,
+  );
+}
+
+async function createRoot(commonName: string, now: Date, days: number): Promise<CertifiedKey> {
   const rootKeys = await generateKeys();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
-    name: [{ CN: [`meshdesk root CA ${clusterId}`] }],
-    notBefore,
-    notAfter: new Date(now.getTime() + rootDays * DAY_MS),
+    name: [{ CN: [commonName] }],
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(now.getTime() + days * DAY_MS),
     keys: rootKeys,
     signingAlgorithm: SIGNING_ALGORITHM,
     extensions: [
-      // Path length 1: the root signs intermediates, and only those sign leaves.
-      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.BasicConstraintsExtension(true, ROOT_PATH_LENGTH, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
     ],
   });
+  return { certPem: pem(root.toString('pem')), keyPem: await privateKeyPem(rootKeys.privateKey) };
+}
 
-  const rootKeyPem = await privateKeyPem(rootKeys.privateKey);
-  const rootPem = pem(root.toString('pem'));
-  return {
-    root: { certPem: rootPem, keyPem: rootKeyPem },
-    intermediate: await createIntermediate(
-      clusterId,
-      { certPem: rootPem, keyPem: rootKeyPem },
-      { now, validityDays: rootDays / 2 },
-    ),
-  };
+/** Whether `rootPem` may vouch for a next root (roots made before version 14 allowed no room). */
+export function canCrossCertify(rootPem: string): boolean {
+  const constraints = new x509.X509Certificate(rootPem).getExtension(x509.BasicConstraintsExtension);
+  return constraints?.pathLength === undefined || constraints.pathLength >= ROOT_PATH_LENGTH;
+}
+
+/**
+ * `next` (a root) certified by `current` (the root everyone trusts now): the same name and key
+ * as `next`, issued by `current`. Carried at the end of chains while a new root is introduced,
+ * so that a party that trusts only `current` verifies leaf ← intermediate ← cross ← current,
+ * and one that trusts `next` stops at it: nobody needs both roots at once.
+ */
+export async function crossCertify(next: string, current: CertifiedKey): Promise<string> {
+  const subject = new x509.X509Certificate(next);
+  const issuer = new x509.X509Certificate(current.certPem);
+  const cross = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: subject.subjectName,
+    issuer: issuer.subjectName,
+    notBefore: subject.notBefore,
+    notAfter: new Date(Math.min(subject.notAfter.getTime(), issuer.notAfter.getTime())),
+    publicKey: subject.publicKey,
+    signingKey: await importPrivateKey(current.keyPem),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      // Below it: the next root's intermediates, and their leaves.
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(await subject.publicKey.export()),
+      authorityKeyId(issuer),
+    ],
+  });
+  if (!(await cross.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) {
+    throw new Error('the root key does not match the root certificate');
+  }
+  return pem(cross.toString('pem'));
 }
 
 /**
@@ -219,6 +278,18 @@ export function issuerOf(chainPem: string): string | undefined {
   return intermediate ? fingerprint(intermediate) : undefined;
 }
 
+/** Whether `keyPem` (PKCS#8) is the private key of the certificate `certPem`. */
+export function keyMatches(keyPem: string, certPem: string): boolean {
+  try {
+    const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+    return spki(createPublicKey(createPrivateKey(keyPem))).equals(
+      spki(new X509Certificate(certPem).publicKey),
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** Uppercase hex, as revocation lists and node:tls's peer certificates name it. */
 export function serialOf(certPem: string): string {
   return new X509Certificate(certPem).serialNumber.toUpperCase();
@@ -259,32 +330,34 @@ export function certificatesOf(bundle: string): string[] {
 
 /**
  * Whether leaf ← intermediate ← root hold together at `now`: names and key ids match, each
- * signature verifies, the CAs are CAs and the leaf is not, and all three are within validity.
+ * signature verifies, the CAs are CAs and the leaf is not, and all are within validity. `cas`
+ * are the CA certificates a chain carries after its leaf (a list or a PEM bundle): the
+ * intermediate and, while a new root is introduced, the cross-certificate (crossCertify) that
+ * links it to `rootPem`; the chain ends at the first certificate `rootPem` issued.
  */
 export function verifyChain(
   leafPem: string,
-  intermediatePem: string,
+  cas: string | readonly string[],
   rootPem: string,
   now: Date = new Date(),
 ): boolean {
   try {
     const leaf = new X509Certificate(leafPem);
-    const intermediate = new X509Certificate(intermediatePem);
     const root = new X509Certificate(rootPem);
     const t = now.getTime();
     const current = (c: X509Certificate) => Date.parse(c.validFrom) <= t && t <= Date.parse(c.validTo);
-    return (
-      root.ca &&
-      root.checkIssued(root) &&
-      root.verify(root.publicKey) &&
-      intermediate.ca &&
-      intermediate.checkIssued(root) &&
-      intermediate.verify(root.publicKey) &&
-      !leaf.ca &&
-      leaf.checkIssued(intermediate) &&
-      leaf.verify(intermediate.publicKey) &&
-      [leaf, intermediate, root].every(current)
-    );
+    const issued = (child: X509Certificate, parent: X509Certificate) =>
+      parent.ca && child.checkIssued(parent) && child.verify(parent.publicKey) && current(parent);
+    const above = typeof cas === 'string' ? certificatesOf(cas) : cas;
+    if (!root.ca || !issued(root, root) || leaf.ca || !current(leaf) || above.length === 0) return false;
+    let child = leaf;
+    for (const pem of above) {
+      const parent = new X509Certificate(pem);
+      if (!issued(child, parent)) return false;
+      if (issued(parent, root)) return true;
+      child = parent;
+    }
+    return false;
   } catch {
     return false; // not a certificate at all
   }

@@ -39,14 +39,14 @@ export async function enrollRouter(token: string, options: EnrollOptions = {}): 
     ),
   );
   const body = answer.body;
-  const [leaf, intermediate] = certificatesOf(body.certificate);
+  const [leaf, intermediate, ...above] = certificatesOf(body.certificate);
   const expected = spiffeId(join.clusterId, 'router', subject);
   if (
     !leaf ||
     !intermediate ||
     body.clusterId !== join.clusterId ||
     body.router.id !== subject ||
-    !verifyChain(leaf, intermediate, join.ca) ||
+    !verifyChain(leaf, [intermediate, ...above], join.ca) ||
     !spiffeIdsOf(leaf).includes(expected) ||
     !signedBy(parsed, intermediate)
   ) {

@@ -36,9 +36,9 @@ export type RouterIdentity = z.output<typeof routerIdentitySchema>;
  * the reason when it does not.
  */
 export function identityProblem(identity: RouterIdentity, now: Date = new Date()): string | undefined {
-  const [leaf, intermediate] = certificatesOf(identity.certificate);
-  if (!leaf || !intermediate) return 'its certificate is not a leaf and an intermediate';
-  if (!verifyChain(leaf, intermediate, identity.ca, now)) {
+  const [leaf, ...cas] = certificatesOf(identity.certificate);
+  if (!leaf || cas.length === 0) return 'its certificate is not a leaf and an intermediate';
+  if (!verifyChain(leaf, cas, identity.ca, now)) {
     return 'its certificate does not chain to its cluster CA, or it has expired';
   }
   const expected = spiffeId(identity.clusterId, 'router', identity.router.id);

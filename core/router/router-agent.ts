@@ -17,6 +17,7 @@ import { statusAuthorization, statusEndpoint, type RouterControls } from './stat
 import type { RouterCredentials } from './credentials.js';
 import { RouterRenewal } from './renewal.js';
 import { TrustList } from './trust-list.js';
+import { fingerprint } from '../pki/ca.js';
 
 /** The TLS context of the router's listener (links and status): its certificate, TLS 1.3. */
 function serverContext(credentials: RouterCredentials) {
@@ -55,10 +56,11 @@ export class RouterAgent implements RouterControls {
   /** The credentials in use: renewal swaps them. */
   private credentials: RouterCredentials;
   private http: HttpsServer | undefined;
+  private readonly log: Logger;
   private listenAddress: string | undefined;
 
   private constructor(private readonly o: RouterAgentOptions) {
-    const log = o.log ?? pino({ level: 'silent' });
+    const log = (this.log = o.log ?? pino({ level: 'silent' }));
     this.credentials = o.credentials;
     const tell = (payload: unknown): void => this.controllers.broadcast(EVENTS.link, payload);
     this.links = new RouterLinks({
@@ -77,8 +79,12 @@ export class RouterAgent implements RouterControls {
     this.controllers = new ControllerSessions({
       credentials: () => this.credentials,
       trust: this.trust,
-      // A rotated intermediate: renew at once (the check does nothing otherwise).
-      onTrustChanged: () => void this.renewal.check(),
+      // A rotated intermediate: renew at once (the check does nothing otherwise); a new root
+      // that became the cluster's: trust it.
+      onTrustChanged: () => {
+        void this.renewal.check();
+        void this.adoptRoot();
+      },
       log,
       links: this.links,
       routes: this.routes,
@@ -161,7 +167,20 @@ export class RouterAgent implements RouterControls {
    * the controller sessions move onto them now. Connections made on the earlier certificate carry
    * on (it stays good, model/router-certificates.ts).
    */
-  private async install(renewed: RouterCredentials): Promise<void> {
+  /**
+   * Trusts the cluster's root as the controllers name it, and only it, once it differs from the
+   * one this router has (a rotation that introduced a new root finished); kept like a renewal.
+   */
+  private async adoptRoot(): Promise<void> {
+    const root = this.trust.root();
+    if (root === undefined || root === this.credentials.ca) return;
+    await this.install({ ...this.credentials, ca: root });
+    this.log.warn({ root: fingerprint(root) }, 'trusts the cluster’s new root CA, and only it');
+  }
+
+  private async install(credentials: RouterCredentials): Promise<void> {
+    // A renewal answered before the root changed must not bring the earlier root back.
+    const renewed = { ...credentials, ca: this.trust.root() ?? credentials.ca };
     await this.o.onRenewed?.(renewed);
     this.credentials = renewed;
     this.http?.setSecureContext({ ...serverContext(renewed) });

@@ -17,6 +17,7 @@ export class TrustList {
         revoked: Set<string>;
         issuer?: string;
         issuers?: ReadonlySet<string>;
+        root?: string;
       }
     | undefined;
 
@@ -35,6 +36,7 @@ export class TrustList {
       revoked: new Set(peers.revokedControllers),
       ...(peers.issuer ? { issuer: peers.issuer } : {}),
       ...(peers.issuers ? { issuers: new Set(peers.issuers) } : {}),
+      ...(peers.root ? { root: peers.root } : {}),
     };
     return true;
   }
@@ -43,6 +45,11 @@ export class TrustList {
   routerGood(id: string, serial: string | undefined): boolean {
     if (!this.current) return true;
     return serial !== undefined && (this.current.serials.get(id)?.has(serial.toUpperCase()) ?? false);
+  }
+
+  /** The cluster's root CA (PEM), once a controller said. */
+  root(): string | undefined {
+    return this.current?.root;
   }
 
   /** The fingerprint of the intermediate CA that signs now, once a controller said. */

@@ -60,6 +60,8 @@ export const peersSchema = z.object({
    * rotation not yet finished. A controller certificate of another is refused.
    */
   issuers: z.array(z.string().max(200)).max(1_000).optional(),
+  /** The cluster's root CA (PEM): a router trusts it, and only it, once it differs from its own. */
+  root: z.string().max(16_384).optional(),
 });
 export type Peers = z.output<typeof peersSchema>;
 export const acceptedSchema = z.object({

@@ -190,7 +190,7 @@ export class RouterChannel {
     // Nothing to read on the once-a-second tick while no router is connected.
     if (this.sessions.size === 0) return;
     const peers = this.o.peers();
-    const key = JSON.stringify([peers.routers, peers.revokedControllers, peers.issuers]);
+    const key = JSON.stringify([peers.routers, peers.revokedControllers, peers.issuers, peers.root]);
     if (key === this.sentPeers) return;
     this.sentPeers = key;
     for (const { socket } of this.sessions.values()) socket.emit(EVENTS.peers, peers);

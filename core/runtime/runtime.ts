@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { runtimeStatus } from '../../contract/index.js';
 import type { Namespace, Socket } from 'socket.io';
 import { certificateCurrent, enrolledRouters } from '../model/router-certificates.js';
+import { readClusterCa } from '../model/pki.js';
 import type { ModelDatabase } from '../model/database.js';
 import { CircuitService, type CircuitChange, type ModelRouter } from './circuit-service.js';
 import type { Circuit } from './circuit-table.js';
@@ -119,6 +120,7 @@ export class ControllerRuntime implements RouterChannelHandler {
         routers: enrolledRouters(o.database()),
         revokedControllers: o.revokedControllers(),
         ...issuersNow(o.trustedIssuers()),
+        ...rootNow(o.database()),
       }),
       handler: this,
       drops: this.drops,
@@ -418,6 +420,12 @@ export class ControllerRuntime implements RouterChannelHandler {
       }
     }
   }
+}
+
+/** The root CA as routers are told it (absent until the model has one). */
+function rootNow(db: ModelDatabase): { root?: string } {
+  const ca = readClusterCa(db);
+  return ca ? { root: ca.rootCertPem } : {};
 }
 
 /** The intermediate CAs as routers are told them (absent until the model has one). */

@@ -39,6 +39,10 @@ export class InboundPeers {
   /** Authenticated connections by peer: more than one while a restarted peer's old one lingers. */
   private readonly sessions = new Map<NodeId, Set<Socket>>();
   private readonly hellos = new WeakMap<Socket, Hello>();
+  /** Requests each connection sent that are not answered yet. */
+  private readonly answering = new WeakMap<Socket, number>();
+  /** Connections to close once their requests are answered. */
+  private readonly closing = new WeakSet<Socket>();
 
   constructor(
     nsp: Namespace,
@@ -70,7 +74,8 @@ export class InboundPeers {
 
   /**
    * Closes every connection whose client certificate is no longer good: its issuer was retired
-   * (a finished CA rotation). The peer reconnects with its renewed one. Returns the peers.
+   * (a finished CA rotation). It takes no new frame or request from then on; requests it sent
+   * before are answered first. The peer reconnects with its renewed one. Returns the peers.
    */
   disconnectRetiredIssuers(): NodeId[] {
     const trusted = this.ctx.auth.issuerTrusted;
@@ -80,13 +85,20 @@ export class InboundPeers {
       for (const socket of [...set]) {
         const cert = (socket.request.socket as TLSSocket).getPeerCertificate(true);
         if (trusted(issuerFingerprint(cert))) continue;
-        socket.disconnect(true);
         set.delete(socket);
+        this.closeWhenAnswered(socket);
         dropped.push(peer);
       }
       if (set.size === 0) this.sessions.delete(peer);
     }
     return dropped;
+  }
+
+  private closeWhenAnswered(socket: Socket): void {
+    socket.removeAllListeners(RAFT_EVENT);
+    socket.removeAllListeners(REQUEST_EVENT);
+    if ((this.answering.get(socket) ?? 0) === 0) socket.disconnect(true);
+    else this.closing.add(socket);
   }
 
   /** Whether an authenticated connection from `peer` is open. */
@@ -123,7 +135,11 @@ export class InboundPeers {
       }
       const reply = ack as (reply: Reply) => void;
       const from = peer;
+      this.answering.set(socket, (this.answering.get(socket) ?? 0) + 1);
       void answerRequest(ctx.handlers, from, method, payload).then((answer) => {
+        const left = (this.answering.get(socket) ?? 1) - 1;
+        this.answering.set(socket, left);
+        if (left === 0 && this.closing.has(socket)) setImmediate(() => socket.disconnect(true));
         try {
           reply(answer);
         } catch (err) {

@@ -217,7 +217,7 @@ export class PeerLink {
           const { failure, detail } = result;
           this.ctx.log.warn({ peer: this.id, why, failure, detail }, 'could not refresh the peer connection');
           if (isLocalRefusal(failure)) countRefusal(this.ctx.counters, failure);
-          if (successor.mustGo && this.ready) this.retry();
+          if (successor.mustGo && this.ready) this.replaceCurrent();
         }
         return;
       }
@@ -254,6 +254,17 @@ export class PeerLink {
     this.teardown();
     for (const socket of this.draining) discard(socket);
     this.draining.clear();
+  }
+
+  /**
+   * The current connection must go and no successor could be made: it is drained like a replaced
+   * one (its requests in flight are answered), and the link redials as after a failure.
+   */
+  private replaceCurrent(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.retry();
+    if (socket) this.drain(socket);
   }
 
   /** A request on `socket` was answered (or failed): a replaced socket closes after its last. */

@@ -10,13 +10,19 @@
  * certificate from it is refused at every handshake (cluster port, router channel, router links,
  * a router's status endpoint); the members' connections had moved onto their renewed
  * certificates before, the routers' link is made again on theirs, and the cluster goes on.
+ * Then a new root (`newRoot`): its key stays on the bootstrap node; everyone re-issues under it
+ * while trusting only the current root (chains carry the new root's certificate from it); once
+ * finished, every member and router trusts the new root only and keeps it on disk (the router
+ * process starts again on its identity file), and a certificate of the earlier root opens
+ * nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
-import { issuerOf } from '../../core/pki/ca.js';
+import { X509Certificate } from 'node:crypto';
+import { certificatesOf, fingerprint, issuerOf } from '../../core/pki/ca.js';
 import { certificateCredentials } from '../../core/router/credentials.js';
 import type { RouterIdentity } from '../../core/router/identity.js';
 import { controllerIdentity } from '../../core/router/controller-session.js';
@@ -46,6 +52,7 @@ const renewed = new Map<number, RouterCredentials>();
 let child: ChildProcess | undefined;
 let childOutput: ChildOutput | undefined;
 let identityFile = '';
+let processRouterId = '';
 /** The in-process routers' identities as enrolled (certificates of the first intermediate). */
 const enrolled: RouterIdentity[] = [];
 /** A router enrolled before the rotation and never started: it cannot renew. */
@@ -90,16 +97,8 @@ beforeAll(async () => {
   const third = await createEnrolledRouter(cluster.node(0).url, token, 'edge-c');
   identityFile = join(cluster.root, 'edge-c.json');
   await writeRouterIdentity(identityFile, third);
-  child = spawn(process.execPath, [BIN, 'router', '--identity', identityFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  childOutput = captureOutput(child);
-  await waitFor(async () => {
-    const runtime = await callController(cluster.node(0).url, 'GET', '/runtime', { token });
-    return ((await runtime.json()) as { routers: { id: string }[] }).routers.some(
-      (r) => r.id === third.router.id,
-    );
-  }, 'the router process connected');
+  processRouterId = third.router.id;
+  await startRouterProcess();
   await waitFor(
     async () =>
       routers.every(
@@ -108,6 +107,22 @@ beforeAll(async () => {
     'the routers connected to all three and linked',
   );
 }, 120_000);
+
+/** `meshdesk router --identity FILE`, until every controller has its session. */
+async function startRouterProcess(): Promise<void> {
+  child = spawn(process.execPath, [BIN, 'router', '--identity', identityFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  childOutput = captureOutput(child);
+  for (const i of [0, 1, 2]) {
+    await waitFor(async () => {
+      const runtime = await callController(cluster.node(i).url, 'GET', '/runtime', { token: adminToken });
+      return ((await runtime.json()) as { routers: { id: string }[] }).routers.some(
+        (r) => r.id === processRouterId,
+      );
+    }, `the router process connected to controller ${i}`);
+  }
+}
 
 afterAll(async () => {
   child?.kill('SIGTERM');
@@ -279,4 +294,98 @@ describe('finishing the rotation', () => {
       expect(written.status, JSON.stringify(written.body)).toBe(201);
     }
   }, 90_000);
+});
+
+describe('a new root', () => {
+  it('is introduced under the current one, re-issues everything, and becomes the only root when finished', async () => {
+    const caFile = (i: number) => readFile(join(cluster.node(i).dataDir, 'tls', 'ca.pem'), 'utf8');
+    const earlierRoot = await caFile(0);
+    const tls = (file: string) => readFile(join(cluster.node(1).dataDir, 'tls', file), 'utf8');
+    // Node 1's certificate now, of the current root: retired with it at the end.
+    const ofEarlierRoot = { ...oldNode, key: await tls('node.key'), cert: await tls('node.pem') };
+    const [a, b] = routers as [RouterAgent, RouterAgent];
+
+    const rotated = await cluster.call(0, 'POST', '/cluster/ca/rotate', { newRoot: true });
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    const issuer = rotated.body.fingerprint as string;
+    const root = rotated.body.root as string;
+    expect(root).not.toBe(fingerprint(earlierRoot));
+    // Its key stays on the node that made it, 0600, beside the first root's.
+    const keyFile = join(
+      cluster.node(0).dataDir,
+      'tls',
+      `ca-root-${root.replaceAll(':', '').toLowerCase()}.key`,
+    );
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+
+    // Everyone re-issues from the new intermediate; chains carry the new root's certificate from
+    // the current one, so that nobody has to trust two roots.
+    for (const i of [0, 1, 2])
+      await waitFor(async () => (await nodeIssuer(i)) === issuer, `node ${i} re-issued under the new root`);
+    const chain = certificatesOf(await readFile(join(cluster.node(2).dataDir, 'tls', 'node.pem'), 'utf8'));
+    expect(chain).toHaveLength(3);
+    expect(new X509Certificate(chain[2]!).checkIssued(new X509Certificate(earlierRoot))).toBe(true);
+    for (const k of [0, 1])
+      await waitFor(async () => issuerOf(renewed.get(k)?.cert ?? '') === issuer, `router ${k} renewed`);
+    await waitFor(async () => {
+      const { certificate } = JSON.parse(await readFile(identityFile, 'utf8')) as { certificate: string };
+      return issuerOf(certificate) === issuer;
+    }, 'the router process renewed');
+    await waitFor(
+      async () => [a, b].every((r) => r.controllers.status().filter((c) => c.connected).length === 3),
+      'the routers on all three controllers during the change',
+    );
+
+    const follower = ((await cluster.leaderIndex()) + 1) % 3;
+    const finished = await cluster.call(follower, 'POST', '/cluster/ca/finish-rotation');
+    expect(finished.status, JSON.stringify(finished.body)).toBe(200);
+    expect(finished.body.root).toBe(root);
+
+    // Every member and router trusts the new root, and keeps it where it reads it at start.
+    for (const i of [0, 1, 2])
+      await waitFor(async () => fingerprint(await caFile(i)) === root, `node ${i} trusts the new root`);
+    for (const k of [0, 1])
+      await waitFor(
+        async () => fingerprint(renewed.get(k)?.ca ?? earlierRoot) === root,
+        `router ${k} took it`,
+      );
+    await waitFor(async () => {
+      const { ca } = JSON.parse(await readFile(identityFile, 'utf8')) as { ca: string };
+      return fingerprint(ca) === root;
+    }, 'the router process took it');
+
+    // A certificate of the earlier root opens nothing: not the cluster port, not a router.
+    const node0 = `https://127.0.0.1:${cluster.node(0).clusterPort}`;
+    expect(
+      await handshake(`${node0}/raft`, {
+        ca: ofEarlierRoot.ca,
+        key: ofEarlierRoot.key,
+        cert: ofEarlierRoot.cert,
+        ...{ checkServerIdentity: controllerIdentity },
+        auth: makeHello(clusterId, ids[1]!, ids[0]!),
+      }),
+    ).toBe('UNTRUSTED_CERTIFICATE');
+    await expect(fetchAsCertificate(`https://${b.address}/status`, ofEarlierRoot)).rejects.toThrow();
+    const tlsNow = {
+      ...ofEarlierRoot,
+      key: await tls('node.key'),
+      cert: await tls('node.pem'),
+      ca: await caFile(1),
+    };
+    expect((await fetchAsCertificate(`https://${b.address}/status`, tlsNow)).status).toBe(200);
+
+    // The cluster goes on, and the router process starts again on its identity file.
+    await waitFor(
+      async () => [a, b].every((r) => r.controllers.status().filter((c) => c.connected).length === 3),
+      'the routers on all three controllers',
+    );
+    await waitFor(async () => linkBetween() !== undefined, 'the routers linked');
+    for (const i of [0, 1, 2]) {
+      const written = await cluster.call(i, 'POST', '/identities', { name: `after-new-root-${i}` });
+      expect(written.status, JSON.stringify(written.body)).toBe(201);
+    }
+    child?.kill('SIGTERM');
+    await childOutput?.exited;
+    await startRouterProcess();
+  }, 120_000);
 });

@@ -87,6 +87,10 @@ describe('meshdesk arguments', () => {
     ],
     [['cluster', 'revoke-invite'], /cluster revoke-invite needs the invitation id/],
     [['cluster', 'status', '--finish'], /--finish goes with rotate-ca only/],
+    [
+      ['cluster', 'rotate-ca', '--new-root', '--finish'],
+      /--new-root goes with rotate-ca only, without --finish/,
+    ],
     [['cluster', 'status', '--api', 'not a url'], /--api must be a URL/],
     [
       ['cluster', 'status', '--password', 'hunter2'],

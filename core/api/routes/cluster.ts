@@ -22,6 +22,7 @@ import {
   tokenKeysRotated,
   caRotated,
   caRotationFinished,
+  rotateCaBody,
   transferBody,
 } from '../../../contract/index.js';
 import { retireCommands } from '../token-keys.js';
@@ -172,24 +173,26 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
         tags,
         operationId: 'rotateClusterCa',
         summary:
-          'Sign a new intermediate CA with the root key (on the node that bootstrapped the cluster): every member and router re-issues its certificate from it',
+          'Sign a new intermediate CA with the root key (on the node that bootstrapped the cluster), under a new root with newRoot: every member and router re-issues its certificate from it',
+        body: rotateCaBody,
         response: { 200: caRotated },
         problems: WRITE_PROBLEMS,
         answerHeaders: ['x-raft-index'],
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const now = new Date();
-      const rotation = await s.ctx.certificates.rotateIntermediate(now);
+      const rotation = await s.ctx.certificates.rotateIntermediate(now, request.body?.newRoot === true);
       const written = await propose(
         s.ctx.replica,
         s.metrics,
         { op: 'batch', commands: rotation.commands },
         { at: now.toISOString() },
       );
-      s.ctx.logger.warn({ fingerprint: rotation.fingerprint }, 'rotated the cluster’s intermediate CA');
+      const { fingerprint, notAfter, root } = rotation;
+      s.ctx.logger.warn({ fingerprint, root }, 'rotated the cluster’s intermediate CA');
       reply.header('x-raft-index', String(written.index));
-      return { fingerprint: rotation.fingerprint, notAfter: rotation.notAfter, index: written.index };
+      return { fingerprint, notAfter, ...(root ? { root } : {}), index: written.index };
     },
   );
 
@@ -210,12 +213,14 @@ export function clusterRoutes(app: ZodApp, s: ApiDeps): void {
       const now = new Date();
       const command = s.ctx.certificates.finishRotation(now);
       const written = await propose(s.ctx.replica, s.metrics, command, { at: now.toISOString() });
-      const retired = written.result.op === 'finishCaRotation' ? [...written.result.retired] : [];
+      const result = written.result.op === 'finishCaRotation' ? written.result : { retired: [] };
+      const retired = [...result.retired];
+      const root = 'root' in result ? result.root : undefined;
       if (retired.length > 0) {
-        s.ctx.logger.warn({ retired }, 'retired the cluster’s earlier intermediate CAs');
+        s.ctx.logger.warn({ retired, root }, 'retired the cluster’s earlier intermediate CAs');
       }
       reply.header('x-raft-index', String(written.index));
-      return { retired, index: written.index };
+      return { retired, ...(root ? { root } : {}), index: written.index };
     },
   );
 

@@ -89,6 +89,12 @@ describe('bootstrap', () => {
     const old = join(dir, 'old');
     await bootstrapClusterCa(old, { clusterId: 'c-old', nodeId: 'n1', hosts: ['127.0.0.1'] });
     const model = await modelWithCa(old);
+    // The old cluster was in the middle of introducing a new root.
+    const at = new Date().toISOString();
+    const rotating = ['pki.nextRootCert', 'pki.crossCert', 'pki.previousIntermediates'].map(
+      (key) => ({ op: 'setSetting', key, value: 'of the old cluster', at }) as const,
+    );
+    model.apply([{ index: 2, term: 1, data: encodeCommand({ op: 'batch', commands: rotating }) }], 2);
     const fresh = join(dir, 'fresh');
     const tls = await bootstrapClusterCa(fresh, { clusterId: CLUSTER, nodeId: 'n9', hosts: ['127.0.0.1'] });
     const commands = await pendingCaCommands(fresh, model.model, new Date().toISOString());
@@ -96,9 +102,14 @@ describe('bootstrap', () => {
       'pki.rootCert',
       'pki.intermediateCert',
       'pki.intermediateKey',
+      'pki.previousIntermediates',
+      'pki.nextRootCert',
+      'pki.crossCert',
     ]);
-    model.apply([{ index: 2, term: 1, data: encodeCommand({ op: 'batch', commands }) }], 2);
-    expect(readClusterCa(model.model)?.rootCertPem).toBe(tls.ca);
+    model.apply([{ index: 3, term: 1, data: encodeCommand({ op: 'batch', commands }) }], 3);
+    const ca = readClusterCa(model.model);
+    expect(ca?.rootCertPem).toBe(tls.ca);
+    expect([ca?.nextRootCertPem, ca?.crossCertPem]).toEqual([undefined, undefined]);
   });
 });
 

@@ -53,11 +53,15 @@ const bootstrap = (): ModelCommand => ({
     { op: 'setSetting', key: 'pki.intermediateKey', value: ca.intermediate.keyPem, at: T0 },
   ],
 });
-const install = (i: { certPem: string; keyPem: string }, at = T1): SingleCommand => ({
+const install = (
+  i: { certPem: string; keyPem: string },
+  root?: { certificate: string; cross: string },
+): SingleCommand => ({
   op: 'installIntermediate',
   certificate: i.certPem,
   key: i.keyPem,
-  at,
+  at: T1,
+  ...(root ? { root } : {}),
 });
 const finish = (issuer: string): SingleCommand => ({ op: 'finishCaRotation', issuer, at: T1 });
 const router = (id: string): ModelCommand => ({
@@ -176,6 +180,28 @@ describe('the cluster CA rotation in the model', () => {
     const result = apply({ op: 'batch', commands: [install(third), finish(fingerprint(next.certPem))] });
     expect(result.error?.message).toMatch(/^operation 1 \(finishCaRotation the cluster CA\): /);
     expect(JSON.stringify(result)).not.toContain('PRIVATE KEY');
+  });
+
+  it('makes a new root the root when finished, and keeps its cross-certificate in chains', async () => {
+    const { apply, db } = await machine();
+    apply(bootstrap());
+    const nextRoot = (await createClusterCa('c1')).root.certPem;
+    apply(install(next, { certificate: nextRoot, cross: third.certPem }));
+    expect(readClusterCa(db())).toMatchObject({
+      rootCertPem: ca.root.certPem,
+      nextRootCertPem: nextRoot,
+      crossCertPem: third.certPem,
+    });
+    expect(apply(finish(fingerprint(next.certPem)))).toEqual({
+      ok: true,
+      op: 'finishCaRotation',
+      retired: [fingerprint(ca.intermediate.certPem)],
+      root: fingerprint(nextRoot),
+    });
+    const after = readClusterCa(db());
+    expect(after?.rootCertPem).toBe(nextRoot);
+    expect(after?.nextRootCertPem).toBeUndefined();
+    expect(after?.crossCertPem).toBe(third.certPem);
   });
 
   it('records the certificate a controller uses, and forgets it when the controller is removed', async () => {

@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { spawnSync } from 'node:child_process';
-import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,13 @@ import type { AddressInfo } from 'node:net';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import {
+  canCrossCertify,
   certificatesOf,
   chainPem,
   createClusterCa,
   createIntermediate,
+  createNextRoot,
+  crossCertify,
   createKeyAndCsr,
   fingerprint,
   issueCertificate,
@@ -275,6 +278,104 @@ describe('checked by openssl', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a new root, certified by the current one', () => {
+  it('chains through its cross-certificate for a party that trusts only the current root, and stops at itself for one that trusts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshdesk-pki-'));
+    try {
+      const ca = await createClusterCa(CLUSTER);
+      expect(canCrossCertify(ca.root.certPem)).toBe(true);
+      const next = await createNextRoot(CLUSTER);
+      expect(new X509Certificate(next.certPem).subject).not.toBe(
+        new X509Certificate(ca.root.certPem).subject,
+      );
+      const cross = await crossCertify(next.certPem, ca.root);
+      const intermediate = await createIntermediate(CLUSTER, next);
+      const { csrPem } = await createKeyAndCsr('n1');
+      const leaf = await issueCertificate(intermediate, csrPem, {
+        clusterId: CLUSTER,
+        kind: 'controller',
+        id: 'n1',
+        hosts: ['127.0.0.1'],
+      });
+      // Our own check, as enrollment, joining and a router's identity file use it.
+      expect(verifyChain(leaf, [intermediate.certPem, cross], ca.root.certPem)).toBe(true);
+      expect(verifyChain(leaf, [intermediate.certPem, cross], next.certPem)).toBe(true);
+      expect(verifyChain(leaf, chainPem(intermediate.certPem, cross), ca.root.certPem)).toBe(true);
+      expect(verifyChain(leaf, [intermediate.certPem], ca.root.certPem)).toBe(false); // no link
+      // A leaf of the current root's intermediate does not verify under the new root alone.
+      const { csrPem: older } = await createKeyAndCsr('n2');
+      const oldLeaf = await issueCertificate(ca.intermediate, older, {
+        clusterId: CLUSTER,
+        kind: 'controller',
+        id: 'n2',
+      });
+      expect(verifyChain(oldLeaf, [ca.intermediate.certPem], next.certPem)).toBe(false);
+      // The cross-certificate cannot stand in for a root.
+      expect(verifyChain(leaf, [intermediate.certPem], cross)).toBe(false);
+
+      // OpenSSL agrees, both ways, for TLS clients and servers.
+      const file = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const untrusted = file('untrusted.pem', chainPem(intermediate.certPem, cross));
+      const leafFile = file('leaf.pem', leaf);
+      for (const [trusted, name] of [
+        [ca.root.certPem, 'current'],
+        [next.certPem, 'next'],
+      ] as const) {
+        for (const purpose of ['sslserver', 'sslclient']) {
+          const ok = spawnSync(
+            'openssl',
+            [
+              'verify',
+              '-purpose',
+              purpose,
+              '-CAfile',
+              file(`${name}.pem`, trusted),
+              '-untrusted',
+              untrusted,
+              leafFile,
+            ],
+            { encoding: 'utf8' },
+          );
+          expect(ok.stdout.trim(), `${name} ${purpose}: ${ok.stderr}`).toBe(`${leafFile}: OK`);
+        }
+      }
+      const old = spawnSync(
+        'openssl',
+        [
+          'verify',
+          '-CAfile',
+          file('n.pem', next.certPem),
+          '-untrusted',
+          file('oi.pem', ca.intermediate.certPem),
+          file('old.pem', oldLeaf),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(old.status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is refused by a root made before roots could certify their successor', async () => {
+    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
+    const legacy = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: '01',
+      name: 'CN=legacy root',
+      keys,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [new x509.BasicConstraintsExtension(true, 1, true)],
+    });
+    expect(canCrossCertify(legacy.toString('pem'))).toBe(false);
   });
 });
 

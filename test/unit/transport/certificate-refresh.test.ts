@@ -2,9 +2,9 @@
  * Connections follow certificates. A node that renews moves the connections it dialled onto its
  * new certificate, make before break: a request in flight on the old connection is answered on
  * it. Once an intermediate CA is retired, the connections on its certificates end: a peer's
- * connection to us closes and its redials are refused (REVOKED_CERTIFICATE, counted), ours to it
- * is replaced or, when its certificate is the retired one, dropped; once it renews, both ways
- * work again.
+ * connection to us closes once the requests it sent are answered, and its redials are refused
+ * (REVOKED_CERTIFICATE, counted); ours to it is replaced or, when its certificate is the retired
+ * one, dropped; once it renews, both ways work again.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIntermediate, fingerprint } from '../../../core/pki/ca.js';
@@ -53,9 +53,22 @@ describe('certificates and open connections', () => {
     await expect(pending).resolves.toBe('answered');
     expect(a.transport.stats().refusals).toEqual({});
 
-    // The first intermediate is retired while B still holds one of its certificates.
+    // The first intermediate is retired while B still holds one of its certificates, and while
+    // A is answering a request B sent on that connection: the answer still reaches B.
+    let answer: () => void = () => undefined;
+    let asked = false;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    a.transport.handle('slow-a', async () => {
+      asked = true;
+      await answered;
+      return 'answered by A';
+    });
+    const fromB = b.transport.request('a', 'slow-a', {}, 10_000);
+    await waitFor(() => asked, 'A is answering B');
     trusted.delete(fingerprint(ca.intermediate.certPem));
     expect(a.transport.dropRetiredIssuers()).toEqual(['b']);
+    answer();
+    await expect(fromB).resolves.toBe('answered by A');
     await waitFor(() => {
       const peer = a.transport.peers()[0];
       return peer?.inbound === false && peer.connected === false;
