@@ -176,7 +176,11 @@ export const invitationParams = z.strictObject({ id: z.string().min(1).max(64) }
 
 export const memberParams = z.strictObject({ id: z.string().min(1).max(255) });
 
-export const transferBody = z.strictObject({ to: z.string().min(1).max(255).optional() }).optional();
+/**
+ * `POST /cluster/transfer-leadership`. Optional bodies are nullish: a POST with no body at all
+ * reaches validation as null.
+ */
+export const transferBody = z.strictObject({ to: z.string().min(1).max(255).optional() }).nullish();
 
 /** `POST /cluster/ca/rotate`: with `newRoot`, a new root signs the new intermediate. */
 export const rotateCaBody = z.strictObject({ newRoot: z.boolean().optional() }).nullish();

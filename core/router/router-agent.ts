@@ -163,11 +163,6 @@ export class RouterAgent implements RouterControls {
   }
 
   /**
-   * Renewed credentials: kept first, then served to new connections and used for every dial;
-   * the controller sessions move onto them now. Connections made on the earlier certificate carry
-   * on (it stays good, model/router-certificates.ts).
-   */
-  /**
    * Trusts the cluster's root as the controllers name it, and only it, once it differs from the
    * one this router has (a rotation that introduced a new root finished); kept like a renewal.
    */
@@ -178,6 +173,11 @@ export class RouterAgent implements RouterControls {
     this.log.warn({ root: fingerprint(root) }, 'trusts the cluster’s new root CA, and only it');
   }
 
+  /**
+   * Renewed credentials: kept first, then served to new connections and used for every dial;
+   * the controller sessions move onto them now. Connections made on the earlier certificate carry
+   * on (it stays good, model/router-certificates.ts).
+   */
   private async install(credentials: RouterCredentials): Promise<void> {
     // A renewal answered before the root changed must not bring the earlier root back.
     const renewed = { ...credentials, ca: this.trust.root() ?? credentials.ca };

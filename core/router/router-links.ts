@@ -10,7 +10,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import { Server, type Socket as ServerSocket } from 'socket.io';
-import { io } from 'socket.io-client';
+import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { z } from 'zod';
 import type { WireLink } from '../runtime/protocol.js';
 import { createFrameParser } from '../transport/frame-parser.js';
@@ -74,6 +74,9 @@ export class RouterLinks {
   readonly blocked = new Set<string>();
   private readonly parser = createFrameParser(() => undefined);
   private server: Server | undefined;
+  /** Dials not finished yet: closing ends them too, or one would keep the process alive. */
+  private readonly dialing = new Set<ClientSocket>();
+  private closed = false;
   private readonly refusals: RefusalLog;
   /** Link dials refused: TLS (no certificate of this cluster) or the hello. */
   refused = 0;
@@ -167,6 +170,12 @@ export class RouterLinks {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const socket of this.dialing) {
+      socket.removeAllListeners();
+      socket.disconnect();
+    }
+    this.dialing.clear();
     for (const l of this.registry.list()) {
       clearInterval(l.timer);
       l.close();
@@ -219,8 +228,10 @@ export class RouterLinks {
       auth: (cb) => cb(hello),
       ...secure,
     });
+    this.dialing.add(socket);
     return new Promise((resolve, reject) => {
       const fail = (err: Error): void => {
+        this.dialing.delete(socket);
         socket.removeAllListeners();
         socket.disconnect();
         reject(new Error(`dialing ${peer} at ${address} failed: ${err.message}`));
@@ -240,6 +251,8 @@ export class RouterLinks {
         };
         this.linkEvents(link);
         void this.measure(link).then(() => {
+          if (this.closed) return fail(new Error('the router is closing'));
+          this.dialing.delete(socket);
           link.timer = setInterval(() => void this.measure(link), this.o.pingMs);
           resolve(this.register(link));
         });

@@ -39,6 +39,9 @@ describe('the API on one node', () => {
     const after = await api.call('POST', '/identities', { body: { name: 'after-snapshot' } });
     expect(after.status).toBe(201);
     expect(after.headers.get('x-raft-index')).toBe('5');
+    // An operation whose body is optional takes a POST with none at all (what fetch sends).
+    const transfer = await api.call('POST', '/cluster/transfer-leadership');
+    expect([transfer.status, transfer.body.code]).toEqual([409, 'MEMBERSHIP_CONFLICT']);
   });
 
   it('creates, gets, patches and deletes in every collection', async () => {

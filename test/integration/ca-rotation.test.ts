@@ -337,7 +337,13 @@ describe('a new root', () => {
     );
 
     const follower = ((await cluster.leaderIndex()) + 1) % 3;
-    const finished = await cluster.call(follower, 'POST', '/cluster/ca/finish-rotation');
+    // Once every member has recorded its renewed certificate, the rotation finishes.
+    let finished = await cluster.call(follower, 'POST', '/cluster/ca/finish-rotation');
+    await waitFor(async () => {
+      if (finished.status !== 409 || finished.body.code !== 'ROTATION_UNFINISHED') return true;
+      finished = await cluster.call(follower, 'POST', '/cluster/ca/finish-rotation');
+      return false;
+    }, 'every member recorded its renewed certificate');
     expect(finished.status, JSON.stringify(finished.body)).toBe(200);
     expect(finished.body.root).toBe(root);
 
